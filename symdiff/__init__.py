@@ -1,0 +1,52 @@
+"""symdiff: gradients of Python functions, written out as readable Python source.
+
+The pipeline, one module per stage: source → fence → lower → (ir) → reverse (with rules and
+builder) → simplify → emit → fmt → compiler → check. ``api`` runs it.
+"""
+
+__version__ = "0.1.0"
+
+from .api import (
+    GradientFunction,
+    gradient_source,
+    grad,
+    transform,
+    value_and_grad,
+)  # noqa: E402
+from .check import CheckReport, check_grad  # noqa: E402
+from .errors import (  # noqa: E402
+    GradientCheckError,
+    InputError,
+    InternalError,
+    NonDifferentiableError,
+    NonScalarOutputError,
+    SourceUnavailableError,
+    SymdiffError,
+    UndefinedNameError,
+    UnsupportedFunctionError,
+    UnsupportedSyntaxError,
+    WrtError,
+)
+from .source import from_source  # noqa: E402
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "gradient_source",
+    "check_grad",
+    "CheckReport",
+    "from_source",
+    "transform",
+    "GradientFunction",
+    "SymdiffError",
+    "SourceUnavailableError",
+    "UnsupportedSyntaxError",
+    "UndefinedNameError",
+    "UnsupportedFunctionError",
+    "NonDifferentiableError",
+    "NonScalarOutputError",
+    "WrtError",
+    "InputError",
+    "GradientCheckError",
+    "InternalError",
+]

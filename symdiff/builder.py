@@ -1,0 +1,229 @@
+"""A small expression builder over IR values, so that derivative rules read like the maths.
+
+``g * F.cos(x)`` in a rule appends ``t1 = np.cos(x)`` and ``t2 = g * t1`` to the block
+being built. Local algebra keeps the output free of ``0 * g``, ``x * 1`` and double
+negations, and pushes a negation outwards so that a chain of sign changes cancels instead
+of costing an array operation each. Identical expressions in one block are built once.
+"""
+
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any, Callable
+
+from . import prims as P
+from .errors import Loc
+from .ir import Assign, Atom, Const, Primitive, Var
+
+
+class Builder:
+    """Appends statements to ``stmts``; ``family`` picks ``math.cos`` or ``np.cos`` for ``F.cos``."""
+
+    def __init__(
+        self,
+        fresh: Callable[[], Var],
+        scalar: Callable[[Atom], bool],
+        active: Callable[[Atom], bool],
+    ):
+        self.stmts: list[Assign] = []
+        self.fresh = fresh
+        self._scalar = scalar
+        self._active = active
+        self.family = "np"
+        self.loc: Loc | None = None
+        self._memo: dict[tuple, Var] = {}
+        self._defs: dict[Var, Assign] = {}
+
+    # -- queries rules may ask
+    def is_scalar(self, x: Sym | Atom) -> bool:
+        return self._scalar(_atom(x))
+
+    def active(self, x: Sym | Atom) -> bool:
+        return self._active(_atom(x))
+
+    def defining(self, x: Atom) -> Assign | None:
+        return self._defs.get(x) if isinstance(x, Var) else None
+
+    # -- building
+    def apply(self, prim: Primitive, *args: Any, **params: Any) -> Sym:
+        atoms = tuple(_atom(a) for a in args)
+        defaults = dict(prim.defaults)
+        kept = tuple(
+            sorted((k, v) for k, v in params.items() if defaults.get(k, _MISSING) != v)
+        )
+        folded = _fold(self, prim, atoms)
+        if folded is not None:
+            return Sym(folded, self)
+        key = (prim.name, atoms, kept)
+        if key in self._memo:
+            return Sym(self._memo[key], self)
+        target = self.fresh()
+        stmt = Assign(target, prim, atoms, kept, self.loc)
+        self.stmts.append(stmt)
+        self._memo[key] = target
+        self._defs[target] = stmt
+        return Sym(target, self)
+
+    def eq(self, a: Any, b: Any) -> Sym:
+        return self.apply(P.eq, a, b)
+
+    def __getattr__(self, name: str) -> Callable[..., Sym]:
+        prim = (
+            P.ALL.get(f"{self.family}.{name}")
+            or P.ALL.get(f"np.{name}")
+            or P.ALL.get(name)
+        )
+        if prim is None:
+            raise AttributeError(name)
+        return lambda *args, **params: self.apply(prim, *args, **params)
+
+
+_MISSING = object()
+
+
+class Sym:
+    """An IR atom with arithmetic operators that build statements."""
+
+    __slots__ = ("atom", "b")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, atom: Atom, b: Builder):
+        self.atom = atom
+        self.b = b
+
+    def _op(self, prim: Primitive, other: Any, swap: bool = False) -> Sym:
+        return (
+            self.b.apply(prim, other, self) if swap else self.b.apply(prim, self, other)
+        )
+
+    def __add__(self, o: Any) -> Sym:
+        return self._op(P.add, o)
+
+    def __radd__(self, o: Any) -> Sym:
+        return self._op(P.add, o, True)
+
+    def __sub__(self, o: Any) -> Sym:
+        return self._op(P.sub, o)
+
+    def __rsub__(self, o: Any) -> Sym:
+        return self._op(P.sub, o, True)
+
+    def __mul__(self, o: Any) -> Sym:
+        return self._op(P.mul, o)
+
+    def __rmul__(self, o: Any) -> Sym:
+        return self._op(P.mul, o, True)
+
+    def __truediv__(self, o: Any) -> Sym:
+        return self._op(P.div, o)
+
+    def __rtruediv__(self, o: Any) -> Sym:
+        return self._op(P.div, o, True)
+
+    def __pow__(self, o: Any) -> Sym:
+        return self._op(P.pow, o)
+
+    def __matmul__(self, o: Any) -> Sym:
+        return self._op(P.matmul, o)
+
+    def __rmatmul__(self, o: Any) -> Sym:
+        return self._op(P.matmul, o, True)
+
+    def __neg__(self) -> Sym:
+        return self.b.apply(P.neg, self)
+
+    def __gt__(self, o: Any) -> Sym:
+        return self._op(P.gt, o)
+
+    def __lt__(self, o: Any) -> Sym:
+        return self._op(P.lt, o)
+
+    def __ge__(self, o: Any) -> Sym:
+        return self._op(P.ge, o)
+
+    def __le__(self, o: Any) -> Sym:
+        return self._op(P.le, o)
+
+    @property
+    def T(self) -> Sym:
+        return self.b.apply(P.np_transpose, self)
+
+
+def _atom(x: Any) -> Atom:
+    if isinstance(x, Sym):
+        return x.atom
+    if isinstance(x, (Var, Const)):
+        return x
+    return Const(x)
+
+
+def _num(a: Atom) -> Any:
+    """The value of a numeric constant, or None."""
+    if (
+        isinstance(a, Const)
+        and isinstance(a.value, Number)
+        and not isinstance(a.value, bool)
+    ):
+        return a.value
+    return None
+
+
+def _negated(b: Builder, a: Atom) -> Atom | None:
+    """``x`` when ``a`` was built as ``-x``."""
+    d = b.defining(a)
+    return d.args[0] if d is not None and d.prim is P.neg else None
+
+
+def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
+    """Local algebra that never changes a value: x*1, x+0, --x, constant arithmetic."""
+    if prim.form not in ("infix", "prefix"):
+        return None
+    nums = [_num(a) for a in args]
+    if prim is P.neg:
+        (x,) = args
+        if nums[0] is not None:
+            return Const(-nums[0])
+        return _negated(b, x)
+    x, y = args
+    nx, ny = nums
+    if (
+        nx is not None
+        and ny is not None
+        and prim in (P.add, P.sub, P.mul, P.div, P.pow)
+    ):
+        return Const(prim.impl(nx, ny))
+    if prim is P.add:
+        if nx == 0:
+            return y
+        if ny == 0:
+            return x
+    elif prim is P.sub:
+        if ny == 0:
+            return x
+        if nx == 0:
+            return b.apply(P.neg, y).atom
+    elif prim is P.mul:
+        if nx == 1:
+            return y
+        if ny == 1:
+            return x
+        if nx == -1:
+            return b.apply(P.neg, y).atom
+        if ny == -1:
+            return b.apply(P.neg, x).atom
+    elif prim is P.div:
+        if ny == 1:
+            return x
+    elif prim is P.pow:
+        if ny == 1:
+            return x
+    if prim in (P.mul, P.div):
+        # keep a sign change outermost, where a later negation can cancel it
+        nxa, nya = _negated(b, x), _negated(b, y)
+        if nxa is not None and nya is not None:
+            return b.apply(prim, nxa, nya).atom
+        if nxa is not None:
+            return b.apply(P.neg, b.apply(prim, nxa, y)).atom
+        if nya is not None:
+            return b.apply(P.neg, b.apply(prim, x, nya)).atom
+    return None

@@ -1,0 +1,105 @@
+"""The exception hierarchy.
+
+Two families, kept apart on purpose: ``SymdiffError`` subclasses say *your code* is outside
+what symdiff can differentiate (with the place and a hint), ``InternalError`` says *symdiff*
+is wrong and carries what a bug report needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """Where a statement came from: feeds error carets and the comments in generated code."""
+
+    file: str
+    line: int
+    col: int
+    text: str  # the whole source line, without its newline
+    func: str = ""
+
+    def short(self) -> str:
+        where = f"{self.func}, line {self.line}" if self.func else f"line {self.line}"
+        return f"{where}: {self.text.strip()}"
+
+
+class SymdiffError(Exception):
+    """Base of every error symdiff raises on purpose."""
+
+    def __init__(self, message: str, loc: Loc | None = None, hint: str = ""):
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = []
+        if self.loc is not None:
+            parts.append(
+                f"{self.loc.file}:{self.loc.line}:{self.loc.col + 1}: {self.message}"
+            )
+            text = self.loc.text.rstrip()
+            if text:
+                parts.append(f"    {text}")
+                parts.append("    " + " " * self.loc.col + "^")
+        else:
+            parts.append(self.message)
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class SourceUnavailableError(SymdiffError):
+    """The function's source text cannot be found (REPL, exec, builtins, partials)."""
+
+
+class UnsupportedSyntaxError(SymdiffError):
+    """A Python construct outside the differentiable subset."""
+
+
+class UndefinedNameError(UnsupportedSyntaxError):
+    """A name the function reads is not defined (yet: it may be defined later in the module)."""
+
+
+class UnsupportedFunctionError(SymdiffError):
+    """A call to a function that has no derivative rule and no source to look inside."""
+
+
+class NonDifferentiableError(SymdiffError):
+    """A gradient was requested through an operation whose derivative is undefined."""
+
+
+class WrtError(SymdiffError):
+    """``wrt`` names no argument, or an argument that cannot be differentiated."""
+
+
+class NonScalarOutputError(SymdiffError, ValueError):
+    """The function returned something other than a scalar, so it has no gradient."""
+
+
+class InputError(SymdiffError, TypeError):
+    """An argument of a type the gradient cannot take (complex, object arrays, ...)."""
+
+
+class GradientCheckError(SymdiffError, AssertionError):
+    """A gradient disagrees with central finite differences past the tolerance."""
+
+    def __init__(self, message: str, report: object = None):
+        self.report = report
+        super().__init__(message)
+
+
+class InternalError(Exception):
+    """A bug in symdiff, not in the user's code; the message carries what to report."""
+
+    def __init__(self, message: str, *, ir: str = "", source: str = ""):
+        self.ir = ir
+        self.source = source
+        text = f"this is a bug in symdiff: {message}\nplease report it with the details below."
+        if ir:
+            text += f"\n--- IR ---\n{ir}"
+        if source:
+            text += f"\n--- generated source ---\n{source}"
+        super().__init__(text)

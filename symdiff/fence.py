@@ -1,0 +1,133 @@
+"""The fence: refuse every construct outside the differentiable subset, with its location.
+
+Running this before lowering means a refusal always names the construct the user wrote,
+never an internal state of the lowering that tripped over it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .errors import UnsupportedSyntaxError
+from .source import Source
+
+SUPPORTED = (
+    "assignments (also to tuples and array elements), augmented assignments, return, "
+    "if/elif/else, for over range()/arrays/enumerate/zip, while, break, continue, "
+    "arithmetic, comparisons, calls to NumPy/math functions and to your own Python functions"
+)
+
+# statement kinds that are refused, with what to write instead
+_REFUSED_STMTS: dict[type, tuple[str, str]] = {
+    ast.Try: ("try/except", "move error handling outside the differentiated function"),
+    ast.With: (
+        "with blocks",
+        "move the context manager outside the differentiated function",
+    ),
+    ast.Raise: ("raise", "validate inputs before calling the gradient"),
+    ast.Assert: ("assert", "validate inputs before calling the gradient"),
+    ast.Global: (
+        "global statements",
+        "pass the value as an argument and return the new one",
+    ),
+    ast.Nonlocal: (
+        "nonlocal statements",
+        "pass the value as an argument and return the new one",
+    ),
+    ast.Delete: ("del", "leave the name unused instead"),
+    ast.Import: ("import inside the function", "import at module level"),
+    ast.ImportFrom: ("import inside the function", "import at module level"),
+    ast.ClassDef: ("class definitions", "define classes at module level"),
+    ast.FunctionDef: (
+        "nested function definitions",
+        "define the helper at module level",
+    ),
+    ast.AsyncFunctionDef: ("async functions", "use a plain def"),
+    ast.AsyncFor: ("async for", "use a plain for loop"),
+    ast.AsyncWith: ("async with", "move it outside the differentiated function"),
+    ast.Match: ("match statements", "use if/elif/else"),
+}
+
+_REFUSED_EXPRS: dict[type, tuple[str, str]] = {
+    ast.Lambda: ("lambda", "define a helper function with def at module level"),
+    ast.ListComp: ("list comprehensions", "build the list with a for loop and append"),
+    ast.SetComp: ("set comprehensions", "use a for loop"),
+    ast.DictComp: ("dict comprehensions", "use a for loop"),
+    ast.GeneratorExp: ("generator expressions", "build a list with a for loop"),
+    ast.Yield: ("yield (generators)", "return a value instead"),
+    ast.YieldFrom: ("yield from (generators)", "return a value instead"),
+    ast.Await: ("await", "use a plain function"),
+    ast.NamedExpr: ("assignment expressions (:=)", "assign on a line of its own"),
+    ast.Dict: ("dicts", "use separate variables or a tuple"),
+    ast.Set: ("sets", "use a tuple"),
+    ast.JoinedStr: ("f-strings", "compute strings outside the differentiated function"),
+    ast.Starred: ("*args unpacking in calls", "pass the arguments one by one"),
+}
+
+
+def fence(src: Source) -> None:
+    """Raise ``UnsupportedSyntaxError`` at the first construct symdiff cannot differentiate."""
+    fn = src.tree
+    if isinstance(fn, ast.AsyncFunctionDef):
+        _refuse(src, fn, "async functions", "use a plain def")
+    for stmt in fn.body:
+        _check(src, stmt)
+
+
+def _refuse(src: Source, node: ast.AST, what: str, hint: str) -> None:
+    raise UnsupportedSyntaxError(
+        (
+            f"{what} are not supported"
+            if what.endswith("s")
+            else f"{what} is not supported"
+        ),
+        src.loc(node),
+        f"{hint}. symdiff supports: {SUPPORTED}.",
+    )
+
+
+def _check(src: Source, node: ast.AST) -> None:
+    for sub in ast.walk(node):
+        kind = type(sub)
+        if kind in _REFUSED_STMTS:
+            _refuse(src, sub, *_REFUSED_STMTS[kind])
+        if kind in _REFUSED_EXPRS:
+            _refuse(src, sub, *_REFUSED_EXPRS[kind])
+        if isinstance(sub, ast.Expr) and not _is_docstring(sub):
+            if not isinstance(sub.value, ast.Call) or not _is_append(sub.value):
+                _refuse(
+                    src,
+                    sub,
+                    "expression statements (calls made for their side effects)",
+                    "assign the value to a name, or remove the call",
+                )
+        if isinstance(sub, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            for t in targets:
+                for part in ast.walk(t):
+                    if isinstance(part, ast.Attribute) and isinstance(
+                        part.ctx, ast.Store
+                    ):
+                        _refuse(
+                            src, part, "assignment to attributes",
+                            "keep the value in a local variable and return it",
+                        )  # fmt: skip
+        if isinstance(sub, ast.Call) and any(k.arg is None for k in sub.keywords):
+            _refuse(
+                src,
+                sub,
+                "**kwargs unpacking in calls",
+                "pass keyword arguments by name",
+            )
+        if isinstance(sub, ast.For) and sub.orelse:
+            _refuse(src, sub, "for/else", "use a flag variable")
+        if isinstance(sub, ast.While) and sub.orelse:
+            _refuse(src, sub, "while/else", "use a flag variable")
+
+
+def _is_docstring(node: ast.Expr) -> bool:
+    return isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _is_append(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr == "append"

@@ -1,0 +1,63 @@
+"""Every name symdiff invents, and the generator that keeps them from colliding.
+
+The formats are constants so that the adjoint naming scheme is stated once: the adjoint of
+``z`` is ``d_z`` (∂L/∂z), temporaries are ``t1, t2, ...``, a user name assigned again is
+``y_1, y_2, ...`` (single assignment), and the functions are ``<name>_grad`` and
+``<name>_value_and_grad``. A generator is seeded with every name already in use, so a new
+name can never shadow a user's variable, a module or a helper.
+"""
+
+from __future__ import annotations
+
+ADJOINT = "d_{}"
+TEMP = "t{}"
+VERSION = "{}_{}"
+GRAD_FN = "{}_grad"
+VALUE_AND_GRAD_FN = "{}_value_and_grad"
+INTERNAL_PREFIX = "%"  # internal IR names: never valid Python, so never a user's name
+MODULES = {"np": "numpy", "math": "math"}
+
+
+class NameGen:
+    """Hands out names not yet taken, deterministically (no counters shared between runs)."""
+
+    def __init__(self, taken: set[str] | frozenset[str] = frozenset()):
+        self.taken = set(taken)
+        self._next_temp = 1
+
+    def take(self, name: str) -> str:
+        self.taken.add(name)
+        return name
+
+    def fresh(self, base: str) -> str:
+        """``base`` if free, else ``base_1``, ``base_2``, ...."""
+        if base not in self.taken:
+            return self.take(base)
+        i = 1
+        while VERSION.format(base, i) in self.taken:
+            i += 1
+        return self.take(VERSION.format(base, i))
+
+    def temp(self) -> str:
+        while TEMP.format(self._next_temp) in self.taken:
+            self._next_temp += 1
+        return self.take(TEMP.format(self._next_temp))
+
+    def adjoint(self, primal: str) -> str:
+        return self.fresh(ADJOINT.format(primal))
+
+
+class Counter:
+    """Internal IR names (``%t3``): unique within one transformation, never user-visible."""
+
+    def __init__(self, tag: str):
+        self.tag = tag
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"{INTERNAL_PREFIX}{self.tag}{self.n}"
+
+
+def is_internal(name: str) -> bool:
+    return name.startswith(INTERNAL_PREFIX)

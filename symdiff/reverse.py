@@ -1,0 +1,187 @@
+"""Reverse mode: from the IR of ``f`` to the IR of its gradient.
+
+The gradient program is the forward sweep (``f``'s own statements, whose values are kept
+for reuse, never recomputed) followed by the backward sweep, which visits the statements in
+reverse and applies each one's rule from ``rules``. A value's adjoint is summed once, when
+the sweep reaches the statement that defines it: by then every consumer has contributed.
+Values that do not depend on ``wrt`` get no adjoint (activity analysis), a missing
+contribution is a symbolic zero (never a ``0 * g`` term), and dead code is pruned at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import analysis
+from . import prims as P
+from .builder import Builder, Sym
+from .errors import Loc, NonDifferentiableError, InternalError
+from .ir import Assign, Atom, Block, Const, Function, Var, pformat
+from .naming import Counter
+from .rules import RULES
+
+
+@dataclass(frozen=True)
+class GradProgram:
+    """``f``'s forward sweep and backward sweep, and which atoms are the value and gradients."""
+
+    name: str
+    params: tuple[Var, ...]
+    wrt: tuple[Var, ...]
+    forward: Block
+    backward: Block
+    value: Atom
+    grads: tuple[Atom | None, ...]  # None: the result does not depend on that input
+    adjoint_of: tuple[tuple[Var, Var], ...]  # (adjoint, primal): names d_<primal>
+    scalar_value: bool  # the value is a scalar by construction; no runtime check needed
+    loc: Loc | None = None
+    signature: tuple[str, ...] = ()
+    defaults: tuple[tuple[str, Any], ...] = ()
+
+
+class Reverse:
+    def __init__(self, fn: Function, wrt: tuple[Var, ...]):
+        self.fn = fn
+        self.wrt = wrt
+        self.varied = analysis.varied(fn, wrt)
+        self.scalars = analysis.scalars(fn)
+        self.counter = Counter("b")
+        self.b = Builder(lambda: Var(self.counter()), self.is_scalar, self.is_active)
+        self.pending: dict[Var, list[Atom]] = {}
+        self.adjoint_of: dict[Var, Var] = {}
+
+    def is_scalar(self, a: Atom) -> bool:
+        if analysis.is_scalar(a, self.scalars):
+            return True
+        made = self.b.defining(a) if isinstance(a, Var) else None
+        if made is None:
+            return False
+        prim = made.prim
+        pointwise = prim.elementwise or prim.form in ("infix", "prefix")
+        if prim.returns_scalar or (
+            pointwise and prim is not P.matmul and all(map(self.is_scalar, made.args))
+        ):
+            self.scalars.add(a)
+            return True
+        return False
+
+    def is_lazy(self, g: Atom, primal: Atom) -> bool:
+        """A scalar adjoint standing for an array of that value shaped like ``primal``.
+
+        ``np.sum(x)`` passes its scalar adjoint to ``x`` as it is: an array of copies would
+        cost a pass over memory, and elementwise rules broadcast the scalar for free.
+        """
+        return self.is_scalar(g) and not self.is_scalar(primal)
+
+    def is_active(self, a: Atom) -> bool:
+        return isinstance(a, Var) and a in self.varied
+
+    def run(self) -> GradProgram:
+        fn = self.fn
+        if self.is_active(fn.result):
+            self.pending[fn.result] = [Const(1.0)]
+        self.block(fn.body)
+        self.b.loc = fn.loc
+        grads = tuple(self.finish_input(p) for p in self.wrt)
+        live = {a for a in (fn.result, *grads) if isinstance(a, Var)}
+        backward = analysis.prune(tuple(self.b.stmts), live)
+        forward = analysis.prune(fn.body, live)
+        return GradProgram(
+            name=fn.name,
+            params=fn.params,
+            wrt=self.wrt,
+            forward=forward,
+            backward=backward,
+            value=fn.result,
+            grads=grads,
+            adjoint_of=tuple((a, p) for a, p in self.adjoint_of.items() if a in live),
+            scalar_value=self.is_scalar(fn.result),
+            loc=fn.loc,
+            signature=fn.signature,
+            defaults=fn.defaults,
+        )
+
+    def block(self, stmts: Block) -> None:
+        for stmt in reversed(stmts):
+            if isinstance(stmt, Assign):
+                self.assign(stmt)
+            else:
+                raise InternalError(
+                    f"reverse pass met {type(stmt).__name__}", ir=pformat(self.fn)
+                )
+
+    def finish(self, v: Var) -> Atom | None:
+        """Sum the contributions to ``v``'s adjoint; None when there are none (a zero)."""
+        parts = self.pending.pop(v, None)
+        if not parts:
+            return None
+        total = Sym(parts[0], self.b)
+        for p in parts[1:]:
+            total = total + Sym(p, self.b)
+        atom = total.atom
+        if (
+            isinstance(atom, Var)
+            and atom.name.startswith("%b")
+            and atom not in self.adjoint_of
+        ):
+            self.adjoint_of[atom] = v
+        return atom
+
+    def finish_input(self, p: Var) -> Atom | None:
+        """An input's gradient, as a fresh writeable array (never a broadcast view)."""
+        g = self.finish(p)
+        if g is not None and self.is_lazy(g, p):
+            g = self.b.apply(P.np_full_like, p, g).atom
+            self.adjoint_of[g] = p
+        made = self.b.defining(g) if isinstance(g, Var) else None
+        if made is not None and made.prim is P.np_broadcast_to:
+            g = self.b.apply(P.np_copy, g).atom
+            self.adjoint_of[g] = p
+        return g
+
+    def assign(self, stmt: Assign) -> None:
+        self.b.loc = stmt.loc
+        g = self.finish(stmt.target)
+        if g is None:
+            return
+        prim = stmt.prim
+        rule = RULES.get(prim)
+        if rule is None:
+            raise NonDifferentiableError(
+                f"no derivative rule for `{prim.name}`, and its result depends on the "
+                "arguments being differentiated",
+                stmt.loc,
+                "declare one with symdiff.defrule",
+            )
+        b = self.b
+        active = [i for i, a in enumerate(stmt.args) if self.is_active(a)]
+        if self.is_lazy(g, stmt.target) and (
+            not prim.elementwise
+            or any(self.may_broadcast(stmt.args, i) for i in active)
+        ):
+            g = b.apply(P.np_broadcast_to, g, b.apply(P.np_shape, stmt.target)).atom
+        b.family = "math" if prim.name.startswith("math.") else "np"
+        syms = [Sym(a, b) for a in stmt.args]
+        parts = rule(b, Sym(g, b), Sym(stmt.target, b), *syms, **dict(stmt.params))
+        if len(parts) != len(stmt.args):
+            raise InternalError(f"rule for {prim.name} returned {len(parts)} adjoints")
+        for i, (arg, part) in enumerate(zip(stmt.args, parts)):
+            if part is None or not self.is_active(arg):
+                continue
+            if (
+                prim.elementwise
+                and self.may_broadcast(stmt.args, i)
+                and not self.is_scalar(part.atom)
+            ):
+                part = b.apply(P.unbroadcast, part, arg)
+            self.pending.setdefault(arg, []).append(part.atom)
+
+    def may_broadcast(self, args: tuple[Atom, ...], i: int) -> bool:
+        """Whether ``args[i]`` may be smaller than the result of a broadcasting operation."""
+        others = [a for j, a in enumerate(args) if j != i and a != args[i]]
+        return not all(self.is_scalar(a) for a in others)
+
+
+def reverse(fn: Function, wrt: tuple[Var, ...]) -> GradProgram:
+    return Reverse(fn, wrt).run()

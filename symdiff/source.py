@@ -1,0 +1,185 @@
+"""Finding a function's source text, its syntax tree and the names it can see.
+
+The tree's line numbers are those of the file, and every ``Loc`` carries the file's own line,
+so errors and the comments of generated code point at what the user wrote.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import inspect
+import linecache
+import os
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import Loc, SourceUnavailableError
+
+_HINT = (
+    "define the function with `def` in a file, or build it from text with "
+    "symdiff.from_source(...)"
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    func: Callable[..., Any]
+    name: str
+    file: str  # as shown to the user: relative to the working directory when inside it
+    tree: ast.FunctionDef
+    lines: tuple[str, ...]  # the file's lines, for error carets and comments
+    indent: int  # columns removed by dedenting (methods, nested functions)
+    globals: dict[str, Any] = field(repr=False)
+    closure: dict[str, Any] = field(repr=False)
+    text: str = ""
+
+    def loc(self, node: ast.AST) -> Loc:
+        line = getattr(node, "lineno", self.tree.lineno)
+        col = getattr(node, "col_offset", 0) + self.indent
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Loc(self.file, line, col, text, self.name)
+
+    def lookup(self, name: str) -> tuple[bool, Any]:
+        """What a free name means inside the function: closure, then module, then builtins."""
+        for scope in (self.closure, self.globals):
+            if name in scope:
+                return True, scope[name]
+        if hasattr(builtins, name):
+            return True, getattr(builtins, name)
+        return False, None
+
+
+def display_path(path: str) -> str:
+    """A path fit to print and to record in generated files: relative, with forward slashes."""
+    if path.startswith("<"):
+        return path
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = path
+    if rel.startswith(".."):
+        rel = os.path.basename(path)
+    return rel.replace(os.sep, "/")
+
+
+def unwrap(f: Any) -> Callable[..., Any]:
+    """The plain Python function behind methods, staticmethods and ``functools.wraps`` layers."""
+    if isinstance(f, (staticmethod, classmethod)):
+        f = f.__func__
+    if isinstance(f, types.MethodType):
+        f = f.__func__
+    f = inspect.unwrap(f, stop=lambda g: hasattr(g, "__symdiff_source__"))
+    return getattr(f, "__symdiff_original__", f)
+
+
+def get_source(f: Any) -> Source:
+    f = unwrap(f)
+    if isinstance(f, functools.partial):
+        raise SourceUnavailableError(
+            "functools.partial objects have no source of their own",
+            hint="differentiate the underlying function and pass the fixed arguments as non-wrt arguments",
+        )
+    if not isinstance(f, types.FunctionType):
+        kind = type(f).__name__
+        raise SourceUnavailableError(
+            f"cannot differentiate {getattr(f, '__name__', f)!r}: it is a {kind}, not a Python function",
+            hint="symdiff reads Python source; for a C function or builtin, declare its rule with symdiff.defrule",
+        )
+    if f.__name__ == "<lambda>":
+        raise SourceUnavailableError(
+            "lambda functions are not supported", hint="write the function with `def`"
+        )
+    code = f.__code__
+    try:
+        lines, start = inspect.getsourcelines(f)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"the source of {f.__qualname__} is not available ({exc})", hint=_HINT
+        ) from None
+    raw = "".join(lines)
+    text = textwrap.dedent(raw)
+    first = next((ln for ln in raw.splitlines() if ln.strip()), "")
+    indent = len(first) - len(first.lstrip())
+    try:
+        module = ast.parse(text)
+    except SyntaxError as exc:
+        raise SourceUnavailableError(
+            f"the source of {f.__qualname__} could not be parsed ({exc.msg})",
+            hint=_HINT,
+        ) from None
+    ast.increment_lineno(module, start - 1)
+    tree = next(
+        (
+            n
+            for n in module.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ),
+        None,
+    )
+    if tree is None or tree.name != f.__name__:
+        raise SourceUnavailableError(
+            f"the source found for {f.__qualname__} does not define it", hint=_HINT
+        )
+    filename = code.co_filename
+    file_lines = tuple(ln.rstrip("\n") for ln in linecache.getlines(filename))
+    if not file_lines:
+        file_lines = ("",) * (start - 1) + tuple(raw.splitlines())
+    closure = {}
+    if f.__closure__:
+        for name, cell in zip(code.co_freevars, f.__closure__):
+            try:
+                closure[name] = cell.cell_contents
+            except ValueError:  # an empty cell: the name is not bound yet
+                pass
+    return Source(
+        func=f,
+        name=f.__name__,
+        file=display_path(filename),
+        tree=tree,
+        lines=file_lines,
+        indent=indent,
+        globals=f.__globals__,
+        closure=closure,
+        text=text,
+    )
+
+
+_counter = [0]
+
+
+def from_source(
+    text: str, name: str | None = None, namespace: dict[str, Any] | None = None
+) -> Callable[..., Any]:
+    """Build a function from source text so that symdiff (and tracebacks) can read it.
+
+    For functions typed at a REPL or made with ``exec``, whose source Python does not keep.
+    ``namespace`` supplies the globals the function reads (``np``, ``math``, helpers).
+    """
+    text = textwrap.dedent(text)
+    tree = ast.parse(text)
+    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    if not defs:
+        raise SourceUnavailableError(
+            "the text defines no function", hint="pass text that starts with `def`"
+        )
+    name = name or defs[-1].name
+    _counter[0] += 1
+    filename = f"<symdiff-source-{_counter[0]}:{name}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    ns: dict[str, Any] = {"__name__": "__symdiff_source__"}
+    if namespace is None:
+        import math
+
+        import numpy as np
+
+        ns.update(np=np, math=math)
+    else:
+        ns.update(namespace)
+    exec(compile(text, filename, "exec"), ns)
+    if name not in ns:
+        raise SourceUnavailableError(f"the text does not define {name!r}")
+    return ns[name]
