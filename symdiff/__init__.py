@@ -8,8 +8,8 @@ __version__ = "0.1.0"
 
 from .api import (
     GradientFunction,
-    gradient_source,
     grad,
+    gradient_source,
     transform,
     value_and_grad,
 )  # noqa: E402

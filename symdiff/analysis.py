@@ -68,6 +68,9 @@ def scalars(fn: Function, known: set[Var] = frozenset()) -> set[Var]:
                     new += [a for a in stmt.args if isinstance(a, Var)]
                 if _scalar_result(stmt, out):
                     new.append(stmt.target)
+                elif stmt.target in out and _pointwise(stmt.prim):
+                    # broadcasting never lowers the rank: a scalar result had scalar inputs
+                    new += [a for a in stmt.args if isinstance(a, Var)]
             elif isinstance(stmt, If):
                 new += [
                     p.target
@@ -93,18 +96,17 @@ def is_scalar(a: Atom, known: set[Var]) -> bool:
     return a in known
 
 
+def _pointwise(prim) -> bool:
+    return (prim.elementwise or prim.form in ("infix", "prefix")) and prim.name != "matmul"
+
+
 def _scalar_result(stmt: Assign, known: set[Var]) -> bool:
     prim = stmt.prim
     if prim.returns_scalar:
         return True
-    if (
-        prim.name in ("np.sum", "np.mean", "np.max", "np.min")
-        and stmt.param("axis") is None
-    ):
+    if prim.name in ("np.sum", "np.mean", "np.max", "np.min") and stmt.param("axis") is None:
         return not stmt.param("keepdims", False)
-    if prim.elementwise or prim.form in ("infix", "prefix") or prim.name == "abs":
-        if prim.name == "matmul":
-            return False
+    if _pointwise(prim):
         return all(is_scalar(a, known) for a in stmt.args)
     return False
 

@@ -18,13 +18,11 @@ import numpy as np
 
 from . import ir, runtime
 from .compiler import compile_function
-from .emit import emit
+from .emitter import emit
 from .errors import (
-    GradientCheckError,
     InputError,
     InternalError,
     NonScalarOutputError,
-    SymdiffError,
     UndefinedNameError,
     WrtError,
 )
@@ -55,9 +53,7 @@ class Transformed:
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def transform(
-    f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False
-) -> Transformed:
+def transform(f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False) -> Transformed:
     src = get_source(f)
     fn, helpers = lower(src, reserved=set())
     ir.check(fn)
@@ -76,9 +72,7 @@ def transform(
         g = compile_function(
             grad_src, emitted.grad_name, f"<symdiff {emitted.grad_name}>", bindings
         )
-        vg = compile_function(
-            vg_src, emitted.vg_name, f"<symdiff {emitted.vg_name}>", bindings
-        )
+        vg = compile_function(vg_src, emitted.vg_name, f"<symdiff {emitted.vg_name}>", bindings)
     except InternalError:
         raise
     except Exception as exc:  # a generated def that fails to execute is our bug
@@ -88,9 +82,7 @@ def transform(
     for fun in (g, vg):
         fun.__defaults__ = src.func.__defaults__
         fun.__kwdefaults__ = src.func.__kwdefaults__
-    return Transformed(
-        src, fn, prog, tuple(helpers), grad_src, vg_src, g, vg, positions, single
-    )
+    return Transformed(src, fn, prog, tuple(helpers), grad_src, vg_src, g, vg, positions, single)
 
 
 def _bind(bindings: dict[str, Any]) -> dict[str, Any]:
@@ -98,9 +90,7 @@ def _bind(bindings: dict[str, Any]) -> dict[str, Any]:
     out = dict(bindings)
     for alias, obj in bindings.items():
         if obj is runtime.ensure_scalar:
-            out[alias] = functools.partial(
-                runtime.ensure_scalar, error=NonScalarOutputError
-            )
+            out[alias] = functools.partial(runtime.ensure_scalar, error=NonScalarOutputError)
     return out
 
 
@@ -113,9 +103,7 @@ def _param_names(f: Callable[..., Any]) -> list[str]:
     except (TypeError, ValueError):
         return []
     return [
-        p.name
-        for p in sig.parameters.values()
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        p.name for p in sig.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
 
 
@@ -165,10 +153,7 @@ _cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 def _deps_current(t: Transformed) -> bool:
     """The inlined helpers are still the functions the module names (not redefined since)."""
     for h in t.helpers:
-        if (
-            h.globals.get(h.name) is not h.func
-            and h.closure.get(h.name, h.func) is not h.func
-        ):
+        if h.globals.get(h.name) is not h.func and h.closure.get(h.name, h.func) is not h.func:
             return False
     return True
 
@@ -225,18 +210,16 @@ def _coerce(x: Any, name: str) -> Any:
         return arr.astype(np.float64)
     if arr.dtype.kind == "f":
         return arr
-    raise InputError(
-        f"argument {name} has dtype {arr.dtype}, which cannot be differentiated"
-    )
+    raise InputError(f"argument {name} has dtype {arr.dtype}, which cannot be differentiated")
 
 
 def _finish(g: Any, x: Any) -> Any:
-    """A Python number argument gets a Python float gradient."""
-    if (
-        isinstance(x, (int, float))
-        and isinstance(g, (np.ndarray, np.generic))
-        and np.ndim(g) == 0
-    ):
+    """A Python number gets a Python float gradient; an array, one of its own dtype."""
+    if isinstance(x, np.ndarray):
+        if not isinstance(g, np.ndarray) or g.dtype != x.dtype or g.shape != x.shape:
+            return np.asarray(np.broadcast_to(g, x.shape), dtype=x.dtype)
+        return g
+    if isinstance(x, (int, float)) and isinstance(g, (np.ndarray, np.generic)) and np.ndim(g) == 0:
         return float(g)
     return g
 
@@ -265,7 +248,9 @@ class GradientFunction:
         self._positions, self._single = _resolve_wrt(self._names, wrt, f)
         self.__symdiff_grad__ = True
         functools.update_wrapper(self, f)
-        self.__name__ = f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
+        self.__name__ = (
+            f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
+        )
         self._t: Transformed | None = None
         try:
             self._t = cached_transform(f, wrt, simplify)
@@ -304,8 +289,7 @@ class GradientFunction:
             grads = _finish(grads, bound.get(self._names[self._positions[0]]))
         else:
             grads = tuple(
-                _finish(g, bound.get(self._names[p]))
-                for g, p in zip(grads, self._positions)
+                _finish(g, bound.get(self._names[p])) for g, p in zip(grads, self._positions)
             )
         return (value, grads) if self._with_value else grads
 
@@ -347,8 +331,6 @@ def value_and_grad(
     return GradientFunction(f, wrt, simplify, False, with_value=True)
 
 
-def gradient_source(
-    f: Callable[..., Any], *, wrt: Wrt = 0, simplify: bool = False
-) -> str:
+def gradient_source(f: Callable[..., Any], *, wrt: Wrt = 0, simplify: bool = False) -> str:
     """The generated gradient of ``f`` as black-formatted Python source."""
     return cached_transform(f, wrt, simplify).grad_source

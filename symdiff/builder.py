@@ -48,9 +48,7 @@ class Builder:
     def apply(self, prim: Primitive, *args: Any, **params: Any) -> Sym:
         atoms = tuple(_atom(a) for a in args)
         defaults = dict(prim.defaults)
-        kept = tuple(
-            sorted((k, v) for k, v in params.items() if defaults.get(k, _MISSING) != v)
-        )
+        kept = tuple(sorted((k, v) for k, v in params.items() if defaults.get(k, _MISSING) != v))
         folded = _fold(self, prim, atoms)
         if folded is not None:
             return Sym(folded, self)
@@ -68,11 +66,7 @@ class Builder:
         return self.apply(P.eq, a, b)
 
     def __getattr__(self, name: str) -> Callable[..., Sym]:
-        prim = (
-            P.ALL.get(f"{self.family}.{name}")
-            or P.ALL.get(f"np.{name}")
-            or P.ALL.get(name)
-        )
+        prim = P.ALL.get(f"{self.family}.{name}") or P.ALL.get(f"np.{name}") or P.ALL.get(name)
         if prim is None:
             raise AttributeError(name)
         return lambda *args, **params: self.apply(prim, *args, **params)
@@ -92,9 +86,7 @@ class Sym:
         self.b = b
 
     def _op(self, prim: Primitive, other: Any, swap: bool = False) -> Sym:
-        return (
-            self.b.apply(prim, other, self) if swap else self.b.apply(prim, self, other)
-        )
+        return self.b.apply(prim, other, self) if swap else self.b.apply(prim, self, other)
 
     def __add__(self, o: Any) -> Sym:
         return self._op(P.add, o)
@@ -159,13 +151,21 @@ def _atom(x: Any) -> Atom:
 
 def _num(a: Atom) -> Any:
     """The value of a numeric constant, or None."""
-    if (
-        isinstance(a, Const)
-        and isinstance(a.value, Number)
-        and not isinstance(a.value, bool)
-    ):
+    if isinstance(a, Const) and isinstance(a.value, Number) and not isinstance(a.value, bool):
         return a.value
     return None
+
+
+_BOOLEAN = frozenset(
+    {P.lt, P.le, P.gt, P.ge, P.eq, P.ne, P.and_, P.or_, P.not_, P.invert, P.np_isfinite}
+    | {P.np_logical_and, P.np_logical_or, P.np_logical_not}
+)
+
+
+def _is_float(b: Builder, a: Atom) -> bool:
+    """False for values made by comparisons or logic (booleans), True otherwise."""
+    d = b.defining(a)
+    return d is None or d.prim not in _BOOLEAN
 
 
 def _negated(b: Builder, a: Atom) -> Atom | None:
@@ -186,11 +186,7 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
         return _negated(b, x)
     x, y = args
     nx, ny = nums
-    if (
-        nx is not None
-        and ny is not None
-        and prim in (P.add, P.sub, P.mul, P.div, P.pow)
-    ):
+    if nx is not None and ny is not None and prim in (P.add, P.sub, P.mul, P.div, P.pow):
         return Const(prim.impl(nx, ny))
     if prim is P.add:
         if nx == 0:
@@ -203,9 +199,10 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
         if nx == 0:
             return b.apply(P.neg, y).atom
     elif prim is P.mul:
-        if nx == 1:
+        # x * 1.0 is x only when x is already a float: a mask times 1.0 is the float mask
+        if nx == 1 and _is_float(b, y):
             return y
-        if ny == 1:
+        if ny == 1 and _is_float(b, x):
             return x
         if nx == -1:
             return b.apply(P.neg, y).atom

@@ -18,9 +18,7 @@ import numpy as np
 
 from .errors import GradientCheckError
 
-MAX_COORDS = (
-    64  # coordinates checked one by one per argument; the rest by a random direction
-)
+MAX_COORDS = 64  # coordinates checked one by one per argument; the rest by a random direction
 
 
 @dataclass(frozen=True)
@@ -58,9 +56,7 @@ class CheckReport:
                 )
             )
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        return "\n".join(
-            "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows
-        )
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
     def __str__(self) -> str:
         return f"gradient check of {self.function} (rtol={self.rtol:g}, atol={self.atol:g})\n{self.table()}"
@@ -117,11 +113,7 @@ def check_grad(
     for pos, g in zip(positions, grads):
         name = names[pos]
         x = base[name]
-        dtype = (
-            np.asarray(x).dtype
-            if np.asarray(x).dtype.kind == "f"
-            else np.dtype(np.float64)
-        )
+        dtype = np.asarray(x).dtype if np.asarray(x).dtype.kind == "f" else np.dtype(np.float64)
         step, rt, at = tolerances(dtype)
         rt = rtol if rtol is not None else rt
         at_abs = (atol if atol is not None else at) * max(1.0, abs(f0))
@@ -170,15 +162,11 @@ def check_grad(
         )
     report = CheckReport(getattr(f, "__name__", "f"), tuple(reports), rt, at)
     if raise_on_failure and not report.ok:
-        raise GradientCheckError(
-            f"gradient disagrees with finite differences\n{report}", report
-        )
+        raise GradientCheckError(f"gradient disagrees with finite differences\n{report}", report)
     return report
 
 
-def _record(
-    g: float, fd: float, rtol: float, atol: float, errs_abs: list, errs_rel: list
-) -> bool:
+def _record(g: float, fd: float, rtol: float, atol: float, errs_abs: list, errs_rel: list) -> bool:
     err = abs(g - fd)
     scale = max(abs(g), abs(fd))
     if not np.isfinite(g) or not np.isfinite(fd):

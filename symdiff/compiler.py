@@ -13,17 +13,13 @@ from typing import Any, Callable
 from .errors import InternalError
 
 
-def compile_function(
-    source: str, name: str, filename: str, bindings: dict[str, Any]
-) -> Callable:
+def compile_function(source: str, name: str, filename: str, bindings: dict[str, Any]) -> Callable:
     lines = source.splitlines(True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     try:
         code = compile(source, filename, "exec")
     except SyntaxError as exc:
-        raise InternalError(
-            f"generated source does not compile ({exc})", source=source
-        ) from None
+        raise InternalError(f"generated source does not compile ({exc})", source=source) from None
     namespace: dict[str, Any] = {"__name__": "symdiff.generated", **bindings}
     exec(code, namespace)
     return namespace[name]

@@ -37,9 +37,7 @@ class SymdiffError(Exception):
     def _render(self) -> str:
         parts = []
         if self.loc is not None:
-            parts.append(
-                f"{self.loc.file}:{self.loc.line}:{self.loc.col + 1}: {self.message}"
-            )
+            parts.append(f"{self.loc.file}:{self.loc.line}:{self.loc.col + 1}: {self.message}")
             text = self.loc.text.rstrip()
             if text:
                 parts.append(f"    {text}")

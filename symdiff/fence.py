@@ -76,11 +76,7 @@ def fence(src: Source) -> None:
 
 def _refuse(src: Source, node: ast.AST, what: str, hint: str) -> None:
     raise UnsupportedSyntaxError(
-        (
-            f"{what} are not supported"
-            if what.endswith("s")
-            else f"{what} is not supported"
-        ),
+        (f"{what} are not supported" if what.endswith("s") else f"{what} is not supported"),
         src.loc(node),
         f"{hint}. symdiff supports: {SUPPORTED}.",
     )
@@ -105,9 +101,7 @@ def _check(src: Source, node: ast.AST) -> None:
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
             for t in targets:
                 for part in ast.walk(t):
-                    if isinstance(part, ast.Attribute) and isinstance(
-                        part.ctx, ast.Store
-                    ):
+                    if isinstance(part, ast.Attribute) and isinstance(part.ctx, ast.Store):
                         _refuse(
                             src, part, "assignment to attributes",
                             "keep the value in a local variable and return it",

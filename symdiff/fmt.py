@@ -20,6 +20,4 @@ def format_source(text: str) -> str:
     try:
         return black.format_str(text, mode=_mode())
     except Exception as exc:  # black rejects only invalid Python: that is our bug
-        raise InternalError(
-            f"generated source does not parse ({exc})", source=text
-        ) from None
+        raise InternalError(f"generated source does not parse ({exc})", source=text) from None

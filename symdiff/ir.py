@@ -87,14 +87,10 @@ class Primitive:
     impl: Callable[..., Any] = field(repr=False)
     nargs: int = 1  # -1: any number of array arguments
     defaults: tuple[tuple[str, Any], ...] = ()
-    elementwise: bool = (
-        False  # broadcasting: adjoints are summed back to each input's shape
-    )
+    elementwise: bool = False  # broadcasting: adjoints are summed back to each input's shape
     linear: bool = False
     differentiable: bool = True
-    returns_scalar: bool = (
-        False  # always a Python/NumPy scalar (math.*, full reductions)
-    )
+    returns_scalar: bool = False  # always a Python/NumPy scalar (math.*, full reductions)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -199,16 +195,12 @@ def used_by(stmt: Stmt) -> tuple[Atom, ...]:
     local = {c.var for c in stmt.carries}
     if stmt.index is not None:
         local.add(stmt.index)
-    tails = [c.next for c in stmt.carries] + (
-        [stmt.cond] if stmt.cond is not None else []
-    )
+    tails = [c.next for c in stmt.carries] + ([stmt.cond] if stmt.cond is not None else [])
     inner = _free_atoms(stmt.body + stmt.cond_block, tails, local)
     return (*stmt.header, *(c.init for c in stmt.carries), *inner)
 
 
-def _free_atoms(
-    block: Block, tails: list, bound: set | None = None
-) -> tuple[Atom, ...]:
+def _free_atoms(block: Block, tails: list, bound: set | None = None) -> tuple[Atom, ...]:
     bound = set(bound or ())
     free: list[Atom] = []
     for stmt in block:
@@ -362,9 +354,7 @@ def pformat(fn: Function) -> str:
                     lines.append(f"{pad}{p.target} = phi({p.then}, {p.orelse})")
             else:
                 carries = ", ".join(f"{c.var}={c.init}->{c.next}" for c in s.carries)
-                head = (
-                    ", ".join(map(str, s.header)) if s.kind == "range" else str(s.cond)
-                )
+                head = ", ".join(map(str, s.header)) if s.kind == "range" else str(s.cond)
                 lines.append(f"{pad}loop {s.kind}({head}) index={s.index} [{carries}]:")
                 block(s.body + s.cond_block, depth + 1)
                 for c in s.carries:

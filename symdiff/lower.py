@@ -72,9 +72,7 @@ _MAX_INLINE_DEPTH = 50
 class Frame:
     """The state of one function body being lowered (the main one or an inlined helper)."""
 
-    def __init__(
-        self, src: Source, env: dict[str, Value], result_name: str | None = None
-    ):
+    def __init__(self, src: Source, env: dict[str, Value], result_name: str | None = None):
         self.src = src
         self.env = env
         self.result: Value | None = None
@@ -88,9 +86,7 @@ class Lowering:
         self.temps = 0
         self.block: list[Stmt] = []
         self.stack: list[Source] = []
-        self.helpers: list[Source] = (
-            []
-        )  # every user function inlined, for emit and caching
+        self.helpers: list[Source] = []  # every user function inlined, for emit and caching
 
     # ---------------------------------------------------------------- entry
     def function(self) -> Function:
@@ -109,13 +105,9 @@ class Lowering:
             v = Var(self.names.take(a.arg))
             params.append(v)
             env[a.arg] = v
-        signature = [a.arg for a in args.posonlyargs] + (
-            ["/"] if args.posonlyargs else []
-        )
+        signature = [a.arg for a in args.posonlyargs] + (["/"] if args.posonlyargs else [])
         signature += [a.arg for a in args.args]
-        signature += (["*"] if args.kwonlyargs else []) + [
-            a.arg for a in args.kwonlyargs
-        ]
+        signature += (["*"] if args.kwonlyargs else []) + [a.arg for a in args.kwonlyargs]
         f = src.func
         positional = [a.arg for a in args.posonlyargs + args.args]
         defaults = list(
@@ -137,7 +129,13 @@ class Lowering:
             )
         result = self.atom(frame.result, src.tree)
         return Function(
-            src.name, tuple(params), tuple(self.block), result, src.loc(src.tree)
+            src.name,
+            tuple(params),
+            tuple(self.block),
+            result,
+            src.loc(src.tree),
+            tuple(signature),
+            tuple(defaults),
         )
 
     # ---------------------------------------------------------------- statements
@@ -167,9 +165,7 @@ class Lowering:
             frame.result = self.expr(frame, node.value, self._result_hint(frame))
         elif isinstance(node, (ast.Pass, ast.Expr)):
             if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
-                raise UnsupportedSyntaxError(
-                    "this statement is not supported yet", src.loc(node)
-                )
+                raise UnsupportedSyntaxError("this statement is not supported yet", src.loc(node))
         else:
             raise UnsupportedSyntaxError(
                 f"{type(node).__name__.lower()} statements are not supported yet",
@@ -193,9 +189,7 @@ class Lowering:
                 frame.src.loc(target),
             )
 
-    def unpack(
-        self, frame: Frame, value: Value, n: int, node: ast.AST
-    ) -> tuple[Value, ...]:
+    def unpack(self, frame: Frame, value: Value, n: int, node: ast.AST) -> tuple[Value, ...]:
         if isinstance(value, (TupleV, ListV)):
             if len(value.items) != n:
                 raise UnsupportedSyntaxError(
@@ -203,11 +197,7 @@ class Lowering:
                     frame.src.loc(node),
                 )
             return value.items
-        if (
-            isinstance(value, Const)
-            and isinstance(value.value, tuple)
-            and len(value.value) == n
-        ):
+        if isinstance(value, Const) and isinstance(value.value, tuple) and len(value.value) == n:
             return tuple(Const(v) for v in value.value)
         atom = self.atom(value, node, frame)
         return tuple(
@@ -271,19 +261,13 @@ class Lowering:
             return self.apply(prim, (a, b), (), hint, frame, node)
         if isinstance(node, ast.UnaryOp):
             x = self.expr(frame, node.operand)
-            if (
-                isinstance(node.op, ast.USub)
-                and isinstance(x, Const)
-                and x.name is None
-            ):
+            if isinstance(node.op, ast.USub) and isinstance(x, Const) and x.name is None:
                 try:
                     return Const(-x.value)
                 except TypeError:
                     pass
             prim = _UNARY[type(node.op)]
-            return self.apply(
-                prim, (self.atom(x, node.operand, frame),), (), hint, frame, node
-            )
+            return self.apply(prim, (self.atom(x, node.operand, frame),), (), hint, frame, node)
         if isinstance(node, ast.Compare):
             if len(node.ops) != 1:
                 raise UnsupportedSyntaxError(
@@ -298,9 +282,7 @@ class Lowering:
                     src.loc(node),
                 )
             a = self.atom(self.expr(frame, node.left), node.left, frame)
-            b = self.atom(
-                self.expr(frame, node.comparators[0]), node.comparators[0], frame
-            )
+            b = self.atom(self.expr(frame, node.comparators[0]), node.comparators[0], frame)
             return self.apply(prim, (a, b), (), hint, frame, node)
         if isinstance(node, ast.Attribute):
             return self.attribute(frame, node, hint)
@@ -337,18 +319,7 @@ class Lowering:
                     f"`{path}` is an object array, which cannot be differentiated",
                     frame.src.loc(node),
                 )
-            if (
-                isinstance(obj, (np.ndarray, np.generic))
-                or path.split(".")[0] in MODULES
-            ):
-                name = path
-            else:
-                name = (
-                    path
-                    if not isinstance(obj, (int, float, bool, type(None)))
-                    else path
-                )
-            return Const(obj, name)
+            return Const(obj, path)
         return Obj(obj, path)
 
     def attribute(self, frame: Frame, node: ast.Attribute, hint: str | None) -> Value:
@@ -368,9 +339,7 @@ class Lowering:
                 frame.src.loc(node),
                 "supported array attributes: " + ", ".join(sorted(P.ATTRIBUTES)),
             )
-        return self.apply(
-            prim, (self.atom(base, node.value, frame),), (), hint, frame, node
-        )
+        return self.apply(prim, (self.atom(base, node.value, frame),), (), hint, frame, node)
 
     def subscript(self, frame: Frame, node: ast.Subscript, hint: str | None) -> Value:
         base = self.expr(frame, node.value)
@@ -392,9 +361,7 @@ class Lowering:
 
         for part in parts:
             if isinstance(part, ast.Slice):
-                layout.append(
-                    ("slice", ref(part.lower), ref(part.upper), ref(part.step))
-                )
+                layout.append(("slice", ref(part.lower), ref(part.upper), ref(part.step)))
             elif isinstance(part, ast.Constant) and part.value is None:
                 layout.append(("newaxis",))
             elif isinstance(part, ast.Constant) and part.value is Ellipsis:
@@ -439,18 +406,13 @@ class Lowering:
         self, frame: Frame, node: ast.Call, base: Value, attr: str, hint: str | None
     ) -> Value:
         if attr == "append":
-            raise UnsupportedSyntaxError(
-                "list.append is not supported yet", frame.src.loc(node)
-            )
+            raise UnsupportedSyntaxError("list.append is not supported yet", frame.src.loc(node))
         prim = P.METHODS.get(attr)
         if prim is None:
             raise UnsupportedFunctionError(
                 f"the array method `.{attr}()` is not supported",
                 frame.src.loc(node),
-                "supported methods: "
-                + ", ".join(sorted(P.METHODS))
-                + "; or "
-                + CUSTOM_RULE_HINT,
+                "supported methods: " + ", ".join(sorted(P.METHODS)) + "; or " + CUSTOM_RULE_HINT,
             )
         args = [base] + [self.expr(frame, a) for a in node.args]
         kwargs = {k.arg: self.expr(frame, k.value) for k in node.keywords}
@@ -509,9 +471,7 @@ class Lowering:
                 )
             params.append((k, v.value))
         defaults = dict(prim.defaults)
-        kept = tuple(
-            sorted((k, v) for k, v in params if k not in defaults or defaults[k] != v)
-        )
+        kept = tuple(sorted((k, v) for k, v in params if k not in defaults or defaults[k] != v))
         return tuple(atoms), kept
 
     def inline(
@@ -534,9 +494,7 @@ class Lowering:
         try:
             bound = sig.bind(*args, **kwargs)
         except TypeError as exc:
-            raise UnsupportedSyntaxError(
-                f"bad call to `{fn.__name__}`: {exc}", loc
-            ) from None
+            raise UnsupportedSyntaxError(f"bad call to `{fn.__name__}`: {exc}", loc) from None
         env: dict[str, Value] = {}
         for pname, param in sig.parameters.items():
             if pname in bound.arguments:
@@ -547,9 +505,7 @@ class Lowering:
                         loc,
                     )
             else:
-                value = self.global_value(
-                    frame, param.default, repr(param.default), node
-                )
+                value = self.global_value(frame, param.default, repr(param.default), node)
                 if isinstance(value, Const):
                     value = Const(value.value)
             env[pname] = self.rename_temp(value, pname)
@@ -574,9 +530,7 @@ class Lowering:
             stmt = self.block[i]
             if isinstance(stmt, Assign) and stmt.target == value:
                 named = Var(self.names.fresh(name))
-                self.block[i] = Assign(
-                    named, stmt.prim, stmt.args, stmt.params, stmt.loc
-                )
+                self.block[i] = Assign(named, stmt.prim, stmt.args, stmt.params, stmt.loc)
                 return named
         return value
 

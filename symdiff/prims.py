@@ -46,16 +46,12 @@ def call(spelling: str, impl: Callable, *aliases: Any, **kw: Any) -> Primitive:
     return _add(Primitive(spelling, "call", spelling, impl, **kw), impl, *aliases)
 
 
-def ufunc(
-    spelling: str, impl: Callable, *aliases: Any, nargs: int = 1, **kw: Any
-) -> Primitive:
+def ufunc(spelling: str, impl: Callable, *aliases: Any, nargs: int = 1, **kw: Any) -> Primitive:
     return call(spelling, impl, *aliases, nargs=nargs, elementwise=True, **kw)
 
 
 def mathfn(name: str, nargs: int = 1, **kw: Any) -> Primitive:
-    return call(
-        f"math.{name}", getattr(math, name), nargs=nargs, returns_scalar=True, **kw
-    )
+    return call(f"math.{name}", getattr(math, name), nargs=nargs, returns_scalar=True, **kw)
 
 
 def helper(fn: Callable, nargs: int, **kw: Any) -> Primitive:
@@ -79,9 +75,7 @@ gt = infix("gt", ">", operator.gt, elementwise=True, differentiable=False)
 ge = infix("ge", ">=", operator.ge, elementwise=True, differentiable=False)
 eq = infix("eq", "==", operator.eq, elementwise=True, differentiable=False)
 ne = infix("ne", "!=", operator.ne, elementwise=True, differentiable=False)
-floordiv = infix(
-    "floordiv", "//", operator.floordiv, elementwise=True, differentiable=False
-)
+floordiv = infix("floordiv", "//", operator.floordiv, elementwise=True, differentiable=False)
 mod = infix("mod", "%", operator.mod, elementwise=True, differentiable=False)
 invert = prefix("invert", "~", operator.invert, differentiable=False)
 not_ = prefix("not", "not ", operator.not_, differentiable=False)
@@ -167,12 +161,8 @@ np_sum = call("np.sum", np.sum, defaults=_AXES, linear=True)
 np_mean = call("np.mean", np.mean, defaults=_AXES, linear=True)
 np_max = call("np.max", np.max, np.amax, defaults=_AXES)
 np_min = call("np.min", np.min, np.amin, defaults=_AXES)
-np_argmax = call(
-    "np.argmax", np.argmax, defaults=(("axis", None),), differentiable=False
-)
-np_argmin = call(
-    "np.argmin", np.argmin, defaults=(("axis", None),), differentiable=False
-)
+np_argmax = call("np.argmax", np.argmax, defaults=(("axis", None),), differentiable=False)
+np_argmin = call("np.argmin", np.argmin, defaults=(("axis", None),), differentiable=False)
 
 # ----------------------------------------------------------------------------- numpy: linear algebra
 np_dot = call("np.dot", np.dot, nargs=2)
@@ -180,9 +170,7 @@ np_matmul = call("np.matmul", np.matmul, nargs=2)
 np_outer = call("np.outer", np.outer, nargs=2)
 
 # ----------------------------------------------------------------------------- numpy: shape
-np_transpose = call(
-    "np.transpose", np.transpose, defaults=(("axes", None),), linear=True
-)
+np_transpose = call("np.transpose", np.transpose, defaults=(("axes", None),), linear=True)
 np_swapaxes = call("np.swapaxes", np.swapaxes, nargs=3, linear=True)
 np_reshape = call("np.reshape", np.reshape, nargs=2, linear=True)
 np_ravel = call("np.ravel", np.ravel, linear=True)
@@ -227,6 +215,9 @@ np_copy = call("np.copy", np.copy, linear=True)
 
 # ----------------------------------------------------------------------------- numpy: constants
 np_shape = call("np.shape", np.shape, differentiable=False)
+np_broadcast_shapes = call(
+    "np.broadcast_shapes", np.broadcast_shapes, nargs=-1, differentiable=False
+)
 np_size = call("np.size", np.size, returns_scalar=True, differentiable=False)
 np_ndim = call("np.ndim", np.ndim, returns_scalar=True, differentiable=False)
 np_zeros = call("np.zeros", np.zeros, differentiable=False)
@@ -271,9 +262,7 @@ def _index_grad(g: Any, x: Any, *idx: Any, index: tuple) -> Any:
     return runtime.index_grad(g, x, _index(idx, index))
 
 
-getitem = _add(
-    Primitive("getitem", "getitem", "[]", _getitem, nargs=-1, defaults=(("index", ()),))
-)
+getitem = _add(Primitive("getitem", "getitem", "[]", _getitem, nargs=-1, defaults=(("index", ()),)))
 shape_attr = _add(Primitive("shape", "attr", "shape", np.shape, differentiable=False))
 size_attr = _add(Primitive("size", "attr", "size", np.size, differentiable=False))
 ndim_attr = _add(Primitive("ndim", "attr", "ndim", np.ndim, differentiable=False))
@@ -311,6 +300,4 @@ def resolve(obj: Any) -> Primitive | None:
 make_tuple = _add(Primitive("tuple", "tuple", "()", lambda *xs: tuple(xs), nargs=-1))
 
 # helpers symdiff writes into gradients; a user calling one of them gets no special meaning
-INTERNAL_ONLY = frozenset(
-    {unbroadcast, matmul_grad_a, matmul_grad_b, unconcat, index_grad}
-)
+INTERNAL_ONLY = frozenset({unbroadcast, matmul_grad_a, matmul_grad_b, unconcat, index_grad})

@@ -16,7 +16,7 @@ from typing import Any
 from . import analysis
 from . import prims as P
 from .builder import Builder, Sym
-from .errors import Loc, NonDifferentiableError, InternalError
+from .errors import InternalError, Loc, NonDifferentiableError
 from .ir import Assign, Atom, Block, Const, Function, Var, pformat
 from .naming import Counter
 from .rules import RULES
@@ -45,7 +45,11 @@ class Reverse:
         self.fn = fn
         self.wrt = wrt
         self.varied = analysis.varied(fn, wrt)
-        self.scalars = analysis.scalars(fn)
+        # scalar by construction decides whether the result must be checked at run time;
+        # once checked, it is scalar by contract, and so are the inputs of its elementwise ops
+        self.scalar_value = analysis.is_scalar(fn.result, analysis.scalars(fn))
+        known = {fn.result} if isinstance(fn.result, Var) else set()
+        self.scalars = analysis.scalars(fn, known)
         self.counter = Counter("b")
         self.b = Builder(lambda: Var(self.counter()), self.is_scalar, self.is_active)
         self.pending: dict[Var, list[Atom]] = {}
@@ -96,7 +100,7 @@ class Reverse:
             value=fn.result,
             grads=grads,
             adjoint_of=tuple((a, p) for a, p in self.adjoint_of.items() if a in live),
-            scalar_value=self.is_scalar(fn.result),
+            scalar_value=self.scalar_value,
             loc=fn.loc,
             signature=fn.signature,
             defaults=fn.defaults,
@@ -107,9 +111,7 @@ class Reverse:
             if isinstance(stmt, Assign):
                 self.assign(stmt)
             else:
-                raise InternalError(
-                    f"reverse pass met {type(stmt).__name__}", ir=pformat(self.fn)
-                )
+                raise InternalError(f"reverse pass met {type(stmt).__name__}", ir=pformat(self.fn))
 
     def finish(self, v: Var) -> Atom | None:
         """Sum the contributions to ``v``'s adjoint; None when there are none (a zero)."""
@@ -120,11 +122,7 @@ class Reverse:
         for p in parts[1:]:
             total = total + Sym(p, self.b)
         atom = total.atom
-        if (
-            isinstance(atom, Var)
-            and atom.name.startswith("%b")
-            and atom not in self.adjoint_of
-        ):
+        if isinstance(atom, Var) and atom.name.startswith("%b") and atom not in self.adjoint_of:
             self.adjoint_of[atom] = v
         return atom
 
@@ -157,10 +155,13 @@ class Reverse:
         b = self.b
         active = [i for i, a in enumerate(stmt.args) if self.is_active(a)]
         if self.is_lazy(g, stmt.target) and (
-            not prim.elementwise
-            or any(self.may_broadcast(stmt.args, i) for i in active)
+            not prim.elementwise or any(self.may_broadcast(stmt.args, i) for i in active)
         ):
-            g = b.apply(P.np_broadcast_to, g, b.apply(P.np_shape, stmt.target)).atom
+            if prim.elementwise:  # the shape broadcasting gives, without computing the result
+                shape = b.apply(P.np_broadcast_shapes, *(b.apply(P.np_shape, a) for a in stmt.args))
+            else:
+                shape = b.apply(P.np_shape, stmt.target)
+            g = b.apply(P.np_broadcast_to, g, shape).atom
         b.family = "math" if prim.name.startswith("math.") else "np"
         syms = [Sym(a, b) for a in stmt.args]
         parts = rule(b, Sym(g, b), Sym(stmt.target, b), *syms, **dict(stmt.params))

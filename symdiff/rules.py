@@ -76,17 +76,11 @@ def _larger(F, g, a, b):
 
 
 def _transpose(F, g, x, axes=None):
-    return (
-        F.transpose(g)
-        if axes is None
-        else F.transpose(g, axes=tuple(np.argsort(axes).tolist()))
-    )
+    return F.transpose(g) if axes is None else F.transpose(g, axes=tuple(np.argsort(axes).tolist()))
 
 
 def _listed(part_rule):
-    return lambda F, g, y, *xs, **p: tuple(
-        part_rule(F, g, xs, i, **p) for i in range(len(xs))
-    )
+    return lambda F, g, y, *xs, **p: tuple(part_rule(F, g, xs, i, **p) for i in range(len(xs)))
 
 
 RULES: dict[Primitive, Rule] = {
@@ -180,15 +174,12 @@ RULES: dict[Primitive, Rule] = {
     P.np_transpose: linear(_transpose),
     P.T_attr: linear(lambda F, g, x: F.transpose(g)),
     P.np_swapaxes: lambda F, g, y, x, a1, a2: (F.swapaxes(g, a1, a2), None, None),
-    P.np_reshape: lambda F, g, y, x, *shape: (F.reshape(g, F.shape(x)),)
-    + (None,) * len(shape),
+    P.np_reshape: lambda F, g, y, x, *shape: (F.reshape(g, F.shape(x)),) + (None,) * len(shape),
     P.np_ravel: linear(lambda F, g, x: F.reshape(g, F.shape(x))),
     P.np_expand_dims: lambda F, g, y, x, axis: (F.reshape(g, F.shape(x)), None),
     P.np_broadcast_to: lambda F, g, y, x, shape: (F.unbroadcast(g, x), None),
     P.np_copy: linear(lambda F, g, x: g),
-    P.np_concatenate: _listed(
-        lambda F, g, xs, i, axis=0: F.unconcat(g, *xs, part=i, axis=axis)
-    ),
+    P.np_concatenate: _listed(lambda F, g, xs, i, axis=0: F.unconcat(g, *xs, part=i, axis=axis)),
     P.np_stack: _listed(lambda F, g, xs, i, axis=0: F.take(g, i, axis=axis)),
     P.np_array: _listed(lambda F, g, xs, i: F.take(g, i, axis=0)),
     P.make_tuple: _listed(lambda F, g, xs, i: F.take(g, i, axis=0)),

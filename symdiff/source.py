@@ -113,11 +113,7 @@ def get_source(f: Any) -> Source:
         ) from None
     ast.increment_lineno(module, start - 1)
     tree = next(
-        (
-            n
-            for n in module.body
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-        ),
+        (n for n in module.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))),
         None,
     )
     if tree is None or tree.name != f.__name__:

@@ -80,8 +80,12 @@ class Globals:
             obj = getattr(runtime, head)
             if head not in self.helpers:
                 self.helpers.append(head)
-        else:
+        elif hasattr(builtins, head) and not rest:
             obj = getattr(builtins, head)
+        else:  # a primitive declared by the user: bound to its implementation
+            obj = _custom_impl(spelling)
+            rest = []
+            head = spelling.replace(".", "_")
         node: ast.expr = ast.Name(self.name(head, obj))
         for part in rest:
             node = ast.Attribute(node, part)
@@ -103,9 +107,7 @@ class Globals:
         if isinstance(v, tuple):
             return ast.Tuple([self.const(Const(i)) for i in v])
         if isinstance(v, np.generic) and v.ndim == 0 and v.dtype.kind in "fiub":
-            return ast.Call(
-                self.dotted(f"np.{v.dtype.name}"), [ast.Constant(v.item())], []
-            )
+            return ast.Call(self.dotted(f"np.{v.dtype.name}"), [ast.Constant(v.item())], [])
         return ast.Name(self.name("c", v))
 
 
@@ -119,9 +121,7 @@ class Variant:
         grads = tuple(a for a in prog.grads if a is not None)
         self.needs_value = which != "grad" or not prog.scalar_value
         live = {
-            a
-            for a in grads + ((prog.value,) if self.needs_value else ())
-            if isinstance(a, Var)
+            a for a in grads + ((prog.value,) if self.needs_value else ()) if isinstance(a, Var)
         }
         self.backward = prune(prog.backward, live)
         self.forward = prune(prog.forward, live)
@@ -144,12 +144,8 @@ class Variant:
             if v in self.names:
                 continue
             primal = self.adjoint_of.get(v)
-            if primal is not None and not (
-                is_internal(primal.name) and primal not in self.names
-            ):
-                self.names[v] = self.g.gen.adjoint(
-                    self.names.get(primal) or primal.name
-                )
+            if primal is not None and not (is_internal(primal.name) and primal not in self.names):
+                self.names[v] = self.g.gen.adjoint(self.names.get(primal) or primal.name)
             elif self.counts[v] == 1:
                 self.fold.add(v)
             else:
@@ -199,9 +195,7 @@ class Variant:
         keywords = []
         for k, v in sorted(params.items()):
             if k == "index":  # index_grad(g, x, np.s_[...])
-                args = args[:2] + [
-                    ast.Subscript(self.g.dotted("np.s_"), self.index(v, args[2:]))
-                ]
+                args = args[:2] + [ast.Subscript(self.g.dotted("np.s_"), self.index(v, args[2:]))]
             else:
                 keywords.append(ast.keyword(k, self.g.const(Const(v))))
         func = self.g.dotted(prim.spelling)
@@ -219,26 +213,16 @@ class Variant:
                 continue
             loc = s.loc
             key = (loc.file, loc.line, loc.func) if loc is not None else None
-            if (
-                loc is not None
-                and key != last
-                and (comment_all or loc.func != self.prog.name)
-            ):
+            if loc is not None and key != last and (comment_all or loc.func != self.prog.name):
                 out.append(self.comment(loc))
             last = key
             out.append(f"{self.names[s.target]} = {ast.unparse(expr)}")
         return out
 
     def comment(self, loc: Loc) -> str:
-        where = (
-            f"line {loc.line}"
-            if loc.func == self.prog.name
-            else f"{loc.func}, line {loc.line}"
-        )
+        where = f"line {loc.line}" if loc.func == self.prog.name else f"{loc.func}, line {loc.line}"
         text = f"# {where}: {loc.text.strip()}"
-        return (
-            text if len(text) <= _COMMENT_WIDTH else text[: _COMMENT_WIDTH - 3] + "..."
-        )
+        return text if len(text) <= _COMMENT_WIDTH else text[: _COMMENT_WIDTH - 3] + "..."
 
     def source(self, name: str, origin: str) -> str:
         prog = self.prog
@@ -248,9 +232,7 @@ class Variant:
             body += ["# forward pass", *fwd]
         value = ast.unparse(self.atom(prog.value)) if self.needs_value else ""
         if not prog.scalar_value:
-            body.append(
-                f"{ast.unparse(self.g.dotted('ensure_scalar'))}({value}, {prog.name!r})"
-            )
+            body.append(f"{ast.unparse(self.g.dotted('ensure_scalar'))}({value}, {prog.name!r})")
         bwd = self.lines(self.backward, comment_all=True)
         if bwd:
             body += ["# backward pass", *bwd]
@@ -280,15 +262,20 @@ class Variant:
         doc = f'"""{title} of `{prog.name}` with respect to {wrt}.\n\n{para}\n"""'
         defaults = dict(prog.defaults)
         params = ", ".join(
-            (
-                f"{n}={ast.unparse(self.g.const(Const(defaults[n])))}"
-                if n in defaults
-                else n
-            )
+            (f"{n}={ast.unparse(self.g.const(Const(defaults[n])))}" if n in defaults else n)
             for n in (prog.signature or [v.name for v in prog.params])
         )
         inner = "\n".join([doc, *body])
         return f"def {name}({params}):\n" + textwrap.indent(inner, "    ") + "\n"
+
+
+def _custom_impl(spelling: str) -> Any:
+    from . import prims
+
+    prim = prims.ALL.get(spelling)
+    if prim is None:
+        raise KeyError(f"no primitive spelled {spelling!r}")
+    return prim.impl
 
 
 def local_names(prog: GradProgram) -> set[str]:
@@ -307,6 +294,4 @@ def emit(prog: GradProgram, origin: str, g: Globals | None = None) -> Emitted:
     vg_name = g.gen.fresh(naming.VALUE_AND_GRAD_FN.format(prog.name))
     grad_src = Variant(prog, g, "grad").source(grad_name, origin)
     vg_src = Variant(prog, g, "value_and_grad").source(vg_name, origin)
-    return Emitted(
-        grad_name, vg_name, grad_src, vg_src, dict(g.bindings), list(g.helpers)
-    )
+    return Emitted(grad_name, vg_name, grad_src, vg_src, dict(g.bindings), list(g.helpers))
