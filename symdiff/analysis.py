@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .ir import Assign, Atom, Block, Const, Function, If, Loop, Var, defined_by, used_by
+from .ir import Assign, Atom, Block, Const, Function, If, Loop, Pop, Push, Var
 
 
 def varied(fn: Function, wrt: tuple[Var, ...]) -> set[Var]:
@@ -54,23 +54,25 @@ def _walk(block: Block):
 def scalars(fn: Function, known: set[Var] = frozenset()) -> set[Var]:
     """Values that are certainly Python or NumPy scalars.
 
-    Sources: results of ``math`` functions and full reductions, arithmetic on scalars, and the
-    arguments of ``math`` functions (which accept nothing else).
+    Forward facts: results of ``math`` functions and full reductions, arithmetic on scalars.
+    Backward facts (a ``math`` function's argument is a scalar; a scalar result of an
+    elementwise operation had scalar inputs) hold only where the statement certainly ran, so
+    they are applied only to values defined in the statement's own block.
     """
     out = set(known)
     changed = True
     while changed:
         changed = False
-        for stmt in _walk(fn.body):
+        for stmt, local in _walk_scoped(fn.body, set(fn.params)):
             new: list[Var] = []
             if isinstance(stmt, Assign):
-                if stmt.prim.name.startswith("math."):
-                    new += [a for a in stmt.args if isinstance(a, Var)]
                 if _scalar_result(stmt, out):
                     new.append(stmt.target)
-                elif stmt.target in out and _pointwise(stmt.prim):
-                    # broadcasting never lowers the rank: a scalar result had scalar inputs
-                    new += [a for a in stmt.args if isinstance(a, Var)]
+                backward = stmt.prim.name.startswith("math.") or (
+                    stmt.target in out and _pointwise(stmt.prim)
+                )
+                if backward:
+                    new += [a for a in stmt.args if isinstance(a, Var) and a in local]
             elif isinstance(stmt, If):
                 new += [
                     p.target
@@ -86,6 +88,33 @@ def scalars(fn: Function, known: set[Var] = frozenset()) -> set[Var]:
                     out.add(v)
                     changed = True
     return out
+
+
+def _walk_scoped(block: Block, local: set[Var]):
+    """(statement, variables defined in the statement's own block) pairs, nested included."""
+    local = set(local)
+    for stmt in block:
+        local.update(_defines(stmt))
+    for stmt in block:
+        yield stmt, local
+        if isinstance(stmt, If):
+            yield from _walk_scoped(stmt.then, set())
+            yield from _walk_scoped(stmt.orelse, set())
+        elif isinstance(stmt, Loop):
+            inner = {c.var for c in stmt.carries} | ({stmt.index} if stmt.index else set())
+            yield from _walk_scoped(stmt.cond_block + stmt.body, inner)
+
+
+def _defines(stmt) -> tuple[Var, ...]:
+    if isinstance(stmt, Assign):
+        return (stmt.target,)
+    if isinstance(stmt, If):
+        return tuple(p.target for p in stmt.phis)
+    if isinstance(stmt, Loop):
+        return tuple(c.out for c in stmt.carries)
+    if isinstance(stmt, Pop):
+        return stmt.targets
+    return ()
 
 
 def is_scalar(a: Atom, known: set[Var]) -> bool:
@@ -128,13 +157,17 @@ def use_counts(blocks: list[Block], extra: tuple[Atom, ...] = ()) -> Counter:
 def _reads(stmt):
     if isinstance(stmt, Assign):
         return stmt.args
+    if isinstance(stmt, Push):
+        return (stmt.tape, *stmt.values)
+    if isinstance(stmt, Pop):
+        return (stmt.tape,)
     if isinstance(stmt, If):
         return (stmt.cond, *(p.then for p in stmt.phis), *(p.orelse for p in stmt.phis))
     return (
         *stmt.header,
         *(c.init for c in stmt.carries),
         *(c.next for c in stmt.carries),
-        *((stmt.cond,) if stmt.cond is not None else ()),
+        *(a for a in (stmt.cond, stmt.exit) if a is not None),
     )
 
 
@@ -142,6 +175,7 @@ def prune(block: Block, live: set[Var]) -> Block:
     """Drop the statements whose results are never read; ``live`` is updated in place.
 
     Walks backwards so that a statement kept makes its inputs live for the ones before it.
+    Tape pushes and pops are always kept (they pair up across the two sweeps).
     """
     kept: list = []
     for stmt in reversed(block):
@@ -149,14 +183,61 @@ def prune(block: Block, live: set[Var]) -> Block:
             if stmt.target not in live:
                 continue
             live.update(a for a in stmt.args if isinstance(a, Var))
-            kept.append(stmt)
-        else:
-            if not any(v in live for v in defined_by(stmt)) and not _has_effects(stmt):
+        elif isinstance(stmt, Push):
+            live.update(a for a in (stmt.tape, *stmt.values) if isinstance(a, Var))
+        elif isinstance(stmt, Pop):
+            live.add(stmt.tape)
+        elif isinstance(stmt, If):
+            stmt = _prune_if(stmt, live)
+            if stmt is None:
                 continue
-            live.update(a for a in used_by(stmt) if isinstance(a, Var))
-            kept.append(stmt)
+        else:
+            stmt = _prune_loop(stmt, live)
+            if stmt is None:
+                continue
+        kept.append(stmt)
     return tuple(reversed(kept))
 
 
-def _has_effects(stmt) -> bool:
+def _prune_if(stmt: If, live: set[Var]) -> If | None:
+    phis = tuple(p for p in stmt.phis if p.target in live)
+    then_live = set(live) | {p.then for p in phis if isinstance(p.then, Var)}
+    else_live = set(live) | {p.orelse for p in phis if isinstance(p.orelse, Var)}
+    then = prune(stmt.then, then_live)
+    orelse = prune(stmt.orelse, else_live)
+    if not phis and not then and not orelse:
+        return None
+    live |= then_live | else_live
+    if isinstance(stmt.cond, Var):
+        live.add(stmt.cond)
+    return If(stmt.cond, then, orelse, phis, stmt.loc)
+
+
+def _prune_loop(stmt: Loop, live: set[Var]) -> Loop | None:
+    keep = {c for c in stmt.carries if c.out in live}
+    while True:
+        inner = set(live) | {c.next for c in keep if isinstance(c.next, Var)}
+        inner |= {a for a in (stmt.cond, stmt.exit) if isinstance(a, Var)}
+        body = prune(stmt.body, inner)
+        cond_block = prune(stmt.cond_block, inner)
+        more = {c for c in stmt.carries if c.var in inner and c not in keep}
+        if not more:
+            break
+        keep |= more
+    carries = tuple(c for c in stmt.carries if c in keep)
+    if not carries and not _has_effects(body):
+        return None
+    live |= inner
+    live.update(a for a in stmt.header if isinstance(a, Var))
+    live.update(c.init for c in carries if isinstance(c.init, Var))
+    return Loop(
+        stmt.kind, stmt.header, stmt.index, carries, body, cond_block, stmt.cond, stmt.exit,
+        stmt.loc,
+    )  # fmt: skip
+
+
+def _has_effects(block: Block) -> bool:
+    for stmt in _walk(block):
+        if isinstance(stmt, (Push, Pop)):
+            return True
     return False

@@ -8,6 +8,7 @@ of costing an array operation each. Identical expressions in one block are built
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from numbers import Number
 from typing import Any, Callable
 
@@ -33,6 +34,22 @@ class Builder:
         self.loc: Loc | None = None
         self._memo: dict[tuple, Var] = {}
         self._defs: dict[Var, Assign] = {}
+
+    @contextmanager
+    def nested(self):
+        """Build into a fresh block (a branch or loop body). Expressions built outside stay
+        reusable inside, since they dominate it; those built inside do not leak out."""
+        stmts, memo = self.stmts, self._memo
+        self.stmts, self._memo = [], dict(memo)
+        try:
+            yield self.stmts
+        finally:
+            self.stmts, self._memo = stmts, memo
+
+    def append(self, stmt) -> None:
+        self.stmts.append(stmt)
+        if isinstance(stmt, Assign):
+            self._defs[stmt.target] = stmt
 
     # -- queries rules may ask
     def is_scalar(self, x: Sym | Atom) -> bool:
@@ -193,9 +210,15 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
             return y
         if ny == 0:
             return x
+        if _negated(b, y) is not None:  # a + -b is a - b
+            return b.apply(P.sub, x, _negated(b, y)).atom
+        if _negated(b, x) is not None:
+            return b.apply(P.sub, y, _negated(b, x)).atom
     elif prim is P.sub:
         if ny == 0:
             return x
+        if _negated(b, y) is not None:  # a - -b is a + b
+            return b.apply(P.add, x, _negated(b, y)).atom
         if nx == 0:
             return b.apply(P.neg, y).atom
     elif prim is P.mul:

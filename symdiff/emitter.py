@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from . import __version__, naming, runtime
-from .analysis import prune, use_counts
+from .analysis import prune
 from .errors import Loc
-from .ir import Assign, Atom, Block, Const, Var
+from .ir import Assign, Atom, Block, Const, If, Loop, Pop, Push, Var, defined_by, used_by
 from .naming import NameGen, is_internal
 from .reverse import GradProgram
 
@@ -60,16 +60,18 @@ class Globals:
 
     def __init__(self, taken: set[str]):
         self.gen = NameGen(taken)
-        self.aliases: dict[str, str] = {}
+        self.aliases: dict[tuple[str, int], str] = {}
         self.bindings: dict[str, Any] = {}
         self.helpers: list[str] = []
 
     def name(self, wanted: str, obj: Any) -> str:
-        if wanted not in self.aliases:
+        # keyed by object too: two modules' ALPHA (or two unnamed arrays) are two names
+        key = (wanted, id(obj))
+        if key not in self.aliases:
             alias = self.gen.fresh(wanted)
-            self.aliases[wanted] = alias
+            self.aliases[key] = alias
             self.bindings[alias] = obj
-        return self.aliases[wanted]
+        return self.aliases[key]
 
     def dotted(self, spelling: str) -> ast.expr:
         """``np.exp`` as an expression, with ``np`` bound to NumPy under a free name."""
@@ -111,8 +113,22 @@ class Globals:
         return ast.Name(self.name("c", v))
 
 
+# operations whose result is always a new array the generated code may update in place
+_FRESH = frozenset(
+    {"np.zeros", "np.ones", "np.zeros_like", "np.ones_like", "np.full", "np.full_like",
+     "np.arange", "np.eye", "np.copy", "np.array", "np.concatenate", "np.stack", "setitem",
+     "index_grad"}
+)  # fmt: skip
+
+
 class Variant:
-    """One generated function (``_grad`` or ``_value_and_grad``): its blocks and local names."""
+    """One generated function (``_grad`` or ``_value_and_grad``): its blocks and local names.
+
+    Naming works on groups of IR variables that can share one Python name: a value and the
+    phi it flows into, a loop's state before, during and after the loop, an array and the
+    copy ``y[i] = v`` makes of it when the old array is never read again (then the update is
+    done in place). Temporaries read once, in the block that defines them, are folded.
+    """
 
     def __init__(self, prog: GradProgram, g: Globals, which: str):
         self.prog = prog
@@ -125,32 +141,215 @@ class Variant:
         }
         self.backward = prune(prog.backward, live)
         self.forward = prune(prog.forward, live)
-        self.counts = use_counts([self.forward, self.backward], grads + (prog.value,))
         self.adjoint_of = dict(prog.adjoint_of)
+        self.restored = dict(prog.restored)
+        self.params = set(prog.params)
+        self.defs: dict[Var, Any] = {}
+        self.def_block: dict[Var, int] = {}
+        self.reads: dict[Var, list[int]] = {}
+        self.order: list[Var] = list(prog.params)
+        self._scan(self.forward, 0)
+        self._scan(self.backward, 0)
+        for a in grads + (prog.value,):
+            self._read(a, 0)
+        self.parent: dict[Var, Var] = {}
+        self.inplace: set[Var] = set()
+        self.copy_init: set[Var] = set()  # loop state copied before the loop (then owned)
+        self._coalesce(self.forward + self.backward)
         self.folded: dict[Var, ast.expr] = {}
         self.fold: set[Var] = set()
         self.names: dict[Var, str] = {p: p.name for p in prog.params}
         self._choose_names()
 
-    def _choose_names(self) -> None:
-        """Temporaries used once are folded; the rest get ``tN``; adjoints get ``d_<name>``."""
-        stmts = self.forward + self.backward
-        for s in stmts:
-            v = s.target
-            if not is_internal(v.name):
-                self.names[v] = v.name
-        for s in stmts:
-            v = s.target
-            if v in self.names:
-                continue
-            primal = self.adjoint_of.get(v)
-            if primal is not None and not (is_internal(primal.name) and primal not in self.names):
-                self.names[v] = self.g.gen.adjoint(self.names.get(primal) or primal.name)
-            elif self.counts[v] == 1:
-                self.fold.add(v)
-            else:
-                self.names[v] = self.g.gen.temp()
+    # ------------------------------------------------------------ facts
+    def _read(self, a: Atom | None, block: int) -> None:
+        if isinstance(a, Var):
+            self.reads.setdefault(a, []).append(block)
 
+    def _define(self, v: Var, block: int, stmt: Any) -> None:
+        self.defs[v] = stmt
+        self.def_block[v] = block
+        self.order.append(v)
+
+    def _scan(self, block: Block, bid: int) -> None:
+        for s in block:
+            if isinstance(s, Assign):
+                for a in s.args:
+                    self._read(a, bid)
+                self._define(s.target, bid, s)
+            elif isinstance(s, Push):
+                for a in (s.tape, *s.values):
+                    self._read(a, bid)
+            elif isinstance(s, Pop):
+                self._read(s.tape, bid)
+                for t in s.targets:
+                    self._define(t, bid, s)
+            elif isinstance(s, If):
+                self._read(s.cond, bid)
+                tb, eb = id(s.then), id(s.orelse)
+                self._scan(s.then, tb)
+                self._scan(s.orelse, eb)
+                for p in s.phis:
+                    self._read(p.then, tb)
+                    self._read(p.orelse, eb)
+                    self._define(p.target, bid, s)
+            elif isinstance(s, Loop):
+                bb, cb = id(s.body), id(s.cond_block)
+                for a in s.header:
+                    self._read(a, bid)
+                for c in s.carries:
+                    self._read(c.init, bid)
+                    self._define(c.var, bb, s)
+                if s.index is not None:
+                    self._define(s.index, bb, s)
+                self._scan(s.cond_block, cb)
+                self._read(s.cond, cb)
+                self._scan(s.body, bb)
+                for c in s.carries:
+                    self._read(c.next, bb)
+                self._read(s.exit, bb)
+                for c in s.carries:
+                    self._define(c.out, bid, s)
+
+    def count(self, v: Var) -> int:
+        return len(self.reads.get(v, ()))
+
+    def find(self, v: Var) -> Var:
+        while v in self.parent:
+            v = self.parent[v]
+        return v
+
+    def union(self, a: Var, b: Var) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+    def _carry_of(self, v: Var):
+        d = self.defs.get(v)
+        if isinstance(d, Loop):
+            for c in d.carries:
+                if c.var == v:
+                    return c
+        return None
+
+    def owned(self, v: Atom, depth: int = 0) -> bool:
+        """Whether ``v`` is an array no other name can see (so it may be updated in place)."""
+        if not isinstance(v, Var) or v in self.params or depth > 20:
+            return False
+        d = self.defs.get(v)
+        if isinstance(d, Assign):
+            return d.prim.name in _FRESH or (
+                d.prim.elementwise and not self.prog.scalar_value and False
+            )
+        if isinstance(d, Loop):
+            for c in d.carries:
+                if v in (c.var, c.out):
+                    return self.count(c.init) == 1 and self.owned(c.init, depth + 1)
+        if isinstance(d, If):
+            for p in d.phis:
+                if p.target == v:
+                    return all(
+                        self.count(a) == 1 and self.owned(a, depth + 1) for a in (p.then, p.orelse)
+                    )
+        return False
+
+    def _coalesce(self, block: Block) -> None:
+        for s in block:
+            if isinstance(s, Assign) and s.prim.name == "setitem":
+                old = s.args[0]
+                if not (isinstance(old, Var) and self.count(old) == 1):
+                    continue
+                if self.owned(old):
+                    self.inplace.add(s.target)
+                    self.union(old, s.target)
+                elif self._carry_of(old) is not None:
+                    # a loop updating its state in place: copy the start value once, before
+                    # the loop, instead of copying the whole array in every iteration
+                    self.copy_init.add(old)
+                    self.inplace.add(s.target)
+                    self.union(old, s.target)
+            elif isinstance(s, If):
+                self._coalesce(s.then)
+                self._coalesce(s.orelse)
+                for p in s.phis:
+                    for src, blk in ((p.then, s.then), (p.orelse, s.orelse)):
+                        if (
+                            isinstance(src, Var)
+                            and self.count(src) == 1
+                            and src in _defined_in(blk)
+                        ):
+                            if self.find(src) == src:
+                                self.union(p.target, src)
+            elif isinstance(s, Loop):
+                self._coalesce(s.cond_block)
+                self._coalesce(s.body)
+                for c in s.carries:
+                    self.union(c.var, c.out)
+                    if (
+                        isinstance(c.init, Var)
+                        and self.count(c.init) == 1
+                        and c.init not in self.params
+                        and self.def_block.get(c.init) is not None
+                        and self.find(c.init) == c.init
+                    ):
+                        self.union(c.var, c.init)
+                    if (
+                        isinstance(c.next, Var)
+                        and self.count(c.next) == 1
+                        and self.find(c.next) == c.next
+                        and c.next in _defined_in(s.body)
+                        and not _read_after(s, c.next, c.var)
+                    ):
+                        self.union(c.var, c.next)
+
+    def _choose_names(self) -> None:
+        groups: dict[Var, list[Var]] = {}
+        for v in self.order:
+            groups.setdefault(self.find(v), []).append(v)
+        for v in self.order:
+            r = self.find(v)
+            if v in self.names or r not in groups:
+                continue
+            members = groups.pop(r)
+            name = self._group_name(members)
+            if name is None:
+                self.fold.add(v)
+                continue
+            for m in members:
+                self.names[m] = name
+
+    def _group_name(self, members: list[Var]) -> str | None:
+        for m in members:
+            if m in self.params:
+                return m.name
+        for m in members:
+            if not is_internal(m.name):
+                return m.name
+        for m in members:
+            primal = self.adjoint_of.get(m)
+            if primal is not None:
+                base = self.names.get(primal) or (None if is_internal(primal.name) else primal.name)
+                if base is not None:
+                    return self.g.gen.adjoint(base)
+        for m in members:
+            fwd = self.restored.get(m)
+            if fwd is not None and fwd in self.names:
+                return self.g.gen.fresh(self.names[fwd])
+        v = members[0]
+        for hint in ("tape", "steps"):
+            if v.name.startswith(naming.INTERNAL_PREFIX + hint):
+                return self.g.gen.fresh(hint)
+        d = self.defs.get(v)
+        foldable = (
+            len(members) == 1
+            and isinstance(d, Assign)
+            and d.prim.name not in ("setitem", "new_tape")
+            and self.count(v) == 1
+            and self.reads[v][0] == self.def_block[v]
+        )
+        return None if foldable else self.g.gen.temp()
+
+    # ------------------------------------------------------------ expressions
     def atom(self, a: Atom) -> ast.expr:
         if isinstance(a, Var):
             if a in self.folded:
@@ -192,6 +391,8 @@ class Variant:
             return ast.Attribute(args[0], prim.spelling)
         if prim.form == "tuple":
             return ast.Tuple(args)
+        if prim.form == "newlist":
+            return ast.List([])
         keywords = []
         for k, v in sorted(params.items()):
             if k == "index":  # index_grad(g, x, np.s_[...])
@@ -203,21 +404,111 @@ class Variant:
             return ast.Call(func, [ast.List(args)], keywords)
         return ast.Call(func, args, keywords)
 
-    def lines(self, block: Block, comment_all: bool) -> list[str]:
+    # ------------------------------------------------------------ statements
+    def block(self, block: Block, comment_all: bool, state: dict) -> list[str]:
         out: list[str] = []
-        last: tuple | None = None
         for s in block:
-            expr = self.expr(s)
-            if s.target in self.fold:
-                self.folded[s.target] = expr
-                continue
-            loc = s.loc
-            key = (loc.file, loc.line, loc.func) if loc is not None else None
-            if loc is not None and key != last and (comment_all or loc.func != self.prog.name):
-                out.append(self.comment(loc))
-            last = key
-            out.append(f"{self.names[s.target]} = {ast.unparse(expr)}")
+            if isinstance(s, Assign):
+                out += self.assign(s, comment_all, state)
+            elif isinstance(s, Push):
+                vals = [ast.unparse(self.atom(a)) for a in s.values]
+                item = vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")"
+                out.append(f"{self.names[s.tape]}.append({item})")
+            elif isinstance(s, Pop):
+                targets = ", ".join(self.names[t] for t in s.targets)
+                out.append(f"{targets} = {self.names[s.tape]}.pop()")
+            elif isinstance(s, If):
+                out += self.if_(s, comment_all)
+            else:
+                out += self.loop(s, comment_all)
         return out
+
+    def assign(self, s: Assign, comment_all: bool, state: dict) -> list[str]:
+        out = []
+        loc = s.loc
+        key = (loc.file, loc.line, loc.func) if loc is not None else None
+        if s.prim.name == "setitem":
+            return self._comment(loc, key, comment_all, state) + self.setitem(s)
+        expr = self.expr(s)
+        if s.target in self.fold:
+            self.folded[s.target] = expr
+            return out
+        out += self._comment(loc, key, comment_all, state)
+        out.append(f"{self.names[s.target]} = {ast.unparse(expr)}")
+        return out
+
+    def _comment(self, loc: Loc | None, key, comment_all: bool, state: dict) -> list[str]:
+        if loc is None or key == state.get("last"):
+            return []
+        state["last"] = key
+        if comment_all or loc.func != self.prog.name:
+            return [self.comment(loc)]
+        return []
+
+    def setitem(self, s: Assign) -> list[str]:
+        """``y[i] = v``: in place when the old array is never read again, else on a copy."""
+        old, value, *idx = (self.atom(a) for a in s.args)
+        target = self.names[s.target]
+        lines = []
+        if s.target not in self.inplace:
+            lines.append(f"{target} = {ast.unparse(self.g.dotted('np.copy'))}({ast.unparse(old)})")
+        index = self.index(dict(s.params)["index"], idx)
+        lines.append(f"{target}[{ast.unparse(index)}] = {ast.unparse(value)}")
+        return lines
+
+    def if_(self, s: If, comment_all: bool) -> list[str]:
+        cond = ast.unparse(self.atom(s.cond))
+        branches = []
+        for blk, side in ((s.then, "then"), (s.orelse, "orelse")):
+            lines = self.block(blk, comment_all, {})
+            for p in s.phis:
+                src = getattr(p, side)
+                if not (isinstance(src, Var) and self.names.get(src) == self.names[p.target]):
+                    lines.append(f"{self.names[p.target]} = {ast.unparse(self.atom(src))}")
+            branches.append(lines)
+        then, orelse = branches
+        out = [f"if {cond}:", *_indent(then or ["pass"])]
+        if orelse:
+            out += ["else:", *_indent(orelse)]
+        return out
+
+    def loop(self, s: Loop, comment_all: bool) -> list[str]:
+        out = []
+        for c in s.carries:
+            if c.var in self.copy_init:
+                copy = ast.unparse(self.g.dotted("np.copy"))
+                out.append(f"{self.names[c.var]} = {copy}({ast.unparse(self.atom(c.init))})")
+            elif not (isinstance(c.init, Var) and self.names.get(c.init) == self.names[c.var]):
+                out.append(f"{self.names[c.var]} = {ast.unparse(self.atom(c.init))}")
+        index = self.names[s.index] if s.index is not None else "_"
+        body: list[str] = []
+        if s.kind == "while":
+            cond_lines = self.block(s.cond_block, comment_all, {})
+            cond = ast.unparse(self.atom(s.cond))
+            if cond_lines:
+                header = "while True:"
+                body += cond_lines + [f"if not {_paren(cond)}:", "    break"]
+            else:
+                header = f"while {cond}:"
+        else:
+            bounds = [ast.unparse(self.atom(a)) for a in s.header]
+            if len(bounds) == 2 and bounds[0] == "0":
+                bounds = bounds[1:]
+            rng = f"range({', '.join(bounds)})"
+            header = f"for {index} in {rng if s.kind == 'range' else f'reversed({rng})'}:"
+        body += self.block(s.body, comment_all, {})
+        copies = [
+            (self.names[c.var], ast.unparse(self.atom(c.next)))
+            for c in s.carries
+            if not (isinstance(c.next, Var) and self.names.get(c.next) == self.names[c.var])
+        ]
+        if len(copies) == 1:
+            body.append(f"{copies[0][0]} = {copies[0][1]}")
+        elif copies:
+            body.append(", ".join(t for t, _ in copies) + " = " + ", ".join(v for _, v in copies))
+        if s.exit is not None:
+            body += [f"if {ast.unparse(self.atom(s.exit))}:", "    break"]
+        return out + [header, *_indent(body or ["pass"])]
 
     def comment(self, loc: Loc) -> str:
         where = f"line {loc.line}" if loc.func == self.prog.name else f"{loc.func}, line {loc.line}"
@@ -227,13 +518,13 @@ class Variant:
     def source(self, name: str, origin: str) -> str:
         prog = self.prog
         body: list[str] = []
-        fwd = self.lines(self.forward, comment_all=False)
+        fwd = self.block(self.forward, False, {})
         if fwd:
             body += ["# forward pass", *fwd]
         value = ast.unparse(self.atom(prog.value)) if self.needs_value else ""
         if not prog.scalar_value:
             body.append(f"{ast.unparse(self.g.dotted('ensure_scalar'))}({value}, {prog.name!r})")
-        bwd = self.lines(self.backward, comment_all=True)
+        bwd = self.block(self.backward, True, {})
         if bwd:
             body += ["# backward pass", *bwd]
         grads = []
@@ -248,7 +539,7 @@ class Variant:
             title = "Gradient"
         else:
             body.append(
-                f"return {value}, ({grad_expr}{',' if len(grads) == 1 else ''})"
+                f"return {value}, ({grad_expr})"
                 if len(grads) > 1
                 else f"return {value}, {grad_expr}"
             )
@@ -262,11 +553,42 @@ class Variant:
         doc = f'"""{title} of `{prog.name}` with respect to {wrt}.\n\n{para}\n"""'
         defaults = dict(prog.defaults)
         params = ", ".join(
-            (f"{n}={ast.unparse(self.g.const(Const(defaults[n])))}" if n in defaults else n)
+            f"{n}={ast.unparse(self.g.const(Const(defaults[n])))}" if n in defaults else n
             for n in (prog.signature or [v.name for v in prog.params])
         )
         inner = "\n".join([doc, *body])
         return f"def {name}({params}):\n" + textwrap.indent(inner, "    ") + "\n"
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + ln for ln in lines]
+
+
+def _paren(text: str) -> str:
+    return text if text.isidentifier() else f"({text})"
+
+
+def _defined_in(block: Block) -> set[Var]:
+    out: set[Var] = set()
+    for s in block:
+        out.update(defined_by(s))
+    return out
+
+
+def _read_after(loop: Loop, nxt: Var, var: Var) -> bool:
+    """Whether the loop body reads ``var`` after defining ``nxt`` (or at its end)."""
+    seen = False
+    for s in loop.body:
+        if seen and var in _reads_deep(s):
+            return True
+        if nxt in defined_by(s):
+            seen = True
+    tails = [c.next for c in loop.carries if c.next != nxt] + [loop.exit]
+    return var in tails
+
+
+def _reads_deep(s: Any) -> set:
+    return {a for a in used_by(s) if isinstance(a, Var)}
 
 
 def _custom_impl(spelling: str) -> Any:
@@ -279,11 +601,28 @@ def _custom_impl(spelling: str) -> Any:
 
 
 def local_names(prog: GradProgram) -> set[str]:
+    """The user's names in a program: generated names must avoid all of them."""
     names = {p.name for p in prog.params} | {prog.name}
-    for s in prog.forward + prog.backward:
-        if not is_internal(s.target.name):
-            names.add(s.target.name)
+    for s in _walk(prog.forward + prog.backward):
+        for v in defined_by(s) + (() if not isinstance(s, Loop) else _loop_vars(s)):
+            if not is_internal(v.name):
+                names.add(v.name)
     return names
+
+
+def _loop_vars(s: Loop) -> tuple[Var, ...]:
+    return tuple(c.var for c in s.carries) + ((s.index,) if s.index is not None else ())
+
+
+def _walk(block: Block):
+    for s in block:
+        yield s
+        if isinstance(s, If):
+            yield from _walk(s.then)
+            yield from _walk(s.orelse)
+        elif isinstance(s, Loop):
+            yield from _walk(s.cond_block)
+            yield from _walk(s.body)
 
 
 def emit(prog: GradProgram, origin: str, g: Globals | None = None) -> Emitted:

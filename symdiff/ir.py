@@ -7,17 +7,24 @@ Grammar (every statement carries the ``Loc`` of the source line it came from)::
     Stmt     ::= Assign(target: Var, prim: Primitive, args: (Atom, ...), params)
                | If(cond: Atom, then: Block, orelse: Block, phis: (Phi, ...))
                | Loop(kind, header: (Atom, ...), index: Var?, carries: (Carry, ...),
-                      body: Block, cond: Atom?, exits: ...)
+                      body: Block, cond_block: Block, cond: Atom?, exit: Atom?)
+               | Push(tape: Var, values: (Atom, ...))     # tape.append(values)
+               | Pop(tape: Var, targets: (Var, ...))      # targets = tape.pop()
     Phi      ::= Phi(target: Var, then: Atom, orelse: Atom)   # value after an If
     Carry    ::= Carry(var: Var, init: Atom, next: Atom, out: Var)  # loop state
     Atom     ::= Var(name) | Const(value)
 
 The IR is in three-address, single-assignment form: each ``Assign`` applies one primitive
-to atoms and every variable is assigned exactly once. Control flow is structured (an ``If``
-with two blocks, a loop with its body and explicit loop-carried state), because the output
-must read as Python and structured IR maps back to Python one to one. ``params`` holds
-the static arguments of a primitive (``axis``, ``keepdims``, index layouts) as a sorted
-tuple of pairs so that every node is hashable and printing is deterministic.
+to atoms and every variable is assigned exactly once (inside a loop body: once per
+iteration). Control flow is structured (an ``If`` with two blocks, a ``Loop`` with its body
+and explicit loop-carried state), because the output must read as Python and structured IR
+maps back to Python one to one. Loop kinds: ``range`` (``for index in range(*header)``),
+``reversed`` (the same range backwards, for backward sweeps) and ``while`` (``cond_block``
+computes ``cond`` from the carries before every iteration). ``exit``, computed in the body,
+stops the loop after the iteration in which it is true (``break``). ``Push``/``Pop`` are the
+only statements with effects: the tape a backward sweep reads forward values from.
+``params`` holds the static arguments of a primitive (``axis``, ``keepdims``, index layouts)
+as a sorted tuple of pairs so that every node is hashable and printing is deterministic.
 
 After the types come the three tools that make later bugs cheap to find: ``check``
 (definitions before uses, single assignment), ``run`` (a reference interpreter) and
@@ -140,23 +147,32 @@ class Carry:
 
 @dataclass(frozen=True, slots=True)
 class Loop:
-    """``for index in range(*header)`` (kind "range") or ``while cond`` (kind "while").
-
-    For a while loop the body recomputes ``cond`` at its end (``cond_block``); carries hold
-    every value that flows around the loop.
-    """
-
-    kind: str
+    kind: str  # "range", "reversed" or "while"
     header: tuple[Atom, ...]
     index: Var | None
     carries: tuple[Carry, ...]
     body: tuple["Stmt", ...]
     cond_block: tuple["Stmt", ...] = ()
     cond: Atom | None = None
+    exit: Atom | None = None
     loc: Loc | None = None
 
 
-Stmt = Union[Assign, If, Loop]
+@dataclass(frozen=True, slots=True)
+class Push:
+    tape: Var
+    values: tuple[Atom, ...]
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pop:
+    tape: Var
+    targets: tuple[Var, ...]
+    loc: Loc | None = None
+
+
+Stmt = Union[Assign, If, Loop, Push, Pop]
 Block = tuple[Stmt, ...]
 
 
@@ -181,26 +197,40 @@ def defined_by(stmt: Stmt) -> tuple[Var, ...]:
         return (stmt.target,)
     if isinstance(stmt, If):
         return tuple(p.target for p in stmt.phis)
+    if isinstance(stmt, Pop):
+        return stmt.targets
+    if isinstance(stmt, Push):
+        return ()
     return tuple(c.out for c in stmt.carries)
+
+
+def loop_locals(loop: Loop) -> set[Var]:
+    """Variables bound by the loop itself for its body: the carries and the index."""
+    local = {c.var for c in loop.carries}
+    if loop.index is not None:
+        local.add(loop.index)
+    return local
 
 
 def used_by(stmt: Stmt) -> tuple[Atom, ...]:
     """The atoms a statement reads from the enclosing scope (not those made inside it)."""
     if isinstance(stmt, Assign):
         return stmt.args
+    if isinstance(stmt, Push):
+        return (stmt.tape, *stmt.values)
+    if isinstance(stmt, Pop):
+        return (stmt.tape,)
     if isinstance(stmt, If):
-        inner = _free_atoms(stmt.then, [p.then for p in stmt.phis])
-        inner += _free_atoms(stmt.orelse, [p.orelse for p in stmt.phis])
+        inner = free_atoms(stmt.then, [p.then for p in stmt.phis])
+        inner += free_atoms(stmt.orelse, [p.orelse for p in stmt.phis])
         return (stmt.cond, *inner)
-    local = {c.var for c in stmt.carries}
-    if stmt.index is not None:
-        local.add(stmt.index)
-    tails = [c.next for c in stmt.carries] + ([stmt.cond] if stmt.cond is not None else [])
-    inner = _free_atoms(stmt.body + stmt.cond_block, tails, local)
+    tails = [c.next for c in stmt.carries] + [a for a in (stmt.cond, stmt.exit) if a is not None]
+    inner = free_atoms(stmt.cond_block + stmt.body, tails, loop_locals(stmt))
     return (*stmt.header, *(c.init for c in stmt.carries), *inner)
 
 
-def _free_atoms(block: Block, tails: list, bound: set | None = None) -> tuple[Atom, ...]:
+def free_atoms(block: Block, tails: list, bound: set | None = None) -> tuple[Atom, ...]:
+    """Variables a block reads that it does not define (``tails`` are read at its end)."""
     bound = set(bound or ())
     free: list[Atom] = []
     for stmt in block:
@@ -212,6 +242,34 @@ def _free_atoms(block: Block, tails: list, bound: set | None = None) -> tuple[At
     return tuple(free)
 
 
+def substitute(block: Block, mapping: dict[Var, Atom]) -> Block:
+    """The block with every read of a mapped variable replaced (definitions untouched)."""
+
+    def sub(a):
+        return mapping.get(a, a) if isinstance(a, Var) else a
+
+    out: list = []
+    for s in block:
+        if isinstance(s, Assign):
+            s = Assign(s.target, s.prim, tuple(map(sub, s.args)), s.params, s.loc)
+        elif isinstance(s, Push):
+            s = Push(s.tape, tuple(map(sub, s.values)), s.loc)
+        elif isinstance(s, If):
+            phis = tuple(Phi(p.target, sub(p.then), sub(p.orelse)) for p in s.phis)
+            s = If(
+                sub(s.cond), substitute(s.then, mapping), substitute(s.orelse, mapping), phis, s.loc
+            )
+        elif isinstance(s, Loop):
+            carries = tuple(Carry(c.var, sub(c.init), sub(c.next), c.out) for c in s.carries)
+            s = Loop(
+                s.kind, tuple(map(sub, s.header)), s.index, carries, substitute(s.body, mapping),
+                substitute(s.cond_block, mapping), sub(s.cond) if s.cond is not None else None,
+                sub(s.exit) if s.exit is not None else None, s.loc,
+            )  # fmt: skip
+        out.append(s)
+    return tuple(out)
+
+
 def iter_assigns(block: Block):
     """Every ``Assign`` in a block, nested blocks included, in program order."""
     for stmt in block:
@@ -220,9 +278,9 @@ def iter_assigns(block: Block):
         elif isinstance(stmt, If):
             yield from iter_assigns(stmt.then)
             yield from iter_assigns(stmt.orelse)
-        else:
-            yield from iter_assigns(stmt.body)
+        elif isinstance(stmt, Loop):
             yield from iter_assigns(stmt.cond_block)
+            yield from iter_assigns(stmt.body)
 
 
 # ----------------------------------------------------------------------------- checker
@@ -234,12 +292,13 @@ def check(fn: Function) -> None:
     if len(seen) != len(fn.params):
         raise InternalError("duplicate parameter", ir=pformat(fn))
 
-    def define(v: Var) -> None:
+    def define(v: Var, scope: set[Var]) -> None:
         if v in seen:
             raise InternalError(f"{v} assigned twice", ir=pformat(fn))
         seen.add(v)
+        scope.add(v)
 
-    def need(a: Atom, scope: set[Var]) -> None:
+    def need(a: Atom | None, scope: set[Var]) -> None:
         if isinstance(a, Var) and a not in scope:
             raise InternalError(f"{a} used before it is defined", ir=pformat(fn))
 
@@ -249,8 +308,14 @@ def check(fn: Function) -> None:
             if isinstance(s, Assign):
                 for a in s.args:
                     need(a, scope)
-                define(s.target)
-                scope.add(s.target)
+                define(s.target, scope)
+            elif isinstance(s, Push):
+                for a in (s.tape, *s.values):
+                    need(a, scope)
+            elif isinstance(s, Pop):
+                need(s.tape, scope)
+                for t in s.targets:
+                    define(t, scope)
             elif isinstance(s, If):
                 need(s.cond, scope)
                 t = block(s.then, scope)
@@ -258,27 +323,24 @@ def check(fn: Function) -> None:
                 for p in s.phis:
                     need(p.then, t)
                     need(p.orelse, e)
-                    define(p.target)
-                    scope.add(p.target)
+                    define(p.target, scope)
             else:
                 for a in s.header:
                     need(a, scope)
                 inner = set(scope)
                 for c in s.carries:
                     need(c.init, scope)
-                    define(c.var)
-                    inner.add(c.var)
+                    define(c.var, inner)
                 if s.index is not None:
-                    define(s.index)
-                    inner.add(s.index)
-                inner = block(s.body + s.cond_block, inner)
+                    define(s.index, inner)
+                inner = block(s.cond_block, inner)
+                need(s.cond, inner)
+                inner = block(s.body, inner)
                 for c in s.carries:
                     need(c.next, inner)
-                if s.cond is not None:
-                    need(s.cond, inner)
+                need(s.exit, inner)
                 for c in s.carries:
-                    define(c.out)
-                    scope.add(c.out)
+                    define(c.out, scope)
         return scope
 
     need(fn.result, block(fn.body, seen))
@@ -290,42 +352,57 @@ def check(fn: Function) -> None:
 def run(fn: Function, *args: Any) -> Any:
     """Evaluate the IR directly: the reference the lowered program is tested against."""
     env: dict[Var, Any] = dict(zip(fn.params, args, strict=True))
+    run_block(fn.body, env)
+    return _value(fn.result, env)
 
-    def val(a: Atom) -> Any:
-        return a.value if isinstance(a, Const) else env[a]
 
-    def block(stmts: Block) -> None:
-        for s in stmts:
-            if isinstance(s, Assign):
-                env[s.target] = s.prim.impl(*map(val, s.args), **dict(s.params))
-            elif isinstance(s, If):
-                taken = bool(val(s.cond))
-                block(s.then if taken else s.orelse)
-                for p in s.phis:
-                    env[p.target] = val(p.then if taken else p.orelse)
-            else:
-                for c in s.carries:
-                    env[c.var] = val(c.init)
-                if s.kind == "range":
-                    for i in range(*map(val, s.header)):
-                        if s.index is not None:
-                            env[s.index] = i
-                        block(s.body)
-                        for c in s.carries:
-                            env[c.var] = val(c.next)
-                else:
-                    block(s.cond_block)
-                    while val(s.cond):
-                        block(s.body)
-                        nxt = [val(c.next) for c in s.carries]
-                        for c, v in zip(s.carries, nxt):
-                            env[c.var] = v
-                        block(s.cond_block)
-                for c in s.carries:
-                    env[c.out] = env[c.var]
+def _value(a: Atom, env: dict) -> Any:
+    return a.value if isinstance(a, Const) else env[a]
 
-    block(fn.body)
-    return val(fn.result)
+
+def run_block(stmts: Block, env: dict[Var, Any]) -> None:
+    val = lambda a: _value(a, env)  # noqa: E731
+    for s in stmts:
+        if isinstance(s, Assign):
+            env[s.target] = s.prim.impl(*map(val, s.args), **dict(s.params))
+        elif isinstance(s, Push):
+            env[s.tape].append(tuple(map(val, s.values)))
+        elif isinstance(s, Pop):
+            env.update(zip(s.targets, env[s.tape].pop()))
+        elif isinstance(s, If):
+            taken = bool(val(s.cond))
+            run_block(s.then if taken else s.orelse, env)
+            for p in s.phis:
+                env[p.target] = val(p.then if taken else p.orelse)
+        else:
+            _run_loop(s, env)
+
+
+def _run_loop(s: Loop, env: dict[Var, Any]) -> None:
+    val = lambda a: _value(a, env)  # noqa: E731
+    for c in s.carries:
+        env[c.var] = val(c.init)
+    if s.kind == "while":
+        indices: Any = iter(int, 1)  # forever; the condition ends it
+    else:
+        indices = range(*map(val, s.header))
+        if s.kind == "reversed":
+            indices = reversed(indices)
+    for i in indices:
+        if s.kind == "while":
+            run_block(s.cond_block, env)
+            if not val(s.cond):
+                break
+        if s.index is not None:
+            env[s.index] = i
+        run_block(s.body, env)
+        nxt = [val(c.next) for c in s.carries]
+        for c, v in zip(s.carries, nxt):
+            env[c.var] = v
+        if s.exit is not None and val(s.exit):
+            break
+    for c in s.carries:
+        env[c.out] = env[c.var]
 
 
 # ----------------------------------------------------------------------------- printer
@@ -334,32 +411,33 @@ def run(fn: Function, *args: Any) -> Any:
 def pformat(fn: Function) -> str:
     """A stable, line-per-statement text form used in tests and bug reports."""
     lines = [f"def {fn.name}({', '.join(map(str, fn.params))}):"]
-
-    def fmt_assign(s: Assign) -> str:
-        args = ", ".join(map(str, s.args))
-        params = "".join(f", {k}={v!r}" for k, v in s.params)
-        return f"{s.target} = {s.prim.name}({args}{params})"
-
-    def block(stmts: Block, depth: int) -> None:
-        pad = "    " * depth
-        for s in stmts:
-            if isinstance(s, Assign):
-                lines.append(pad + fmt_assign(s))
-            elif isinstance(s, If):
-                lines.append(f"{pad}if {s.cond}:")
-                block(s.then, depth + 1)
-                lines.append(f"{pad}else:")
-                block(s.orelse, depth + 1)
-                for p in s.phis:
-                    lines.append(f"{pad}{p.target} = phi({p.then}, {p.orelse})")
-            else:
-                carries = ", ".join(f"{c.var}={c.init}->{c.next}" for c in s.carries)
-                head = ", ".join(map(str, s.header)) if s.kind == "range" else str(s.cond)
-                lines.append(f"{pad}loop {s.kind}({head}) index={s.index} [{carries}]:")
-                block(s.body + s.cond_block, depth + 1)
-                for c in s.carries:
-                    lines.append(f"{pad}{c.out} = {c.var}")
-
-    block(fn.body, 1)
+    format_block(fn.body, 1, lines)
     lines.append(f"    return {fn.result}")
     return "\n".join(lines)
+
+
+def format_block(stmts: Block, depth: int, lines: list[str]) -> None:
+    pad = "    " * depth
+    for s in stmts:
+        if isinstance(s, Assign):
+            args = ", ".join(map(str, s.args))
+            params = "".join(f", {k}={v!r}" for k, v in s.params)
+            lines.append(f"{pad}{s.target} = {s.prim.name}({args}{params})")
+        elif isinstance(s, Push):
+            lines.append(f"{pad}push {s.tape} <- ({', '.join(map(str, s.values))})")
+        elif isinstance(s, Pop):
+            lines.append(f"{pad}({', '.join(map(str, s.targets))}) <- pop {s.tape}")
+        elif isinstance(s, If):
+            lines.append(f"{pad}if {s.cond}:")
+            format_block(s.then, depth + 1, lines)
+            lines.append(f"{pad}else:")
+            format_block(s.orelse, depth + 1, lines)
+            for p in s.phis:
+                lines.append(f"{pad}{p.target} = phi({p.then}, {p.orelse})")
+        else:
+            carries = ", ".join(f"{c.var}={c.init}->{c.next}" for c in s.carries)
+            head = ", ".join(map(str, s.header)) if s.kind != "while" else str(s.cond)
+            lines.append(f"{pad}loop {s.kind}({head}) index={s.index} [{carries}] exit={s.exit}:")
+            format_block(s.cond_block + s.body, depth + 1, lines)
+            for c in s.carries:
+                lines.append(f"{pad}{c.out} = {c.var}")

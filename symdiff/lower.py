@@ -10,6 +10,7 @@ user's own functions are inlined, and module-level values become named constants
 from __future__ import annotations
 
 import ast
+import copy
 import types
 from dataclasses import dataclass
 from typing import Any, Union
@@ -19,7 +20,7 @@ import numpy as np
 from . import prims as P
 from .errors import UndefinedNameError, UnsupportedFunctionError, UnsupportedSyntaxError
 from .fence import fence
-from .ir import Assign, Atom, Const, Function, Primitive, Stmt, Var
+from .ir import Assign, Atom, Carry, Const, Function, If, Loop, Phi, Primitive, Stmt, Var
 from .naming import NameGen
 from .source import Source, get_source
 
@@ -70,13 +71,26 @@ _MAX_INLINE_DEPTH = 50
 
 
 class Frame:
-    """The state of one function body being lowered (the main one or an inlined helper)."""
+    """One path through a function body being lowered (the main one or an inlined helper).
 
-    def __init__(self, src: Source, env: dict[str, Value], result_name: str | None = None):
+    A path is ``done`` once it has returned, broken out of or continued its loop; ``exit``
+    is the atom saying whether it broke out (None: it did not).
+    """
+
+    def __init__(
+        self, src: Source, env: dict[str, Value], result_name: str | None = None, loop: bool = False
+    ):
         self.src = src
         self.env = env
         self.result: Value | None = None
         self.result_name = result_name  # what the caller will call the returned value
+        self.loop = loop  # inside a loop body: return is refused, break/continue allowed
+        self.done = False
+        self.exit: Atom | None = None
+
+    def fork(self) -> "Frame":
+        f = Frame(self.src, dict(self.env), self.result_name, self.loop)
+        return f
 
 
 class Lowering:
@@ -87,6 +101,7 @@ class Lowering:
         self.block: list[Stmt] = []
         self.stack: list[Source] = []
         self.helpers: list[Source] = []  # every user function inlined, for emit and caching
+        self.params: set[Var] = set()
 
     # ---------------------------------------------------------------- entry
     def function(self) -> Function:
@@ -117,6 +132,7 @@ class Lowering:
             )
         )
         defaults += sorted((f.__kwdefaults__ or {}).items())
+        self.params = set(params)
         frame = Frame(src, env, src.name)
         self.stack.append(src)
         self.body(frame, src.tree.body)
@@ -140,9 +156,12 @@ class Lowering:
 
     # ---------------------------------------------------------------- statements
     def body(self, frame: Frame, stmts: list[ast.stmt]) -> None:
-        for stmt in stmts:
-            if frame.result is not None:
-                return  # code after return never runs
+        for i, stmt in enumerate(stmts):
+            if frame.done:
+                return  # code after return/break/continue never runs
+            if isinstance(stmt, ast.If):
+                self.lower_if(frame, stmt, stmts[i + 1 :])
+                return
             self.statement(frame, stmt)
 
     def statement(self, frame: Frame, node: ast.stmt) -> None:
@@ -150,11 +169,11 @@ class Lowering:
         if isinstance(node, ast.Assign):
             value = self.expr(frame, node.value, _hint(node.targets))
             for target in node.targets:
-                self.assign(frame, target, value)
+                self.assign(frame, target, value, node)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 value = self.expr(frame, node.value, _hint([node.target]))
-                self.assign(frame, node.target, value)
+                self.assign(frame, node.target, value, node)
         elif isinstance(node, ast.AugAssign):
             self.augassign(frame, node)
         elif isinstance(node, ast.Return):
@@ -162,32 +181,281 @@ class Lowering:
                 raise UnsupportedSyntaxError(
                     "a bare return gives no value to differentiate", src.loc(node)
                 )
+            if frame.loop:
+                raise UnsupportedSyntaxError(
+                    "return inside a loop is not supported",
+                    src.loc(node),
+                    "break out of the loop and return after it",
+                )
             frame.result = self.expr(frame, node.value, self._result_hint(frame))
+            frame.done = True
+        elif isinstance(node, (ast.Break, ast.Continue)):
+            if isinstance(node, ast.Break):
+                frame.exit = Const(True)
+            frame.done = True
+        elif isinstance(node, ast.For):
+            self.lower_for(frame, node)
+        elif isinstance(node, ast.While):
+            self.lower_while(frame, node)
+        elif isinstance(node, ast.Expr) and _is_append(node.value):
+            self.append(frame, node.value)
         elif isinstance(node, (ast.Pass, ast.Expr)):
-            if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
-                raise UnsupportedSyntaxError("this statement is not supported yet", src.loc(node))
+            pass  # docstrings (the fence refuses other expression statements)
         else:
             raise UnsupportedSyntaxError(
-                f"{type(node).__name__.lower()} statements are not supported yet",
-                src.loc(node),
-                "write the function as straight-line code",
+                f"{type(node).__name__.lower()} statements are not supported", src.loc(node)
             )
+
+    # ---------------------------------------------------------------- control flow
+    def nested(self, frame: Frame, block: list[Stmt], stmts: list[ast.stmt]) -> list[Stmt]:
+        """Lower ``stmts`` on the path ``frame`` into ``block`` (appending to it)."""
+        outer, self.block = self.block, block
+        try:
+            self.body(frame, stmts)
+        finally:
+            self.block = outer
+        return block
+
+    def lower_if(self, frame: Frame, node: ast.If, rest: list[ast.stmt]) -> None:
+        """An ``if``; when one branch ends the path (return/break/continue), the statements
+        after the ``if`` run only on the other, so they are lowered into that branch."""
+        cond = self.condition(frame, node.test)
+        then_f, else_f = frame.fork(), frame.fork()
+        then_b = self.nested(then_f, [], node.body)
+        else_b = self.nested(else_f, [], node.orelse)
+        if rest and then_f.done != else_f.done:
+            open_f, open_b = (else_f, else_b) if then_f.done else (then_f, then_b)
+            self.nested(open_f, open_b, rest)
+            open_f.done = True  # this path now reaches the end of the enclosing body
+            rest = []
+        phis = self.merge(frame, then_f, else_f, node)
+        self.block.append(If(cond, tuple(then_b), tuple(else_b), tuple(phis), frame.src.loc(node)))
+        frame.done = then_f.done and else_f.done
+        if not frame.done and rest:
+            self.body(frame, rest)
+
+    def merge(self, frame: Frame, a: Frame, b: Frame, node: ast.AST) -> list[Phi]:
+        """Join two paths: a phi for every name (and result, and exit flag) that differs."""
+        phis: list[Phi] = []
+        loc = frame.src.loc(node)
+
+        def join(x: Value, y: Value, name: str | None) -> Value:
+            if x == y:
+                return x
+            if (
+                isinstance(x, (TupleV, ListV))
+                and type(x) is type(y)
+                and len(x.items) == len(y.items)
+            ):
+                return type(x)(tuple(join(i, j, name) for i, j in zip(x.items, y.items)))
+            if isinstance(x, Obj) or isinstance(y, Obj):
+                raise UnsupportedSyntaxError(
+                    f"`{name}` names different kinds of object on the two branches", loc
+                )
+            xa, ya = self.atom(x, node, frame), self.atom(y, node, frame)
+            target = Var(self.names.fresh(name)) if name else self.temp()
+            phis.append(Phi(target, xa, ya))
+            return target
+
+        for name in a.env:
+            if name in b.env:
+                frame.env[name] = join(a.env[name], b.env[name], name)
+            else:
+                frame.env.pop(name, None)  # bound on one path only: unusable after the join
+        for name in list(frame.env):
+            if name not in a.env or name not in b.env:
+                frame.env.pop(name, None)
+        if a.result is not None or b.result is not None:
+            if a.result is None or b.result is None:
+                raise UnsupportedSyntaxError(
+                    "not every path through this `if` returns a value", loc,
+                    "return on every path, or assign a variable and return it after the if",
+                )  # fmt: skip
+            frame.result = join(a.result, b.result, frame.result_name)
+        if a.exit is not None or b.exit is not None:
+            frame.exit = join(a.exit or Const(False), b.exit or Const(False), None)
+        return phis
+
+    def condition(self, frame: Frame, test: ast.expr) -> Atom:
+        return self.atom(self.expr(frame, test), test, frame)
+
+    def loop_state(self, frame: Frame, body: list[ast.stmt], targets: set[str]) -> list[str]:
+        """Names that flow around a loop: assigned in its body and bound before it."""
+        assigned = _assigned_names(body) - targets
+        return sorted(n for n in assigned if n in frame.env)
+
+    def lower_for(self, frame: Frame, node: ast.For) -> None:
+        src = frame.src
+        loc = src.loc(node)
+        header, reads = self.iteration(frame, node)
+        targets = _assigned_names([ast.Assign(targets=[node.target], value=ast.Constant(0))])
+        carried = self.loop_state(frame, node.body, targets)
+        body_f = frame.fork()
+        body_f.loop = True
+        carries = self.enter_loop(frame, body_f, carried, node)
+        counter = _index_name(node.target) if header[1:] and reads(None) is None else "i"
+        index = Var(self.names.fresh(counter))
+        block: list[Stmt] = []
+        outer, self.block = self.block, block
+        try:
+            element = self.rename_temp(reads(index), _index_name(node.target))
+            if isinstance(node.target, ast.Tuple) and isinstance(element, TupleV):
+                element = TupleV(
+                    tuple(
+                        self.rename_temp(e, t.id) if isinstance(t, ast.Name) else e
+                        for e, t in zip(element.items, node.target.elts)
+                    )
+                )
+            self.assign(body_f, node.target, element, node)
+        finally:
+            self.block = outer
+        self.nested(body_f, block, node.body)
+        final = self.leave_loop(frame, body_f, carries, node.body + [node.target], node)
+        self.block.append(
+            Loop("range", header, index, final, tuple(block), exit=body_f.exit, loc=loc)
+        )
+
+    def lower_while(self, frame: Frame, node: ast.While) -> None:
+        loc = frame.src.loc(node)
+        carried = self.loop_state(frame, node.body, set())
+        body_f = frame.fork()
+        body_f.loop = True
+        carries = self.enter_loop(frame, body_f, carried, node)
+        cond_block: list[Stmt] = []
+        outer, self.block = self.block, cond_block
+        try:
+            cond = self.condition(body_f, node.test)
+        finally:
+            self.block = outer
+        block = self.nested(body_f, [], node.body)
+        final = self.leave_loop(frame, body_f, carries, node.body, node)
+        self.block.append(
+            Loop("while", (), None, final, tuple(block), tuple(cond_block), cond, body_f.exit, loc)
+        )
+
+    def enter_loop(self, frame: Frame, body_f: Frame, carried: list[str], node: ast.AST) -> dict:
+        carries = {}
+        for name in carried:
+            init = self.atom(frame.env[name], node, frame)
+            var = Var(self.names.fresh(name))
+            carries[name] = (var, init)
+            body_f.env[name] = var
+        return carries
+
+    def leave_loop(
+        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST
+    ) -> tuple[Carry, ...]:
+        """The loop's carries; after it, the carried names hold the loop's results. Names
+        bound only inside the loop are not visible after it (Python would leave the last
+        iteration's value, which does not exist when the loop runs zero times)."""
+        out = []
+        for name, (var, init) in carries.items():
+            nxt = self.atom(body_f.env[name], node, body_f)
+            after = Var(self.names.fresh(name))
+            out.append(Carry(var, init, nxt, after))
+            frame.env[name] = after
+        for name in _assigned_names(body):
+            if name not in carries:
+                frame.env.pop(name, None)
+        return tuple(out)
+
+    def iteration(self, frame: Frame, node: ast.For):
+        """The range a ``for`` loop walks and how each element is read at an index."""
+        it = node.iter
+        loc = frame.src.loc(it)
+        call = it if isinstance(it, ast.Call) else None
+        fname = self.callee_object(frame, call.func) if call is not None else None
+        if fname is range:
+            bounds = [self.atom(self.expr(frame, a), a, frame) for a in call.args]
+            if not 1 <= len(bounds) <= 3 or call.keywords:
+                raise UnsupportedSyntaxError("range() takes 1 to 3 positional arguments", loc)
+            if len(bounds) == 1:
+                bounds = [Const(0), bounds[0]]
+            return tuple(bounds), lambda i: i if i is not None else None
+        if fname is enumerate:
+            if len(call.args) != 1 or call.keywords:
+                raise UnsupportedSyntaxError("enumerate() with a start is not supported", loc)
+            inner = ast.For(target=ast.Name("_"), iter=call.args[0], body=[], orelse=[])
+            ast.copy_location(inner, node)
+            header, reads = self.iteration(frame, inner)
+            return header, lambda i: TupleV((i, reads(i))) if i is not None else 0
+        if fname is zip:
+            seqs = [self.atom(self.expr(frame, a), a, frame) for a in call.args]
+            lens = [self.apply(P.b_len, (s,), (), None, frame, it) for s in seqs]
+            n = lens[0]
+            for other in lens[1:]:
+                n = self.apply(P.b_min, (n, other), (), None, frame, it)
+            return (Const(0), n), lambda i: (
+                TupleV(tuple(self.item(s, i, frame, it) for s in seqs)) if i is not None else 0
+            )
+        seq = self.expr(frame, it)
+        if isinstance(seq, (TupleV, ListV)):
+            seq = self.atom(seq, it, frame)
+        if not isinstance(seq, (Var, Const)):
+            raise UnsupportedSyntaxError(
+                "for loops walk range(...), an array, enumerate(...) or zip(...)", loc
+            )
+        n = self.apply(P.b_len, (seq,), (), None, frame, it)
+        return (Const(0), n), lambda i: self.item(seq, i, frame, it) if i is not None else 0
+
+    def item(self, seq: Atom, i: Atom, frame: Frame, node: ast.AST) -> Var:
+        return self.apply(P.getitem, (seq, i), (("index", (("at", 0),)),), None, frame, node)
+
+    def callee_object(self, frame: Frame, func: ast.expr) -> Any:
+        if isinstance(func, ast.Name) and func.id not in frame.env:
+            found, obj = frame.src.lookup(func.id)
+            return obj if found else None
+        return None
 
     def _result_hint(self, frame: Frame) -> str | None:
         return frame.result_name
 
-    def assign(self, frame: Frame, target: ast.expr, value: Value) -> None:
+    def assign(self, frame: Frame, target: ast.expr, value: Value, node: ast.AST) -> None:
         if isinstance(target, ast.Name):
             frame.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(frame, value, len(target.elts), target)
             for t, v in zip(target.elts, items):
-                self.assign(frame, t, v)
+                self.assign(frame, t, v, node)
+        elif isinstance(target, ast.Subscript):
+            self.setitem(frame, target, value, node)
         else:
             raise UnsupportedSyntaxError(
-                f"assignment to {type(target).__name__.lower()} targets is not supported yet",
+                f"assignment to {type(target).__name__.lower()} targets is not supported",
                 frame.src.loc(target),
             )
+
+    def setitem(self, frame: Frame, target: ast.Subscript, value: Value, node: ast.AST) -> None:
+        """``y[i] = v`` as a new array: ``y_1 = setitem(y, v, i)`` (the old ``y`` is unchanged).
+
+        Single assignment makes the overwritten values' gradients come out right: the old
+        array's adjoint is zero where it was overwritten.
+        """
+        if not isinstance(target.value, ast.Name):
+            raise UnsupportedSyntaxError(
+                "only assignment into a named array is supported (y[i] = ...)",
+                frame.src.loc(target),
+            )
+        name = target.value.id
+        base = self.lookup(frame, name, target.value)
+        if not isinstance(base, Var):
+            raise UnsupportedSyntaxError(
+                f"`{name}` is not an array created in this function", frame.src.loc(target),
+                f"make a local copy first: {name} = np.copy({name})",
+            )  # fmt: skip
+        others = [k for k, v in frame.env.items() if v == base and k != name]
+        if others or base in self.params:
+            what = f"`{others[0]}` also names it" if others else "it is an argument"
+            raise UnsupportedSyntaxError(
+                f"assigning into `{name}` would change an array that {what} (an in-place update)",
+                frame.src.loc(target),
+                f"make a copy first: {name} = np.copy({name})",
+            )
+        v = self.atom(value, node, frame)
+        layout, idx = self.index_layout(frame, target.slice)
+        frame.env[name] = self.apply(
+            P.setitem, (base, v, *idx), (("index", layout),), name, frame, target
+        )
 
     def unpack(self, frame: Frame, value: Value, n: int, node: ast.AST) -> tuple[Value, ...]:
         if isinstance(value, (TupleV, ListV)):
@@ -213,35 +481,53 @@ class Lowering:
         )
 
     def augassign(self, frame: Frame, node: ast.AugAssign) -> None:
+        """``y += v`` is ``y = y + v`` (a new value; an alias of ``y`` is refused, since
+        Python would update the shared array in place and the alias would see it)."""
         target = node.target
-        if not isinstance(target, ast.Name):
+        if isinstance(target, ast.Name):
+            current = self.lookup(frame, target.id, target)
+            others = [k for k, v in frame.env.items() if v == current and k != target.id]
+            if others and isinstance(current, Var):
+                op = _op_text(node.op)
+                raise UnsupportedSyntaxError(
+                    f"`{target.id} {op}=` would change the array that `{others[0]}` also names "
+                    "(an in-place update through an alias)",
+                    frame.src.loc(node),
+                    f"write `{target.id} = {target.id} {op} ...` to make a new array",
+                )
+        elif not isinstance(target, ast.Subscript):
             raise UnsupportedSyntaxError(
-                "augmented assignment to this target is not supported yet",
-                frame.src.loc(node),
-            )
-        current = self.lookup(frame, target.id, target)
-        others = [k for k, v in frame.env.items() if v == current and k != target.id]
-        if others and isinstance(current, Var):
-            raise UnsupportedSyntaxError(
-                f"`{target.id} {_op_text(node.op)}=` would change the array that "
-                f"`{others[0]}` also names (an in-place update through an alias)",
-                frame.src.loc(node),
-                f"write `{target.id} = {target.id} {_op_text(node.op)} ...` to make a new array",
+                "augmented assignment to this target is not supported", frame.src.loc(node)
             )
         prim = _BINOPS.get(type(node.op))
         if prim is None:
             raise UnsupportedSyntaxError(
                 "this augmented assignment is not supported", frame.src.loc(node)
             )
+        load = _as_load(target)
+        current = self.expr(frame, load)
         right = self.expr(frame, node.value)
-        frame.env[target.id] = self.apply(
-            prim,
-            (self.atom(current, node, frame), self.atom(right, node, frame)),
-            (),
-            target.id,
-            frame,
-            node,
-        )
+        hint = target.id if isinstance(target, ast.Name) else None
+        args = (self.atom(current, node, frame), self.atom(right, node, frame))
+        self.assign(frame, target, self.apply(prim, args, (), hint, frame, node), node)
+
+    def append(self, frame: Frame, call: ast.Call) -> None:
+        """``xs.append(v)`` on a list built in this function."""
+        base = call.func.value
+        loc = frame.src.loc(call)
+        if not isinstance(base, ast.Name) or not isinstance(frame.env.get(base.id), ListV):
+            raise UnsupportedSyntaxError(
+                "append is supported on lists created in this function", loc
+            )
+        if len(call.args) != 1 or call.keywords:
+            raise UnsupportedSyntaxError("append takes one argument", loc)
+        if frame.loop:
+            raise UnsupportedSyntaxError(
+                "appending to a list inside a loop is not supported yet", loc,
+                "assign into a preallocated array instead: ys = np.zeros(n); ys[i] = ...",
+            )  # fmt: skip
+        item = self.expr(frame, call.args[0])
+        frame.env[base.id] = ListV(frame.env[base.id].items + (item,))
 
     # ---------------------------------------------------------------- expressions
     def expr(self, frame: Frame, node: ast.expr, hint: str | None = None) -> Value:
@@ -290,6 +576,10 @@ class Lowering:
             return self.call(frame, node, hint)
         if isinstance(node, ast.Subscript):
             return self.subscript(frame, node, hint)
+        if isinstance(node, ast.IfExp):
+            return self.ifexp(frame, node, hint)
+        if isinstance(node, ast.BoolOp):
+            return self.boolop(frame, node, hint)
         if isinstance(node, ast.Tuple):
             return TupleV(tuple(self.expr(frame, e) for e in node.elts))
         if isinstance(node, ast.List):
@@ -297,6 +587,48 @@ class Lowering:
         raise UnsupportedSyntaxError(
             f"{type(node).__name__} expressions are not supported yet", src.loc(node)
         )
+
+    def ifexp(self, frame: Frame, node: ast.IfExp, hint: str | None) -> Value:
+        """``a if c else b``: a branch, so that only the chosen side is evaluated."""
+        cond = self.condition(frame, node.test)
+        values = []
+        blocks = []
+        for side in (node.body, node.orelse):
+            f = frame.fork()
+            block: list[Stmt] = []
+            outer, self.block = self.block, block
+            try:
+                values.append(self.atom(self.expr(f, side), side, f))
+            finally:
+                self.block = outer
+            blocks.append(tuple(block))
+        target = Var(self.names.fresh(hint)) if hint else self.temp()
+        phi = Phi(target, values[0], values[1])
+        self.block.append(If(cond, blocks[0], blocks[1], (phi,), frame.src.loc(node)))
+        return target
+
+    def boolop(self, frame: Frame, node: ast.BoolOp, hint: str | None) -> Value:
+        """``a and b`` / ``a or b`` with Python's short circuit (``b`` may not be evaluable)."""
+        value = self.atom(self.expr(frame, node.values[0]), node.values[0], frame)
+        for operand in node.values[1:]:
+            block: list[Stmt] = []
+            outer, self.block = self.block, block
+            try:
+                right = self.atom(self.expr(frame.fork(), operand), operand, frame)
+            finally:
+                self.block = outer
+            target = self.temp()
+            if isinstance(node.op, ast.And):
+                stmt = If(
+                    value, tuple(block), (), (Phi(target, right, value),), frame.src.loc(node)
+                )
+            else:
+                stmt = If(
+                    value, (), tuple(block), (Phi(target, value, right),), frame.src.loc(node)
+                )
+            self.block.append(stmt)
+            value = target
+        return value
 
     def lookup(self, frame: Frame, name: str, node: ast.AST) -> Value:
         if name in frame.env:
@@ -349,8 +681,13 @@ class Lowering:
                 return base.items[idx.value]
             base = self.atom(base, node.value, frame)
         x = self.atom(base, node.value, frame)
-        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        layout: list[tuple] = [("tuple",)] if isinstance(node.slice, ast.Tuple) else []
+        layout, idx_atoms = self.index_layout(frame, node.slice)
+        return self.apply(P.getitem, (x, *idx_atoms), (("index", layout),), hint, frame, node)
+
+    def index_layout(self, frame: Frame, index: ast.expr) -> tuple[tuple, list[Atom]]:
+        """An index expression as a static layout plus the atoms it reads (see prims._index)."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        layout: list[tuple] = [("tuple",)] if isinstance(index, ast.Tuple) else []
         idx_atoms: list[Atom] = []
 
         def ref(e: ast.expr | None) -> int | None:
@@ -368,9 +705,7 @@ class Lowering:
                 layout.append(("ellipsis",))
             else:
                 layout.append(("at", ref(part)))
-        return self.apply(
-            P.getitem, (x, *idx_atoms), (("index", tuple(layout)),), hint, frame, node
-        )
+        return tuple(layout), idx_atoms
 
     # ---------------------------------------------------------------- calls
     def call(self, frame: Frame, node: ast.Call, hint: str | None) -> Value:
@@ -550,6 +885,10 @@ class Lowering:
             f"`{value.path}` cannot be used as a value here", frame.src.loc(node)
         )
 
+    def temp(self) -> Var:
+        self.temps += 1
+        return Var(f"%t{self.temps}")
+
     def apply(
         self, prim: Primitive, args: tuple[Atom, ...], params: tuple, hint: str | None,
         frame: Frame, node: ast.AST,
@@ -561,6 +900,49 @@ class Lowering:
             target = Var(self.names.fresh(hint))
         self.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
+
+
+def _assigned_names(stmts: list) -> set[str]:
+    """Every plain name a block binds: assignment targets, loop targets, appended lists."""
+    names: set[str] = set()
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+                if isinstance(node.value, ast.Name):
+                    names.add(node.value.id)
+            elif isinstance(node, ast.Call) and _is_append(node):
+                if isinstance(node.func.value, ast.Name):
+                    names.add(node.func.value.id)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+    return names
+
+
+def _index_name(target: ast.expr) -> str:
+    """The loop counter's name: the user's for ``for i in range(n)``, else ``i``."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+        return target.elts[0].id
+    return "i"
+
+
+def _is_append(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "append"
+    )
+
+
+def _as_load(node: ast.expr) -> ast.expr:
+    node = copy.deepcopy(node)
+    for sub in ast.walk(node):
+        if hasattr(sub, "ctx"):
+            sub.ctx = ast.Load()
+    return node
 
 
 def _hint(targets: list[ast.expr]) -> str | None:

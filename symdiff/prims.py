@@ -262,7 +262,17 @@ def _index_grad(g: Any, x: Any, *idx: Any, index: tuple) -> Any:
     return runtime.index_grad(g, x, _index(idx, index))
 
 
+def _setitem(x: Any, v: Any, *idx: Any, index: tuple) -> Any:
+    out = np.array(x, dtype=np.result_type(x, v))
+    out[_index(idx, index)] = v
+    return out
+
+
 getitem = _add(Primitive("getitem", "getitem", "[]", _getitem, nargs=-1, defaults=(("index", ()),)))
+# y[i] = v as a value: a copy of y with the indexed part replaced (see runtime.setitem)
+setitem = _add(
+    Primitive("setitem", "call", "setitem", _setitem, nargs=-1, defaults=(("index", ()),))
+)
 shape_attr = _add(Primitive("shape", "attr", "shape", np.shape, differentiable=False))
 size_attr = _add(Primitive("size", "attr", "size", np.size, differentiable=False))
 ndim_attr = _add(Primitive("ndim", "attr", "ndim", np.ndim, differentiable=False))
@@ -295,6 +305,9 @@ def resolve(obj: Any) -> Primitive | None:
     """The primitive a Python object stands for, or None."""
     return BY_OBJECT.get(id(obj))
 
+
+# ----------------------------------------------------------------------------- tapes
+new_tape = _add(Primitive("new_tape", "newlist", "[]", list, nargs=0, differentiable=False))
 
 # ----------------------------------------------------------------------------- packing
 make_tuple = _add(Primitive("tuple", "tuple", "()", lambda *xs: tuple(xs), nargs=-1))

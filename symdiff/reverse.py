@@ -17,7 +17,24 @@ from . import analysis
 from . import prims as P
 from .builder import Builder, Sym
 from .errors import InternalError, Loc, NonDifferentiableError
-from .ir import Assign, Atom, Block, Const, Function, Var, pformat
+from .ir import (
+    Assign,
+    Atom,
+    Block,
+    Carry,
+    Const,
+    Function,
+    If,
+    Loop,
+    Phi,
+    Pop,
+    Push,
+    Var,
+    defined_by,
+    free_atoms,
+    pformat,
+    substitute,
+)  # fmt: skip
 from .naming import Counter
 from .rules import RULES
 
@@ -34,6 +51,7 @@ class GradProgram:
     value: Atom
     grads: tuple[Atom | None, ...]  # None: the result does not depend on that input
     adjoint_of: tuple[tuple[Var, Var], ...]  # (adjoint, primal): names d_<primal>
+    restored: tuple[tuple[Var, Var], ...]  # (popped, forward): a forward value read back
     scalar_value: bool  # the value is a scalar by construction; no runtime check needed
     loc: Loc | None = None
     signature: tuple[str, ...] = ()
@@ -54,6 +72,11 @@ class Reverse:
         self.b = Builder(lambda: Var(self.counter()), self.is_scalar, self.is_active)
         self.pending: dict[Var, list[Atom]] = {}
         self.adjoint_of: dict[Var, Var] = {}
+        self.tape: Var | None = None  # the innermost loop's tape, while reversing its body
+        self.tapes: list[Var] = []
+        self.restored: dict[Var, Var] = {}  # popped variable -> the forward one it restores
+        self.extra: dict[int, tuple] = {}  # id(forward If/Loop) -> pushes it must make
+        self.trip_counts: dict[int, Var] = {}
 
     def is_scalar(self, a: Atom) -> bool:
         if analysis.is_scalar(a, self.scalars):
@@ -90,7 +113,8 @@ class Reverse:
         grads = tuple(self.finish_input(p) for p in self.wrt)
         live = {a for a in (fn.result, *grads) if isinstance(a, Var)}
         backward = analysis.prune(tuple(self.b.stmts), live)
-        forward = analysis.prune(fn.body, live)
+        tapes = tuple(Assign(t, P.new_tape, (), (), fn.loc) for t in self.tapes)
+        forward = analysis.prune(tapes + self.rebuild(fn.body), live)
         return GradProgram(
             name=fn.name,
             params=fn.params,
@@ -99,7 +123,8 @@ class Reverse:
             backward=backward,
             value=fn.result,
             grads=grads,
-            adjoint_of=tuple((a, p) for a, p in self.adjoint_of.items() if a in live),
+            adjoint_of=tuple(self.adjoint_of.items()),
+            restored=tuple(self.restored.items()),
             scalar_value=self.scalar_value,
             loc=fn.loc,
             signature=fn.signature,
@@ -110,6 +135,10 @@ class Reverse:
         for stmt in reversed(stmts):
             if isinstance(stmt, Assign):
                 self.assign(stmt)
+            elif isinstance(stmt, If):
+                self.if_(stmt)
+            elif isinstance(stmt, Loop):
+                self.loop(stmt)
             else:
                 raise InternalError(f"reverse pass met {type(stmt).__name__}", ir=pformat(self.fn))
 
@@ -182,6 +211,215 @@ class Reverse:
         """Whether ``args[i]`` may be smaller than the result of a broadcasting operation."""
         others = [a for j, a in enumerate(args) if j != i and a != args[i]]
         return not all(self.is_scalar(a) for a in others)
+
+    # ------------------------------------------------------------------ control flow
+    def zero_like(self, v: Var) -> Atom:
+        """A zero adjoint that can cross a branch or a loop iteration: shaped like ``v``."""
+        if self.is_scalar(v):
+            return Const(0.0)
+        return self.b.apply(P.np_zeros_like, v).atom
+
+    def concrete(self, g: Atom, v: Var) -> Atom:
+        """A lazy (scalar) adjoint made into an array shaped like ``v``, before it crosses a
+        branch or a loop boundary, where the code after it cannot tell it is lazy."""
+        if self.is_lazy(g, v):
+            return self.b.apply(P.np_broadcast_to, g, self.b.apply(P.np_shape, v)).atom
+        return g
+
+    def sub_block(self, block: Block, seeds: list[tuple[Atom, Atom]]) -> tuple[list, dict]:
+        """Reverse a nested block; returns its backward statements and the adjoint
+        contributions that escape it (to variables defined outside it)."""
+        saved = self.pending
+        self.pending = {}
+        for atom, g in seeds:
+            if self.is_active(atom):
+                self.pending.setdefault(atom, []).append(g)
+        with self.b.nested() as stmts:
+            self.block(block)
+            escapes = {}
+            for v in sorted(self.pending, key=lambda v: v.name):
+                g = self.finish(v)
+                if g is not None:
+                    escapes[v] = self.concrete(g, v)
+        self.pending = saved
+        return stmts, escapes
+
+    def if_(self, s: If) -> None:
+        seeds = []
+        for p in s.phis:
+            g = self.finish(p.target)
+            if g is not None:
+                seeds.append((p, self.concrete(g, p.target)))
+        if not seeds:
+            return
+        self.b.loc = s.loc
+        then_b, then_esc = self.sub_block(s.then, [(p.then, g) for p, g in seeds])
+        else_b, else_esc = self.sub_block(s.orelse, [(p.orelse, g) for p, g in seeds])
+        then_b, pushes_then = self.tape_branch(s.then, then_b)
+        else_b, pushes_else = self.tape_branch(s.orelse, else_b)
+        self.extra[id(s)] = (pushes_then, pushes_else)
+        phis = []
+        for v in sorted(set(then_esc) | set(else_esc), key=lambda v: v.name):
+            sides = []
+            for esc, block in ((then_esc, then_b), (else_esc, else_b)):
+                if v in esc:
+                    sides.append(esc[v])
+                else:
+                    with self.b.nested() as zero_stmts:
+                        sides.append(self.zero_like(v))
+                    block.extend(zero_stmts)
+            target = Var(self.counter())
+            self.adjoint_of[target] = v
+            phis.append(Phi(target, *sides))
+            self.pending.setdefault(v, []).append(target)
+        self.b.append(If(s.cond, tuple(then_b), tuple(else_b), tuple(phis), s.loc))
+
+    def tape_branch(self, forward: Block, backward: list) -> tuple[list, tuple]:
+        """Inside a loop, values a backward branch reads from its forward branch are pushed
+        on the loop's tape at the end of that branch and popped at the start of this one."""
+        if self.tape is None:
+            return backward, ()
+        needed = self.needed_from(forward, tuple(backward), set())
+        if not needed:
+            return backward, ()
+        popped = self.pop_targets(needed)
+        body = substitute(tuple(backward), dict(zip(needed, popped)))
+        return [Pop(self.tape, popped, None), *body], (Push(self.tape, tuple(needed), None),)
+
+    def needed_from(self, forward: Block, backward: Block, local: set[Var], tails=()) -> list[Var]:
+        """Forward variables defined in ``forward`` (or ``local``) that ``backward`` reads."""
+        defined = set(local)
+        for stmt in forward:
+            defined.update(defined_by(stmt))
+        free = free_atoms(backward, list(tails))
+        out: list[Var] = []
+        for a in free:
+            if isinstance(a, Var) and a in defined and a not in out:
+                out.append(a)
+        return out
+
+    def pop_targets(self, needed: list[Var]) -> tuple[Var, ...]:
+        targets = []
+        for v in needed:
+            t = Var(self.counter())
+            self.restored[t] = v
+            targets.append(t)
+        return tuple(targets)
+
+    def loop(self, s: Loop) -> None:
+        b = self.b
+        b.loc = s.loc
+        gouts = {c: self.finish(c.out) for c in s.carries}
+        active = [c for c in s.carries if self.is_active(c.var)]
+        if not any(gouts[c] is not None for c in active):
+            return
+        counted = s.kind != "range" or s.exit is not None
+        tape = Var(f"%tape{self.counter()}")
+        outer_tape, self.tape = self.tape, tape
+        dvars = {c: Var(self.counter()) for c in active}
+        for c in active:
+            self.adjoint_of[dvars[c]] = c.var
+        saved = self.pending
+        self.pending = {}
+        for c in active:
+            if self.is_active(c.next):
+                self.pending.setdefault(c.next, []).append(dvars[c])
+        with b.nested() as body:
+            self.block(s.cond_block + s.body)
+            b.loc = s.loc
+            nexts = {}
+            for c in active:
+                g = self.finish(c.var)
+                nexts[c] = self.concrete(g, c.var) if g is not None else self.zero_like(c.var)
+            escapes = {}
+            for v in sorted(self.pending, key=lambda v: v.name):
+                if v == s.index:
+                    continue
+                g = self.finish(v)
+                if g is not None:
+                    escapes[v] = g
+            accs = {}
+            for v, g in escapes.items():
+                acc = Var(self.counter())
+                accs[v] = (acc, b.apply(P.add, acc, g).atom)
+        self.pending = saved
+        self.tape = outer_tape
+        # the values of the forward iteration this backward iteration reads
+        local = {c.var for c in s.carries} | ({s.index} if counted and s.index else set())
+        needed = self.needed_from(
+            s.cond_block + s.body, tuple(body), local,
+            [nexts[c] for c in active] + [a for _, a in accs.values()],
+        )  # fmt: skip
+        popped = self.pop_targets(needed)
+        mapping = dict(zip(needed, popped))
+        body_b = substitute(tuple(body), mapping)
+        if needed:
+            body_b = (Pop(tape, popped, s.loc), *body_b)
+        sub = lambda a: mapping.get(a, a)  # noqa: E731
+        carries = []
+        for c in active:
+            g = gouts[c]
+            init = self.concrete(g, c.out) if g is not None else self.zero_like(c.out)
+            out = Var(self.counter())
+            self.adjoint_of[out] = c.var
+            carries.append(Carry(dvars[c], init, sub(nexts[c]), out))
+            if self.is_active(c.init):
+                self.pending.setdefault(c.init, []).append(out)
+        for v, (acc, nxt) in accs.items():
+            out = Var(self.counter())
+            self.adjoint_of[acc] = v
+            self.adjoint_of[out] = v
+            carries.append(Carry(acc, self.zero_like(v), sub(nxt), out))
+            self.pending.setdefault(v, []).append(out)
+        count = None
+        if counted:
+            count = Var(f"%steps{self.counter()}")
+            self.trip_counts[id(s)] = count
+            header, index, kind = (Const(0), count), None, "range"
+        else:
+            header, index, kind = s.header, s.index, "reversed"
+        self.extra[id(s)] = ((Push(tape, tuple(needed), s.loc),) if needed else (),)
+        if needed or any(isinstance(x, Push) for x in _walk_stmts(body_b)):
+            self.tapes.append(tape)
+        b.append(Loop(kind, header, index, tuple(carries), body_b, loc=s.loc))
+
+    def rebuild(self, block: Block) -> Block:
+        """The forward sweep: ``f``'s statements with the pushes and trip counters that the
+        backward sweep asked for."""
+        out: list = []
+        for s in block:
+            extra = self.extra.get(id(s))
+            if isinstance(s, If):
+                pt, pe = extra or ((), ())
+                s = If(
+                    s.cond, self.rebuild(s.then) + pt, self.rebuild(s.orelse) + pe, s.phis, s.loc
+                )
+            elif isinstance(s, Loop):
+                pushes = extra[0] if extra else ()
+                body = self.rebuild(s.body) + pushes
+                carries = s.carries
+                count = self.trip_counts.get(id(s))
+                if count is not None:
+                    k = Var(self.counter())
+                    k1 = Var(self.counter())
+                    body = body + (Assign(k1, P.add, (k, Const(1)), (), s.loc),)
+                    carries = carries + (Carry(k, Const(0), k1, count),)
+                s = Loop(
+                    s.kind, s.header, s.index, carries, body, self.rebuild(s.cond_block), s.cond,
+                    s.exit, s.loc,
+                )  # fmt: skip
+            out.append(s)
+        return tuple(out)
+
+
+def _walk_stmts(block):
+    for s in block:
+        yield s
+        if isinstance(s, If):
+            yield from _walk_stmts(s.then)
+            yield from _walk_stmts(s.orelse)
+        elif isinstance(s, Loop):
+            yield from _walk_stmts(s.body)
 
 
 def reverse(fn: Function, wrt: tuple[Var, ...]) -> GradProgram:

@@ -79,6 +79,14 @@ def _transpose(F, g, x, axes=None):
     return F.transpose(g) if axes is None else F.transpose(g, axes=tuple(np.argsort(axes).tolist()))
 
 
+def _setitem(F, g, x, v, idx, index):
+    """``y = x`` with ``y[index] = v``: ``v`` gets ``g[index]``; ``x`` gets ``g`` except where
+    it was overwritten (zero there). ``v``'s part is read before the zeros are written."""
+    dv = F.unbroadcast(F.getitem(g, *idx, index=index), v)
+    dx = F.setitem(g, 0.0, *idx, index=index)
+    return (dx, dv) + (None,) * len(idx)
+
+
 def _listed(part_rule):
     return lambda F, g, y, *xs, **p: tuple(part_rule(F, g, xs, i, **p) for i in range(len(xs)))
 
@@ -186,6 +194,7 @@ RULES: dict[Primitive, Rule] = {
     # ---- indexing ---------------------------------------------------------------------
     P.getitem: lambda F, g, y, x, *idx, index: (F.index_grad(g, x, *idx, index=index),)
     + (None,) * len(idx),
+    P.setitem: lambda F, g, y, x, v, *idx, index: _setitem(F, g, x, v, idx, index),
 }
 
 # Operations whose output is treated as a constant: the derivative is zero almost everywhere
