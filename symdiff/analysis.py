@@ -117,6 +117,31 @@ def _defines(stmt) -> tuple[Var, ...]:
     return ()
 
 
+def lists(fn: Function) -> set[Var]:
+    """Values that are runtime Python lists (built by ``append`` in a loop)."""
+    from .prims import LIST_MAKERS
+
+    out: set[Var] = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in _walk(fn.body):
+            new: list[Var] = []
+            if isinstance(stmt, Assign) and stmt.prim in LIST_MAKERS:
+                new.append(stmt.target)
+            elif isinstance(stmt, If):
+                new += [p.target for p in stmt.phis if p.then in out or p.orelse in out]
+            elif isinstance(stmt, Loop):
+                for c in stmt.carries:
+                    if c.init in out or c.next in out:
+                        new += [c.var, c.out]
+            for v in new:
+                if v not in out:
+                    out.add(v)
+                    changed = True
+    return out
+
+
 def is_scalar(a: Atom, known: set[Var]) -> bool:
     if isinstance(a, Const):
         return isinstance(a.value, (int, float, bool)) or (

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from . import prims as P
 from .errors import Loc
-from .ir import Assign, Atom, Const, Primitive, Var
+from .ir import Assign, Atom, Const, Pop, Primitive, Var
 
 
 class Builder:
@@ -50,6 +50,12 @@ class Builder:
         self.stmts.append(stmt)
         if isinstance(stmt, Assign):
             self._defs[stmt.target] = stmt
+
+    def pop(self, lst: Sym) -> Sym:
+        """The last item of a list adjoint, removed from it (the list is consumed linearly)."""
+        target = self.fresh()
+        self.stmts.append(Pop(_atom(lst), (target,), self.loc))
+        return Sym(target, self)
 
     # -- queries rules may ask
     def is_scalar(self, x: Sym | Atom) -> bool:

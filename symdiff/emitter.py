@@ -113,11 +113,15 @@ class Globals:
         return ast.Name(self.name("c", v))
 
 
+# operations that make an updated copy of their first argument, or update it in place when
+# nothing else reads the old value: y[i] = v and xs.append(v)
+_UPDATES = {"setitem": "np.copy", "list_append": "list"}
+
 # operations whose result is always a new array the generated code may update in place
 _FRESH = frozenset(
     {"np.zeros", "np.ones", "np.zeros_like", "np.ones_like", "np.full", "np.full_like",
      "np.arange", "np.eye", "np.copy", "np.array", "np.concatenate", "np.stack", "setitem",
-     "index_grad"}
+     "index_grad", "list", "list_append", "unstack", "sum_list_grad", "zeros_like_list"}
 )  # fmt: skip
 
 
@@ -147,6 +151,7 @@ class Variant:
         self.defs: dict[Var, Any] = {}
         self.def_block: dict[Var, int] = {}
         self.reads: dict[Var, list[int]] = {}
+        self.reads_by: dict[Var, list[Any]] = {}
         self.order: list[Var] = list(prog.params)
         self._scan(self.forward, 0)
         self._scan(self.backward, 0)
@@ -162,9 +167,10 @@ class Variant:
         self._choose_names()
 
     # ------------------------------------------------------------ facts
-    def _read(self, a: Atom | None, block: int) -> None:
+    def _read(self, a: Atom | None, block: int, by: Any = None) -> None:
         if isinstance(a, Var):
             self.reads.setdefault(a, []).append(block)
+            self.reads_by.setdefault(a, []).append(by)
 
     def _define(self, v: Var, block: int, stmt: Any) -> None:
         self.defs[v] = stmt
@@ -175,7 +181,7 @@ class Variant:
         for s in block:
             if isinstance(s, Assign):
                 for a in s.args:
-                    self._read(a, bid)
+                    self._read(a, bid, s)
                 self._define(s.target, bid, s)
             elif isinstance(s, Push):
                 for a in (s.tape, *s.values):
@@ -224,6 +230,12 @@ class Variant:
         if ra != rb:
             self.parent[rb] = ra
 
+    def _copy_fn(self, v: Var) -> str:
+        for r in self.reads_by.get(v, ()):
+            if isinstance(r, Assign) and r.prim.name in _UPDATES:
+                return _UPDATES[r.prim.name]
+        return "np.copy"
+
     def _carry_of(self, v: Var):
         d = self.defs.get(v)
         if isinstance(d, Loop):
@@ -255,7 +267,7 @@ class Variant:
 
     def _coalesce(self, block: Block) -> None:
         for s in block:
-            if isinstance(s, Assign) and s.prim.name == "setitem":
+            if isinstance(s, Assign) and s.prim.name in _UPDATES:
                 old = s.args[0]
                 if not (isinstance(old, Var) and self.count(old) == 1):
                     continue
@@ -391,8 +403,8 @@ class Variant:
             return ast.Attribute(args[0], prim.spelling)
         if prim.form == "tuple":
             return ast.Tuple(args)
-        if prim.form == "newlist":
-            return ast.List([])
+        if prim.form in ("newlist", "list"):
+            return ast.List(args)
         keywords = []
         for k, v in sorted(params.items()):
             if k == "index":  # index_grad(g, x, np.s_[...])
@@ -427,8 +439,8 @@ class Variant:
         out = []
         loc = s.loc
         key = (loc.file, loc.line, loc.func) if loc is not None else None
-        if s.prim.name == "setitem":
-            return self._comment(loc, key, comment_all, state) + self.setitem(s)
+        if s.prim.name in _UPDATES:
+            return self._comment(loc, key, comment_all, state) + self.update(s)
         expr = self.expr(s)
         if s.target in self.fold:
             self.folded[s.target] = expr
@@ -445,13 +457,18 @@ class Variant:
             return [self.comment(loc)]
         return []
 
-    def setitem(self, s: Assign) -> list[str]:
-        """``y[i] = v``: in place when the old array is never read again, else on a copy."""
+    def update(self, s: Assign) -> list[str]:
+        """``y[i] = v`` or ``xs.append(v)``: in place when the old value is never read again,
+        else on a copy."""
         old, value, *idx = (self.atom(a) for a in s.args)
         target = self.names[s.target]
         lines = []
         if s.target not in self.inplace:
-            lines.append(f"{target} = {ast.unparse(self.g.dotted('np.copy'))}({ast.unparse(old)})")
+            copy = ast.unparse(self.g.dotted(_UPDATES[s.prim.name]))
+            lines.append(f"{target} = {copy}({ast.unparse(old)})")
+        if s.prim.name == "list_append":
+            lines.append(f"{target}.append({ast.unparse(value)})")
+            return lines
         index = self.index(dict(s.params)["index"], idx)
         lines.append(f"{target}[{ast.unparse(index)}] = {ast.unparse(value)}")
         return lines
@@ -476,7 +493,7 @@ class Variant:
         out = []
         for c in s.carries:
             if c.var in self.copy_init:
-                copy = ast.unparse(self.g.dotted("np.copy"))
+                copy = ast.unparse(self.g.dotted(self._copy_fn(c.var)))
                 out.append(f"{self.names[c.var]} = {copy}({ast.unparse(self.atom(c.init))})")
             elif not (isinstance(c.init, Var) and self.names.get(c.init) == self.names[c.var]):
                 out.append(f"{self.names[c.var]} = {ast.unparse(self.atom(c.init))}")

@@ -68,6 +68,7 @@ _COMPARE = {
 }
 _CONSTANT_TYPES = (int, float, bool, complex, str, type(None), np.ndarray, np.generic)
 _MAX_INLINE_DEPTH = 50
+_LIST_OPS = frozenset({P.list_append, P.np_stack_list, P.np_array_list, P.sum_list, P.b_len})
 
 
 class Frame:
@@ -102,6 +103,7 @@ class Lowering:
         self.stack: list[Source] = []
         self.helpers: list[Source] = []  # every user function inlined, for emit and caching
         self.params: set[Var] = set()
+        self.lists: set[Var] = set()  # runtime Python lists (built by append in a loop)
 
     # ---------------------------------------------------------------- entry
     def function(self) -> Function:
@@ -255,6 +257,8 @@ class Lowering:
             xa, ya = self.atom(x, node, frame), self.atom(y, node, frame)
             target = Var(self.names.fresh(name)) if name else self.temp()
             phis.append(Phi(target, xa, ya))
+            if xa in self.lists or ya in self.lists:
+                self.lists.add(target)
             return target
 
         for name in a.env:
@@ -336,8 +340,14 @@ class Lowering:
     def enter_loop(self, frame: Frame, body_f: Frame, carried: list[str], node: ast.AST) -> dict:
         carries = {}
         for name in carried:
-            init = self.atom(frame.env[name], node, frame)
+            value = frame.env[name]
+            if isinstance(value, ListV):  # a list the loop appends to: a runtime list
+                items = tuple(self.atom(v, node, frame) for v in value.items)
+                value = self.apply(P.make_list, items, (), name, frame, node)
+            init = self.atom(value, node, frame)
             var = Var(self.names.fresh(name))
+            if init in self.lists:
+                self.lists.add(var)
             carries[name] = (var, init)
             body_f.env[name] = var
         return carries
@@ -352,6 +362,8 @@ class Lowering:
         for name, (var, init) in carries.items():
             nxt = self.atom(body_f.env[name], node, body_f)
             after = Var(self.names.fresh(name))
+            if var in self.lists:
+                self.lists.add(after)
             out.append(Carry(var, init, nxt, after))
             frame.env[name] = after
         for name in _assigned_names(body):
@@ -512,22 +524,27 @@ class Lowering:
         self.assign(frame, target, self.apply(prim, args, (), hint, frame, node), node)
 
     def append(self, frame: Frame, call: ast.Call) -> None:
-        """``xs.append(v)`` on a list built in this function."""
+        """``xs.append(v)``: a longer literal list, or in a loop a runtime list."""
         base = call.func.value
         loc = frame.src.loc(call)
-        if not isinstance(base, ast.Name) or not isinstance(frame.env.get(base.id), ListV):
+        current = frame.env.get(base.id) if isinstance(base, ast.Name) else None
+        if not isinstance(current, ListV) and current not in self.lists:
             raise UnsupportedSyntaxError(
-                "append is supported on lists created in this function", loc
+                "append is supported on lists created in this function (xs = [] ...)", loc
             )
         if len(call.args) != 1 or call.keywords:
             raise UnsupportedSyntaxError("append takes one argument", loc)
-        if frame.loop:
-            raise UnsupportedSyntaxError(
-                "appending to a list inside a loop is not supported yet", loc,
-                "assign into a preallocated array instead: ys = np.zeros(n); ys[i] = ...",
-            )  # fmt: skip
         item = self.expr(frame, call.args[0])
-        frame.env[base.id] = ListV(frame.env[base.id].items + (item,))
+        if isinstance(current, ListV):
+            frame.env[base.id] = ListV(current.items + (item,))
+            return
+        others = [k for k, v in frame.env.items() if v == current and k != base.id]
+        if others:
+            raise UnsupportedSyntaxError(
+                f"appending to `{base.id}` would change the list `{others[0]}` also names", loc
+            )
+        v = self.atom(item, call, frame)
+        frame.env[base.id] = self.apply(P.list_append, (current, v), (), base.id, frame, call)
 
     # ---------------------------------------------------------------- expressions
     def expr(self, frame: Frame, node: ast.expr, hint: str | None = None) -> Value:
@@ -723,9 +740,12 @@ class Lowering:
         args = [self.expr(frame, a) for a in node.args]
         kwargs = {k.arg: self.expr(frame, k.value) for k in node.keywords}
         prim = P.resolve(obj) if obj is not None else None
+        if obj is sum and len(args) == 1 and not kwargs:
+            return self.builtin_sum(frame, args[0], hint, node)
         if prim is not None and prim not in P.INTERNAL_ONLY:
+            self._list_prim = None
             atoms, params = self.bind(frame, prim, args, kwargs, node, name)
-            return self.apply(prim, atoms, params, hint, frame, node)
+            return self.apply(self._list_prim or prim, atoms, params, hint, frame, node)
         if isinstance(obj, types.FunctionType) and not hasattr(obj, "__symdiff_grad__"):
             return self.inline(frame, obj, args, kwargs, node, hint)
         if isinstance(obj, (types.FunctionType, types.MethodType)) or callable(obj):
@@ -736,6 +756,21 @@ class Lowering:
                 CUSTOM_RULE_HINT,
             )
         raise UnsupportedSyntaxError(f"`{name}` is not callable", src.loc(node))
+
+    def builtin_sum(self, frame: Frame, seq: Value, hint: str | None, node: ast.AST) -> Value:
+        """``sum(xs)``: Python's ``0 + xs[0] + xs[1] + ...``."""
+        if isinstance(seq, (ListV, TupleV)):
+            total: Value = Const(0)
+            for i, item in enumerate(seq.items):
+                name = hint if i == len(seq.items) - 1 else None
+                args = (self.atom(total, node, frame), self.atom(item, node, frame))
+                total = self.apply(P.add, args, (), name, frame, node)
+            return total
+        if seq in self.lists:
+            return self.apply(P.sum_list, (seq,), (), hint, frame, node)
+        raise UnsupportedFunctionError(
+            "sum() is supported over lists; for arrays use np.sum", frame.src.loc(node)
+        )
 
     def method(
         self, frame: Frame, node: ast.Call, base: Value, attr: str, hint: str | None
@@ -765,6 +800,9 @@ class Lowering:
     ) -> tuple[tuple[Atom, ...], tuple[tuple[str, Any], ...]]:  # fmt: skip
         """Split a call's arguments into array inputs (atoms) and static parameters."""
         loc = frame.src.loc(node)
+        if prim in P.LIST_CONSUMERS and args and args[0] in self.lists:
+            prim = P.LIST_CONSUMERS[prim]
+            self._list_prim = prim
         if prim.form == "listcall":
             if not args or not isinstance(args[0], (ListV, TupleV)):
                 raise UnsupportedSyntaxError(
@@ -893,11 +931,21 @@ class Lowering:
         self, prim: Primitive, args: tuple[Atom, ...], params: tuple, hint: str | None,
         frame: Frame, node: ast.AST,
     ) -> Var:  # fmt: skip
+        used = [a for a in args if a in self.lists]
+        if used and prim not in _LIST_OPS:
+            raise UnsupportedSyntaxError(
+                f"`{used[0]}` is a list built in a loop; such lists can be passed to np.stack, "
+                "np.array, sum() and len()",
+                frame.src.loc(node),
+                "stack it first: xs = np.stack(xs)",
+            )
         if hint is None:
             self.temps += 1
             target = Var(f"%t{self.temps}")
         else:
             target = Var(self.names.fresh(hint))
+        if prim in P.LIST_MAKERS:
+            self.lists.add(target)
         self.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
 

@@ -76,7 +76,7 @@ ge = infix("ge", ">=", operator.ge, elementwise=True, differentiable=False)
 eq = infix("eq", "==", operator.eq, elementwise=True, differentiable=False)
 ne = infix("ne", "!=", operator.ne, elementwise=True, differentiable=False)
 floordiv = infix("floordiv", "//", operator.floordiv, elementwise=True, differentiable=False)
-mod = infix("mod", "%", operator.mod, elementwise=True, differentiable=False)
+mod = infix("mod", "%", operator.mod, elementwise=True)
 invert = prefix("invert", "~", operator.invert, differentiable=False)
 not_ = prefix("not", "not ", operator.not_, differentiable=False)
 and_ = infix("bitand", "&", operator.and_, elementwise=True, differentiable=False)
@@ -84,7 +84,7 @@ or_ = infix("bitor", "|", operator.or_, elementwise=True, differentiable=False)
 
 # ----------------------------------------------------------------------------- math module
 m_exp = mathfn("exp")
-m_log = mathfn("log")
+m_log = mathfn("log", nargs=-1)  # math.log(x) or math.log(x, base)
 m_log1p = mathfn("log1p")
 m_expm1 = mathfn("expm1")
 m_sqrt = mathfn("sqrt")
@@ -106,6 +106,19 @@ m_hypot = mathfn("hypot", nargs=2)
 m_atan2 = mathfn("atan2", nargs=2)
 m_floor = mathfn("floor", differentiable=False)
 m_ceil = mathfn("ceil", differentiable=False)
+m_trunc = mathfn("trunc", differentiable=False)
+m_exp2 = mathfn("exp2")
+m_cbrt = mathfn("cbrt")
+m_asinh = mathfn("asinh")
+m_acosh = mathfn("acosh")
+m_atanh = mathfn("atanh")
+m_erfc = mathfn("erfc")
+m_degrees = mathfn("degrees")
+m_radians = mathfn("radians")
+m_fmod = mathfn("fmod", nargs=2)
+m_isnan = mathfn("isnan", differentiable=False)
+m_isinf = mathfn("isinf", differentiable=False)
+m_isfinite = mathfn("isfinite", differentiable=False)
 
 # ----------------------------------------------------------------------------- builtins
 b_abs = call("abs", builtins.abs, elementwise=True)
@@ -115,6 +128,7 @@ b_float = call("float", builtins.float, returns_scalar=True, linear=True)
 b_int = call("int", builtins.int, returns_scalar=True, differentiable=False)
 b_len = call("len", builtins.len, returns_scalar=True, differentiable=False)
 b_round = call("round", builtins.round, differentiable=False)
+b_pow = call("pow", builtins.pow, nargs=2, elementwise=True)
 
 # ----------------------------------------------------------------------------- numpy: elementwise
 np_exp = ufunc("np.exp", np.exp)
@@ -309,8 +323,26 @@ def resolve(obj: Any) -> Primitive | None:
 # ----------------------------------------------------------------------------- tapes
 new_tape = _add(Primitive("new_tape", "newlist", "[]", list, nargs=0, differentiable=False))
 
+# ----------------------------------------------------------------------------- lists
+# Lists built in a loop (xs.append(v)) are runtime Python lists; their adjoint is a list too.
+make_list = _add(Primitive("list", "list", "[]", lambda *xs: list(xs), nargs=-1))
+list_append = _add(Primitive("list_append", "append", "append", lambda xs, v: [*xs, v], nargs=2))
+np_stack_list = _add(
+    Primitive("np.stack", "call", "np.stack", np.stack, nargs=1, defaults=(("axis", 0),))
+)
+np_array_list = _add(Primitive("np.array", "call", "np.array", np.array, nargs=1))
+sum_list = _add(Primitive("sum", "call", "sum", builtins.sum, nargs=1))
+unstack = helper(runtime.unstack, 1, defaults=(("axis", 0),))
+sum_list_grad = helper(runtime.sum_list_grad, 2)
+zeros_like_list = helper(runtime.zeros_like_list, 1, differentiable=False)
+add_lists = helper(runtime.add_lists, 2)
+LIST_MAKERS = frozenset({make_list, list_append})
+LIST_CONSUMERS = {np_stack: np_stack_list, np_array: np_array_list}
+
 # ----------------------------------------------------------------------------- packing
 make_tuple = _add(Primitive("tuple", "tuple", "()", lambda *xs: tuple(xs), nargs=-1))
 
 # helpers symdiff writes into gradients; a user calling one of them gets no special meaning
-INTERNAL_ONLY = frozenset({unbroadcast, matmul_grad_a, matmul_grad_b, unconcat, index_grad})
+INTERNAL_ONLY = frozenset(
+    {unbroadcast, matmul_grad_a, matmul_grad_b, unconcat, index_grad, unstack, sum_list_grad}
+)

@@ -68,6 +68,7 @@ class Reverse:
         self.scalar_value = analysis.is_scalar(fn.result, analysis.scalars(fn))
         known = {fn.result} if isinstance(fn.result, Var) else set()
         self.scalars = analysis.scalars(fn, known)
+        self.lists = analysis.lists(fn)
         self.counter = Counter("b")
         self.b = Builder(lambda: Var(self.counter()), self.is_scalar, self.is_active)
         self.pending: dict[Var, list[Atom]] = {}
@@ -149,7 +150,10 @@ class Reverse:
             return None
         total = Sym(parts[0], self.b)
         for p in parts[1:]:
-            total = total + Sym(p, self.b)
+            if v in self.lists:  # list adjoints add item by item, never by concatenation
+                total = self.b.apply(P.add_lists, total, p)
+            else:
+                total = total + Sym(p, self.b)
         atom = total.atom
         if isinstance(atom, Var) and atom.name.startswith("%b") and atom not in self.adjoint_of:
             self.adjoint_of[atom] = v
@@ -217,6 +221,8 @@ class Reverse:
         """A zero adjoint that can cross a branch or a loop iteration: shaped like ``v``."""
         if self.is_scalar(v):
             return Const(0.0)
+        if v in self.lists:
+            return self.b.apply(P.zeros_like_list, v).atom
         return self.b.apply(P.np_zeros_like, v).atom
 
     def concrete(self, g: Atom, v: Var) -> Atom:

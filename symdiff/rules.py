@@ -87,6 +87,12 @@ def _setitem(F, g, x, v, idx, index):
     return (dx, dv) + (None,) * len(idx)
 
 
+def _append(F, g):
+    """``y = xs + [v]``: ``v`` gets the last adjoint, popped off ``g``; ``xs`` gets the rest."""
+    last = F.pop(g)
+    return (g, last)
+
+
 def _listed(part_rule):
     return lambda F, g, y, *xs, **p: tuple(part_rule(F, g, xs, i, **p) for i in range(len(xs)))
 
@@ -195,6 +201,12 @@ RULES: dict[Primitive, Rule] = {
     P.getitem: lambda F, g, y, x, *idx, index: (F.index_grad(g, x, *idx, index=index),)
     + (None,) * len(idx),
     P.setitem: lambda F, g, y, x, v, *idx, index: _setitem(F, g, x, v, idx, index),
+    # ---- lists built in loops: the adjoint of a list is a list, read back like a tape ------
+    P.make_list: _listed(lambda F, g, xs, i: F.getitem(g, i, index=(("at", 0),))),
+    P.list_append: lambda F, g, y, xs, v: _append(F, g),
+    P.np_stack_list: lambda F, g, y, xs, axis=0: (F.unstack(g, axis=axis),),
+    P.np_array_list: lambda F, g, y, xs: (F.unstack(g),),
+    P.sum_list: lambda F, g, y, xs: (F.sum_list_grad(g, xs),),
 }
 
 # Operations whose output is treated as a constant: the derivative is zero almost everywhere
@@ -212,6 +224,9 @@ INTERNAL: frozenset[Primitive] = frozenset(
         P.unconcat,
         P.index_grad,
         P.np_take,
+        P.unstack,
+        P.sum_list_grad,
+        P.add_lists,
     }
 )
 

@@ -46,6 +46,9 @@ def index_grad(g, x, index):
 
 def unconcat(g, *parts, part, axis=0):
     """The slice of ``g`` that came from ``parts[part]`` in ``np.concatenate(parts, axis)``."""
+    if axis is None:  # the parts were flattened first
+        start = sum(np.size(p) for p in parts[:part])
+        return np.reshape(g[start : start + np.size(parts[part])], np.shape(parts[part]))
     axis = axis % np.ndim(g)
     start = sum(np.shape(p)[axis] for p in parts[:part])
     stop = start + np.shape(parts[part])[axis]
@@ -59,3 +62,472 @@ def ensure_scalar(value, name, error=ValueError):
             f"{name} must return a scalar to be differentiated, but returned an array of shape {np.shape(value)}"
         )
     return value
+
+
+def unstack(g, axis=0):
+    """The adjoint of a list stacked along ``axis``: one slice of ``g`` per item."""
+    return list(np.moveaxis(g, axis, 0))
+
+
+def sum_list_grad(g, items):
+    """The adjoint of ``sum(items)``: ``g`` for every item, summed back to its shape."""
+    return [unbroadcast(g, x) for x in items]
+
+
+def zeros_like_list(items):
+    """A zero adjoint for a list: one zero array per item."""
+    return [np.zeros_like(x, dtype=float) for x in items]
+
+
+# ----------------------------------------------------------------------------- reductions
+
+
+def _reduced_last(x, axis):
+    """``x`` with the reduced axes moved last and merged into one, and how to undo it."""
+    x = np.asarray(x)
+    nd = x.ndim
+    axes = tuple(range(nd)) if axis is None else tuple(np.atleast_1d(axis) % max(nd, 1))
+    kept = [i for i in range(nd) if i not in axes]
+    perm = kept + list(axes)
+    moved = np.transpose(x, perm)
+    merged = moved.reshape(moved.shape[: len(kept)] + (-1,))
+    return merged, perm, moved.shape, axes
+
+
+def _restore(t, perm, moved_shape):
+    """Undo ``_reduced_last`` on an array of the merged shape."""
+    return np.transpose(np.reshape(t, moved_shape), np.argsort(perm))
+
+
+def prod_grad(g, x, axis=None, keepdims=False):
+    """The adjoint of ``np.prod``: each element gets the product of the others.
+
+    Built from prefix and suffix products rather than ``y / x``, so zeros are no problem.
+    """
+    t, perm, moved_shape, axes = _reduced_last(x, axis)
+    ones = np.ones(t.shape[:-1] + (1,), dtype=t.dtype)
+    left = np.cumprod(np.concatenate([ones, t[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, t[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = _restore(left * right, perm, moved_shape)
+    return (g if keepdims else np.expand_dims(g, axes)) * others
+
+
+def median_grad(g, x, axis=None, keepdims=False):
+    """The adjoint of ``np.median``: the middle element takes ``g`` (two middles share it)."""
+    t, perm, moved_shape, axes = _reduced_last(x, axis)
+    n = t.shape[-1]
+    order = np.argsort(t, axis=-1, kind="stable")
+    share = np.zeros(t.shape)
+    lo, hi = (n - 1) // 2, n // 2
+    np.put_along_axis(share, order[..., lo : lo + 1], 1.0 if lo == hi else 0.5, axis=-1)
+    if hi != lo:
+        np.put_along_axis(share, order[..., hi : hi + 1], 0.5, axis=-1)
+    share = _restore(share, perm, moved_shape)
+    return (g if keepdims else np.expand_dims(g, axes)) * share
+
+
+def sort_grad(g, x, axis=-1):
+    """The adjoint of ``np.sort``: ``g`` goes back to where each sorted element came from."""
+    x = np.asarray(x)
+    if axis is None:
+        out = np.zeros(x.size, dtype=np.result_type(g, x, 1.0))
+        out[np.argsort(x, axis=None, kind="stable")] = g
+        return out.reshape(x.shape)
+    out = np.zeros(x.shape, dtype=np.result_type(g, x, 1.0))
+    np.put_along_axis(out, np.argsort(x, axis=axis, kind="stable"), g, axis=axis)
+    return out
+
+
+def cumprod_grad(g, x, axis=None):
+    """The adjoint of ``np.cumprod``, without dividing by ``x`` (zeros are no problem).
+
+    With p_i the product of the elements before i and s_i = g_i + x_{i+1} s_{i+1}, the
+    adjoint of x_i is p_i s_i: one backward sweep along the axis.
+    """
+    x = np.asarray(x)
+    if axis is None:
+        return cumprod_grad(np.reshape(g, -1), x.reshape(-1), 0).reshape(x.shape)
+    xm = np.moveaxis(x, axis, -1)
+    gm = np.moveaxis(np.asarray(g), axis, -1)
+    ones = np.ones(xm.shape[:-1] + (1,), dtype=xm.dtype)
+    before = np.cumprod(np.concatenate([ones, xm[..., :-1]], axis=-1), axis=-1)
+    out = np.zeros(xm.shape, dtype=np.result_type(g, x, 1.0))
+    s = np.zeros(xm.shape[:-1], dtype=out.dtype)
+    for i in range(xm.shape[-1] - 1, -1, -1):
+        s = gm[..., i] + (xm[..., i + 1] * s if i + 1 < xm.shape[-1] else 0.0)
+        out[..., i] = before[..., i] * s
+    return np.moveaxis(out, -1, axis)
+
+
+def diff_grad(g, n=1, axis=-1):
+    """The adjoint of ``np.diff``: each difference gives ``-g`` to its left and ``g`` to its right."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    return g
+
+
+def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
+    """The adjoint of ``np.linalg.norm`` for every vector and matrix ``ord`` NumPy accepts.
+
+    Vector p-norms: sign(x) (|x| / y)^(p-1) (x / y for p = 2); inf and -inf pick the extreme
+    entries, sharing ties. Matrix norms: Frobenius x / y, nuclear U V^T, spectral u v^T of
+    the extreme singular value, and 1/-1/inf/-inf through the extreme column or row sums.
+    """
+    x = np.asarray(x)
+    if axis is None:
+        matrix = ord is not None and x.ndim == 2
+        axes = tuple(range(x.ndim))
+    else:
+        axes = tuple(np.atleast_1d(axis) % x.ndim)
+        matrix = len(axes) == 2
+    if not keepdims:
+        g, y = np.expand_dims(g, axes), np.expand_dims(y, axes)
+    safe = np.where(y == 0, 1.0, y)
+    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+        return g * x / safe  # the 2-norm of the flattened entries
+    if matrix:
+        return _matrix_norm_grad(g, x, axes, ord)
+    if ord in (np.inf, -np.inf):
+        hit = np.abs(x) == y
+        return g * np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True)
+    if ord == 0:  # a count of nonzero entries: constant almost everywhere
+        return np.zeros(x.shape, dtype=np.result_type(g, x, 1.0))
+    return g * np.sign(x) * (np.abs(x) / safe) ** (ord - 1)
+
+
+def _matrix_norm_grad(g, x, axes, ord):
+    """Matrix norms over ``axes``: moved last, handled as a stack of matrices."""
+    m = np.moveaxis(x, axes, (-2, -1))
+    gm = np.moveaxis(g, axes, (-2, -1))
+    if ord in ("nuc", 2, -2):
+        u, s, vt = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            d = u @ vt
+        else:
+            k = 0 if ord == 2 else -1
+            d = u[..., :, k : k + 1] * vt[..., k : k + 1, :]
+    else:  # 1, -1: columns (sum over rows); inf, -inf: rows
+        over = -2 if ord in (1, -1) else -1
+        sums = np.sum(np.abs(m), axis=over, keepdims=True)
+        best = np.max(sums, axis=-1 if over == -2 else -2, keepdims=True)
+        if ord in (-1, -np.inf):
+            best = np.min(sums, axis=-1 if over == -2 else -2, keepdims=True)
+        hit = sums == best
+        d = np.sign(m) * hit / np.sum(hit, axis=(-2, -1), keepdims=True)
+    return np.moveaxis(gm * d, (-2, -1), axes)
+
+
+def average_grad(g, a, weights, axis=None, keepdims=False, part=0):
+    """The adjoints of ``np.average(a, axis, weights)``: part 0 for ``a``, 1 for ``weights``.
+
+    One-dimensional weights along ``axis`` are laid out along that axis first, as NumPy does.
+    """
+    a = np.asarray(a)
+    w = np.asarray(weights)
+    if w.shape != a.shape:  # 1-D weights along a single axis
+        layout = [1] * a.ndim
+        layout[axis % a.ndim] = w.size
+        w = w.reshape(layout)
+    axes = tuple(range(a.ndim)) if axis is None else tuple(np.atleast_1d(axis) % a.ndim)
+    total = np.sum(w, axis=axes, keepdims=True)
+    mean = np.sum(a * w, axis=axes, keepdims=True) / total
+    if not keepdims:
+        g = np.expand_dims(g, axes)
+    if part == 0:
+        return g * w / total
+    dw = g * (a - mean) / total
+    return unbroadcast(dw, w).reshape(np.shape(weights))
+
+
+# ----------------------------------------------------------------------------- shape and layout
+
+
+def take_grad(g, x, indices, axis=None):
+    """The adjoint of ``np.take``: ``g`` added back at the indices taken (repeats add up)."""
+    x = np.asarray(x)
+    out = np.zeros(x.shape, dtype=np.result_type(g, x, 1.0))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    axis = axis % x.ndim
+    k = np.ndim(indices)
+    moved = np.moveaxis(np.asarray(g), list(range(axis, axis + k)), list(range(k)))
+    np.add.at(np.moveaxis(out, axis, 0), indices, moved)
+    return out
+
+
+def diagonal_grad(g, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``np.diagonal``: ``g`` written onto the diagonal of zeros shaped like ``x``."""
+    x = np.asarray(x)
+    out = np.zeros(x.shape, dtype=np.result_type(g, x, 1.0))
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    rows, cols = view.shape[-2:]
+    n = max(0, min(rows - max(-offset, 0), cols - max(offset, 0)))
+    i = np.arange(n)
+    view[..., i + max(-offset, 0), i + max(offset, 0)] = g
+    return out
+
+
+def diag_grad(g, v, k=0):
+    """The adjoint of ``np.diag``, which builds a matrix from a vector or reads a diagonal."""
+    if np.ndim(v) == 1:
+        return np.diagonal(g, k).copy()
+    return diagonal_grad(g, v, k)
+
+
+def tile_grad(g, x, reps):
+    """The adjoint of ``np.tile``: the copies are summed."""
+    shape = np.shape(x)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    d = max(len(shape), len(reps))
+    shape_d = (1,) * (d - len(shape)) + tuple(shape)
+    reps_d = (1,) * (d - len(reps)) + reps
+    g = np.reshape(g, [n for pair in zip(reps_d, shape_d) for n in pair])
+    return np.sum(g, axis=tuple(range(0, 2 * d, 2))).reshape(shape)
+
+
+def repeat_grad(g, x, repeats, axis=None):
+    """The adjoint of ``np.repeat``: the repeated copies of each element are summed."""
+    x = np.asarray(x)
+    shape = (x.size,) if axis is None else x.shape
+    axis = 0 if axis is None else axis % x.ndim
+    n = shape[axis]
+    source = np.repeat(np.arange(n), repeats)
+    moved = np.moveaxis(np.asarray(g), axis, 0)
+    out = np.zeros((n,) + moved.shape[1:], dtype=np.result_type(g, x, 1.0))
+    np.add.at(out, source, moved)
+    return np.moveaxis(out, 0, axis).reshape(x.shape)
+
+
+def unpad(g, x, pad_width):
+    """The adjoint of ``np.pad`` (constant mode): the part of ``g`` that covers ``x``."""
+    shape = np.shape(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    return g[tuple(slice(before, before + n) for (before, _), n in zip(widths, shape))]
+
+
+def rollaxis_grad(g, x, axis, start=0):
+    """The adjoint of ``np.rollaxis``: the inverse permutation applied to ``g``."""
+    nd = np.ndim(x)
+    axis, start = axis % nd, start + nd if start < 0 else start
+    perm = list(range(nd))
+    perm.remove(axis)
+    perm.insert(start - 1 if axis < start else start, axis)
+    return np.transpose(g, np.argsort(perm))
+
+
+def unjoin(g, *parts, part, how):
+    """The piece of ``g`` that came from ``parts[part]`` in ``np.<how>(parts)``.
+
+    ``how`` is vstack, hstack, dstack or column_stack; each promotes its inputs to a number of
+    dimensions first, which is undone by reshaping the piece to the part's own shape.
+    """
+    shapes = [np.shape(p) for p in parts]
+    if how == "vstack":
+        promoted, axis = [np.atleast_2d(np.empty(s)).shape for s in shapes], 0
+    elif how == "hstack":
+        promoted = [np.atleast_1d(np.empty(s)).shape for s in shapes]
+        axis = 0 if len(promoted[0]) == 1 else 1
+    elif how == "dstack":
+        promoted, axis = [np.atleast_3d(np.empty(s)).shape for s in shapes], 2
+    else:  # column_stack: vectors become columns
+        promoted = [(s[0] if s else 1, 1) if len(s) < 2 else s for s in shapes]
+        axis = 1
+    start = sum(s[axis] for s in promoted[:part])
+    piece = g[(slice(None),) * axis + (slice(start, start + promoted[part][axis]),)]
+    return np.reshape(piece, shapes[part])
+
+
+def unsplit(parts, x, sections, axis=0):
+    """The adjoint of ``np.split``-like functions: the pieces' adjoints put back in place.
+
+    ``parts`` holds one adjoint per piece, ``None`` for a piece that was not used;
+    ``axis=None`` stands for ``np.hsplit`` (axis 1, or 0 for vectors).
+    """
+    x = np.asarray(x)
+    if axis is None:
+        axis = 1 if x.ndim > 1 else 0
+    used = [p for p in parts if p is not None]
+    out = np.zeros(x.shape, dtype=np.result_type(*used, x, 1.0))
+    bounds = np.array_split(np.arange(x.shape[axis]), sections)
+    for piece, idx in zip(parts, bounds):
+        if piece is not None and len(idx):
+            out[(slice(None),) * (axis % x.ndim) + (slice(idx[0], idx[-1] + 1),)] = piece
+    return out
+
+
+# ----------------------------------------------------------------------------- products
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_terms(subscripts, operands):
+    """Explicit input and output terms of an einsum, with any ``...`` spelled out in letters."""
+    subscripts = subscripts.replace(" ", "")
+    inputs, _, output = subscripts.partition("->")
+    terms = inputs.split(",")
+    used = set(subscripts) - set(".,->")
+    free = [c for c in _LETTERS if c not in used]
+    widths = [np.ndim(op) - len(t.replace("...", "")) for t, op in zip(terms, operands)]
+    wide = max([w for t, w in zip(terms, widths) if "..." in t], default=0)
+    ell = "".join(free[:wide])
+    terms = [t.replace("...", ell[wide - w :]) for t, w in zip(terms, widths)]
+    if "->" not in subscripts:  # implicit mode: the letters seen once, in order
+        once = sorted(c for c in set("".join(terms)) if "".join(terms).count(c) == 1)
+        output = ell + "".join(c for c in once if c not in ell)
+    return terms, output.replace("...", ell)
+
+
+def einsum_grad(g, subscripts, *operands, part):
+    """The adjoint of operand ``part`` of ``np.einsum(subscripts, *operands)``.
+
+    ``g`` is contracted with the other operands onto that operand's letters. Letters the
+    operand sums on its own are broadcast back with ones, a repeated letter (a diagonal) is
+    written back through an identity matrix, and broadcast axes of length 1 are summed.
+    """
+    terms, output = _einsum_terms(subscripts, operands)
+    mine, op = terms[part], np.asarray(operands[part])
+    others = [t for i, t in enumerate(terms) if i != part]
+    seen = set(output).union(*others)
+    kept = "".join(dict.fromkeys(c for c in mine if c in seen))
+    others_ops = [o for i, o in enumerate(operands) if i != part]
+    r = np.einsum(",".join([output, *others]) + "->" + kept, g, *others_ops)
+    size = {c: n for c, n in zip(mine, op.shape)}
+    spare = iter(c for c in _LETTERS if c not in set("".join(terms)) | set(output))
+    extra_terms, extra_ops, target, first = [], [], "", set()
+    for c in mine:
+        if c in first:  # a repeated letter: a fresh one tied to it by the identity
+            fresh = next(spare)
+            extra_terms.append(c + fresh)
+            extra_ops.append(np.eye(size[c]))
+            target += fresh
+        else:
+            first.add(c)
+            target += c
+            if c not in kept:  # summed within this operand only: broadcast back
+                extra_terms.append(c)
+                extra_ops.append(np.ones(size[c]))
+    out = np.einsum(",".join([kept, *extra_terms]) + "->" + target, r, *extra_ops)
+    summed = tuple(i for i, (a, b) in enumerate(zip(op.shape, out.shape)) if a == 1 and b != 1)
+    return np.sum(out, axis=summed, keepdims=True) if summed else out
+
+
+def tensordot_grad(g, a, b, axes=2, part=0):
+    """The adjoint of ``np.tensordot(a, b, axes)``, written as an einsum."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if np.ndim(axes) == 0:
+        pairs = list(zip(range(na - axes, na), range(axes)))
+    else:
+        ia, ib = (np.atleast_1d(i).tolist() for i in axes)
+        pairs = list(zip(ia, ib))
+    la, lb = list(_LETTERS[:na]), list(_LETTERS[na : na + nb])
+    for i, j in pairs:
+        lb[j % nb] = la[i % na]
+    contracted = {la[i % na] for i, _ in pairs}
+    out = "".join(c for c in la if c not in contracted) + "".join(
+        c for c in lb if c not in contracted
+    )
+    return einsum_grad(g, "".join(la) + "," + "".join(lb) + "->" + out, a, b, part=part)
+
+
+def dot_grad(g, a, b, part=0):
+    """The adjoint of ``np.dot(a, b)`` for scalars, vectors, matrices and stacks."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * (b if part == 0 else a), a if part == 0 else b)
+    return tensordot_grad(g, a, b, ([np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)]), part)
+
+
+def inner_grad(g, a, b, part=0):
+    """The adjoint of ``np.inner(a, b)``: a contraction over both last axes."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * (b if part == 0 else a), a if part == 0 else b)
+    return tensordot_grad(g, a, b, ([np.ndim(a) - 1], [np.ndim(b) - 1]), part)
+
+
+def kron_grad(g, a, b, part=0):
+    """The adjoint of ``np.kron(a, b)``: ``g`` seen as blocks, each paired with ``b`` (or ``a``)."""
+    a, b = np.asarray(a), np.asarray(b)
+    d = max(a.ndim, b.ndim)
+    sa = (1,) * (d - a.ndim) + a.shape
+    sb = (1,) * (d - b.ndim) + b.shape
+    blocks = np.reshape(g, [n for pair in zip(sa, sb) for n in pair])
+    if part == 0:
+        other = b.reshape([n for s in sb for n in (1, s)])
+        return np.sum(blocks * other, axis=tuple(range(1, 2 * d, 2))).reshape(a.shape)
+    other = a.reshape([n for s in sa for n in (s, 1)])
+    return np.sum(blocks * other, axis=tuple(range(0, 2 * d, 2))).reshape(b.shape)
+
+
+def convolve_grad(g, a, v, mode="full", part=0):
+    """The adjoint of ``np.convolve(a, v, mode)``: a correlation of the full-length ``g``."""
+    n, m = np.size(a), np.size(v)
+    if mode != "full":
+        start = (min(n, m) - 1) // 2 if mode == "same" else min(n, m) - 1
+        full = np.zeros(n + m - 1, dtype=np.result_type(g, 1.0))
+        full[start : start + np.size(g)] = g
+        g = full
+    other = v if part == 0 else a
+    return np.convolve(g, np.ravel(other)[::-1], "valid")
+
+
+# ----------------------------------------------------------------------------- linear algebra
+
+
+def solve_adjoint(g, a, b):
+    """``A^-T g`` for ``x = np.linalg.solve(a, b)``, laid out like ``b`` (vector or matrix)."""
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(b) == 1:
+        return np.linalg.solve(at, np.asarray(g)[..., None])[..., 0]
+    return np.linalg.solve(at, g)
+
+
+def solve_grad_a(z, x, a, b):
+    """The adjoint of ``a`` in ``x = np.linalg.solve(a, b)``: ``-z x^T`` with ``z = A^-T g``."""
+    if np.ndim(b) == 1:
+        return unbroadcast(-(z[..., :, None] * x[..., None, :]), a)
+    return unbroadcast(-(z @ np.swapaxes(x, -1, -2)), a)
+
+
+def _symmetric_read(s, upper=False):
+    """The adjoint of a symmetric matrix that LAPACK reads from one triangle only.
+
+    An entry off the diagonal stands for itself and its mirror image, so it collects both.
+    """
+    both = s + np.swapaxes(s, -1, -2)
+    diag = s * np.eye(s.shape[-1])
+    return (np.triu(both, 1) if upper else np.tril(both, -1)) + diag
+
+
+def eigh_grad(gw, gv, w, v, UPLO="L"):
+    """The adjoint of ``np.linalg.eigh`` from the adjoints of its eigenvalues and eigenvectors.
+
+    V (diag(gw) + F * (V^T gv)) V^T with F_ij = 1 / (w_j - w_i) off the diagonal (distinct
+    eigenvalues assumed), read back through the triangle LAPACK used.
+    """
+    vt = np.swapaxes(v, -1, -2)
+    n = np.shape(w)[-1]
+    inner = np.zeros(np.shape(v), dtype=np.result_type(v, 1.0))
+    if gw is not None:
+        inner = inner + np.eye(n) * np.asarray(gw)[..., None, :]
+    if gv is not None:
+        gap = w[..., None, :] - w[..., :, None]
+        off = ~np.eye(n, dtype=bool)
+        inner = inner + np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0) * (vt @ gv)
+    return _symmetric_read(v @ inner @ vt, upper=UPLO == "U")
+
+
+def cholesky_grad(g, L):
+    """The adjoint of ``np.linalg.cholesky`` (lower factor, lower triangle read).
+
+    S = L^-T Phi(L^T g) L^-1, where Phi keeps the lower triangle and halves the diagonal.
+    """
+    n = np.shape(L)[-1]
+    p = np.tril(np.swapaxes(L, -1, -2) @ g) * (1.0 - 0.5 * np.eye(n))
+    inv = np.linalg.inv(L)
+    return _symmetric_read(np.swapaxes(inv, -1, -2) @ p @ inv)
+
+
+def add_lists(a, b):
+    """Two adjoints of the same list, added item by item."""
+    return [x + y for x, y in zip(a, b)]
