@@ -60,6 +60,7 @@ class Globals:
 
     def __init__(self, taken: set[str]):
         self.gen = NameGen(taken)
+        self.locals_seen: set[str] = set()  # local names of the functions emitted so far
         self.aliases: dict[tuple[str, int], str] = {}
         self.bindings: dict[str, Any] = {}
         self.helpers: list[str] = []
@@ -68,6 +69,7 @@ class Globals:
         # keyed by object too: two modules' ALPHA (or two unnamed arrays) are two names
         key = (wanted, id(obj))
         if key not in self.aliases:
+            self.gen.taken |= self.locals_seen
             alias = self.gen.fresh(wanted)
             self.aliases[key] = alias
             self.bindings[alias] = obj
@@ -160,11 +162,14 @@ class Variant:
         self.parent: dict[Var, Var] = {}
         self.inplace: set[Var] = set()
         self.copy_init: set[Var] = set()  # loop state copied before the loop (then owned)
+        self.could_fold = {v for v in self.defs if self._could_fold(v)}
         self._coalesce(self.forward + self.backward)
         self.folded: dict[Var, ast.expr] = {}
         self.fold: set[Var] = set()
         self.names: dict[Var, str] = {p: p.name for p in prog.params}
+        self.gen = NameGen(set(g.gen.taken))
         self._choose_names()
+        g.locals_seen |= set(self.names.values())
 
     # ------------------------------------------------------------ facts
     def _read(self, a: Atom | None, block: int, by: Any = None) -> None:
@@ -289,9 +294,10 @@ class Variant:
                             isinstance(src, Var)
                             and self.count(src) == 1
                             and src in _defined_in(blk)
+                            and self.find(src) == src
+                            and not self.clobbers(blk, self.group(src), self.group(p.target), ())
                         ):
-                            if self.find(src) == src:
-                                self.union(p.target, src)
+                            self.union(p.target, src)
             elif isinstance(s, Loop):
                 self._coalesce(s.cond_block)
                 self._coalesce(s.body)
@@ -305,14 +311,85 @@ class Variant:
                         and self.find(c.init) == c.init
                     ):
                         self.union(c.var, c.init)
+                    tails = [d.next for d in s.carries if d is not c] + [s.exit]
                     if (
                         isinstance(c.next, Var)
                         and self.count(c.next) == 1
-                        and self.find(c.next) == c.next
                         and c.next in _defined_in(s.body)
-                        and not _read_after(s, c.next, c.var)
+                        and self.find(c.next) != self.find(c.var)
+                        and not self.clobbers(s.body, self.group(c.next), self.group(c.var), tails)
                     ):
                         self.union(c.var, c.next)
+
+    def _could_fold(self, v: Var) -> bool:
+        d = self.defs.get(v)
+        return (
+            is_internal(v.name)
+            and v not in self.adjoint_of
+            and v not in self.restored
+            and isinstance(d, Assign)
+            and d.prim.name not in _UPDATES
+            and d.prim.name != "new_tape"
+            and self.count(v) == 1
+            and self.reads[v][0] == self.def_block[v]
+        )
+
+    def group(self, v: Var) -> set[Var]:
+        r = self.find(v)
+        return {m for m in self.order if self.find(m) == r}
+
+    def eff_reads(self, s: Any, named: set[Var] = frozenset()) -> set[Var]:
+        """What a statement reads where it stands, once single-use temporaries are folded
+        into it (their own reads move with them). ``named`` will not be folded."""
+        out: set[Var] = set()
+        for a in used_by(s):
+            if not isinstance(a, Var):
+                continue
+            if a in self.could_fold and a not in named and isinstance(self.defs.get(a), Assign):
+                out |= self.eff_reads(self.defs[a], named)
+            else:
+                out.add(a)
+        return out
+
+    def clobbers(self, block: Block, new: set[Var], old: set[Var], tails) -> bool:
+        """Whether, giving ``new`` and ``old`` one name, a write of ``new`` in ``block`` would
+        come before a read of ``old`` on the same path (``tails``: read at the block's end)."""
+
+        def scan(stmts: Block, written: bool) -> tuple[bool, bool]:
+            for s in stmts:
+                if isinstance(s, Assign) and s.target in self.could_fold and s.target not in new:
+                    continue  # its reads happen where it is used
+                if isinstance(s, If):
+                    if written and s.cond in old:
+                        return True, written
+                    w_any = written
+                    for blk, side in ((s.then, "then"), (s.orelse, "orelse")):
+                        bad, w = scan(blk, written)
+                        srcs = {getattr(p, side) for p in s.phis}
+                        if bad or (w and srcs & old):
+                            return True, w
+                        w_any = w_any or w
+                    written = w_any or any(p.target in new for p in s.phis)
+                    continue
+                if isinstance(s, Loop):
+                    inner = set()
+                    for x in _walk(s.cond_block + s.body):
+                        inner |= self.eff_reads(x, new)
+                    inner |= self.eff_reads(s, new)
+                    if (written and inner & old) or (
+                        inner & old and any(set(defined_by(x)) & new for x in _walk(s.body))
+                    ):
+                        return True, written
+                    written = written or bool(set(defined_by(s)) & new)
+                    continue
+                if written and self.eff_reads(s, new) & old:
+                    return True, written
+                if set(defined_by(s)) & new:
+                    written = True
+            return False, written
+
+        bad, written = scan(block, False)
+        return bad or (written and any(isinstance(t, Var) and t in old for t in tails))
 
     def _choose_names(self) -> None:
         groups: dict[Var, list[Var]] = {}
@@ -342,15 +419,15 @@ class Variant:
             if primal is not None:
                 base = self.names.get(primal) or (None if is_internal(primal.name) else primal.name)
                 if base is not None:
-                    return self.g.gen.adjoint(base)
+                    return self.gen.adjoint(base)
         for m in members:
             fwd = self.restored.get(m)
             if fwd is not None and fwd in self.names:
-                return self.g.gen.fresh(self.names[fwd])
+                return self.gen.fresh(self.names[fwd])
         v = members[0]
         for hint in ("tape", "steps"):
-            if v.name.startswith(naming.INTERNAL_PREFIX + hint):
-                return self.g.gen.fresh(hint)
+            if any(m.name.startswith(naming.INTERNAL_PREFIX + hint) for m in members):
+                return self.gen.fresh(hint)
         d = self.defs.get(v)
         foldable = (
             len(members) == 1
@@ -359,7 +436,7 @@ class Variant:
             and self.count(v) == 1
             and self.reads[v][0] == self.def_block[v]
         )
-        return None if foldable else self.g.gen.temp()
+        return None if foldable else self.gen.temp()
 
     # ------------------------------------------------------------ expressions
     def atom(self, a: Atom) -> ast.expr:
@@ -470,7 +547,9 @@ class Variant:
             lines.append(f"{target}.append({ast.unparse(value)})")
             return lines
         index = self.index(dict(s.params)["index"], idx)
-        lines.append(f"{target}[{ast.unparse(index)}] = {ast.unparse(value)}")
+        lines.append(
+            f"{ast.unparse(ast.Subscript(ast.Name(target), index))} = {ast.unparse(value)}"
+        )
         return lines
 
     def if_(self, s: If, comment_all: bool) -> list[str]:
@@ -590,22 +669,6 @@ def _defined_in(block: Block) -> set[Var]:
     for s in block:
         out.update(defined_by(s))
     return out
-
-
-def _read_after(loop: Loop, nxt: Var, var: Var) -> bool:
-    """Whether the loop body reads ``var`` after defining ``nxt`` (or at its end)."""
-    seen = False
-    for s in loop.body:
-        if seen and var in _reads_deep(s):
-            return True
-        if nxt in defined_by(s):
-            seen = True
-    tails = [c.next for c in loop.carries if c.next != nxt] + [loop.exit]
-    return var in tails
-
-
-def _reads_deep(s: Any) -> set:
-    return {a for a in used_by(s) if isinstance(a, Var)}
 
 
 def _custom_impl(spelling: str) -> Any:

@@ -89,6 +89,8 @@ def _check(src: Source, node: ast.AST) -> None:
             _refuse(src, sub, *_REFUSED_STMTS[kind])
         if kind in _REFUSED_EXPRS:
             _refuse(src, sub, *_REFUSED_EXPRS[kind])
+        if isinstance(sub, ast.Expr) and isinstance(sub.value, (ast.Yield, ast.YieldFrom)):
+            _refuse(src, sub.value, *_REFUSED_EXPRS[type(sub.value)])
         if isinstance(sub, ast.Expr) and not _is_docstring(sub):
             if not isinstance(sub.value, ast.Call) or not _is_append(sub.value):
                 _refuse(

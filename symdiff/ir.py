@@ -186,6 +186,7 @@ class Function:
     # how the parameters are declared: names with "/" and "*" markers, and default values
     signature: tuple[str, ...] = ()
     defaults: tuple[tuple[str, Any], ...] = ()
+    scalar_params: tuple[Var, ...] = ()  # annotated float or int
 
 
 # ----------------------------------------------------------------------------- walking

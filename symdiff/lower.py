@@ -25,8 +25,8 @@ from .naming import NameGen
 from .source import Source, get_source
 
 CUSTOM_RULE_HINT = (
-    "declare a rule for it with symdiff.defrule (see the README, 'Custom rules'), "
-    "or write it with the NumPy/math functions listed there"
+    "declare its derivative with symdiff.defrule (docs/numpy.md, 'Custom rules'), "
+    "or write it with the supported NumPy/math functions listed there"
 )
 
 
@@ -68,6 +68,12 @@ _COMPARE = {
 }
 _CONSTANT_TYPES = (int, float, bool, complex, str, type(None), np.ndarray, np.generic)
 _MAX_INLINE_DEPTH = 50
+# operations whose result may be a view of their first argument (shares its memory)
+_VIEWS = frozenset(
+    {"getitem", "np.reshape", "np.ravel", "np.transpose", "T", "np.swapaxes", "np.moveaxis",
+     "np.expand_dims", "np.squeeze", "np.broadcast_to", "np.asarray", "np.atleast_1d",
+     "np.atleast_2d", "np.flip", "np.fliplr", "np.flipud", "np.diagonal", "list_append"}
+)  # fmt: skip
 _LIST_OPS = frozenset({P.list_append, P.np_stack_list, P.np_array_list, P.sum_list, P.b_len})
 
 
@@ -104,6 +110,10 @@ class Lowering:
         self.helpers: list[Source] = []  # every user function inlined, for emit and caching
         self.params: set[Var] = set()
         self.lists: set[Var] = set()  # runtime Python lists (built by append in a loop)
+        self._list_prim: Primitive | None = None
+        self.scalar_params: set[Var] = set()  # annotated float/int: certainly scalars
+        # which earlier values a value may share memory with: views, loop state, phis
+        self.alias_src: dict[Var, tuple[Atom, ...]] = {}
 
     # ---------------------------------------------------------------- entry
     def function(self) -> Function:
@@ -122,6 +132,8 @@ class Lowering:
             v = Var(self.names.take(a.arg))
             params.append(v)
             env[a.arg] = v
+            if isinstance(a.annotation, ast.Name) and a.annotation.id in ("float", "int"):
+                self.scalar_params.add(v)
         signature = [a.arg for a in args.posonlyargs] + (["/"] if args.posonlyargs else [])
         signature += [a.arg for a in args.args]
         signature += (["*"] if args.kwonlyargs else []) + [a.arg for a in args.kwonlyargs]
@@ -154,6 +166,7 @@ class Lowering:
             src.loc(src.tree),
             tuple(signature),
             tuple(defaults),
+            tuple(p for p in params if p in self.scalar_params),
         )
 
     # ---------------------------------------------------------------- statements
@@ -257,6 +270,7 @@ class Lowering:
             xa, ya = self.atom(x, node, frame), self.atom(y, node, frame)
             target = Var(self.names.fresh(name)) if name else self.temp()
             phis.append(Phi(target, xa, ya))
+            self.alias_src[target] = (xa, ya)
             if xa in self.lists or ya in self.lists:
                 self.lists.add(target)
             return target
@@ -346,6 +360,7 @@ class Lowering:
                 value = self.apply(P.make_list, items, (), name, frame, node)
             init = self.atom(value, node, frame)
             var = Var(self.names.fresh(name))
+            self.alias_src[var] = (init,)
             if init in self.lists:
                 self.lists.add(var)
             carries[name] = (var, init)
@@ -455,7 +470,7 @@ class Lowering:
                 f"`{name}` is not an array created in this function", frame.src.loc(target),
                 f"make a local copy first: {name} = np.copy({name})",
             )  # fmt: skip
-        others = [k for k, v in frame.env.items() if v == base and k != name]
+        others = self.sharing(frame, name, base)
         if others or base in self.params:
             what = f"`{others[0]}` also names it" if others else "it is an argument"
             raise UnsupportedSyntaxError(
@@ -498,8 +513,8 @@ class Lowering:
         target = node.target
         if isinstance(target, ast.Name):
             current = self.lookup(frame, target.id, target)
-            others = [k for k, v in frame.env.items() if v == current and k != target.id]
-            if others and isinstance(current, Var):
+            others = self.sharing(frame, target.id, current)
+            if others and current not in self.scalar_params:
                 op = _op_text(node.op)
                 raise UnsupportedSyntaxError(
                     f"`{target.id} {op}=` would change the array that `{others[0]}` also names "
@@ -710,7 +725,11 @@ class Lowering:
         def ref(e: ast.expr | None) -> int | None:
             if e is None:
                 return None
-            idx_atoms.append(self.atom(self.expr(frame, e), e, frame))
+            value = self.expr(frame, e)
+            if isinstance(value, ListV):  # x[[0, 2]] indexes with an array, not a tuple
+                items = tuple(self.atom(v, e, frame) for v in value.items)
+                value = self.apply(P.np_array, items, (), None, frame, e)
+            idx_atoms.append(self.atom(value, e, frame))
             return len(idx_atoms) - 1
 
         for part in parts:
@@ -742,10 +761,24 @@ class Lowering:
         prim = P.resolve(obj) if obj is not None else None
         if obj is sum and len(args) == 1 and not kwargs:
             return self.builtin_sum(frame, args[0], hint, node)
-        if prim is not None and prim not in P.INTERNAL_ONLY:
+        if obj is np.array and args:  # a list of values, or a copy of one array
             self._list_prim = None
+            literal = isinstance(args[0], (ListV, TupleV)) or args[0] in self.lists
+            prim = P.np_array if literal else P.np_array_of
             atoms, params = self.bind(frame, prim, args, kwargs, node, name)
             return self.apply(self._list_prim or prim, atoms, params, hint, frame, node)
+        if prim is not None and prim not in P.INTERNAL_ONLY:
+            self._list_prim = None
+            prim, args, kwargs = P.normalize(prim, args, kwargs)
+            atoms, params = self.bind(frame, prim, args, kwargs, node, name)
+            value = self.apply(self._list_prim or prim, atoms, params, hint, frame, node)
+            return self.results(frame, prim, value, params, node, name)
+        if isinstance(obj, types.FunctionType) and _from_library(obj):
+            raise UnsupportedFunctionError(
+                f"symdiff has no derivative rule for `{name}` ({obj.__module__}.{obj.__qualname__})",
+                src.loc(node),
+                CUSTOM_RULE_HINT,
+            )
         if isinstance(obj, types.FunctionType) and not hasattr(obj, "__symdiff_grad__"):
             return self.inline(frame, obj, args, kwargs, node, hint)
         if isinstance(obj, (types.FunctionType, types.MethodType)) or callable(obj):
@@ -756,6 +789,28 @@ class Lowering:
                 CUSTOM_RULE_HINT,
             )
         raise UnsupportedSyntaxError(f"`{name}` is not callable", src.loc(node))
+
+    def results(
+        self, frame: Frame, prim: Primitive, value: Var, params: tuple, node: ast.AST, name: str
+    ) -> Value:
+        """A call with several results (``w, v = np.linalg.eigh(a)``) gives a tuple of items."""
+        count = P.MULTI_OUTPUT.get(prim)
+        if count is None:
+            return value
+        n = count(dict(params))
+        if n is None:
+            raise UnsupportedSyntaxError(
+                f"the number of results of `{name}` must be known when the gradient is built",
+                frame.src.loc(node),
+                "pass a constant number of sections or a literal list of split points",
+            )
+        layout = (("index", (("at", 0),)),)
+        return TupleV(
+            tuple(
+                self.apply(P.tuple_item, (value, Const(i)), layout, None, frame, node)
+                for i in range(n)
+            )
+        )
 
     def builtin_sum(self, frame: Frame, seq: Value, hint: str | None, node: ast.AST) -> Value:
         """``sum(xs)``: Python's ``0 + xs[0] + xs[1] + ...``."""
@@ -791,6 +846,7 @@ class Lowering:
                 base,
                 TupleV(tuple(args[1:])),
             ]  # x.reshape(n, m) is x.reshape((n, m))
+        prim, args, kwargs = P.normalize(prim, args, kwargs)
         atoms, params = self.bind(frame, prim, args, kwargs, node, f".{attr}")
         return self.apply(prim, atoms, params, hint, frame, node)
 
@@ -835,8 +891,7 @@ class Lowering:
             given[k] = v
         params = []
         for k, v in given.items():
-            if isinstance(v, TupleV) and all(isinstance(i, Const) for i in v.items):
-                v = Const(tuple(i.value for i in v.items))
+            v = _static(v)
             if not isinstance(v, Const):
                 raise UnsupportedSyntaxError(
                     f"the argument `{k}` of `{name}` must be a constant when the gradient is built",
@@ -892,6 +947,29 @@ class Lowering:
             raise UnsupportedSyntaxError(f"`{fn.__name__}` returns no value", loc)
         return inner.result
 
+    def may_alias(self, v: Value) -> set[Var]:
+        """The values ``v`` may share memory with (itself included)."""
+        out: set[Var] = set()
+        todo = [v]
+        while todo:
+            a = todo.pop()
+            if isinstance(a, Var) and a not in out:
+                out.add(a)
+                todo.extend(self.alias_src.get(a, ()))
+        return out
+
+    def sharing(self, frame: Frame, name: str, value: Value) -> list[str]:
+        """Other names bound to memory that ``value`` may share: updating it in place would
+        change what they see, as it does in Python."""
+        mine = self.may_alias(value)
+        if not mine:
+            return []
+        return sorted(
+            k
+            for k, v in frame.env.items()
+            if k != name and isinstance(v, Var) and self.may_alias(v) & mine
+        )
+
     def rename_temp(self, value: Value, name: str) -> Value:
         """Give a just-computed temporary the name of the parameter it is bound to.
 
@@ -946,6 +1024,8 @@ class Lowering:
             target = Var(self.names.fresh(hint))
         if prim in P.LIST_MAKERS:
             self.lists.add(target)
+        if prim.name in _VIEWS and args:
+            self.alias_src[target] = (args[0],)
         self.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
 
@@ -991,6 +1071,26 @@ def _as_load(node: ast.expr) -> ast.expr:
         if hasattr(sub, "ctx"):
             sub.ctx = ast.Load()
     return node
+
+
+def _static(v: Value) -> Value:
+    """A static argument as a constant: nested literal lists and tuples become tuples, and a
+    type given as a dtype (``float``, ``np.float32``) becomes its dtype name."""
+    if isinstance(v, (TupleV, ListV)):
+        items = [_static(i) for i in v.items]
+        if all(isinstance(i, Const) for i in items):
+            return Const(tuple(i.value for i in items))
+    if isinstance(v, Obj) and P.dtype_name(v.value) is not None:
+        return Const(P.dtype_name(v.value))
+    return v
+
+
+_LIBRARIES = frozenset({"numpy", "scipy", "math", "builtins"})
+
+
+def _from_library(fn: types.FunctionType) -> bool:
+    """A Python function of NumPy or SciPy: symdiff does not look inside libraries."""
+    return (getattr(fn, "__module__", None) or "").split(".")[0] in _LIBRARIES
 
 
 def _hint(targets: list[ast.expr]) -> str | None:

@@ -65,8 +65,9 @@ class Reverse:
         self.varied = analysis.varied(fn, wrt)
         # scalar by construction decides whether the result must be checked at run time;
         # once checked, it is scalar by contract, and so are the inputs of its elementwise ops
-        self.scalar_value = analysis.is_scalar(fn.result, analysis.scalars(fn))
-        known = {fn.result} if isinstance(fn.result, Var) else set()
+        annotated = set(fn.scalar_params)
+        self.scalar_value = analysis.is_scalar(fn.result, analysis.scalars(fn, annotated))
+        known = annotated | ({fn.result} if isinstance(fn.result, Var) else set())
         self.scalars = analysis.scalars(fn, known)
         self.lists = analysis.lists(fn)
         self.counter = Counter("b")
