@@ -117,13 +117,14 @@ class Globals:
 
 # operations that make an updated copy of their first argument, or update it in place when
 # nothing else reads the old value: y[i] = v and xs.append(v)
-_UPDATES = {"setitem": "np.copy", "list_append": "list"}
+_UPDATES = {"setitem": "np.copy", "list_append": "list", "index_add": "np.copy"}
 
 # operations whose result is always a new array the generated code may update in place
 _FRESH = frozenset(
     {"np.zeros", "np.ones", "np.zeros_like", "np.ones_like", "np.full", "np.full_like",
      "np.arange", "np.eye", "np.copy", "np.array", "np.concatenate", "np.stack", "setitem",
-     "index_grad", "list", "list_append", "unstack", "sum_list_grad", "zeros_like_list"}
+     "index_grad", "list", "list_append", "unstack", "sum_list_grad", "zeros_like_list",
+     "index_add"}
 )  # fmt: skip
 
 
@@ -545,6 +546,11 @@ class Variant:
             lines.append(f"{target} = {copy}({ast.unparse(old)})")
         if s.prim.name == "list_append":
             lines.append(f"{target}.append({ast.unparse(value)})")
+            return lines
+        if s.prim.name == "index_add":
+            at = ast.unparse(self.g.dotted("np.add.at"))
+            where = ast.Subscript(self.g.dotted("np.s_"), self.index(dict(s.params)["index"], idx))
+            lines.append(f"{at}({target}, {ast.unparse(where)}, {ast.unparse(value)})")
             return lines
         index = self.index(dict(s.params)["index"], idx)
         lines.append(

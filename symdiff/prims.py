@@ -9,6 +9,7 @@ looks that object up here, so aliases such as ``from numpy import exp`` need no 
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 import operator
 from typing import Any, Callable
@@ -16,13 +17,24 @@ from typing import Any, Callable
 import numpy as np
 
 from . import runtime
-from .ir import Primitive
+from .ir import Const, Primitive
 
 ALL: dict[str, Primitive] = {}
 BY_OBJECT: dict[int, Primitive] = {}  # id(python object) -> primitive
 _KEEP: list[Any] = []  # keeps the objects behind BY_OBJECT ids alive
 METHODS: dict[str, Primitive] = {}  # x.sum(...), x.reshape(...)
 ATTRIBUTES: dict[str, Primitive] = {}  # x.T, x.shape
+
+
+class _Required:
+    """The "default" of a static parameter NumPy requires: never equal to a given value, so
+    a value the user passes is always written out."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED = _Required()
 
 
 def _add(prim: Primitive, *objects: Any) -> Primitive:
@@ -56,7 +68,12 @@ def mathfn(name: str, nargs: int = 1, **kw: Any) -> Primitive:
 
 def helper(fn: Callable, nargs: int, **kw: Any) -> Primitive:
     """A function of ``runtime``: generated code calls it by its plain name."""
-    return _add(Primitive(fn.__name__, "call", fn.__name__, fn, nargs=nargs, **kw))
+    prim = _add(Primitive(fn.__name__, "call", fn.__name__, fn, nargs=nargs, **kw))
+    HELPERS.append(prim)
+    return prim
+
+
+HELPERS: list[Primitive] = []  # every runtime helper primitive: only gradients call them
 
 
 # ----------------------------------------------------------------------------- operators
@@ -132,64 +149,196 @@ b_pow = call("pow", builtins.pow, nargs=2, elementwise=True)
 
 # ----------------------------------------------------------------------------- numpy: elementwise
 np_exp = ufunc("np.exp", np.exp)
-np_log = ufunc("np.log", np.log)
-np_log1p = ufunc("np.log1p", np.log1p)
+np_exp2 = ufunc("np.exp2", np.exp2)
 np_expm1 = ufunc("np.expm1", np.expm1)
+np_log = ufunc("np.log", np.log)
+np_log2 = ufunc("np.log2", np.log2)
+np_log10 = ufunc("np.log10", np.log10)
+np_log1p = ufunc("np.log1p", np.log1p)
 np_sqrt = ufunc("np.sqrt", np.sqrt)
+np_cbrt = ufunc("np.cbrt", np.cbrt)
 np_square = ufunc("np.square", np.square)
+np_reciprocal = ufunc("np.reciprocal", np.reciprocal)
+np_negative = ufunc("np.negative", np.negative, linear=True)
+np_positive = ufunc("np.positive", np.positive, linear=True)
+np_abs = ufunc("np.abs", np.abs)  # np.absolute is the same object
+np_fabs = ufunc("np.fabs", np.fabs)
 np_sin = ufunc("np.sin", np.sin)
 np_cos = ufunc("np.cos", np.cos)
 np_tan = ufunc("np.tan", np.tan)
-np_tanh = ufunc("np.tanh", np.tanh)
-np_sinh = ufunc("np.sinh", np.sinh)
-np_cosh = ufunc("np.cosh", np.cosh)
-np_arctan = ufunc("np.arctan", np.arctan)
 np_arcsin = ufunc("np.arcsin", np.arcsin)
 np_arccos = ufunc("np.arccos", np.arccos)
-np_log2 = ufunc("np.log2", np.log2)
-np_log10 = ufunc("np.log10", np.log10)
-np_abs = ufunc("np.abs", np.abs)
-np_negative = ufunc("np.negative", np.negative, linear=True)
-np_reciprocal = ufunc("np.reciprocal", np.reciprocal)
-np_power = ufunc("np.power", np.power, nargs=2)
+np_arctan = ufunc("np.arctan", np.arctan)
+np_sinh = ufunc("np.sinh", np.sinh)
+np_cosh = ufunc("np.cosh", np.cosh)
+np_tanh = ufunc("np.tanh", np.tanh)
+np_arcsinh = ufunc("np.arcsinh", np.arcsinh)
+np_arccosh = ufunc("np.arccosh", np.arccosh)
+np_arctanh = ufunc("np.arctanh", np.arctanh)
+np_sinc = ufunc("np.sinc", np.sinc)
+np_deg2rad = ufunc("np.deg2rad", np.deg2rad, linear=True)
+np_radians = ufunc("np.radians", np.radians, linear=True)
+np_rad2deg = ufunc("np.rad2deg", np.rad2deg, linear=True)
+np_degrees = ufunc("np.degrees", np.degrees, linear=True)
+np_real = ufunc("np.real", np.real, linear=True)  # real inputs only: the identity
+np_conj = ufunc("np.conj", np.conj, linear=True)
+np_nan_to_num = ufunc(
+    "np.nan_to_num",
+    np.nan_to_num,
+    defaults=(("copy", True), ("nan", 0.0), ("posinf", None), ("neginf", None)),
+)
 np_add = ufunc("np.add", np.add, nargs=2, linear=True)
 np_subtract = ufunc("np.subtract", np.subtract, nargs=2, linear=True)
 np_multiply = ufunc("np.multiply", np.multiply, nargs=2)
-np_divide = ufunc("np.divide", np.divide, nargs=2)
+np_divide = ufunc("np.divide", np.divide, nargs=2)  # np.true_divide is the same object
+np_power = ufunc("np.power", np.power, nargs=2)
+np_float_power = ufunc("np.float_power", np.float_power, nargs=2)
+np_remainder = ufunc("np.remainder", np.remainder, nargs=2)  # also np.mod
+np_fmod = ufunc("np.fmod", np.fmod, nargs=2)
+np_hypot = ufunc("np.hypot", np.hypot, nargs=2)
+np_arctan2 = ufunc("np.arctan2", np.arctan2, nargs=2)
+np_logaddexp = ufunc("np.logaddexp", np.logaddexp, nargs=2)
+np_logaddexp2 = ufunc("np.logaddexp2", np.logaddexp2, nargs=2)
 np_maximum = ufunc("np.maximum", np.maximum, nargs=2)
 np_minimum = ufunc("np.minimum", np.minimum, nargs=2)
+np_fmax = ufunc("np.fmax", np.fmax, nargs=2)
+np_fmin = ufunc("np.fmin", np.fmin, nargs=2)
 np_where = ufunc("np.where", np.where, nargs=3)
 np_clip = ufunc("np.clip", np.clip, nargs=3)
 np_sign = ufunc("np.sign", np.sign, differentiable=False)
 np_floor = ufunc("np.floor", np.floor, differentiable=False)
 np_ceil = ufunc("np.ceil", np.ceil, differentiable=False)
-np_round = ufunc("np.round", np.round, differentiable=False)
+np_round = ufunc("np.round", np.round, np.around, defaults=(("decimals", 0),), differentiable=False)
+np_rint = ufunc("np.rint", np.rint, differentiable=False)
+np_trunc = ufunc("np.trunc", np.trunc, differentiable=False)
+np_fix = ufunc("np.fix", np.fix, differentiable=False)
+np_floor_divide = ufunc("np.floor_divide", np.floor_divide, nargs=2, differentiable=False)
+np_heaviside = ufunc("np.heaviside", np.heaviside, nargs=2, differentiable=False)
 np_isfinite = ufunc("np.isfinite", np.isfinite, differentiable=False)
+np_isnan = ufunc("np.isnan", np.isnan, differentiable=False)
+np_isinf = ufunc("np.isinf", np.isinf, differentiable=False)
+np_isposinf = ufunc("np.isposinf", np.isposinf, differentiable=False)
+np_isneginf = ufunc("np.isneginf", np.isneginf, differentiable=False)
+np_signbit = ufunc("np.signbit", np.signbit, differentiable=False)
 np_logical_and = ufunc("np.logical_and", np.logical_and, nargs=2, differentiable=False)
 np_logical_or = ufunc("np.logical_or", np.logical_or, nargs=2, differentiable=False)
+np_logical_xor = ufunc("np.logical_xor", np.logical_xor, nargs=2, differentiable=False)
 np_logical_not = ufunc("np.logical_not", np.logical_not, differentiable=False)
+np_equal = ufunc("np.equal", np.equal, nargs=2, differentiable=False)
+np_not_equal = ufunc("np.not_equal", np.not_equal, nargs=2, differentiable=False)
+np_less = ufunc("np.less", np.less, nargs=2, differentiable=False)
+np_less_equal = ufunc("np.less_equal", np.less_equal, nargs=2, differentiable=False)
+np_greater = ufunc("np.greater", np.greater, nargs=2, differentiable=False)
+np_greater_equal = ufunc("np.greater_equal", np.greater_equal, nargs=2, differentiable=False)
+np_isclose = call("np.isclose", np.isclose, nargs=2, differentiable=False)
+np_allclose = call("np.allclose", np.allclose, nargs=2, differentiable=False)
+np_array_equal = call("np.array_equal", np.array_equal, nargs=2, differentiable=False)
 
 # ----------------------------------------------------------------------------- numpy: reductions
+# Static parameters follow NumPy's own order, so that positional arguments bind as in NumPy.
 _AXES = (("axis", None), ("keepdims", False))
-np_sum = call("np.sum", np.sum, defaults=_AXES, linear=True)
-np_mean = call("np.mean", np.mean, defaults=_AXES, linear=True)
+_REDUCE = (("axis", None), ("dtype", None), ("keepdims", False))
+np_sum = call("np.sum", np.sum, defaults=_REDUCE, linear=True)
+np_mean = call("np.mean", np.mean, defaults=_REDUCE, linear=True)
+np_average = call("np.average", np.average, defaults=_AXES, linear=True)
+# np.average(a, axis, weights): all three are arrays here, so that positions stay NumPy's
+np_average_weighted = _add(
+    Primitive(
+        "np.average:weighted",
+        "call",
+        "np.average",
+        np.average,
+        nargs=3,
+        defaults=(("keepdims", False),),
+    )
+)
+np_prod = call("np.prod", np.prod, defaults=_REDUCE)
+np_var = call("np.var", np.var, defaults=_REDUCE + (("ddof", 0),))
+np_std = call("np.std", np.std, defaults=_REDUCE + (("ddof", 0),))
 np_max = call("np.max", np.max, np.amax, defaults=_AXES)
 np_min = call("np.min", np.min, np.amin, defaults=_AXES)
+np_ptp = call("np.ptp", np.ptp, defaults=_AXES)
+np_median = call("np.median", np.median, defaults=_AXES)
+np_cumsum = call("np.cumsum", np.cumsum, defaults=(("axis", None), ("dtype", None)), linear=True)
+np_cumprod = call("np.cumprod", np.cumprod, defaults=(("axis", None), ("dtype", None)))
+np_diff = call("np.diff", np.diff, defaults=(("n", 1), ("axis", -1)), linear=True)
+np_sort = call("np.sort", np.sort, defaults=(("axis", -1), ("kind", None)))
 np_argmax = call("np.argmax", np.argmax, defaults=(("axis", None),), differentiable=False)
 np_argmin = call("np.argmin", np.argmin, defaults=(("axis", None),), differentiable=False)
+np_argsort = call("np.argsort", np.argsort, differentiable=False)
+np_nonzero = call("np.nonzero", np.nonzero, differentiable=False)
+np_flatnonzero = call("np.flatnonzero", np.flatnonzero, differentiable=False)
+np_count_nonzero = call("np.count_nonzero", np.count_nonzero, differentiable=False)
+np_searchsorted = call("np.searchsorted", np.searchsorted, nargs=2, differentiable=False)
+np_all = call("np.all", np.all, differentiable=False)
+np_any = call("np.any", np.any, differentiable=False)
 
 # ----------------------------------------------------------------------------- numpy: linear algebra
 np_dot = call("np.dot", np.dot, nargs=2)
+np_vdot = call("np.vdot", np.vdot, nargs=2)
+np_inner = call("np.inner", np.inner, nargs=2)
 np_matmul = call("np.matmul", np.matmul, nargs=2)
 np_outer = call("np.outer", np.outer, nargs=2)
+np_einsum = call("np.einsum", np.einsum, nargs=-1, defaults=(("optimize", False),))
+np_tensordot = call("np.tensordot", np.tensordot, nargs=2, defaults=(("axes", 2),))
+np_kron = call("np.kron", np.kron, nargs=2)
+np_cross = call("np.cross", np.cross, nargs=2, defaults=(("axis", None),))
+np_trace = call("np.trace", np.trace, defaults=(("offset", 0), ("axis1", 0), ("axis2", 1)))
+np_diag = call("np.diag", np.diag, defaults=(("k", 0),), linear=True)
+np_diagonal = call(
+    "np.diagonal", np.diagonal, defaults=(("offset", 0), ("axis1", 0), ("axis2", 1)), linear=True
+)
+np_triu = call("np.triu", np.triu, defaults=(("k", 0),), linear=True)
+np_tril = call("np.tril", np.tril, defaults=(("k", 0),), linear=True)
+np_convolve = call("np.convolve", np.convolve, nargs=2, defaults=(("mode", "full"),))
+la_det = call("np.linalg.det", np.linalg.det)
+la_slogdet = call("np.linalg.slogdet", np.linalg.slogdet)  # (sign, logabsdet)
+la_inv = call("np.linalg.inv", np.linalg.inv)
+la_solve = call("np.linalg.solve", np.linalg.solve, nargs=2)
+la_norm = call(
+    "np.linalg.norm", np.linalg.norm, defaults=(("ord", None), ("axis", None), ("keepdims", False))
+)
+la_eigh = call("np.linalg.eigh", np.linalg.eigh, defaults=(("UPLO", "L"),))  # (w, v)
+la_eigvalsh = call("np.linalg.eigvalsh", np.linalg.eigvalsh, defaults=(("UPLO", "L"),))
+la_cholesky = call("np.linalg.cholesky", np.linalg.cholesky)
 
 # ----------------------------------------------------------------------------- numpy: shape
-np_transpose = call("np.transpose", np.transpose, defaults=(("axes", None),), linear=True)
+np_transpose = call(
+    "np.transpose", np.transpose, np.permute_dims, defaults=(("axes", None),), linear=True
+)
 np_swapaxes = call("np.swapaxes", np.swapaxes, nargs=3, linear=True)
+np_moveaxis = call(
+    "np.moveaxis",
+    np.moveaxis,
+    defaults=(("source", REQUIRED), ("destination", REQUIRED)),
+    linear=True,
+)
+np_rollaxis = call(
+    "np.rollaxis", np.rollaxis, defaults=(("axis", REQUIRED), ("start", 0)), linear=True
+)
 np_reshape = call("np.reshape", np.reshape, nargs=2, linear=True)
 np_ravel = call("np.ravel", np.ravel, linear=True)
+np_squeeze = call("np.squeeze", np.squeeze, defaults=(("axis", None),), linear=True)
 np_expand_dims = call("np.expand_dims", np.expand_dims, nargs=2, linear=True)
 np_broadcast_to = call("np.broadcast_to", np.broadcast_to, nargs=2, linear=True)
+np_atleast_1d = call("np.atleast_1d", np.atleast_1d, linear=True)
+np_atleast_2d = call("np.atleast_2d", np.atleast_2d, linear=True)
+np_atleast_3d = call("np.atleast_3d", np.atleast_3d, linear=True)
+np_flip = call("np.flip", np.flip, defaults=(("axis", None),), linear=True)
+np_fliplr = call("np.fliplr", np.fliplr, linear=True)
+np_flipud = call("np.flipud", np.flipud, linear=True)
+np_rot90 = call("np.rot90", np.rot90, defaults=(("k", 1), ("axes", (0, 1))), linear=True)
+np_roll = call("np.roll", np.roll, defaults=(("shift", REQUIRED), ("axis", None)), linear=True)
+np_tile = call("np.tile", np.tile, defaults=(("reps", REQUIRED),), linear=True)
+np_repeat = call(
+    "np.repeat", np.repeat, defaults=(("repeats", REQUIRED), ("axis", None)), linear=True
+)
+np_pad = call(
+    "np.pad",
+    np.pad,
+    defaults=(("pad_width", REQUIRED), ("mode", "constant"), ("constant_values", 0)),
+    linear=True,
+)
 np_concatenate = _add(
     Primitive(
         "np.concatenate",
@@ -201,6 +350,7 @@ np_concatenate = _add(
         linear=True,
     ),
     np.concatenate,
+    np.concat,
 )
 np_stack = _add(
     Primitive(
@@ -214,6 +364,27 @@ np_stack = _add(
     ),
     np.stack,
 )
+
+
+def _joiner(name: str, fn: Callable) -> Primitive:
+    """``np.vstack([a, b])`` and its kin: a list of arrays in, one array out."""
+    return _add(
+        Primitive(
+            name,
+            "listcall",
+            name,
+            lambda *xs: fn(xs),
+            nargs=-1,
+            linear=True,
+        ),
+        fn,
+    )
+
+
+np_vstack = _joiner("np.vstack", np.vstack)
+np_hstack = _joiner("np.hstack", np.hstack)
+np_dstack = _joiner("np.dstack", np.dstack)
+np_column_stack = _joiner("np.column_stack", np.column_stack)
 np_array = _add(
     Primitive(
         "np.array",
@@ -224,8 +395,29 @@ np_array = _add(
         linear=True,
     ),
 )
+# np.array(x) of one array (not a list of them): a copy, possibly converted
+np_array_of = _add(
+    Primitive("np.array:copy", "call", "np.array", np.array, defaults=(("dtype", None),))
+)
+np_asarray = call("np.asarray", np.asarray, defaults=(("dtype", None),))
+np_float64 = call("np.float64", np.float64, linear=True)
 np_take = call("np.take", np.take, nargs=2, defaults=(("axis", None),), linear=True)
 np_copy = call("np.copy", np.copy, linear=True)
+
+
+def _splitter(name: str, fn: Callable, takes_axis: bool) -> Primitive:
+    """``np.split`` and its kin return a tuple of pieces (unpacked by the lowering)."""
+    defaults: tuple = (("indices_or_sections", REQUIRED),)
+    if takes_axis:
+        defaults += (("axis", 0),)
+    return _add(Primitive(name, "call", name, fn, defaults=defaults, linear=True), fn)
+
+
+np_split = _splitter("np.split", np.split, True)
+np_array_split = _splitter("np.array_split", np.array_split, True)
+np_hsplit = _splitter("np.hsplit", np.hsplit, False)
+np_vsplit = _splitter("np.vsplit", np.vsplit, False)
+np_dsplit = _splitter("np.dsplit", np.dsplit, False)
 
 # ----------------------------------------------------------------------------- numpy: constants
 np_shape = call("np.shape", np.shape, differentiable=False)
@@ -236,12 +428,17 @@ np_size = call("np.size", np.size, returns_scalar=True, differentiable=False)
 np_ndim = call("np.ndim", np.ndim, returns_scalar=True, differentiable=False)
 np_zeros = call("np.zeros", np.zeros, differentiable=False)
 np_ones = call("np.ones", np.ones, differentiable=False)
+np_empty = call("np.empty", np.empty, differentiable=False)
 np_zeros_like = call("np.zeros_like", np.zeros_like, differentiable=False)
 np_ones_like = call("np.ones_like", np.ones_like, differentiable=False)
-np_full_like = call("np.full_like", np.full_like, nargs=2, differentiable=False)
-np_full = call("np.full", np.full, nargs=2, differentiable=False)
+np_empty_like = call("np.empty_like", np.empty_like, differentiable=False)
+# the fill value may depend on the inputs: its adjoint is the sum of g
+np_full_like = call("np.full_like", np.full_like, nargs=2, defaults=(("dtype", None),))
+np_full = call("np.full", np.full, nargs=2, defaults=(("dtype", None),))
 np_arange = call("np.arange", np.arange, nargs=-1, differentiable=False)
 np_eye = call("np.eye", np.eye, differentiable=False)
+np_identity = call("np.identity", np.identity, differentiable=False)
+np_tri = call("np.tri", np.tri, differentiable=False)
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -283,6 +480,18 @@ def _setitem(x: Any, v: Any, *idx: Any, index: tuple) -> Any:
 
 
 getitem = _add(Primitive("getitem", "getitem", "[]", _getitem, nargs=-1, defaults=(("index", ()),)))
+
+
+def _index_add(acc: Any, g: Any, *idx: Any, index: tuple) -> Any:
+    out = np.array(acc, dtype=np.result_type(acc, g))
+    np.add.at(out, _index(idx, index), g)
+    return out
+
+
+# acc with g added at an index: how a loop accumulates the adjoint of x[i] (in place)
+index_add = _add(
+    Primitive("index_add", "call", "index_add", _index_add, nargs=-1, defaults=(("index", ()),))
+)
 # y[i] = v as a value: a copy of y with the indexed part replaced (see runtime.setitem)
 setitem = _add(
     Primitive("setitem", "call", "setitem", _setitem, nargs=-1, defaults=(("index", ()),))
@@ -308,11 +517,149 @@ index_grad = _add(
     )
 )
 
-ATTRIBUTES.update(T=T_attr, shape=shape_attr, size=size_attr, ndim=ndim_attr)
+# helpers the NumPy rules write (plain NumPy, see runtime)
+prod_grad = helper(runtime.prod_grad, 2, defaults=_AXES)
+median_grad = helper(runtime.median_grad, 2, defaults=_AXES)
+sort_grad = helper(runtime.sort_grad, 2, defaults=(("axis", -1),))
+cumprod_grad = helper(runtime.cumprod_grad, 2, defaults=(("axis", None),))
+diff_grad = helper(runtime.diff_grad, 1, defaults=(("n", 1), ("axis", -1)))
+norm_grad = helper(runtime.norm_grad, 3, defaults=(("ord", None),) + _AXES)
+average_grad = helper(runtime.average_grad, 3, defaults=_AXES + (("part", 0),))
+take_grad = helper(runtime.take_grad, 3, defaults=(("axis", None),))
+diagonal_grad = helper(
+    runtime.diagonal_grad, 2, defaults=(("offset", 0), ("axis1", 0), ("axis2", 1))
+)
+diag_grad = helper(runtime.diag_grad, 2, defaults=(("k", 0),))
+tile_grad = helper(runtime.tile_grad, 2, defaults=(("reps", REQUIRED),))
+repeat_grad = helper(runtime.repeat_grad, 2, defaults=(("repeats", REQUIRED), ("axis", None)))
+unpad = helper(runtime.unpad, 2, defaults=(("pad_width", REQUIRED),))
+rollaxis_grad = helper(runtime.rollaxis_grad, 2, defaults=(("axis", REQUIRED), ("start", 0)))
+unjoin = helper(runtime.unjoin, -1, defaults=(("part", REQUIRED), ("how", REQUIRED)))
+unsplit = helper(runtime.unsplit, 2, defaults=(("sections", REQUIRED), ("axis", 0)))
+einsum_grad = helper(runtime.einsum_grad, -1, defaults=(("part", REQUIRED),))
+tensordot_grad = helper(runtime.tensordot_grad, 3, defaults=(("axes", 2), ("part", 0)))
+dot_grad = helper(runtime.dot_grad, 3, defaults=(("part", 0),))
+inner_grad = helper(runtime.inner_grad, 3, defaults=(("part", 0),))
+kron_grad = helper(runtime.kron_grad, 3, defaults=(("part", 0),))
+convolve_grad = helper(runtime.convolve_grad, 3, defaults=(("mode", "full"), ("part", 0)))
+solve_adjoint = helper(runtime.solve_adjoint, 3)
+solve_grad_a = helper(runtime.solve_grad_a, 4)
+eigh_grad = helper(runtime.eigh_grad, 4, defaults=(("UPLO", "L"),))
+cholesky_grad = helper(runtime.cholesky_grad, 2)
+
+real_attr = _add(Primitive("real", "attr", "real", np.real, linear=True))
+imag_attr = _add(Primitive("imag", "attr", "imag", np.imag, differentiable=False))
+
+ATTRIBUTES.update(
+    T=T_attr, shape=shape_attr, size=size_attr, ndim=ndim_attr, real=real_attr, imag=imag_attr
+)
 METHODS.update(
     sum=np_sum, mean=np_mean, max=np_max, min=np_min, reshape=np_reshape, transpose=np_transpose,
     dot=np_dot, copy=np_copy, ravel=np_ravel, argmax=np_argmax, argmin=np_argmin,
+    prod=np_prod, var=np_var, std=np_std, cumsum=np_cumsum, cumprod=np_cumprod, clip=np_clip,
+    repeat=np_repeat, squeeze=np_squeeze, swapaxes=np_swapaxes, flatten=np_ravel,
+    astype=np_asarray, trace=np_trace, diagonal=np_diagonal, take=np_take, conj=np_conj,
+    conjugate=np_conj, round=np_round, all=np_all, any=np_any, argsort=np_argsort,
+    nonzero=np_nonzero,
 )  # fmt: skip
+
+# ----------------------------------------------------------------------------- several results
+# A function with several results (w, v = np.linalg.eigh(a)) is one primitive whose value is
+# a tuple; the lowering reads its items at once with ``tuple_item`` (``t[0]``, ``t[1]``). The
+# adjoint of the tuple is a tuple built from the items' adjoints (None for an unused item).
+tuple_item = _add(
+    Primitive("tuple_item", "getitem", "[]", _getitem, nargs=-1, defaults=(("index", ()),))
+)
+
+
+def _pieces(params: dict) -> int | None:
+    sections = params.get("indices_or_sections")
+    if isinstance(sections, (int, np.integer)) and not isinstance(sections, bool):
+        return int(sections)
+    if isinstance(sections, (tuple, list, np.ndarray)):
+        return len(sections) + 1
+    return None
+
+
+# primitive -> the number of its results, from its static parameters (None: not known)
+MULTI_OUTPUT: dict[Primitive, Callable[[dict], int | None]] = {
+    la_slogdet: lambda params: 2,
+    la_eigh: lambda params: 2,
+    **dict.fromkeys((np_split, np_array_split, np_hsplit, np_vsplit, np_dsplit), _pieces),
+}
+
+
+# ----------------------------------------------------------------------------- binding calls
+_ARRAY_DEFAULTS: dict[Primitive, dict[str, Any]] = {
+    np_clip: {"a_min": None, "a_max": None},
+    np_average_weighted: {"axis": None},
+}
+_KEYWORD_ALIASES: dict[Primitive, dict[str, str]] = {np_clip: {"min": "a_min", "max": "a_max"}}
+_ARRAY_NAMES: dict[Primitive, tuple[str, ...]] = {np_average_weighted: ("a", "axis", "weights")}
+
+
+def _positional_names(prim: Primitive) -> list[str] | None:
+    """The names NumPy gives the positional parameters of ``prim``'s function, if known."""
+    try:
+        sig = inspect.signature(prim.impl)
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in sig.parameters.values():
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return names
+
+
+def _is_sequence(value: Any) -> bool:
+    """A list or tuple written in the source (the lowering's ListV/TupleV)."""
+    return isinstance(getattr(value, "items", None), tuple)
+
+
+def normalize(prim: Primitive, args: list, kwargs: dict) -> tuple[Primitive, list, dict]:
+    """Bind a call's arguments the way NumPy does: array inputs by position, in the order
+    the primitive takes them, and every static parameter by its NumPy name.
+
+    Binding by NumPy's own signature means ``np.var(x, 0, None, None, 1)`` sets ``ddof``,
+    not whatever comes next in ``defaults``. Two calls change primitive here: ``np.array``
+    of one array (a copy) and ``np.average`` with weights (which are then an input).
+    """
+    if prim is np_array and args and not _is_sequence(args[0]):
+        prim = np_array_of
+    names = _positional_names(prim)
+    if names is None or prim.form == "listcall" or prim.nargs == -1 or len(args) > len(names):
+        return prim, list(args), dict(kwargs)
+    aliases = _KEYWORD_ALIASES.get(prim, {})
+    named = dict(zip(names, args))
+    named.update((aliases.get(k, k), v) for k, v in kwargs.items())
+    if prim is np_average and "weights" in named:
+        weights = named["weights"]
+        if isinstance(weights, Const) and weights.value is None:
+            del named["weights"]
+        else:
+            prim = np_average_weighted
+    arrays = _ARRAY_NAMES.get(prim) or tuple(names[: prim.nargs])
+    fill = _ARRAY_DEFAULTS.get(prim, {})
+    inputs = []
+    for name in arrays:
+        if name in named:
+            inputs.append(named.pop(name))
+        elif name in fill:
+            inputs.append(Const(fill[name]))
+        else:
+            break  # missing: the binding reports it
+    return prim, inputs, named
+
+
+def dtype_name(obj: Any) -> str | None:
+    """``float`` or ``np.float32`` written as a dtype argument, as the name NumPy gives it."""
+    if isinstance(obj, type) or isinstance(obj, np.dtype):
+        try:
+            return np.dtype(obj).name
+        except TypeError:
+            return None
+    return None
 
 
 def resolve(obj: Any) -> Primitive | None:

@@ -348,7 +348,14 @@ class Reverse:
             accs = {}
             for v, g in escapes.items():
                 acc = Var(self.counter())
-                accs[v] = (acc, b.apply(P.add, acc, g).atom)
+                made = b.defining(g)
+                if made is not None and made.prim is P.index_grad and made.args[1] == v:
+                    # the adjoint of x[i]: added into the accumulator at i, not as a full array
+                    gg, _, *idx = made.args
+                    nxt = b.apply(P.index_add, acc, gg, *idx, index=made.param("index")).atom
+                else:
+                    nxt = b.apply(P.add, acc, g).atom
+                accs[v] = (acc, nxt)
         self.pending = saved
         self.tape = outer_tape
         # the values of the forward iteration this backward iteration reads

@@ -7,24 +7,37 @@ NumPy one, so one row serves both spellings. Contributions of inputs that do not
 the ``wrt`` arguments are never used and are removed with the rest of the dead code;
 broadcast inputs are summed back to their own shape by the reverse pass, not by the rules.
 
-Conventions at non-differentiable points (documented in the README):
+Conventions at non-differentiable points (documented in the README and docs/numpy.md):
 - ``abs``/``fabs`` at 0 and ReLU ``maximum(x, 0)`` at 0: gradient 0.
 - ``maximum``/``minimum``/``max``/``min`` ties: split evenly when both inputs carry a
-  gradient; when one side is constant (ReLU), the constant side takes it.
-- ``max``/``min`` reductions: shared evenly between tied elements.
-- ``clip``: the gradient passes where ``lo <= x <= hi``.
+  gradient; when one side is constant (ReLU), the constant side takes it. ``fmax``/``fmin``
+  alike, and a NaN loses to a number.
+- ``max``/``min``/``ptp`` reductions: shared evenly between tied elements; ``median`` of an
+  even count: half to each middle element; ``sort``: ties keep their order (stable).
+- ``clip``: the gradient passes where ``lo <= x <= hi``. ``sinc'(0) = 0``.
+- ``eigh``: eigenvalues assumed distinct; LAPACK reads one triangle of the matrix, so the
+  gradient lives in that triangle (so does ``cholesky``'s, the lower one).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
 
 from . import prims as P
-from .ir import Primitive
+from .builder import Sym
+from .errors import NonDifferentiableError, UnsupportedSyntaxError
+from .ir import Const, Primitive
 
 Rule = Callable[..., tuple]
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+PI = math.pi
+DEG = math.pi / 180.0  # one degree in radians
+TWO_BY_SQRT_PI = 2.0 / math.sqrt(math.pi)  # erf'(0)
 
 
 def unary(d: Callable[..., Any]) -> Rule:
@@ -44,13 +57,13 @@ def _expand(F, g, x, axis, keepdims):
     return g
 
 
-def _sum(F, g, y, x, axis=None, keepdims=False):
+def _sum(F, g, y, x, axis=None, dtype=None, keepdims=False):
     if F.is_scalar(x) or (axis is None and not keepdims):
         return (g,)  # a scalar adjoint broadcasts over x by itself
     return (F.broadcast_to(_expand(F, g, x, axis, keepdims), F.shape(x)),)
 
 
-def _mean(F, g, y, x, axis=None, keepdims=False):
+def _mean(F, g, y, x, axis=None, dtype=None, keepdims=False):
     if F.is_scalar(x):
         return (g,)
     if axis is None and not keepdims:
@@ -97,6 +110,193 @@ def _listed(part_rule):
     return lambda F, g, y, *xs, **p: tuple(part_rule(F, g, xs, i, **p) for i in range(len(xs)))
 
 
+def same(rule: Rule, *prims: Primitive) -> dict[Primitive, Rule]:
+    """One derivative for every spelling of a function (``math.exp``, ``np.exp``)."""
+    return dict.fromkeys(prims, rule)
+
+
+def parts_of(F, g, n: int) -> list:
+    """The adjoints of the items of a tuple-valued result, None for an unused item.
+
+    The lowering reads such a result only through ``tuple_item``, whose rule builds the
+    tuple of adjoints; anything else reaching here is a use symdiff cannot differentiate.
+    """
+    made = F.defining(g.atom)
+    if made is None or made.prim is not P.make_tuple:
+        raise NonDifferentiableError(
+            "a function with several results is differentiated only through its items",
+            F.loc,
+            "unpack it (`a, b = f(x)`) or index it with a constant (`f(x)[1]`)",
+        )
+    items = [None if a == Const(None) else Sym(a, F) for a in made.args]
+    return items + [None] * (n - len(items))
+
+
+def _constant(F, a, what: str) -> Any:
+    """The value of an argument the rule needs when the gradient is built."""
+    if not isinstance(a.atom, Const):
+        raise UnsupportedSyntaxError(f"{what} must be a constant when the gradient is built", F.loc)
+    return a.atom.value
+
+
+def _item(F, t, i: int):
+    return F.apply(P.tuple_item, t, i, index=(("at", 0),))
+
+
+def _log(F, g, y, x, *base):
+    """``math.log(x)`` and ``math.log(x, b)`` = ln x / ln b."""
+    if not base:
+        return (g / x,)
+    (b,) = base
+    return g / (x * F.log(b)), -(g * y / (b * F.log(b)))
+
+
+def _sinc(F, g, y, x):
+    """sinc x = sin(pi x) / (pi x): (cos(pi x) - sinc x) / x, and 0 at x = 0."""
+    at0 = F.eq(x, 0.0)
+    return g * F.where(at0, 0.0, (F.cos(PI * x) - y) / F.where(at0, 1.0, x))
+
+
+def _nan_larger(F, g, a, b):
+    """``fmax(a, b)``: like ``maximum``, but a NaN loses to a number."""
+    wa = F.where(F.isnan(b), 1.0, F.where(F.isnan(a), 0.0, (a > b) + 0.5 * F.eq(a, b)))
+    if F.active(a) and F.active(b):
+        return g * wa, g * (1.0 - wa)
+    wa = F.where(F.isnan(b), 1.0, a > b)
+    wb = F.where(F.isnan(a), 1.0, b > a)
+    return g * wa, g * wb
+
+
+def _var(F, g, y, x, axis=None, dtype=None, keepdims=False, ddof=0):
+    """var = sum((x - mean)^2) / (n - ddof): 2 (x - mean) / (n - ddof)."""
+    n = F.size(x) / F.size(y)
+    centred = x - F.mean(x, axis=axis, keepdims=True)
+    return (_expand(F, g, x, axis, keepdims) * (2.0 * centred / (n - ddof)),)
+
+
+def _std(F, g, y, x, axis=None, dtype=None, keepdims=False, ddof=0):
+    """std = sqrt(var): (x - mean) / ((n - ddof) std)."""
+    n = F.size(x) / F.size(y)
+    centred = x - F.mean(x, axis=axis, keepdims=True)
+    return (
+        _expand(F, g, x, axis, keepdims)
+        * centred
+        / ((n - ddof) * _expand(F, y, x, axis, keepdims)),
+    )
+
+
+def _ptp(F, g, y, x, axis=None, keepdims=False):
+    """max - min: the extreme elements take +g and -g, shared between ties."""
+    hi = F.eq(x, F.max(x, axis=axis, keepdims=True))
+    lo = F.eq(x, F.min(x, axis=axis, keepdims=True))
+    spread = hi / F.sum(hi, axis=axis, keepdims=True) - lo / F.sum(lo, axis=axis, keepdims=True)
+    return (_expand(F, g, x, axis, keepdims) * spread,)
+
+
+def _cumsum(F, g, y, x, axis=None, dtype=None):
+    """The adjoint of a running sum is the running sum of g taken from the end."""
+    if axis is None:
+        return (F.reshape(F.flip(F.cumsum(F.flip(g))), F.shape(x)),)
+    return (F.flip(F.cumsum(F.flip(g, axis=axis), axis=axis), axis=axis),)
+
+
+def _weighted_average(F, g, y, a, axis, w, keepdims=False):
+    axis = _constant(F, axis, "the axis of np.average")
+    return (
+        F.average_grad(g, a, w, axis=axis, keepdims=keepdims, part=0),
+        None,
+        F.average_grad(g, a, w, axis=axis, keepdims=keepdims, part=1),
+    )
+
+
+def _einsum(F, g, y, subscripts, *ops, optimize=False):
+    spec = _constant(F, subscripts, "the subscripts of np.einsum")
+    if not isinstance(spec, str):
+        raise UnsupportedSyntaxError(
+            "np.einsum is differentiated in its subscripts form only", F.loc,
+            "write np.einsum('ij,jk->ik', a, b)",
+        )  # fmt: skip
+    return (None,) + tuple(F.einsum_grad(g, spec, *ops, part=i) for i in range(len(ops)))
+
+
+def _parts_rule(helper_name: str, **fixed: Any) -> Rule:
+    """A two-input rule whose adjoints come from one runtime helper with ``part=0`` and ``1``."""
+
+    def rule(F, g, y, a, b, **params):
+        helper = getattr(F, helper_name)
+        return tuple(helper(g, a, b, part=i, **fixed, **params) for i in (0, 1))
+
+    return rule
+
+
+def _inverse_t(F, x):
+    """A^-T, batched."""
+    return F.swapaxes(F.apply(P.la_inv, x), -1, -2)
+
+
+def _slogdet(F, g, y, x):
+    _, g_logdet = parts_of(F, g, 2)  # the sign is piecewise constant
+    if g_logdet is None:
+        return (None,)
+    return (F.expand_dims(g_logdet, (-2, -1)) * _inverse_t(F, x),)
+
+
+def _solve(F, g, y, a, b):
+    """x = A^-1 b: with z = A^-T g, the adjoints are -z x^T and z."""
+    z = F.solve_adjoint(g, a, b)
+    return F.solve_grad_a(z, y, a, b), F.unbroadcast(z, b)
+
+
+def _eigh(F, g, y, x, UPLO="L"):
+    g_w, g_v = parts_of(F, g, 2)
+    return (F.eigh_grad(g_w, g_v, _item(F, y, 0), _item(F, y, 1), UPLO=UPLO),)
+
+
+def _eigvalsh(F, g, y, x, UPLO="L"):
+    vectors = _item(F, F.apply(P.la_eigh, x, UPLO=UPLO), 1)
+    return (F.eigh_grad(g, None, y, vectors, UPLO=UPLO),)
+
+
+def _roll(F, g, y, x, shift, axis=None):
+    back = tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
+    return (F.roll(g, shift=back, axis=axis),)
+
+
+def _pad(F, g, y, x, pad_width, mode="constant", constant_values=0):
+    if mode != "constant":
+        raise NonDifferentiableError(
+            f"np.pad is differentiated in mode='constant' only, not mode={mode!r}", F.loc,
+            "pad with constants, or concatenate the edge slices yourself",
+        )  # fmt: skip
+    return (F.unpad(g, x, pad_width=pad_width),)
+
+
+def _split(axis: Any = "param") -> Rule:
+    """``np.split`` and kin: the adjoints of the pieces, put back in place (zeros if unused)."""
+
+    def rule(F, g, y, x, indices_or_sections, **params):
+        parts_of(F, g, 1)  # a tuple of adjoints, one per piece
+        where = params.get("axis", 0) if axis == "param" else axis
+        return (F.unsplit(g, x, sections=indices_or_sections, axis=where),)
+
+    return rule
+
+
+def _cast(F, g, y, x, dtype=None):
+    """A conversion: the identity into floats, a constant into integers or booleans."""
+    kind = "f" if dtype is None else np.dtype(dtype).kind
+    if kind == "f":
+        return (g,)
+    if kind in "iub":
+        return (None,)
+    raise NonDifferentiableError(f"conversion to {dtype} cannot be differentiated", F.loc)
+
+
+def _tuple_item(F, g, y, t, i, index):
+    """``t[i]`` of a tuple-valued result: its adjoint is g at position i of a tuple."""
+    return F.apply(P.make_tuple, *([None] * i.atom.value), g), None
+
+
 RULES: dict[Primitive, Rule] = {
     # ---- binary arithmetic ------------------------------------------------- ∂/∂a, ∂/∂b
     P.add: lambda F, g, y, a, b: (g, g),
@@ -110,91 +310,176 @@ RULES: dict[Primitive, Rule] = {
         F.matmul_grad_a(g, a, b),
         F.matmul_grad_b(g, a, b),
     ),
-    # ---- elementary functions (math and NumPy share a row) ------------------ ∂/∂x
-    P.m_exp: unary(lambda F, g, y, x: g * y),
-    P.m_expm1: unary(lambda F, g, y, x: g * (y + 1.0)),
-    P.m_log: unary(lambda F, g, y, x: g / x),
-    P.m_log1p: unary(lambda F, g, y, x: g / (1.0 + x)),
-    P.m_log2: unary(lambda F, g, y, x: g / (x * 0.6931471805599453)),
-    P.m_log10: unary(lambda F, g, y, x: g / (x * 2.302585092994046)),
-    P.m_sqrt: unary(lambda F, g, y, x: g / (2.0 * y)),
-    P.m_sin: unary(lambda F, g, y, x: g * F.cos(x)),
-    P.m_cos: unary(lambda F, g, y, x: -(g * F.sin(x))),
-    P.m_tan: unary(lambda F, g, y, x: g * (1.0 + y**2)),
-    P.m_tanh: unary(lambda F, g, y, x: g * (1.0 - y**2)),
-    P.m_sinh: unary(lambda F, g, y, x: g * F.cosh(x)),
-    P.m_cosh: unary(lambda F, g, y, x: g * F.sinh(x)),
-    P.m_atan: unary(lambda F, g, y, x: g / (1.0 + x**2)),
-    P.m_asin: unary(lambda F, g, y, x: g / F.sqrt(1.0 - x**2)),
-    P.m_acos: unary(lambda F, g, y, x: -(g / F.sqrt(1.0 - x**2))),
-    P.m_erf: unary(lambda F, g, y, x: g * 1.1283791670955126 * F.exp(-(x**2))),
-    P.m_fabs: unary(lambda F, g, y, x: g * F.sign(x)),
-    P.m_pow: lambda F, g, y, a, b: (g * b * a ** (b - 1), g * y * F.log(a)),
-    P.m_hypot: lambda F, g, y, a, b: (g * a / y, g * b / y),
-    P.m_atan2: lambda F, g, y, a, b: (g * b / (a**2 + b**2), -(g * a / (a**2 + b**2))),
-    P.np_exp: unary(lambda F, g, y, x: g * y),
-    P.np_expm1: unary(lambda F, g, y, x: g * (y + 1.0)),
+    # ---- elementary functions: ∂/∂x, one row for every spelling -----------------------
+    **same(unary(lambda F, g, y, x: g * y), P.m_exp, P.np_exp),
+    **same(unary(lambda F, g, y, x: g * y * LN2), P.m_exp2, P.np_exp2),
+    **same(unary(lambda F, g, y, x: g * (y + 1.0)), P.m_expm1, P.np_expm1),
+    P.m_log: _log,
     P.np_log: unary(lambda F, g, y, x: g / x),
-    P.np_log1p: unary(lambda F, g, y, x: g / (1.0 + x)),
-    P.np_log2: unary(lambda F, g, y, x: g / (x * 0.6931471805599453)),
-    P.np_log10: unary(lambda F, g, y, x: g / (x * 2.302585092994046)),
-    P.np_sqrt: unary(lambda F, g, y, x: g / (2.0 * y)),
+    **same(unary(lambda F, g, y, x: g / (x * LN2)), P.m_log2, P.np_log2),
+    **same(unary(lambda F, g, y, x: g / (x * LN10)), P.m_log10, P.np_log10),
+    **same(unary(lambda F, g, y, x: g / (1.0 + x)), P.m_log1p, P.np_log1p),
+    **same(unary(lambda F, g, y, x: g / (2.0 * y)), P.m_sqrt, P.np_sqrt),
+    **same(unary(lambda F, g, y, x: g / (3.0 * y**2)), P.m_cbrt, P.np_cbrt),
     P.np_square: unary(lambda F, g, y, x: g * (2.0 * x)),
     P.np_reciprocal: unary(lambda F, g, y, x: -(g * y**2)),
-    P.np_sin: unary(lambda F, g, y, x: g * F.cos(x)),
-    P.np_cos: unary(lambda F, g, y, x: -(g * F.sin(x))),
-    P.np_tan: unary(lambda F, g, y, x: g * (1.0 + y**2)),
-    P.np_tanh: unary(lambda F, g, y, x: g * (1.0 - y**2)),
-    P.np_sinh: unary(lambda F, g, y, x: g * F.cosh(x)),
-    P.np_cosh: unary(lambda F, g, y, x: g * F.sinh(x)),
-    P.np_arctan: unary(lambda F, g, y, x: g / (1.0 + x**2)),
-    P.np_arcsin: unary(lambda F, g, y, x: g / F.sqrt(1.0 - x**2)),
-    P.np_arccos: unary(lambda F, g, y, x: -(g / F.sqrt(1.0 - x**2))),
-    P.np_abs: unary(lambda F, g, y, x: g * F.sign(x)),
-    P.b_abs: unary(lambda F, g, y, x: g * F.sign(x)),
-    P.b_float: linear(lambda F, g, x: g),
+    **same(unary(lambda F, g, y, x: g * F.cos(x)), P.m_sin, P.np_sin),
+    **same(unary(lambda F, g, y, x: -(g * F.sin(x))), P.m_cos, P.np_cos),
+    **same(unary(lambda F, g, y, x: g * (1.0 + y**2)), P.m_tan, P.np_tan),
+    **same(unary(lambda F, g, y, x: g / F.sqrt(1.0 - x**2)), P.m_asin, P.np_arcsin),
+    **same(unary(lambda F, g, y, x: -(g / F.sqrt(1.0 - x**2))), P.m_acos, P.np_arccos),
+    **same(unary(lambda F, g, y, x: g / (1.0 + x**2)), P.m_atan, P.np_arctan),
+    **same(unary(lambda F, g, y, x: g * F.cosh(x)), P.m_sinh, P.np_sinh),
+    **same(unary(lambda F, g, y, x: g * F.sinh(x)), P.m_cosh, P.np_cosh),
+    **same(unary(lambda F, g, y, x: g * (1.0 - y**2)), P.m_tanh, P.np_tanh),
+    **same(unary(lambda F, g, y, x: g / F.sqrt(x**2 + 1.0)), P.m_asinh, P.np_arcsinh),
+    **same(unary(lambda F, g, y, x: g / F.sqrt(x**2 - 1.0)), P.m_acosh, P.np_arccosh),
+    **same(unary(lambda F, g, y, x: g / (1.0 - x**2)), P.m_atanh, P.np_arctanh),
+    P.np_sinc: unary(_sinc),
+    P.m_erf: unary(lambda F, g, y, x: g * TWO_BY_SQRT_PI * F.exp(-(x**2))),
+    P.m_erfc: unary(lambda F, g, y, x: -(g * TWO_BY_SQRT_PI * F.exp(-(x**2)))),
+    **same(
+        unary(lambda F, g, y, x: g * F.sign(x)), P.m_fabs, P.np_abs, P.np_fabs, P.b_abs
+    ),  # 0 at 0
+    **same(unary(lambda F, g, y, x: g * DEG), P.m_radians, P.np_deg2rad, P.np_radians),
+    **same(unary(lambda F, g, y, x: g / DEG), P.m_degrees, P.np_rad2deg, P.np_degrees),
+    P.np_nan_to_num: unary(lambda F, g, y, x: g * F.isfinite(x)),
+    **same(linear(lambda F, g, x: g), P.b_float, P.np_float64, P.np_positive),
+    **same(linear(lambda F, g, x: g), P.np_real, P.np_conj, P.real_attr),  # real inputs
     P.np_negative: linear(lambda F, g, x: -g),
+    # ---- binary elementwise: ∂/∂a, ∂/∂b ----------------------------------------------
     P.np_add: lambda F, g, y, a, b: (g, g),
     P.np_subtract: lambda F, g, y, a, b: (g, -g),
     P.np_multiply: lambda F, g, y, a, b: (g * b, g * a),
     P.np_divide: lambda F, g, y, a, b: (g / b, -((g / b) * y)),
-    P.np_power: lambda F, g, y, a, b: (g * b * a ** (b - 1), g * y * F.log(a)),
+    **same(
+        lambda F, g, y, a, b: (g * b * a ** (b - 1), g * y * F.log(a)),
+        P.m_pow,
+        P.np_power,
+        P.b_pow,
+    ),
+    P.np_float_power: lambda F, g, y, a, b: (
+        g * b * F.float_power(a, b - 1),
+        g * y * F.log(a),
+    ),
+    **same(lambda F, g, y, a, b: (g, -(g * F.floor(a / b))), P.mod, P.np_remainder),
+    **same(lambda F, g, y, a, b: (g, -(g * F.trunc(a / b))), P.m_fmod, P.np_fmod),
+    **same(lambda F, g, y, a, b: (g * a / y, g * b / y), P.m_hypot, P.np_hypot),
+    **same(
+        lambda F, g, y, a, b: (g * b / (a**2 + b**2), -(g * a / (a**2 + b**2))),
+        P.m_atan2,
+        P.np_arctan2,
+    ),
+    P.np_logaddexp: lambda F, g, y, a, b: (g * F.exp(a - y), g * F.exp(b - y)),
+    P.np_logaddexp2: lambda F, g, y, a, b: (g * F.exp2(a - y), g * F.exp2(b - y)),
     # ---- selection ----------------------------------------------------------------
-    P.np_maximum: lambda F, g, y, a, b: _larger(F, g, a, b),
-    P.np_minimum: lambda F, g, y, a, b: _larger(F, g, b, a)[::-1],
-    P.b_max: lambda F, g, y, a, b: _larger(F, g, a, b),
-    P.b_min: lambda F, g, y, a, b: _larger(F, g, b, a)[::-1],
+    **same(lambda F, g, y, a, b: _larger(F, g, a, b), P.np_maximum, P.b_max),
+    **same(lambda F, g, y, a, b: _larger(F, g, b, a)[::-1], P.np_minimum, P.b_min),
+    P.np_fmax: lambda F, g, y, a, b: _nan_larger(F, g, a, b),
+    P.np_fmin: lambda F, g, y, a, b: _nan_larger(F, g, b, a)[::-1],
     P.np_where: lambda F, g, y, c, a, b: (None, F.where(c, g, 0.0), F.where(c, 0.0, g)),
     P.np_clip: lambda F, g, y, x, lo, hi: (g * F.eq(x, y), g * (x < lo), g * (x > hi)),
-    # ---- reductions -----------------------------------------------------------------
+    # ---- reductions and scans -----------------------------------------------------
     P.np_sum: _sum,
-    P.np_mean: _mean,
-    P.np_max: _extremum,
-    P.np_min: _extremum,
+    **same(_mean, P.np_mean, P.np_average),
+    P.np_average_weighted: _weighted_average,
+    P.np_prod: lambda F, g, y, x, axis=None, dtype=None, keepdims=False: (
+        F.prod_grad(g, x, axis=axis, keepdims=keepdims),
+    ),
+    P.np_var: _var,
+    P.np_std: _std,
+    **same(_extremum, P.np_max, P.np_min),
+    P.np_ptp: _ptp,
+    P.np_median: lambda F, g, y, x, axis=None, keepdims=False: (
+        F.median_grad(g, x, axis=axis, keepdims=keepdims),
+    ),
+    P.la_norm: lambda F, g, y, x, ord=None, axis=None, keepdims=False: (
+        F.norm_grad(g, x, y, ord=ord, axis=axis, keepdims=keepdims),
+    ),
+    P.np_cumsum: _cumsum,
+    P.np_cumprod: lambda F, g, y, x, axis=None, dtype=None: (F.cumprod_grad(g, x, axis=axis),),
+    P.np_diff: lambda F, g, y, x, n=1, axis=-1: (F.diff_grad(g, n=n, axis=axis),),
+    P.np_sort: lambda F, g, y, x, axis=-1, kind=None: (F.sort_grad(g, x, axis=axis),),
     # ---- linear algebra ---------------------------------------------------------------
-    P.np_matmul: lambda F, g, y, a, b: (
-        F.matmul_grad_a(g, a, b),
-        F.matmul_grad_b(g, a, b),
+    **same(
+        lambda F, g, y, a, b: (F.matmul_grad_a(g, a, b), F.matmul_grad_b(g, a, b)),
+        P.np_matmul,
     ),
-    P.np_dot: lambda F, g, y, a, b: (
-        F.matmul_grad_a(g, a, b),
-        F.matmul_grad_b(g, a, b),
-    ),
+    P.np_dot: _parts_rule("dot_grad"),
+    P.np_inner: _parts_rule("inner_grad"),
+    P.np_tensordot: _parts_rule("tensordot_grad"),
+    P.np_kron: _parts_rule("kron_grad"),
+    P.np_convolve: _parts_rule("convolve_grad"),
+    P.np_vdot: lambda F, g, y, a, b: (F.reshape(g * b, F.shape(a)), F.reshape(g * a, F.shape(b))),
     P.np_outer: lambda F, g, y, a, b: (
         F.reshape(g @ F.ravel(b), F.shape(a)),
         F.reshape(F.ravel(a) @ g, F.shape(b)),
     ),
+    P.np_einsum: _einsum,
+    P.np_cross: lambda F, g, y, a, b, axis=None: (
+        F.unbroadcast(F.cross(b, g, axis=axis), a),
+        F.unbroadcast(F.cross(g, a, axis=axis), b),
+    ),
+    P.np_trace: lambda F, g, y, x, **p: (F.diagonal_grad(F.expand_dims(g, -1), x, **p),),
+    P.np_diagonal: lambda F, g, y, x, **p: (F.diagonal_grad(g, x, **p),),
+    P.np_diag: lambda F, g, y, v, k=0: (F.diag_grad(g, v, k=k),),
+    P.np_triu: linear(lambda F, g, x, k=0: F.triu(g, k=k)),
+    P.np_tril: linear(lambda F, g, x, k=0: F.tril(g, k=k)),
+    P.la_det: unary(lambda F, g, y, x: F.expand_dims(g * y, (-2, -1)) * _inverse_t(F, x)),
+    P.la_slogdet: _slogdet,
+    P.la_inv: unary(lambda F, g, y, x: -(F.swapaxes(y, -1, -2) @ g @ F.swapaxes(y, -1, -2))),
+    P.la_solve: _solve,
+    P.la_eigh: _eigh,
+    P.la_eigvalsh: _eigvalsh,
+    P.la_cholesky: unary(lambda F, g, y, x: F.cholesky_grad(g, y)),
     # ---- shape and layout ---------------------------------------------------------------
     P.np_transpose: linear(_transpose),
     P.T_attr: linear(lambda F, g, x: F.transpose(g)),
     P.np_swapaxes: lambda F, g, y, x, a1, a2: (F.swapaxes(g, a1, a2), None, None),
+    P.np_moveaxis: linear(
+        lambda F, g, x, source, destination: F.moveaxis(g, source=destination, destination=source)
+    ),
+    P.np_rollaxis: linear(lambda F, g, x, **p: F.rollaxis_grad(g, x, **p)),
     P.np_reshape: lambda F, g, y, x, *shape: (F.reshape(g, F.shape(x)),) + (None,) * len(shape),
-    P.np_ravel: linear(lambda F, g, x: F.reshape(g, F.shape(x))),
+    **same(
+        linear(lambda F, g, x, **p: F.reshape(g, F.shape(x))),
+        P.np_ravel,
+        P.np_squeeze,
+        P.np_atleast_1d,
+        P.np_atleast_2d,
+        P.np_atleast_3d,
+    ),
     P.np_expand_dims: lambda F, g, y, x, axis: (F.reshape(g, F.shape(x)), None),
     P.np_broadcast_to: lambda F, g, y, x, shape: (F.unbroadcast(g, x), None),
+    P.np_flip: linear(lambda F, g, x, axis=None: F.flip(g, axis=axis)),
+    P.np_fliplr: linear(lambda F, g, x: F.fliplr(g)),
+    P.np_flipud: linear(lambda F, g, x: F.flipud(g)),
+    P.np_rot90: linear(lambda F, g, x, k=1, axes=(0, 1): F.rot90(g, k=-k, axes=axes)),
+    P.np_roll: _roll,
+    P.np_tile: linear(lambda F, g, x, reps: F.tile_grad(g, x, reps=reps)),
+    P.np_repeat: linear(lambda F, g, x, **p: F.repeat_grad(g, x, **p)),
+    P.np_pad: _pad,
     P.np_copy: linear(lambda F, g, x: g),
+    **same(_cast, P.np_asarray, P.np_array_of),
+    P.np_full_like: lambda F, g, y, x, v, dtype=None: (None, F.unbroadcast(g, v)),
+    P.np_full: lambda F, g, y, shape, v, dtype=None: (None, F.unbroadcast(g, v)),
+    P.np_take: lambda F, g, y, x, idx, axis=None: (F.take_grad(g, x, idx, axis=axis), None),
     P.np_concatenate: _listed(lambda F, g, xs, i, axis=0: F.unconcat(g, *xs, part=i, axis=axis)),
     P.np_stack: _listed(lambda F, g, xs, i, axis=0: F.take(g, i, axis=axis)),
+    **{
+        joiner: _listed(lambda F, g, xs, i, how=how: F.unjoin(g, *xs, part=i, how=how))
+        for joiner, how in (
+            (P.np_vstack, "vstack"),
+            (P.np_hstack, "hstack"),
+            (P.np_dstack, "dstack"),
+            (P.np_column_stack, "column_stack"),
+        )
+    },
+    **same(_split(), P.np_split, P.np_array_split),
+    P.np_hsplit: _split(axis=None),
+    P.np_vsplit: _split(axis=0),
+    P.np_dsplit: _split(axis=2),
+    P.tuple_item: _tuple_item,
     P.np_array: _listed(lambda F, g, xs, i: F.take(g, i, axis=0)),
     P.make_tuple: _listed(lambda F, g, xs, i: F.take(g, i, axis=0)),
     # ---- indexing ---------------------------------------------------------------------
@@ -223,10 +508,11 @@ INTERNAL: frozenset[Primitive] = frozenset(
         P.matmul_grad_b,
         P.unconcat,
         P.index_grad,
-        P.np_take,
         P.unstack,
         P.sum_list_grad,
         P.add_lists,
+        P.index_add,
+        *P.HELPERS,
     }
 )
 
