@@ -57,9 +57,23 @@ def scalars(fn: Function, known: set[Var] = frozenset()) -> set[Var]:
     Forward facts: results of ``math`` functions and full reductions, arithmetic on scalars.
     Backward facts (a ``math`` function's argument is a scalar; a scalar result of an
     elementwise operation had scalar inputs) hold only where the statement certainly ran, so
-    they are applied only to values defined in the statement's own block.
+    they are applied only to values defined in the statement's own block. Loop state is
+    assumed scalar when it starts scalar, and the assumption is dropped unless every
+    iteration keeps it scalar (a greatest fixed point).
     """
-    out = set(known)
+    loops = [s for s in _walk(fn.body) if isinstance(s, Loop)]
+    assumed = {c for lp in loops for c in lp.carries}
+    while True:
+        out = _scalar_facts(fn, set(known), assumed)
+        kept = {c for c in assumed if is_scalar(c.init, out) and is_scalar(c.next, out)}
+        if kept == assumed:
+            return out
+        assumed = kept
+
+
+def _scalar_facts(fn: Function, out: set[Var], assumed: set) -> set[Var]:
+    for c in assumed:
+        out.update((c.var, c.out))
     changed = True
     while changed:
         changed = False
@@ -79,10 +93,6 @@ def scalars(fn: Function, known: set[Var] = frozenset()) -> set[Var]:
                     for p in stmt.phis
                     if is_scalar(p.then, out) and is_scalar(p.orelse, out)
                 ]
-            elif isinstance(stmt, Loop):
-                for c in stmt.carries:
-                    if is_scalar(c.init, out) and is_scalar(c.next, out | {c.var}):
-                        new += [c.var, c.out]
             for v in new:
                 if v not in out:
                     out.add(v)

@@ -524,7 +524,20 @@ class Variant:
             self.folded[s.target] = expr
             return out
         out += self._comment(loc, key, comment_all, state)
-        out.append(f"{self.names[s.target]} = {ast.unparse(expr)}")
+        name = self.names[s.target]
+        old = s.args[0] if s.args else None
+        if (
+            s.prim.name == "add"
+            and isinstance(old, Var)
+            and self.names.get(old) == name
+            and self.count(old) == 1
+            and self.owned(old)
+            and isinstance(expr, ast.BinOp)
+        ):
+            # an accumulator nothing else reads: add into it instead of allocating anew
+            out.append(f"{name} += {ast.unparse(expr.right)}")
+            return out
+        out.append(f"{name} = {ast.unparse(expr)}")
         return out
 
     def _comment(self, loc: Loc | None, key, comment_all: bool, state: dict) -> list[str]:
