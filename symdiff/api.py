@@ -182,6 +182,10 @@ def _prepare(
     args: tuple, kwargs: dict, names: list[str], positions: tuple[int, ...]
 ) -> tuple[tuple, dict]:
     """Refuse complex inputs; promote integer inputs being differentiated to float64."""
+    if not kwargs and all(pos < len(args) and type(args[pos]) in _READY for pos in positions):
+        # the common case, kept cheap: floats and float arrays go through untouched
+        if all(type(args[p]) is float or args[p].dtype.kind == "f" for p in positions):
+            return args, kwargs
     args = list(args)
     for pos in positions:
         name = names[pos]
@@ -211,6 +215,9 @@ def _coerce(x: Any, name: str) -> Any:
     if arr.dtype.kind == "f":
         return arr
     raise InputError(f"argument {name} has dtype {arr.dtype}, which cannot be differentiated")
+
+
+_READY = (float, np.ndarray)
 
 
 def _finish(g: Any, x: Any) -> Any:
@@ -270,9 +277,14 @@ class GradientFunction:
         return t.value_and_grad_source if self._with_value else t.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        t = self.transformed
+        t = self._t
+        if t is None or (t.helpers and not _deps_current(t)):
+            t = self.transformed
         args, kwargs = _prepare(args, kwargs, self._names, self._positions)
-        value, grads = t.value_and_grad(*args, **kwargs)
+        if self._with_value:
+            value, grads = t.value_and_grad(*args, **kwargs)
+        else:
+            value, grads = None, t.grad(*args, **kwargs)
         if self.check:
             self.check = False  # once, on the first call's inputs
             from .check import check_grad
@@ -284,6 +296,12 @@ class GradientFunction:
                 grad_fn=lambda *a, **k: t.grad(*a, **k),
                 **kwargs,
             )
+        if self._single and not kwargs and self._positions[0] < len(args):
+            x = args[self._positions[0]]
+            if type(x) is float and type(grads) is float:
+                return (value, grads) if self._with_value else grads
+            grads = _finish(grads, x)
+            return (value, grads) if self._with_value else grads
         bound = _arguments(self._names, args, kwargs)
         if self._single:
             grads = _finish(grads, bound.get(self._names[self._positions[0]]))
