@@ -7,6 +7,7 @@ handling and caching.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import threading
@@ -59,6 +60,7 @@ def transform(f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False) -> Tr
     ir.check(fn)
     positions, single = _resolve_wrt([p.name for p in fn.params], wrt, f)
     prog = reverse(fn, tuple(fn.params[i] for i in positions))
+    prog = dataclasses.replace(prog, tuple_result=not single)
     if simplify:
         from .simplify import simplify as simplify_program
 

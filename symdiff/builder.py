@@ -46,6 +46,14 @@ class Builder:
         finally:
             self.stmts, self._memo = stmts, memo
 
+    def remember(self, stmts) -> None:
+        """Make forward values reusable: ``g / b`` in a rule is the forward ``y = 1.0 / b``
+        when ``g`` is 1.0. Only values of the block being reversed (and the blocks around it)
+        are remembered, since only they are in scope there."""
+        for s in stmts:
+            if s.prim.differentiable and s.prim.form not in ("newlist", "list", "append"):
+                self._memo.setdefault((s.prim.name, s.args, s.params), s.target)
+
     def append(self, stmt) -> None:
         self.stmts.append(stmt)
         if isinstance(stmt, Assign):
@@ -197,6 +205,20 @@ def _negated(b: Builder, a: Atom) -> Atom | None:
     return d.args[0] if d is not None and d.prim is P.neg else None
 
 
+def _add_tuples(b: Builder, x: Atom, y: Atom) -> Atom | None:
+    """The adjoints of a tuple-valued result add item by item (None: no contribution)."""
+    dx, dy = b.defining(x), b.defining(y)
+    if dx is None or dy is None or dx.prim is not P.make_tuple or dy.prim is not P.make_tuple:
+        return None
+    none = Const(None)
+    items = []
+    for i in range(max(len(dx.args), len(dy.args))):
+        u = dx.args[i] if i < len(dx.args) else none
+        v = dy.args[i] if i < len(dy.args) else none
+        items.append(v if u == none else u if v == none else b.apply(P.add, u, v).atom)
+    return b.apply(P.make_tuple, *items).atom
+
+
 def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     """Local algebra that never changes a value: x*1, x+0, --x, constant arithmetic."""
     if prim.form not in ("infix", "prefix"):
@@ -212,6 +234,9 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     if nx is not None and ny is not None and prim in (P.add, P.sub, P.mul, P.div, P.pow):
         return Const(prim.impl(nx, ny))
     if prim is P.add:
+        merged = _add_tuples(b, x, y)
+        if merged is not None:
+            return merged
         if nx == 0:
             return y
         if ny == 0:
@@ -229,10 +254,10 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
             return b.apply(P.neg, y).atom
     elif prim is P.mul:
         # x * 1.0 is x only when x is already a float: a mask times 1.0 is the float mask
-        if nx == 1 and _is_float(b, y):
-            return y
-        if ny == 1 and _is_float(b, x):
-            return x
+        if nx == 1:
+            return y if _is_float(b, y) else b.apply(P.as_float, y).atom
+        if ny == 1:
+            return x if _is_float(b, x) else b.apply(P.as_float, x).atom
         if nx == -1:
             return b.apply(P.neg, y).atom
         if ny == -1:

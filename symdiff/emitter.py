@@ -481,6 +481,8 @@ class Variant:
             return ast.Attribute(args[0], prim.spelling)
         if prim.form == "tuple":
             return ast.Tuple(args)
+        if prim.form == "method":  # mask.astype(float)
+            return ast.Call(ast.Attribute(args[0], prim.spelling), [self.g.dotted("float")], [])
         if prim.form in ("newlist", "list"):
             return ast.List(args)
         keywords = []
@@ -648,15 +650,14 @@ class Variant:
                 grads.append(f"{ast.unparse(self.g.dotted('np.zeros_like'))}({p.name})")
             else:
                 grads.append(ast.unparse(self.atom(a)))
-        grad_expr = ", ".join(grads)
+        grad_expr = ", ".join(grads) + ("," if len(grads) == 1 and prog.tuple_result else "")
         if self.which == "grad":
             body.append(f"return {grad_expr}")
             title = "Gradient"
         else:
+            tupled = len(grads) > 1 or prog.tuple_result
             body.append(
-                f"return {value}, ({grad_expr})"
-                if len(grads) > 1
-                else f"return {value}, {grad_expr}"
+                f"return {value}, ({grad_expr})" if tupled else f"return {value}, {grad_expr}"
             )
             title = "Value and gradient"
         wrt = ", ".join(v.name for v in prog.wrt)

@@ -33,6 +33,15 @@ class _Required:
     def __repr__(self) -> str:
         return "<required>"
 
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    def __ne__(self, other: object) -> bool:
+        return other is not self
+
+    def __hash__(self) -> int:
+        return id(self)
+
 
 REQUIRED = _Required()
 
@@ -505,7 +514,7 @@ T_attr = _add(Primitive("T", "attr", "T", np.transpose, linear=True))
 unbroadcast = helper(runtime.unbroadcast, 2)
 matmul_grad_a = helper(runtime.matmul_grad_a, 3)
 matmul_grad_b = helper(runtime.matmul_grad_b, 3)
-unconcat = helper(runtime.unconcat, -1, defaults=(("part", 0), ("axis", 0)))
+unconcat = helper(runtime.unconcat, -1, defaults=(("part", REQUIRED), ("axis", 0)))
 index_grad = _add(
     Primitive(
         "index_grad",
@@ -666,6 +675,13 @@ def resolve(obj: Any) -> Primitive | None:
     """The primitive a Python object stands for, or None."""
     return BY_OBJECT.get(id(obj))
 
+
+# a comparison's mask as numbers: written mask.astype(float)
+as_float = _add(
+    Primitive(
+        "astype", "method", "astype", lambda m: np.asarray(m, dtype=float), differentiable=False
+    )
+)
 
 # ----------------------------------------------------------------------------- tapes
 new_tape = _add(Primitive("new_tape", "newlist", "[]", list, nargs=0, differentiable=False))

@@ -56,6 +56,7 @@ class GradProgram:
     loc: Loc | None = None
     signature: tuple[str, ...] = ()
     defaults: tuple[tuple[str, Any], ...] = ()
+    tuple_result: bool = False  # wrt was given as a tuple: return a tuple even of one
 
 
 class Reverse:
@@ -134,6 +135,7 @@ class Reverse:
         )
 
     def block(self, stmts: Block) -> None:
+        self.b.remember(s for s in stmts if isinstance(s, Assign))
         for stmt in reversed(stmts):
             if isinstance(stmt, Assign):
                 self.assign(stmt)

@@ -6,5 +6,5 @@ def relu_sum_grad(x):
     """
     # backward pass
     # line 18: return np.sum(np.maximum(x, 0.0))
-    d_x = 1.0 * (x > 0.0)
+    d_x = (x > 0.0).astype(float)
     return d_x

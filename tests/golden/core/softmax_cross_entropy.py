@@ -20,7 +20,7 @@ def softmax_cross_entropy_grad(z, y):
     t3 = d_p / t1
     d_t1 = unbroadcast(-(t3 * p), t1)
     # line 23: e = np.exp(z - m)
-    d_e = t3 + d_t1
+    d_e = t3 + np.broadcast_to(d_t1, np.shape(e))
     t4 = d_e * e
     d_m = unbroadcast(-t4, m)
     # line 22: m = np.max(z)
