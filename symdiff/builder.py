@@ -255,9 +255,9 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     elif prim is P.mul:
         # x * 1.0 is x only when x is already a float: a mask times 1.0 is the float mask
         if nx == 1:
-            return y if _is_float(b, y) else b.apply(P.as_float, y).atom
+            return y if _is_float(b, y) else b.apply(P.as_float, y, dtype=float).atom
         if ny == 1:
-            return x if _is_float(b, x) else b.apply(P.as_float, x).atom
+            return x if _is_float(b, x) else b.apply(P.as_float, x, dtype=float).atom
         if nx == -1:
             return b.apply(P.neg, y).atom
         if ny == -1:

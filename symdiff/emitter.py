@@ -481,14 +481,14 @@ class Variant:
             return ast.Attribute(args[0], prim.spelling)
         if prim.form == "tuple":
             return ast.Tuple(args)
-        if prim.form == "method":  # mask.astype(float)
-            return ast.Call(ast.Attribute(args[0], prim.spelling), [self.g.dotted("float")], [])
         if prim.form in ("newlist", "list"):
             return ast.List(args)
         keywords = []
         for k, v in sorted(params.items()):
             if k == "index":  # index_grad(g, x, np.s_[...])
                 args = args[:2] + [ast.Subscript(self.g.dotted("np.s_"), self.index(v, args[2:]))]
+            elif v in (float, int, bool):  # dtype=float
+                keywords.append(ast.keyword(k, self.g.dotted(v.__name__)))
             else:
                 keywords.append(ast.keyword(k, self.g.const(Const(v))))
         func = self.g.dotted(prim.spelling)

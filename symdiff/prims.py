@@ -676,12 +676,13 @@ def resolve(obj: Any) -> Primitive | None:
     return BY_OBJECT.get(id(obj))
 
 
-# a comparison's mask as numbers: written mask.astype(float)
+# a comparison's mask as numbers (fast, and fine for Python bools too)
 as_float = _add(
     Primitive(
-        "astype", "method", "astype", lambda m: np.asarray(m, dtype=float), differentiable=False
+        "as_float", "call", "np.asarray", lambda m, dtype=float: np.asarray(m, dtype=dtype),
+        defaults=(("dtype", None),), differentiable=False,
     )
-)
+)  # fmt: skip
 
 # ----------------------------------------------------------------------------- tapes
 new_tape = _add(Primitive("new_tape", "newlist", "[]", list, nargs=0, differentiable=False))

@@ -6,5 +6,5 @@ def relu_sum_grad(x):
     """
     # backward pass
     # line 18: return np.sum(np.maximum(x, 0.0))
-    d_x = (x > 0.0).astype(float)
+    d_x = np.asarray(x > 0.0, dtype=float)
     return d_x
