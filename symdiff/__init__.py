@@ -14,6 +14,7 @@ from .api import (
     value_and_grad,
 )  # noqa: E402
 from .check import CheckReport, check_grad  # noqa: E402
+from .custom import CustomRule, defrule, undefrule  # noqa: E402
 from .errors import (  # noqa: E402
     GradientCheckError,
     InputError,
@@ -27,7 +28,10 @@ from .errors import (  # noqa: E402
     UnsupportedSyntaxError,
     WrtError,
 )
+from .graph import Graph, graph  # noqa: E402  (the function shadows the submodule's name)
+from .module import emit  # noqa: E402
 from .source import from_source  # noqa: E402
+from .symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
 
 __all__ = [
     "grad",
@@ -35,8 +39,16 @@ __all__ = [
     "gradient_source",
     "check_grad",
     "CheckReport",
+    "defrule",
+    "undefrule",
+    "CustomRule",
     "from_source",
+    "symbolic",
+    "Symbolic",
     "transform",
+    "emit",
+    "graph",
+    "Graph",
     "GradientFunction",
     "SymdiffError",
     "SourceUnavailableError",

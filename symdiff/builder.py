@@ -53,6 +53,7 @@ class Builder:
         for s in stmts:
             if s.prim.differentiable and s.prim.form not in ("newlist", "list", "append"):
                 self._memo.setdefault((s.prim.name, s.args, s.params), s.target)
+                self._defs.setdefault(s.target, s)
 
     def append(self, stmt) -> None:
         self.stmts.append(stmt)
@@ -219,8 +220,24 @@ def _add_tuples(b: Builder, x: Atom, y: Atom) -> Atom | None:
     return b.apply(P.make_tuple, *items).atom
 
 
+def _same_shape(b: Builder, a: Atom) -> Atom:
+    """An earlier value with the shape of ``a``: the array operand of an elementwise operation
+    whose other operands are scalars. Asking it for its shape needs no new computation."""
+    d = b.defining(a)
+    while d is not None and (d.prim.elementwise or d.prim.form in ("infix", "prefix")):
+        arrays = [x for x in d.args if not (isinstance(x, Const) or b.is_scalar(x))]
+        if len(arrays) != 1 or d.prim is P.matmul:
+            break
+        a = arrays[0]
+        d = b.defining(a)
+    return a
+
+
 def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     """Local algebra that never changes a value: x*1, x+0, --x, constant arithmetic."""
+    if prim is P.np_shape or prim is P.np_size:
+        same = _same_shape(b, args[0])
+        return b.apply(prim, same).atom if same != args[0] else None
     if prim.form not in ("infix", "prefix"):
         return None
     nums = [_num(a) for a in args]

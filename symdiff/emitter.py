@@ -69,8 +69,8 @@ class Globals:
         # keyed by object too: two modules' ALPHA (or two unnamed arrays) are two names
         key = (wanted, id(obj))
         if key not in self.aliases:
-            self.gen.taken |= self.locals_seen
-            alias = self.gen.fresh(wanted)
+            alias = NameGen(self.gen.taken | self.locals_seen).fresh(wanted)
+            self.gen.take(alias)
             self.aliases[key] = alias
             self.bindings[alias] = obj
         return self.aliases[key]
@@ -597,7 +597,8 @@ class Variant:
                 out.append(f"{self.names[c.var]} = {copy}({ast.unparse(self.atom(c.init))})")
             elif not (isinstance(c.init, Var) and self.names.get(c.init) == self.names[c.var]):
                 out.append(f"{self.names[c.var]} = {ast.unparse(self.atom(c.init))}")
-        index = self.names[s.index] if s.index is not None else "_"
+        used = s.index is not None and self.count(s.index) > 0
+        index = self.names[s.index] if used else "_"
         body: list[str] = []
         if s.kind == "while":
             cond_lines = self.block(s.cond_block, comment_all, {})

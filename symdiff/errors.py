@@ -93,6 +93,7 @@ class InternalError(Exception):
     """A bug in symdiff, not in the user's code; the message carries what to report."""
 
     def __init__(self, message: str, *, ir: str = "", source: str = ""):
+        self.message = message
         self.ir = ir
         self.source = source
         text = f"this is a bug in symdiff: {message}\nplease report it with the details below."

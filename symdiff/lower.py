@@ -579,7 +579,12 @@ class Lowering:
             return self.apply(prim, (a, b), (), hint, frame, node)
         if isinstance(node, ast.UnaryOp):
             x = self.expr(frame, node.operand)
-            if isinstance(node.op, ast.USub) and isinstance(x, Const) and x.name is None:
+            # -3 and -np.inf are constants (a static argument such as ord= may need them)
+            if (
+                isinstance(node.op, ast.USub)
+                and isinstance(x, Const)
+                and (x.name is None or x.name.split(".")[0] in ("np", "math"))
+            ):
                 try:
                     return Const(-x.value)
                 except TypeError:
@@ -798,6 +803,8 @@ class Lowering:
         if count is None:
             return value
         n = count(dict(params))
+        if n == 0:
+            return value
         if n is None:
             raise UnsupportedSyntaxError(
                 f"the number of results of `{name}` must be known when the gradient is built",
@@ -1082,7 +1089,13 @@ def _static(v: Value) -> Value:
             return Const(tuple(i.value for i in items))
     if isinstance(v, Obj) and P.dtype_name(v.value) is not None:
         return Const(P.dtype_name(v.value))
+    if isinstance(v, Const) and isinstance(v.value, np.ndarray) and v.value.size <= 64:
+        return Const(_tuples(v.value.tolist()))  # static parameters are hashable
     return v
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(map(_tuples, value)) if isinstance(value, list) else value
 
 
 _LIBRARIES = frozenset({"numpy", "scipy", "math", "builtins"})

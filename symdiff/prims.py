@@ -190,7 +190,10 @@ np_radians = ufunc("np.radians", np.radians, linear=True)
 np_rad2deg = ufunc("np.rad2deg", np.rad2deg, linear=True)
 np_degrees = ufunc("np.degrees", np.degrees, linear=True)
 np_real = ufunc("np.real", np.real, linear=True)  # real inputs only: the identity
+np_real_if_close = ufunc("np.real_if_close", np.real_if_close, linear=True)
 np_conj = ufunc("np.conj", np.conj, linear=True)
+np_imag = ufunc("np.imag", np.imag, differentiable=False)  # real inputs: 0
+np_angle = ufunc("np.angle", np.angle, differentiable=False)  # real inputs: 0 or pi
 np_nan_to_num = ufunc(
     "np.nan_to_num",
     np.nan_to_num,
@@ -272,6 +275,7 @@ np_cumsum = call("np.cumsum", np.cumsum, defaults=(("axis", None), ("dtype", Non
 np_cumprod = call("np.cumprod", np.cumprod, defaults=(("axis", None), ("dtype", None)))
 np_diff = call("np.diff", np.diff, defaults=(("n", 1), ("axis", -1)), linear=True)
 np_sort = call("np.sort", np.sort, defaults=(("axis", -1), ("kind", None)))
+np_partition = call("np.partition", np.partition, defaults=(("kth", REQUIRED), ("axis", -1)))
 np_argmax = call("np.argmax", np.argmax, defaults=(("axis", None),), differentiable=False)
 np_argmin = call("np.argmin", np.argmin, defaults=(("axis", None),), differentiable=False)
 np_argsort = call("np.argsort", np.argsort, differentiable=False)
@@ -310,6 +314,12 @@ la_norm = call(
 la_eigh = call("np.linalg.eigh", np.linalg.eigh, defaults=(("UPLO", "L"),))  # (w, v)
 la_eigvalsh = call("np.linalg.eigvalsh", np.linalg.eigvalsh, defaults=(("UPLO", "L"),))
 la_cholesky = call("np.linalg.cholesky", np.linalg.cholesky)
+la_pinv = call("np.linalg.pinv", np.linalg.pinv, defaults=(("rcond", None), ("hermitian", False)))
+la_svd = call(  # (u, s, vh), or s alone with compute_uv=False
+    "np.linalg.svd",
+    np.linalg.svd,
+    defaults=(("full_matrices", True), ("compute_uv", True), ("hermitian", False)),
+)
 
 # ----------------------------------------------------------------------------- numpy: shape
 np_transpose = call(
@@ -391,6 +401,8 @@ def _joiner(name: str, fn: Callable) -> Primitive:
 
 
 np_vstack = _joiner("np.vstack", np.vstack)
+if hasattr(np, "row_stack"):  # an old name of vstack
+    _add(np_vstack, np.row_stack)
 np_hstack = _joiner("np.hstack", np.hstack)
 np_dstack = _joiner("np.dstack", np.dstack)
 np_column_stack = _joiner("np.column_stack", np.column_stack)
@@ -406,9 +418,17 @@ np_array = _add(
 )
 # np.array(x) of one array (not a list of them): a copy, possibly converted
 np_array_of = _add(
-    Primitive("np.array:copy", "call", "np.array", np.array, defaults=(("dtype", None),))
+    Primitive("np.array:copy", "call", "np.array", np.array, defaults=(("dtype", None),)),
+    np.array,
 )
-np_asarray = call("np.asarray", np.asarray, defaults=(("dtype", None),))
+np_asarray = call(
+    "np.asarray",
+    np.asarray,
+    *([np.astype] if hasattr(np, "astype") else []),
+    defaults=(("dtype", None),),
+)
+np_append = call("np.append", np.append, nargs=2, defaults=(("axis", None),), linear=True)
+np_linspace = call("np.linspace", np.linspace, nargs=2, defaults=(("num", 50), ("endpoint", True)))
 np_float64 = call("np.float64", np.float64, linear=True)
 np_take = call("np.take", np.take, nargs=2, defaults=(("axis", None),), linear=True)
 np_copy = call("np.copy", np.copy, linear=True)
@@ -555,6 +575,15 @@ solve_adjoint = helper(runtime.solve_adjoint, 3)
 solve_grad_a = helper(runtime.solve_grad_a, 4)
 eigh_grad = helper(runtime.eigh_grad, 4, defaults=(("UPLO", "L"),))
 cholesky_grad = helper(runtime.cholesky_grad, 2)
+svd_grad = helper(runtime.svd_grad, 6)
+permutation_grad = helper(runtime.permutation_grad, 3, defaults=(("axis", -1),))
+linspace_grad = helper(
+    runtime.linspace_grad, 3, defaults=(("num", 50), ("endpoint", True), ("part", 0))
+)
+
+# helpers that appear when a generated gradient is differentiated again (symdiff.higher)
+scalar_checked = helper(runtime.scalar_checked, 2, defaults=(("name", REQUIRED),))
+scalar_seed = helper(runtime.scalar_seed, 1, defaults=(("name", REQUIRED),), differentiable=False)
 
 real_attr = _add(Primitive("real", "attr", "real", np.real, linear=True))
 imag_attr = _add(Primitive("imag", "attr", "imag", np.imag, differentiable=False))
@@ -590,10 +619,12 @@ def _pieces(params: dict) -> int | None:
     return None
 
 
-# primitive -> the number of its results, from its static parameters (None: not known)
+# primitive -> the number of its results, from its static parameters (None: not known,
+# 0: this call returns a single array)
 MULTI_OUTPUT: dict[Primitive, Callable[[dict], int | None]] = {
     la_slogdet: lambda params: 2,
     la_eigh: lambda params: 2,
+    la_svd: lambda params: 3 if params.get("compute_uv", True) else 0,  # 0: one array
     **dict.fromkeys((np_split, np_array_split, np_hsplit, np_vsplit, np_dsplit), _pieces),
 }
 

@@ -58,7 +58,7 @@ def _expand(F, g, x, axis, keepdims):
 
 
 def _sum(F, g, y, x, axis=None, dtype=None, keepdims=False):
-    if F.is_scalar(x) or (axis is None and not keepdims):
+    if F.is_scalar(x) or (axis is None and not keepdims and F.is_scalar(g)):
         return (g,)  # a scalar adjoint broadcasts over x by itself
     return (F.broadcast_to(_expand(F, g, x, axis, keepdims), F.shape(x)),)
 
@@ -66,7 +66,7 @@ def _sum(F, g, y, x, axis=None, dtype=None, keepdims=False):
 def _mean(F, g, y, x, axis=None, dtype=None, keepdims=False):
     if F.is_scalar(x):
         return (g,)
-    if axis is None and not keepdims:
+    if axis is None and not keepdims and F.is_scalar(g):
         return (g / F.size(x),)
     count = F.size(x) / F.size(y)
     return (F.broadcast_to(_expand(F, g, x, axis, keepdims) / count, F.shape(x)),)
@@ -80,12 +80,13 @@ def _extremum(F, g, y, x, axis=None, keepdims=False):
     return (_expand(F, g, x, axis, keepdims) * hit / share,)
 
 
-def _larger(F, g, a, b):
-    """Adjoints of ``max(a, b)``: the larger input takes ``g`` (ties: see the module doc)."""
+def _select(F, g, a, b, larger=True):
+    """Adjoints of ``max(a, b)`` (or ``min``): the winner takes ``g`` (ties: see the module doc)."""
+    a_wins, b_wins = (a > b, b > a) if larger else (a < b, b < a)
     if F.active(a) and F.active(b):
-        wa = (a > b) + 0.5 * F.eq(a, b)
+        wa = a_wins + 0.5 * F.eq(a, b)
         return g * wa, g * (1.0 - wa)
-    return g * (a > b), g * (b > a)
+    return g * a_wins, g * b_wins
 
 
 def _transpose(F, g, x, axes=None):
@@ -157,14 +158,14 @@ def _sinc(F, g, y, x):
     return g * F.where(at0, 0.0, (F.cos(PI * x) - y) / F.where(at0, 1.0, x))
 
 
-def _nan_larger(F, g, a, b):
-    """``fmax(a, b)``: like ``maximum``, but a NaN loses to a number."""
-    wa = F.where(F.isnan(b), 1.0, F.where(F.isnan(a), 0.0, (a > b) + 0.5 * F.eq(a, b)))
+def _nan_select(F, g, a, b, larger=True):
+    """``fmax(a, b)`` (or ``fmin``): like ``maximum``, but a NaN loses to a number."""
+    a_wins, b_wins = (a > b, b > a) if larger else (a < b, b < a)
+    a_nan, b_nan = F.isnan(a), F.isnan(b)
     if F.active(a) and F.active(b):
+        wa = F.where(b_nan, 1.0, F.where(a_nan, 0.0, a_wins + 0.5 * F.eq(a, b)))
         return g * wa, g * (1.0 - wa)
-    wa = F.where(F.isnan(b), 1.0, a > b)
-    wb = F.where(F.isnan(a), 1.0, b > a)
-    return g * wa, g * wb
+    return g * F.where(b_nan, 1.0, a_wins), g * F.where(a_nan, 1.0, b_wins)
 
 
 def _var(F, g, y, x, axis=None, dtype=None, keepdims=False, ddof=0):
@@ -234,11 +235,17 @@ def _inverse_t(F, x):
     return F.swapaxes(F.apply(P.la_inv, x), -1, -2)
 
 
+def _per_matrix(F, s):
+    """A value per matrix of a stack, made to broadcast against the stack's matrices."""
+    return s if F.is_scalar(s) else F.expand_dims(s, (-2, -1))
+
+
 def _slogdet(F, g, y, x):
+    """d log|det A| = A^-T."""
     _, g_logdet = parts_of(F, g, 2)  # the sign is piecewise constant
     if g_logdet is None:
         return (None,)
-    return (F.expand_dims(g_logdet, (-2, -1)) * _inverse_t(F, x),)
+    return (_per_matrix(F, g_logdet) * _inverse_t(F, x),)
 
 
 def _solve(F, g, y, a, b):
@@ -255,6 +262,23 @@ def _eigh(F, g, y, x, UPLO="L"):
 def _eigvalsh(F, g, y, x, UPLO="L"):
     vectors = _item(F, F.apply(P.la_eigh, x, UPLO=UPLO), 1)
     return (F.eigh_grad(g, None, y, vectors, UPLO=UPLO),)
+
+
+def _pinv(F, g, y, a, rcond=None, hermitian=False):
+    """P = A^+ (constant rank): -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)."""
+    pt, gt = F.swapaxes(y, -1, -2), F.swapaxes(g, -1, -2)
+    left = gt @ y @ pt  # g^T P P^T, then projected off the range of A
+    right = pt @ y @ gt  # P^T P g^T, then projected off the row space of A
+    return (-(pt @ g @ pt) + (left - a @ (y @ left)) + (right - (right @ y) @ a),)
+
+
+def _svd(F, g, y, a, full_matrices=True, compute_uv=True, hermitian=False):
+    if compute_uv:
+        g_u, g_s, g_vh = parts_of(F, g, 3)
+        u, s, vh = (_item(F, y, i) for i in range(3))
+        return (F.svd_grad(g_u, g_s, g_vh, u, s, vh),)
+    full = F.apply(P.la_svd, a, full_matrices=False)
+    return (F.svd_grad(None, g, None, _item(F, full, 0), y, _item(F, full, 2)),)
 
 
 def _roll(F, g, y, x, shift, axis=None):
@@ -345,7 +369,7 @@ RULES: dict[Primitive, Rule] = {
     **same(unary(lambda F, g, y, x: g / DEG), P.m_degrees, P.np_rad2deg, P.np_degrees),
     P.np_nan_to_num: unary(lambda F, g, y, x: g * F.isfinite(x)),
     **same(linear(lambda F, g, x: g), P.b_float, P.np_float64, P.np_positive),
-    **same(linear(lambda F, g, x: g), P.np_real, P.np_conj, P.real_attr),  # real inputs
+    **same(linear(lambda F, g, x: g), P.np_real, P.np_conj, P.real_attr, P.np_real_if_close),
     P.np_negative: linear(lambda F, g, x: -g),
     # ---- binary elementwise: ∂/∂a, ∂/∂b ----------------------------------------------
     P.np_add: lambda F, g, y, a, b: (g, g),
@@ -373,10 +397,10 @@ RULES: dict[Primitive, Rule] = {
     P.np_logaddexp: lambda F, g, y, a, b: (g * F.exp(a - y), g * F.exp(b - y)),
     P.np_logaddexp2: lambda F, g, y, a, b: (g * F.exp2(a - y), g * F.exp2(b - y)),
     # ---- selection ----------------------------------------------------------------
-    **same(lambda F, g, y, a, b: _larger(F, g, a, b), P.np_maximum, P.b_max),
-    **same(lambda F, g, y, a, b: _larger(F, g, b, a)[::-1], P.np_minimum, P.b_min),
-    P.np_fmax: lambda F, g, y, a, b: _nan_larger(F, g, a, b),
-    P.np_fmin: lambda F, g, y, a, b: _nan_larger(F, g, b, a)[::-1],
+    **same(lambda F, g, y, a, b: _select(F, g, a, b), P.np_maximum, P.b_max),
+    **same(lambda F, g, y, a, b: _select(F, g, a, b, larger=False), P.np_minimum, P.b_min),
+    P.np_fmax: lambda F, g, y, a, b: _nan_select(F, g, a, b),
+    P.np_fmin: lambda F, g, y, a, b: _nan_select(F, g, a, b, larger=False),
     P.np_where: lambda F, g, y, c, a, b: (None, F.where(c, g, 0.0), F.where(c, 0.0, g)),
     P.np_clip: lambda F, g, y, x, lo, hi: (g * F.eq(x, y), g * (x < lo), g * (x > hi)),
     # ---- reductions and scans -----------------------------------------------------
@@ -400,6 +424,7 @@ RULES: dict[Primitive, Rule] = {
     P.np_cumprod: lambda F, g, y, x, axis=None, dtype=None: (F.cumprod_grad(g, x, axis=axis),),
     P.np_diff: lambda F, g, y, x, n=1, axis=-1: (F.diff_grad(g, n=n, axis=axis),),
     P.np_sort: lambda F, g, y, x, axis=-1, kind=None: (F.sort_grad(g, x, axis=axis),),
+    P.np_partition: lambda F, g, y, x, kth, axis=-1: (F.permutation_grad(g, x, y, axis=axis),),
     # ---- linear algebra ---------------------------------------------------------------
     **same(
         lambda F, g, y, a, b: (F.matmul_grad_a(g, a, b), F.matmul_grad_b(g, a, b)),
@@ -425,13 +450,15 @@ RULES: dict[Primitive, Rule] = {
     P.np_diag: lambda F, g, y, v, k=0: (F.diag_grad(g, v, k=k),),
     P.np_triu: linear(lambda F, g, x, k=0: F.triu(g, k=k)),
     P.np_tril: linear(lambda F, g, x, k=0: F.tril(g, k=k)),
-    P.la_det: unary(lambda F, g, y, x: F.expand_dims(g * y, (-2, -1)) * _inverse_t(F, x)),
+    P.la_det: unary(lambda F, g, y, x: _per_matrix(F, g * y) * _inverse_t(F, x)),  # det A A^-T
     P.la_slogdet: _slogdet,
     P.la_inv: unary(lambda F, g, y, x: -(F.swapaxes(y, -1, -2) @ g @ F.swapaxes(y, -1, -2))),
     P.la_solve: _solve,
     P.la_eigh: _eigh,
     P.la_eigvalsh: _eigvalsh,
     P.la_cholesky: unary(lambda F, g, y, x: F.cholesky_grad(g, y)),
+    P.la_pinv: _pinv,
+    P.la_svd: _svd,
     # ---- shape and layout ---------------------------------------------------------------
     P.np_transpose: linear(_transpose),
     P.T_attr: linear(lambda F, g, x: F.transpose(g)),
@@ -464,6 +491,12 @@ RULES: dict[Primitive, Rule] = {
     P.np_full_like: lambda F, g, y, x, v, dtype=None: (None, F.unbroadcast(g, v)),
     P.np_full: lambda F, g, y, shape, v, dtype=None: (None, F.unbroadcast(g, v)),
     P.np_take: lambda F, g, y, x, idx, axis=None: (F.take_grad(g, x, idx, axis=axis), None),
+    P.np_append: lambda F, g, y, a, v, axis=None: tuple(
+        F.unconcat(g, a, v, part=i, axis=axis) for i in (0, 1)
+    ),
+    P.np_linspace: lambda F, g, y, start, stop, **p: tuple(
+        F.linspace_grad(g, start, stop, part=i, **p) for i in (0, 1)
+    ),
     P.np_concatenate: _listed(lambda F, g, xs, i, axis=0: F.unconcat(g, *xs, part=i, axis=axis)),
     P.np_stack: _listed(lambda F, g, xs, i, axis=0: F.take(g, i, axis=axis)),
     **{
@@ -519,3 +552,66 @@ INTERNAL: frozenset[Primitive] = frozenset(
 
 def rule_for(prim: Primitive) -> Rule | None:
     return RULES.get(prim)
+
+
+# ---- adjoints zeroed by a selection: 0 * inf = 0 -------------------------------------------
+# np.where(x > 0, np.log(x), 0.0) evaluates log everywhere; where x <= 0 the unselected value
+# is -inf or NaN and its adjoint is 0, but log's rule g / x then gives 0 / 0 = NaN, which the
+# sum of contributions spreads to the whole gradient. Downstream of a selection (where,
+# maximum/minimum, clip), the contributions of an elementwise rule with non-constant partial
+# derivatives are written where(g == 0, 0, contribution): an adjoint that is exactly zero
+# contributes exactly zero. Elsewhere the rules are left as they are: the guard costs a pass.
+_SELECTIONS = frozenset({P.np_where, P.np_maximum, P.np_minimum, P.np_fmax, P.np_fmin})
+_SELECTIONS |= frozenset({P.np_clip, P.b_max, P.b_min})
+_INDICATORS = frozenset({P.gt, P.lt, P.ge, P.le, P.eq, P.ne})
+_CASTS = frozenset(p for p in (P.np_asarray, getattr(P, "as_float", None)) if p is not None)
+
+
+def _indicator(F, a, depth: int = 0) -> bool:
+    """``a`` is 0/1-valued by construction (a comparison, or arithmetic of comparisons)."""
+    made = F.defining(a)
+    if made is None or depth > 4:
+        return False
+    if made.prim in _INDICATORS:
+        return True
+    return made.prim in (P.add, P.sub, P.mul) and all(
+        isinstance(b, Const) or _indicator(F, b, depth + 1) for b in made.args
+    )
+
+
+def _selected(F, a, depth: int = 0) -> bool:
+    """``a`` (an adjoint) may be zero where a selection left its primal out."""
+    made = F.defining(a)
+    if made is None or depth > 8:
+        return False
+    if made.prim is P.np_where:
+        return True
+    if (made.prim is P.mul or made.prim in _CASTS) and any(_indicator(F, b) for b in made.args):
+        return True  # g * (a > b), or the indicator alone as floats when g is 1
+    if made.prim in (P.mul, P.div, P.add, P.sub, P.neg, P.pos, P.unbroadcast, P.np_broadcast_to):
+        return any(_selected(F, b, depth + 1) for b in made.args)
+    return False
+
+
+def _zero_stays_zero(rule: Rule) -> Rule:
+    def guarded(F, g, y, *xs, **params):
+        parts = rule(F, g, y, *xs, **params)
+        if not _selected(F, g.atom):
+            return parts
+        zero = F.eq(g, 0.0)
+        return tuple(None if p is None else F.where(zero, 0.0, p) for p in parts)
+
+    guarded.__doc__ = rule.__doc__
+    return guarded
+
+
+RULES.update(
+    {
+        prim: _zero_stays_zero(rule)
+        for prim, rule in RULES.items()
+        if prim.elementwise
+        and not prim.linear
+        and prim not in _SELECTIONS
+        and not prim.name.startswith("math.")
+    }
+)

@@ -21,20 +21,26 @@ def unbroadcast(g, x):
     return g
 
 
-def matmul_grad_a(g, a, b):
-    """The adjoint of ``a`` in ``a @ b``, for every mix of vector and matrix operands."""
+def _as_matrices(g, a, b):
+    """``a @ b`` with vector operands promoted to matrices, as matmul does, and ``g`` to match."""
+    g = np.asarray(g)
     if np.ndim(b) == 1:
-        return np.multiply.outer(g, b)
-    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+        g, b = g[..., None], np.reshape(b, (-1, 1))
+    if np.ndim(a) == 1:
+        g, a = g[..., None, :], np.reshape(a, (1, -1))
+    return g, a, b
+
+
+def matmul_grad_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b``, for every mix of vectors, matrices and stacks."""
+    gm, am, bm = _as_matrices(g, a, b)
+    return np.reshape(unbroadcast(gm @ np.swapaxes(bm, -1, -2), am), np.shape(a))
 
 
 def matmul_grad_b(g, a, b):
-    """The adjoint of ``b`` in ``a @ b``, for every mix of vector and matrix operands."""
-    if np.ndim(a) == 1:
-        if np.ndim(b) == 1:
-            return a * g
-        return unbroadcast(a[:, None] * g[..., None, :], b)
-    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+    """The adjoint of ``b`` in ``a @ b``, for every mix of vectors, matrices and stacks."""
+    gm, am, bm = _as_matrices(g, a, b)
+    return np.reshape(unbroadcast(np.swapaxes(am, -1, -2) @ gm, bm), np.shape(b))
 
 
 def index_grad(g, x, index):
@@ -62,6 +68,27 @@ def ensure_scalar(value, name, error=ValueError):
             f"{name} must return a scalar to be differentiated, but returned an array of shape {np.shape(value)}"
         )
     return value
+
+
+def scalar_checked(x, value, name, error=ValueError):
+    """``x``, once ``value`` (what ``name`` returned) is known to be a scalar.
+
+    A gradient checks its function's value before using it; when that gradient is
+    differentiated again, the check travels with the derivative through this helper.
+    """
+    ensure_scalar(value, name, error)
+    return x
+
+
+def scalar_seed(x, name, error=ValueError):
+    """The tangent 1.0 of a scalar argument: then one forward pass gives its derivative."""
+    if np.ndim(x) != 0:
+        raise error(
+            f"{name} must be a scalar here: this derivative is computed in forward mode, one "
+            f"input element at a time, but {name} has shape {np.shape(x)}; use symdiff.hessian "
+            "or symdiff.jacobian(..., mode='fwd') for arrays"
+        )
+    return 1.0
 
 
 def unstack(g, axis=0):
@@ -204,7 +231,7 @@ def _matrix_norm_grad(g, x, axes, ord):
         if ord == "nuc":
             d = u @ vt
         else:
-            k = 0 if ord == 2 else -1
+            k = 0 if ord == 2 else s.shape[-1] - 1
             d = u[..., :, k : k + 1] * vt[..., k : k + 1, :]
     else:  # 1, -1: columns (sum over rows); inf, -inf: rows
         over = -2 if ord in (1, -1) else -1
@@ -244,7 +271,7 @@ def average_grad(g, a, weights, axis=None, keepdims=False, part=0):
 
 def take_grad(g, x, indices, axis=None):
     """The adjoint of ``np.take``: ``g`` added back at the indices taken (repeats add up)."""
-    x = np.asarray(x)
+    x, indices = np.asarray(x), np.asarray(indices)
     out = np.zeros(x.shape, dtype=np.result_type(g, x, 1.0))
     if axis is None:
         np.add.at(out.reshape(-1), indices, g)
@@ -531,3 +558,62 @@ def cholesky_grad(g, L):
 def add_lists(a, b):
     """Two adjoints of the same list, added item by item."""
     return [x + y for x, y in zip(a, b)]
+
+
+def svd_grad(gu, gs, gvh, u, s, vh):
+    """The adjoint of ``u, s, vh = np.linalg.svd(a)`` (None for an unused result).
+
+    With F_ij = 1 / (s_j^2 - s_i^2) off the diagonal (distinct singular values assumed):
+    U [diag(gs) + (F * (U^T gU - gU^T U)) S + S (F * (V^T gV - gV^T V))] V^T, plus the parts
+    of gU and gV outside the spans of U and V, divided by s. Columns that ``full_matrices``
+    adds beyond min(m, n) are not determined by ``a``, so they must not be used.
+    """
+    k = np.shape(s)[-1]
+    extra = [p[..., :, k:] for p in (gu,) if p is not None] + [
+        p[..., k:, :] for p in (gvh,) if p is not None
+    ]
+    if any(np.any(p != 0) for p in extra):
+        raise ValueError(
+            "the gradient through the columns that np.linalg.svd(full_matrices=True) adds is "
+            "not defined; use full_matrices=False"
+        )
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    ut, v = np.swapaxes(u, -1, -2), np.swapaxes(vh, -1, -2)
+    s2 = s**2
+    off = ~np.eye(k, dtype=bool)
+    f = np.where(off, 1.0 / np.where(off, s2[..., None, :] - s2[..., :, None], 1.0), 0.0)
+    inner = np.zeros(np.shape(u)[:-2] + (k, k), dtype=np.result_type(u, 1.0))
+    out = 0.0
+    if gs is not None:
+        inner = inner + np.eye(k) * np.asarray(gs)[..., None, :]
+    if gu is not None:
+        gu = gu[..., :, :k]
+        inner = inner + f * (ut @ gu - np.swapaxes(gu, -1, -2) @ u) * s[..., None, :]
+        out = out + ((gu - u @ (ut @ gu)) / s[..., None, :]) @ vh
+    if gvh is not None:
+        gvt = gvh[..., :k, :]  # the adjoint of V^T
+        inner = inner + s[..., :, None] * (f * (vh @ np.swapaxes(gvt, -1, -2) - gvt @ v))
+        out = out + u @ ((gvt - (gvt @ v) @ vh) / s[..., :, None])
+    return out + u @ inner @ vh
+
+
+def permutation_grad(g, x, y, axis=-1):
+    """The adjoint of a function that reorders ``x`` along an axis (``np.partition``).
+
+    Sorting both ``x`` and the result pairs each output element with the input it came from
+    (ties may pair either way; the values are equal, so either is a valid subgradient).
+    """
+    x = np.asarray(x)
+    out = np.zeros(x.shape, dtype=np.result_type(g, x, 1.0))
+    source = np.argsort(x, axis=axis, kind="stable")
+    target = np.argsort(y, axis=axis, kind="stable")
+    np.put_along_axis(out, source, np.take_along_axis(np.asarray(g), target, axis=axis), axis=axis)
+    return out
+
+
+def linspace_grad(g, start, stop, num=50, endpoint=True, part=0):
+    """The adjoint of ``start`` (part 0) or ``stop`` (part 1) in ``np.linspace(start, stop)``."""
+    g = np.asarray(g)
+    t = np.linspace(0.0, 1.0, num, endpoint=endpoint).reshape((-1,) + (1,) * (g.ndim - 1))
+    share = np.sum(g * (t if part else 1.0 - t), axis=0)
+    return unbroadcast(share, stop if part else start)

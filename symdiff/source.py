@@ -10,6 +10,7 @@ import ast
 import builtins
 import functools
 import inspect
+import itertools
 import linecache
 import os
 import textwrap
@@ -17,7 +18,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import Loc, SourceUnavailableError
+from .errors import Loc, SourceUnavailableError, UnsupportedFunctionError
 
 _HINT = (
     "define the function with `def` in a file, or build it from text with "
@@ -76,7 +77,27 @@ def unwrap(f: Any) -> Callable[..., Any]:
     return getattr(f, "__symdiff_original__", f)
 
 
+def refuse_gradients(f: Any) -> None:
+    """Refuse a symdiff gradient given back to symdiff (``grad(grad(f))``).
+
+    Its ``__wrapped__`` leads to ``f`` itself, so looking through it would silently give the
+    first derivative again instead of the second.
+    """
+    seen = 0
+    while f is not None and seen < 100:
+        if getattr(f, "__symdiff_grad__", False):
+            raise UnsupportedFunctionError(
+                f"{getattr(f, '__name__', f)!r} is a gradient made by symdiff; differentiating "
+                "it again (higher-order derivatives) is not supported",
+                hint="differentiate the original function, or write its derivative as a "
+                "Python function and differentiate that",
+            )
+        f = getattr(f, "__func__", None) or getattr(f, "__wrapped__", None)
+        seen += 1
+
+
 def get_source(f: Any) -> Source:
+    refuse_gradients(f)
     f = unwrap(f)
     if isinstance(f, functools.partial):
         raise SourceUnavailableError(
@@ -144,7 +165,7 @@ def get_source(f: Any) -> Source:
     )
 
 
-_counter = [0]
+_counter = itertools.count(1)  # next() is atomic: threads never share a file name
 
 
 def from_source(
@@ -163,8 +184,7 @@ def from_source(
             "the text defines no function", hint="pass text that starts with `def`"
         )
     name = name or defs[-1].name
-    _counter[0] += 1
-    filename = f"<symdiff-source-{_counter[0]}:{name}>"
+    filename = f"<symdiff-source-{next(_counter)}:{name}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     ns: dict[str, Any] = {"__name__": "__symdiff_source__"}
     if namespace is None:

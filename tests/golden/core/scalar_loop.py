@@ -7,7 +7,7 @@ def scalar_loop_grad(x, n):
     # forward pass
     tape = []
     y = x
-    for i in range(n):
+    for _ in range(n):
         t1 = math.cos(y)
         t2 = math.sin(x)
         y_1 = y * t1 + 0.1 * t2
@@ -16,7 +16,7 @@ def scalar_loop_grad(x, n):
     # backward pass
     d_y = 1.0
     d_x = 0.0
-    for i in reversed(range(n)):
+    for _ in reversed(range(n)):
         t2_1, t1_1, y_3 = tape.pop()
         # line 31: y = y * math.cos(y) + 0.1 * math.sin(x)
         d_t2 = d_y * 0.1

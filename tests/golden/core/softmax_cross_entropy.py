@@ -9,18 +9,20 @@ def softmax_cross_entropy_grad(z, y):
     e = np.exp(z - m)
     t1 = np.sum(e)
     p = e / t1
-    t2 = np.log(p)
     # backward pass
     # line 25: return -np.sum(y * np.log(p))
-    d_t2 = unbroadcast(
-        np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), np.shape(t2))) * y, t2
+    t2 = np.shape(z)
+    d_p = (
+        unbroadcast(
+            np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t2)) * y, np.log(p)
+        )
+        / p
     )
-    d_p = d_t2 / p
     # line 24: p = e / np.sum(e)
     t3 = d_p / t1
     d_t1 = unbroadcast(-(t3 * p), t1)
     # line 23: e = np.exp(z - m)
-    d_e = t3 + np.broadcast_to(d_t1, np.shape(e))
+    d_e = t3 + np.broadcast_to(d_t1, t2)
     t4 = d_e * e
     d_m = unbroadcast(-t4, m)
     # line 22: m = np.max(z)

@@ -1,0 +1,5 @@
+"""``python -m symdiff``: the same command line as the ``symdiff`` script."""
+
+from .cli import main
+
+raise SystemExit(main())

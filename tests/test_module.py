@@ -1,0 +1,352 @@
+"""symdiff.emit: standalone modules that run with NumPy alone and agree with symdiff."""
+
+import hashlib
+import importlib.util
+import math
+import re
+import shutil
+import subprocess
+import sys
+import types
+
+import numpy as np
+import numpy as xp  # a second name for NumPy, as some users write it
+import pytest
+
+import symdiff
+from symdiff.errors import WrtError
+from symdiff.fmt import format_source
+from symdiff.module import StandaloneError, literal, repo_relative
+
+ALPHA = 0.1
+OFFSETS = np.array([[0.5, -1.0, 2.0]])
+SCALE32 = np.float32(0.5)
+HUGE = np.zeros(5000)
+cfg = types.ModuleType("cfg")
+cfg.SCALE = 2.0
+
+
+def _act(z):
+    return np.where(z > 0, z, ALPHA * z)
+
+
+def layer_loss(W, x, b, y):
+    z = W @ x + b
+    return np.sum((_act(z) - y) ** 2) + np.sum(OFFSETS * z)
+
+
+def scalar_fn(u, v):
+    return math.sin(u) * v + max(u, v) * SCALE32
+
+
+def rnn_loss(W, h0, xs):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = xp.tanh(W @ h + xs[t])
+    if np.sum(h) > 0:
+        out = np.sum(h**2)
+    else:
+        out = -np.sum(h)
+    return out
+
+
+def unbroadcast(v):  # the user's own function with a runtime helper's name
+    return v * 2.0
+
+
+def uses_own_unbroadcast(b, x):
+    return np.sum(unbroadcast(b + x))
+
+
+def uses_huge(x):
+    return np.sum(x * HUGE[:3])
+
+
+def uses_cfg(x):
+    return x * cfg.SCALE
+
+
+WRT = {"layer_loss": ("W", "b"), "scalar_fn": ("u", "v"), "rnn_loss": ("W", "h0")}
+
+
+def _inputs():
+    rng = np.random.default_rng(0)
+    return {
+        "layer_loss": (rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3),
+                       rng.normal(size=3)),
+        "scalar_fn": (0.7, -1.3),
+        "rnn_loss": (0.5 * rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(4, 3))),
+    }  # fmt: skip
+
+
+FUNCS = (layer_loss, scalar_fn, rnn_loss)
+
+# Runs in a fresh interpreter (-I: no PYTHONPATH, no current directory on sys.path) that
+# refuses to import symdiff or anything symdiff needs besides NumPy.
+DRIVER = r"""
+import importlib.abc, importlib.util, json, sys
+import numpy as np
+
+BLOCKED = ("symdiff", "black", "sympy")
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is blocked in this test")
+        return None
+
+sys.meta_path.insert(0, Block())
+try:
+    import symdiff  # noqa: F401
+except ImportError:
+    pass
+else:
+    sys.exit("symdiff was importable")
+
+module_path, inputs_path, plan, out_path = sys.argv[1:5]
+spec = importlib.util.spec_from_file_location("standalone", module_path)
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+data = np.load(inputs_path)
+results = {}
+for name, nargs in json.loads(plan).items():
+    args = [data[f"{name}_{i}"] for i in range(nargs)]
+    args = [a.item() if a.ndim == 0 else a for a in args]  # Python numbers stay Python numbers
+    grads = getattr(mod, name + "_grad")(*args)
+    value, grads2 = getattr(mod, name + "_value_and_grad")(*args)
+    results[f"{name}_value"] = np.asarray(value)
+    for i, (g, g2) in enumerate(zip(grads, grads2)):
+        results[f"{name}_grad_{i}"] = np.asarray(g)
+        results[f"{name}_vg_{i}"] = np.asarray(g2)
+np.savez(out_path, **results)
+print("ran", ",".join(sorted(json.loads(plan))), "imported:",
+      sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
+"""
+
+
+def run_isolated(module_path, inputs, tmp_path):
+    """Call every function's _grad and _value_and_grad in a clean interpreter."""
+    arrays = {f"{n}_{i}": np.asarray(a) for n, args in inputs.items() for i, a in enumerate(args)}
+    np.savez(tmp_path / "inputs.npz", **arrays)
+    (tmp_path / "driver.py").write_text(DRIVER)
+    plan = "{" + ", ".join(f'"{n}": {len(a)}' for n, a in inputs.items()) + "}"
+    done = subprocess.run(
+        [sys.executable, "-I", str(tmp_path / "driver.py"), str(module_path),
+         str(tmp_path / "inputs.npz"), plan, str(tmp_path / "out.npz")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "imported: []" in done.stdout
+    return dict(np.load(tmp_path / "out.npz"))
+
+
+def load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def emitted():
+    return symdiff.emit(*FUNCS, wrt=WRT)
+
+
+def test_standalone_module_runs_without_symdiff_and_agrees(emitted, tmp_path):
+    path = tmp_path / "standalone_grad.py"
+    path.write_text(emitted)
+    inputs = _inputs()
+    out = run_isolated(path, inputs, tmp_path)
+    for f in FUNCS:
+        name = f.__name__
+        value, grads = symdiff.value_and_grad(f, wrt=WRT[name])(*inputs[name])
+        assert out[f"{name}_value"] == pytest.approx(value, rel=1e-12)
+        for i, g in enumerate(grads):
+            np.testing.assert_allclose(out[f"{name}_grad_{i}"], g, rtol=1e-12, atol=0)
+            np.testing.assert_allclose(out[f"{name}_vg_{i}"], g, rtol=1e-12, atol=0)
+
+
+def test_module_contents(emitted):
+    # the user's code, each generated pair, and __all__ naming all of them
+    for name in ("layer_loss", "scalar_fn", "rnn_loss", "_act"):
+        assert f"\ndef {name}(" in emitted
+    for f in FUNCS:
+        assert f"\ndef {f.__name__}_grad(" in emitted
+        assert f"\ndef {f.__name__}_value_and_grad(" in emitted
+    exported = re.search(r"__all__ = \[(.*?)\]", emitted, re.S).group(1)
+    assert '"rnn_loss_value_and_grad"' in exported and '"_act"' not in exported
+    # imports: only what is used, under the user's names
+    assert "import numpy as np" in emitted and "import numpy as xp" in emitted
+    assert "\nimport math\n" in emitted
+    assert "import black" not in emitted and "symdiff." not in emitted.split('"""', 2)[2]
+    # constants written exactly
+    assert "ALPHA = 0.1\n" in emitted
+    assert "OFFSETS = np.array([[0.5, -1.0, 2.0]], dtype=np.float64)" in emitted
+    assert "SCALE32 = np.float32(0.5)" in emitted
+    # runtime helpers copied, the standalone ensure_scalar raising ValueError
+    assert "def unbroadcast(g, x):" in emitted
+    assert "def ensure_scalar(value, name, error=ValueError):" in emitted
+
+
+def test_header_is_reproducible_and_has_no_machine_path(emitted, tmp_path):
+    import os
+
+    assert symdiff.emit(*FUNCS, wrt=WRT) == emitted
+    header = emitted.split('"""')[1]
+    assert "Source: tests/test_module.py" in header
+    assert "layer_loss: with respect to W, b" in header
+    assert "rnn_loss: with respect to W, h0" in header
+    assert f"symdiff {symdiff.__version__}" in header
+    assert "simplify=False" in header
+    digest = re.search(r"sha256: ([0-9a-f]{64})", header).group(1)
+    assert len(digest) == 64
+    assert os.path.dirname(os.path.abspath(__file__)) not in emitted
+    assert os.getcwd() not in emitted
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", header)  # no date
+
+
+def test_sha_follows_the_source_text():
+    a = symdiff.from_source("def f(x):\n    return x * x\n")
+    b = symdiff.from_source("def f(x):\n    return x * x  # same maths\n")
+    sha = [re.search(r"sha256: (\w+)", symdiff.emit(f)).group(1) for f in (a, b)]
+    assert sha[0] != sha[1]
+    assert sha[0] == hashlib.sha256(b"def f(x):\n    return x * x\n").hexdigest()
+
+
+def test_black_stable_and_lint_clean(emitted, tmp_path):
+    assert format_source(emitted) == emitted
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    path = tmp_path / "standalone_grad.py"
+    path.write_text(emitted)
+    done = subprocess.run(
+        [ruff, "check", "--isolated", "--no-cache", "--select", "E,F,W,I", "--ignore", "E501",
+         str(path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout
+
+
+def test_path_writes_the_same_text(tmp_path):
+    target = tmp_path / "sub" / "lin_grad.py"
+    text = symdiff.emit(scalar_fn, wrt=("u", "v"), path=target)
+    assert target.read_text() == text
+
+
+def test_one_wrt_for_all_and_dict_defaults():
+    text = symdiff.emit(layer_loss, scalar_fn, wrt=0)
+    assert "layer_loss: with respect to W\n" in text and "scalar_fn: with respect to u\n" in text
+    text = symdiff.emit(layer_loss, scalar_fn, wrt={"scalar_fn": "v"})
+    assert "layer_loss: with respect to W\n" in text and "scalar_fn: with respect to v\n" in text
+    with pytest.raises(WrtError, match="nope"):
+        symdiff.emit(layer_loss, wrt={"nope": 0})
+
+
+def test_runtime_helper_renamed_when_the_user_has_the_name(tmp_path):
+    text = symdiff.emit(uses_own_unbroadcast, wrt=("b", "x"))
+    assert "def unbroadcast(v):" in text  # the user's
+    assert "def unbroadcast_1(g, x):" in text  # symdiff's, renamed
+    path = tmp_path / "own_grad.py"
+    path.write_text(text)
+    mod = load(path, "own_grad")
+    b, x = np.ones((1, 3)), np.arange(6.0).reshape(2, 3)
+    db, dx = mod.uses_own_unbroadcast_grad(b, x)
+    np.testing.assert_array_equal(db, np.full((1, 3), 4.0))
+    np.testing.assert_array_equal(dx, np.full((2, 3), 2.0))
+
+
+def test_same_name_in_two_functions_is_refused():
+    f1 = symdiff.from_source("def f(x):\n    return x * 2.0\n")
+    f2 = symdiff.from_source("def f(x):\n    return x * 3.0\n")
+    with pytest.raises(StandaloneError, match="two different functions are called f"):
+        symdiff.emit(f1, f2)
+
+
+def test_unwritable_values_are_refused_with_a_hint():
+    with pytest.raises(StandaloneError, match="5000 elements") as info:
+        symdiff.emit(uses_huge)
+    assert "argument" in info.value.hint
+    with pytest.raises(StandaloneError, match="module cfg"):
+        symdiff.emit(uses_cfg)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0.1, -0.0, 3, True, None, "s", (1.0, 2), [1, 2.5], {"a": 1.0}, math.inf, -math.inf,
+        np.float32(0.1), np.int64(-7), np.bool_(True), np.array(2.5),
+        np.array([0.1, 1e-300, np.inf, -np.inf], dtype=np.float64),
+        np.arange(12, dtype=np.float32).reshape(3, 4) / 7,
+        np.array([[1, 2], [3, 4]], dtype=np.int32), np.array([True, False]),
+        np.zeros((0, 3)), np.linspace(0, 1, 300).reshape(3, 100),
+    ],
+)  # fmt: skip
+def test_literals_read_back_exactly(value):
+    text = literal(value, "np", "v")
+    back = eval(text, {"np": np})
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and back.shape == value.shape
+        np.testing.assert_array_equal(back, value)
+    else:
+        assert type(back) is type(value) and back == value
+
+
+def test_nan_literal_and_refusals():
+    assert math.isnan(eval(literal(math.nan, "np", "v"), {"np": np}))
+    with pytest.raises(StandaloneError, match="object"):
+        literal(np.array([1, "a"], dtype=object), "np", "v")
+    with pytest.raises(StandaloneError, match="set"):
+        literal({1, 2}, "np", "v")
+    with pytest.raises(StandaloneError, match="complex"):
+        literal(np.array([1j]), "np", "v")
+
+
+def test_repo_relative_paths(tmp_path):
+    assert repo_relative(__file__) == "tests/test_module.py"
+    (tmp_path / "proj" / "pkg").mkdir(parents=True)
+    (tmp_path / "proj" / "pyproject.toml").write_text("")
+    assert repo_relative(str(tmp_path / "proj" / "pkg" / "m.py")) == "pkg/m.py"
+    assert repo_relative("<symdiff-source-12:f>") == "<string>"
+
+
+def test_standalone_non_scalar_result_raises_plain_value_error(tmp_path):
+    vec = symdiff.from_source("def vec(x):\n    return x * 2.0\n")
+    path = tmp_path / "vec_grad.py"
+    symdiff.emit(vec, path=path)
+    mod = load(path, "vec_grad")
+    assert mod.vec_grad(1.5) == 2.0
+    with pytest.raises(ValueError, match="vec must return a scalar") as info:
+        mod.vec_grad(np.ones(3))
+    assert type(info.value) is ValueError
+
+
+def scaled(x, s=ALPHA) -> float:
+    return np.sum(x * s)
+
+
+def test_default_values_read_at_module_level_are_defined(tmp_path):
+    path = tmp_path / "scaled_grad.py"
+    text = symdiff.emit(scaled, path=path)
+    assert "ALPHA = 0.1\n" in text and "def scaled(x, s=ALPHA) -> float:" in text
+    mod = load(path, "scaled_grad")
+    np.testing.assert_array_equal(mod.scaled_grad(np.ones(2)), [0.1, 0.1])
+
+
+def test_every_runtime_helper_copies_with_everything_it_reads():
+    import builtins
+    import inspect
+
+    from symdiff.module import _RUNTIME, _RUNTIME_CONSTANTS, _global_names, _runtime_needed
+
+    for name in _RUNTIME:
+        funcs, consts = _runtime_needed([name])
+        assert name in funcs
+        text = "import numpy as np\n" + "".join(
+            f"{c} = {literal(_RUNTIME_CONSTANTS[c], 'np', c)}\n" for c in consts
+        )
+        text += "".join(inspect.getsource(_RUNTIME[f]) for f in funcs)
+        ns: dict = {}
+        exec(compile(text, f"<copy of {name}>", "exec"), ns)
+        missing = [n for n in _global_names(text) if n not in ns and not hasattr(builtins, n)]
+        assert missing == [], f"{name} reads {missing}, which emit does not copy"
