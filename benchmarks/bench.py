@@ -160,7 +160,7 @@ def prepare_case(case: cases.Case, loaded: list, opts: argparse.Namespace) -> tu
         "hand": lambda: case.hand(*args),
     }
     try:
-        # wrt spelled as a user would: a 1-tuple currently returns a wrong gradient (see docs)
+        # wrt spelled as a user would: a name alone, several names as a tuple
         g = symdiff.grad(case.fn, wrt=cases.wrt_arg(case))
         impls = {"symdiff": g, "raw": g.transformed.grad}
         got = {impl: cases.as_tuple(fn(*args), case) for impl, fn in impls.items()}

@@ -184,12 +184,9 @@ def leaky_relu_max_sum_grad(z):
     t1 = ALPHA * z
     # backward pass
     # leaky_relu_max, line 33: return np.maximum(ALPHA * z, z)
-    t2 = np.shape(z)
-    t3 = np.broadcast_to(1.0, np.broadcast_shapes(t2, t2))
-    t4 = (t1 > z) + 0.5 * (t1 == z)
-    d_t1 = unbroadcast(t3 * t4, t1)
+    d_t1 = (t1 > z) + 0.5 * (t1 == z)
     # line 53: def leaky_relu_max_sum(z):
-    d_z = unbroadcast(t3 * (1.0 - t4), z) + d_t1 * ALPHA
+    d_z = 1.0 - d_t1 + d_t1 * ALPHA
     return d_z
 
 
@@ -205,12 +202,9 @@ def leaky_relu_max_sum_value_and_grad(z):
     leaky_relu_max_sum = np.sum(np.maximum(t1, z))
     # backward pass
     # leaky_relu_max, line 33: return np.maximum(ALPHA * z, z)
-    t2 = np.shape(z)
-    t3 = np.broadcast_to(1.0, np.broadcast_shapes(t2, t2))
-    t4 = (t1 > z) + 0.5 * (t1 == z)
-    d_t1 = unbroadcast(t3 * t4, t1)
+    d_t1 = (t1 > z) + 0.5 * (t1 == z)
     # line 53: def leaky_relu_max_sum(z):
-    d_z = unbroadcast(t3 * (1.0 - t4), z) + d_t1 * ALPHA
+    d_z = 1.0 - d_t1 + d_t1 * ALPHA
     return leaky_relu_max_sum, d_z
 
 

@@ -29,6 +29,7 @@ from .errors import (  # noqa: E402
     WrtError,
 )
 from .graph import Graph, graph  # noqa: E402  (the function shadows the submodule's name)
+from .higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
 from .module import emit  # noqa: E402
 from .source import from_source  # noqa: E402
 from .symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
@@ -49,6 +50,11 @@ __all__ = [
     "emit",
     "graph",
     "Graph",
+    "jvp",
+    "vjp",
+    "jacobian",
+    "hessian",
+    "hvp",
     "GradientFunction",
     "SymdiffError",
     "SourceUnavailableError",

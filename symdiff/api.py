@@ -67,7 +67,9 @@ class Transformed:
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def transform(f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False) -> Transformed:
+def transform(
+    f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False, mode: str = "grad"
+) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
     A ``SymdiffError`` says the user's code is outside the subset. Any other exception out of
@@ -77,7 +79,7 @@ def transform(f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False) -> Tr
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _pipeline(f, src, wrt, simplify, state)
+        return _pipeline(f, src, wrt, simplify, state, mode)
     except SymdiffError:
         raise
     except InternalError as exc:
@@ -103,7 +105,12 @@ def _ir_text(state: dict[str, Any]) -> str:
 
 
 def _pipeline(
-    f: Callable[..., Any], src: Source, wrt: Wrt, simplify: bool, state: dict[str, Any]
+    f: Callable[..., Any],
+    src: Source,
+    wrt: Wrt,
+    simplify: bool,
+    state: dict[str, Any],
+    mode: str = "grad",
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower(src, reserved=set())
@@ -111,9 +118,9 @@ def _pipeline(
     ir.check(fn)
     positions, single = _resolve_wrt([p.name for p in fn.params], wrt, f)
     _check_result(fn, src)
-    state["stage"] = "the reverse pass"
-    prog = reverse(fn, tuple(fn.params[i] for i in positions))
-    prog = dataclasses.replace(prog, tuple_result=not single)
+    state["stage"] = "the forward pass" if mode == "jvp" else "the reverse pass"
+    prog = _program(fn, tuple(fn.params[i] for i in positions), mode)
+    prog = dataclasses.replace(prog, tuple_result=not single and prog.kind != "jvp")
     if simplify:
         state["stage"] = "simplification"
         from .simplify import simplify as simplify_program
@@ -142,10 +149,23 @@ def _pipeline(
         fun.__defaults__ = src.func.__defaults__
         fun.__kwdefaults__ = src.func.__kwdefaults__
     reads = _reads(src, helpers)
-    return Transformed(
+    t = Transformed(
         src, fn, prog, tuple(helpers), grad_src, vg_src, g, vg, positions, single, reads,
         g_np, vg_np,
     )  # fmt: skip
+    for fun in (g, vg, g_np, vg_np):
+        fun.__symdiff_from__ = t  # differentiated again, the result is stale when t is
+    return t
+
+
+def _program(fn: ir.Function, wrt: tuple[ir.Var, ...], mode: str) -> GradProgram:
+    """The derivative program of ``fn``: its gradient, or (``symdiff.higher``) its tangent
+    program (``jvp``) or vector-Jacobian product (``vjp``)."""
+    if mode == "grad":
+        return reverse(fn, wrt)
+    from .higher import derivative_program
+
+    return derivative_program(fn, wrt, mode)
 
 
 def _filename(name: str, text: str) -> str:
@@ -201,6 +221,9 @@ def _scalar_result(value: Any, name: str) -> Any:
     return runtime.ensure_scalar(value, name, error=NonScalarOutputError)
 
 
+_scalar_result.__wrapped__ = runtime.ensure_scalar  # what lowering it again sees (relower)
+
+
 def _bind(bindings: dict[str, Any], numpy_floats: bool = False) -> dict[str, Any]:
     """Inside symdiff a non-scalar result raises our own error class (a ValueError too); with
     ``numpy_floats``, ``math`` gives NumPy floats (see ``_FLOAT64_MATH``)."""
@@ -208,6 +231,10 @@ def _bind(bindings: dict[str, Any], numpy_floats: bool = False) -> dict[str, Any
     for alias, obj in bindings.items():
         if obj is runtime.ensure_scalar:
             out[alias] = _scalar_result
+        elif obj is runtime.scalar_checked:
+            out[alias] = functools.partial(obj, error=NonScalarOutputError)
+        elif obj is runtime.scalar_seed:
+            out[alias] = functools.partial(obj, error=InputError)
         elif obj is math and numpy_floats:
             out[alias] = _FLOAT64_MATH
     return out
@@ -419,21 +446,24 @@ def _deps_current(t: Transformed) -> bool:
         found, now = _resolve(func, path)
         if not found or now is not obj:
             return False
-    return True
+    inner = getattr(t.source.func, "__symdiff_from__", None)  # a gradient differentiated again
+    return inner is None or _deps_current(inner)
 
 
-def cached_transform(f: Callable[..., Any], wrt: Wrt, simplify: bool) -> Transformed:
+def cached_transform(
+    f: Callable[..., Any], wrt: Wrt, simplify: bool, mode: str = "grad"
+) -> Transformed:
     """Transform once per (function code, wrt, options); a redefined function or helper, or a
     global that now names another object, starts over."""
     refuse_gradients(f)
     target = unwrap(f)
     code = getattr(target, "__code__", None)
-    key = (code, wrt if isinstance(wrt, (int, str)) else tuple(wrt), simplify)
+    key = (code, wrt if isinstance(wrt, (int, str)) else tuple(wrt), simplify, mode)
     with _cache_lock:
         hit = _cache.get(target, key) if code is not None else None
     if hit is not None and _deps_current(hit):
         return hit
-    result = transform(f, wrt, simplify)
+    result = transform(f, wrt, simplify, mode)
     if code is not None:
         with _cache_lock:
             _cache.put(target, key, result)
@@ -446,12 +476,14 @@ def cached_transform(f: Callable[..., Any], wrt: Wrt, simplify: bool) -> Transfo
 def _prepare(
     args: tuple, kwargs: dict, names: list[str], positions: tuple[int, ...]
 ) -> tuple[tuple, dict]:
-    """Refuse complex and bool inputs; promote integer inputs being differentiated to float64,
-    and Python floats to NumPy float64 (so that an infinite derivative is inf, see
-    ``_FLOAT64_MATH``)."""
-    if not kwargs and all(pos < len(args) and type(args[pos]) is np.ndarray for pos in positions):
-        # the common case, kept cheap: float arrays go through untouched
-        if all(args[p].dtype.kind == "f" for p in positions):
+    """Refuse complex and bool inputs; promote integer inputs being differentiated to floats.
+
+    Python floats stay Python floats: the user's own function computes with them, and they
+    are fast. Where Python float arithmetic would raise (an infinite derivative), the call
+    is repeated with NumPy floats (see ``_numpy_floats``)."""
+    if not kwargs and all(pos < len(args) and type(args[pos]) in _READY for pos in positions):
+        # the common case, kept cheap: floats and float arrays go through untouched
+        if all(type(args[p]) is float or args[p].dtype.kind == "f" for p in positions):
             return args, kwargs
     args = list(args)
     for pos in positions:
@@ -464,9 +496,12 @@ def _prepare(
     return tuple(args), kwargs
 
 
+_READY = (float, np.ndarray)
+
+
 def _coerce(x: Any, name: str) -> Any:
     if type(x) is float:
-        return np.float64(x)
+        return x
     if isinstance(x, np.ndarray) and x.dtype.kind == "f":
         return x
     if isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype.kind == "b"):
@@ -475,7 +510,7 @@ def _coerce(x: Any, name: str) -> Any:
             hint="pass it as a float (1.0 / 0.0), or leave it out of wrt",
         )
     if isinstance(x, int):
-        return np.float64(x)
+        return float(x)
     if isinstance(x, complex) or np.iscomplexobj(x):
         raise InputError(
             f"argument {name} is complex; symdiff differentiates real functions only",
@@ -536,6 +571,10 @@ class GradientFunction:
         check: bool,
         with_value: bool,
     ):
+        # first: update_wrapper copies f's __dict__, which for grad(grad(f)) holds the inner
+        # gradient's own fields (wrt, _f, ...); the assignments below must win
+        functools.update_wrapper(self, f)
+        self.__dict__.pop(_CACHE_ATTR, None)  # update_wrapper copied f's cache table
         self.__wrapped__ = f
         self._f = f
         self.wrt = wrt
@@ -554,8 +593,6 @@ class GradientFunction:
         self._defaults = _defaults(unwrap(f))
         self._verify = _decorated(f)  # compare the decorated value once (see __call__)
         self.__symdiff_grad__ = True
-        functools.update_wrapper(self, f)
-        self.__dict__.pop(_CACHE_ATTR, None)  # update_wrapper copied f's cache table
         self.__name__ = (
             f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
         )
@@ -564,6 +601,11 @@ class GradientFunction:
             self._t = cached_transform(f, self._wrt, simplify)
         except UndefinedNameError:
             pass  # a name defined later in the module: transform on the first call instead
+
+    def __symdiff_generated__(self) -> Callable[..., Any]:
+        """The generated function this runs: what ``grad(grad(f))`` differentiates."""
+        t = self.transformed
+        return t.value_and_grad if self._with_value else t.grad
 
     @property
     def transformed(self) -> Transformed:

@@ -220,12 +220,12 @@ def _add_tuples(b: Builder, x: Atom, y: Atom) -> Atom | None:
     return b.apply(P.make_tuple, *items).atom
 
 
-def _same_shape(b: Builder, a: Atom) -> Atom:
+def same_shape(b: Builder, a: Atom) -> Atom:
     """An earlier value with the shape of ``a``: the array operand of an elementwise operation
     whose other operands are scalars. Asking it for its shape needs no new computation."""
     d = b.defining(a)
     while d is not None and (d.prim.elementwise or d.prim.form in ("infix", "prefix")):
-        arrays = [x for x in d.args if not (isinstance(x, Const) or b.is_scalar(x))]
+        arrays = [x for x in d.args if not b.is_scalar(x)]  # a module-level array is not scalar
         if len(arrays) != 1 or d.prim is P.matmul:
             break
         a = arrays[0]
@@ -236,7 +236,7 @@ def _same_shape(b: Builder, a: Atom) -> Atom:
 def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     """Local algebra that never changes a value: x*1, x+0, --x, constant arithmetic."""
     if prim is P.np_shape or prim is P.np_size:
-        same = _same_shape(b, args[0])
+        same = same_shape(b, args[0])
         return b.apply(prim, same).atom if same != args[0] else None
     if prim.form not in ("infix", "prefix"):
         return None

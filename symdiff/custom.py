@@ -103,8 +103,9 @@ def defrule(
 
     ``rule(F, g, y, *inputs, **static)`` returns the adjoint of the input (one input) or a
     tuple of adjoints (several). ``rule=None`` declares a function without a derivative:
-    rules may call it (``F.digamma(x)``), and a gradient that needs its derivative is refused. ``nargs`` is the number of array inputs, by default the
-    parameters without a default value; the parameters after them are static. Say
+    rules may call it (``F.digamma(x)``), and a gradient that needs its derivative is
+    refused. ``nargs`` is the number of array inputs, by default the parameters without a
+    default value; the parameters after them are static. Say
     ``elementwise=True`` when the function broadcasts its inputs against each other like a
     ufunc (the default for NumPy ufuncs): the adjoints are then summed back to each input's
     shape. ``name`` is how generated code calls it (default: the function's own name).
@@ -215,7 +216,9 @@ def _signature(function: Any, nargs: int | None) -> tuple[int, tuple[tuple[str, 
             if p.default is not p.empty or p.kind is p.KEYWORD_ONLY:
                 break
             nargs += 1
-    static = tuple((p.name, None if p.default is p.empty else p.default) for p in named[nargs:])
+    static = tuple(
+        (p.name, P.REQUIRED if p.default is p.empty else p.default) for p in named[nargs:]
+    )
     return nargs, static
 
 

@@ -638,8 +638,9 @@ _KEYWORD_ALIASES: dict[Primitive, dict[str, str]] = {np_clip: {"min": "a_min", "
 _ARRAY_NAMES: dict[Primitive, tuple[str, ...]] = {np_average_weighted: ("a", "axis", "weights")}
 
 
-def _positional_names(prim: Primitive) -> list[str] | None:
-    """The names NumPy gives the positional parameters of ``prim``'s function, if known."""
+def _signature(prim: Primitive) -> tuple[list[str], dict[str, Any]] | None:
+    """The names NumPy gives the positional parameters of ``prim``'s function, and the
+    default values of all its parameters, if known."""
     try:
         sig = inspect.signature(prim.impl)
     except (TypeError, ValueError):
@@ -649,7 +650,15 @@ def _positional_names(prim: Primitive) -> list[str] | None:
         if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
             break
         names.append(p.name)
-    return names
+    defaults = {p.name: p.default for p in sig.parameters.values() if p.default is not p.empty}
+    return names, defaults
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """``out=None`` written out: the argument NumPy would have used anyway."""
+    if not isinstance(value, Const) or not isinstance(value.value, (type(None), bool, int, str)):
+        return False
+    return type(value.value) is type(default) and value.value == default
 
 
 def _is_sequence(value: Any) -> bool:
@@ -667,8 +676,11 @@ def normalize(prim: Primitive, args: list, kwargs: dict) -> tuple[Primitive, lis
     """
     if prim is np_array and args and not _is_sequence(args[0]):
         prim = np_array_of
-    names = _positional_names(prim)
-    if names is None or prim.form == "listcall" or prim.nargs == -1 or len(args) > len(names):
+    signature = _signature(prim)
+    if signature is None or prim.form == "listcall" or prim.nargs == -1:
+        return prim, list(args), dict(kwargs)
+    names, numpy_defaults = signature
+    if len(args) > len(names):
         return prim, list(args), dict(kwargs)
     aliases = _KEYWORD_ALIASES.get(prim, {})
     named = dict(zip(names, args))
@@ -689,6 +701,10 @@ def normalize(prim: Primitive, args: list, kwargs: dict) -> tuple[Primitive, lis
             inputs.append(Const(fill[name]))
         else:
             break  # missing: the binding reports it
+    supported = {k for k, _ in prim.defaults}
+    for k in [k for k in named if k not in supported and k in numpy_defaults]:
+        if _is_default(named[k], numpy_defaults[k]):
+            del named[k]
     return prim, inputs, named
 
 

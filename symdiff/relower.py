@@ -33,7 +33,7 @@ from . import prims as P
 from . import runtime
 from .errors import InternalError, UnsupportedSyntaxError
 from .fence import fence
-from .ir import Atom, Function, Loop, Pop, Push, Var
+from .ir import Atom, Const, Function, Loop, Pop, Push, Var
 from .lower import Frame, Lowering, TupleV, Value
 from .source import Source
 
@@ -100,8 +100,6 @@ class GeneratedLowering(Lowering):
         }
         self.tapes = popped & fresh  # lists made empty, appended to and popped: tapes
         self.checks: list[tuple[Atom, str]] = []
-        # the symdiff-made objects behind this gradient: if one goes stale, so does this
-        self.helpers.extend(getattr(src.func, "__symdiff_helpers__", ()))
 
     # ------------------------------------------------------------------ statements
     def statement(self, frame: Frame, node: ast.stmt) -> None:
@@ -187,10 +185,29 @@ class GeneratedLowering(Lowering):
         self.checks = []
         return TupleV((first, *items[1:])) if isinstance(value, TupleV) else first
 
+    def merge(self, frame: Frame, a: Frame, b: Frame, node: ast.AST) -> list:
+        """A value made on one branch only stays visible after the ``if``, as None on the
+        other branch: generated backward code reads it again under the same condition
+        (``if t1: t2 = x * x ... if t1: d_t2 = ...``), never on the path that lacks it."""
+        for this, other in ((a, b), (b, a)):
+            for name, value in this.env.items():
+                if name not in other.env and isinstance(value, (Var, Const)):
+                    other.env[name] = Const(None)
+        return super().merge(frame, a, b, node)
+
     # ------------------------------------------------------------------ loops
     def loop_state(self, frame: Frame, body: list[ast.stmt], targets: set[str]) -> list[str]:
         """Tapes are updated by effects, never carried around a loop as values."""
         return [n for n in super().loop_state(frame, body, targets) if n not in self.tapes]
+
+    def leave_loop(
+        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST
+    ) -> tuple:
+        """A tape the loop appended to is still the same tape after it."""
+        kept = {n: frame.env[n] for n in self.tapes if n in frame.env}
+        out = super().leave_loop(frame, body_f, carries, body, node)
+        frame.env.update(kept)
+        return out
 
     def lower_for(self, frame: Frame, node: ast.For) -> None:
         it = node.iter
@@ -251,9 +268,7 @@ class GeneratedLowering(Lowering):
             raise InternalError(f"unexpected generated call {ast.unparse(node)}")
         atoms = [self.atom(self.expr(frame, a), a, frame) for a in (g, x)]
         layout, idx = self.index_layout(frame, where.slice)
-        return self.apply(
-            P.index_grad, (*atoms, *idx), (("index", layout),), hint, frame, node
-        )
+        return self.apply(P.index_grad, (*atoms, *idx), (("index", layout),), hint, frame, node)
 
     def _is_s_(self, frame: Frame, node: ast.expr) -> bool:
         return isinstance(node, ast.Subscript) and self.callee(frame, node.value) is np.s_
@@ -282,4 +297,3 @@ def lower_generated(src: Source, reserved: set[str]) -> tuple[Function, list[Sou
             exc.hint,
         ) from None
     return fn, lowering.helpers
-

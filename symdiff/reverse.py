@@ -15,7 +15,7 @@ from typing import Any
 
 from . import analysis
 from . import prims as P
-from .builder import Builder, Sym
+from .builder import Builder, Sym, same_shape
 from .errors import InternalError, Loc, NonDifferentiableError
 from .ir import (
     Assign,
@@ -57,18 +57,21 @@ class GradProgram:
     signature: tuple[str, ...] = ()
     defaults: tuple[tuple[str, Any], ...] = ()
     tuple_result: bool = False  # wrt was given as a tuple: return a tuple even of one
+    kind: str = "grad"  # "grad", "grad_fwd", "jvp" or "vjp": names and words the emitter writes
 
 
 class Reverse:
-    def __init__(self, fn: Function, wrt: tuple[Var, ...]):
+    def __init__(self, fn: Function, wrt: tuple[Var, ...], seed: Atom | None = None):
         self.fn = fn
         self.wrt = wrt
+        self.seed = seed  # the result's adjoint: 1.0, or a cotangent (vjp: any shape)
         self.varied = analysis.varied(fn, wrt)
         # scalar by construction decides whether the result must be checked at run time;
         # once checked, it is scalar by contract, and so are the inputs of its elementwise ops
         annotated = set(fn.scalar_params)
         self.scalar_value = analysis.is_scalar(fn.result, analysis.scalars(fn, annotated))
-        known = annotated | ({fn.result} if isinstance(fn.result, Var) else set())
+        checked = isinstance(fn.result, Var) and seed is None
+        known = annotated | ({fn.result} if checked else set())
         self.scalars = analysis.scalars(fn, known)
         self.lists = analysis.lists(fn)
         self.counter = Counter("b")
@@ -110,7 +113,7 @@ class Reverse:
     def run(self) -> GradProgram:
         fn = self.fn
         if self.is_active(fn.result):
-            self.pending[fn.result] = [Const(1.0)]
+            self.pending[fn.result] = [Const(1.0) if self.seed is None else self.seed]
         self.block(fn.body)
         self.b.loc = fn.loc
         grads = tuple(self.finish_input(p) for p in self.wrt)
@@ -216,8 +219,9 @@ class Reverse:
 
     def may_broadcast(self, args: tuple[Atom, ...], i: int) -> bool:
         """Whether ``args[i]`` may be smaller than the result of a broadcasting operation."""
+        mine = same_shape(self.b, args[i])
         others = [a for j, a in enumerate(args) if j != i and a != args[i]]
-        return not all(self.is_scalar(a) for a in others)
+        return not all(self.is_scalar(a) or same_shape(self.b, a) == mine for a in others)
 
     # ------------------------------------------------------------------ control flow
     def zero_like(self, v: Var) -> Atom:
@@ -438,5 +442,10 @@ def _walk_stmts(block):
             yield from _walk_stmts(s.body)
 
 
-def reverse(fn: Function, wrt: tuple[Var, ...]) -> GradProgram:
-    return Reverse(fn, wrt).run()
+def reverse(fn: Function, wrt: tuple[Var, ...], seed: Atom | None = None) -> GradProgram:
+    """The gradient program; with ``seed``, the vector-Jacobian product with that cotangent."""
+    from .forward import gradient_program, has_tapes
+
+    if has_tapes(fn):  # a generated gradient with loops: its tapes are not run backwards
+        return gradient_program(fn, wrt, seed)
+    return Reverse(fn, wrt, seed).run()

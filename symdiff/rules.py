@@ -362,9 +362,7 @@ RULES: dict[Primitive, Rule] = {
     P.np_sinc: unary(_sinc),
     P.m_erf: unary(lambda F, g, y, x: g * TWO_BY_SQRT_PI * F.exp(-(x**2))),
     P.m_erfc: unary(lambda F, g, y, x: -(g * TWO_BY_SQRT_PI * F.exp(-(x**2)))),
-    **same(
-        unary(lambda F, g, y, x: g * F.sign(x)), P.m_fabs, P.np_abs, P.np_fabs, P.b_abs
-    ),  # 0 at 0
+    **same(unary(lambda F, g, y, x: g * F.sign(x)), P.m_fabs, P.np_abs, P.np_fabs, P.b_abs),
     **same(unary(lambda F, g, y, x: g * DEG), P.m_radians, P.np_deg2rad, P.np_radians),
     **same(unary(lambda F, g, y, x: g / DEG), P.m_degrees, P.np_rad2deg, P.np_degrees),
     P.np_nan_to_num: unary(lambda F, g, y, x: g * F.isfinite(x)),
@@ -426,10 +424,7 @@ RULES: dict[Primitive, Rule] = {
     P.np_sort: lambda F, g, y, x, axis=-1, kind=None: (F.sort_grad(g, x, axis=axis),),
     P.np_partition: lambda F, g, y, x, kth, axis=-1: (F.permutation_grad(g, x, y, axis=axis),),
     # ---- linear algebra ---------------------------------------------------------------
-    **same(
-        lambda F, g, y, a, b: (F.matmul_grad_a(g, a, b), F.matmul_grad_b(g, a, b)),
-        P.np_matmul,
-    ),
+    P.np_matmul: lambda F, g, y, a, b: (F.matmul_grad_a(g, a, b), F.matmul_grad_b(g, a, b)),
     P.np_dot: _parts_rule("dot_grad"),
     P.np_inner: _parts_rule("inner_grad"),
     P.np_tensordot: _parts_rule("tensordot_grad"),
@@ -527,6 +522,32 @@ RULES: dict[Primitive, Rule] = {
     P.sum_list: lambda F, g, y, xs: (F.sum_list_grad(g, xs),),
 }
 
+# ---- higher order: the helpers generated gradients call, differentiated again --------------
+# grad(grad(f)) reverses a generated gradient; these are its helpers' adjoints. Each helper is
+# linear in the adjoint it receives (g here, h the adjoint of its own result); matmul_grad_a/b
+# are bilinear in g and the other operand. Their tangents are in tangents.py.
+RULES.update(
+    {
+        P.unbroadcast: lambda F, h, y, g, x: (F.broadcast_to(h, F.shape(g)), None),
+        P.matmul_grad_a: lambda F, h, y, g, a, b: (h @ b, None, F.matmul_grad_b(g, h, b)),
+        P.matmul_grad_b: lambda F, h, y, g, a, b: (a @ h, F.matmul_grad_a(g, a, h), None),
+        P.index_grad: lambda F, h, y, g, x, *idx, index: (
+            F.unbroadcast(F.getitem(h, *idx, index=index), g),
+            None,
+            *(None,) * len(idx),
+        ),
+        P.index_add: lambda F, h, y, acc, g, *idx, index: (
+            h,
+            F.unbroadcast(F.getitem(h, *idx, index=index), g),
+            *(None,) * len(idx),
+        ),
+        P.scalar_checked: lambda F, h, y, x, value, name: (
+            F.scalar_checked(h, value, name=name),
+            None,
+        ),
+    }
+)
+
 # Operations whose output is treated as a constant: the derivative is zero almost everywhere
 # (rounding, comparisons) or the value is not a real number to differentiate (shapes, sizes).
 NON_DIFFERENTIABLE: frozenset[Primitive] = frozenset(
@@ -593,11 +614,20 @@ def _selected(F, a, depth: int = 0) -> bool:
     return False
 
 
-def _zero_stays_zero(rule: Rule) -> Rule:
+def _finite_const(a) -> bool:
+    v = a.atom if isinstance(a, Sym) else a
+    return isinstance(v, Const) and isinstance(v.value, (int, float)) and math.isfinite(v.value)
+
+
+def _zero_stays_zero(rule: Rule, prim: Primitive) -> Rule:
     def guarded(F, g, y, *xs, **params):
         parts = rule(F, g, y, *xs, **params)
         if not _selected(F, g.atom):
             return parts
+        if (prim is P.mul and any(map(_finite_const, xs))) or (
+            prim is P.div and _finite_const(xs[1])
+        ):
+            return parts  # g * c and g / c are zero where g is: no guard needed
         zero = F.eq(g, 0.0)
         return tuple(None if p is None else F.where(zero, 0.0, p) for p in parts)
 
@@ -607,7 +637,7 @@ def _zero_stays_zero(rule: Rule) -> Rule:
 
 RULES.update(
     {
-        prim: _zero_stays_zero(rule)
+        prim: _zero_stays_zero(rule, prim)
         for prim, rule in RULES.items()
         if prim.elementwise
         and not prim.linear

@@ -1,7 +1,10 @@
-"""The few helpers generated gradients call, written in plain NumPy.
+"""The helpers generated gradients call, written in plain NumPy.
 
-This module imports nothing but NumPy: ``emit`` copies the source of the helpers a module
-uses into it, so a standalone gradient runs where symdiff is not installed.
+A rule writes its adjoint with NumPy calls when the formula fits on a line; it calls a helper
+from here when the adjoint depends on shapes only known at run time (which axes to sum, how
+a split cut its input) or needs a scatter or a loop (sort, cumprod, einsum). This module
+imports nothing but NumPy: ``emit`` copies the source of the helpers a module uses into it
+(with the helpers those call), so a standalone gradient runs where symdiff is not installed.
 """
 
 import numpy as np
@@ -386,7 +389,9 @@ def unsplit(parts, x, sections, axis=0):
 # ----------------------------------------------------------------------------- products
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+def _letters():
+    """The subscript letters einsum accepts."""
+    return "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _einsum_terms(subscripts, operands):
@@ -395,7 +400,7 @@ def _einsum_terms(subscripts, operands):
     inputs, _, output = subscripts.partition("->")
     terms = inputs.split(",")
     used = set(subscripts) - set(".,->")
-    free = [c for c in _LETTERS if c not in used]
+    free = [c for c in _letters() if c not in used]
     widths = [np.ndim(op) - len(t.replace("...", "")) for t, op in zip(terms, operands)]
     wide = max([w for t, w in zip(terms, widths) if "..." in t], default=0)
     ell = "".join(free[:wide])
@@ -421,7 +426,7 @@ def einsum_grad(g, subscripts, *operands, part):
     others_ops = [o for i, o in enumerate(operands) if i != part]
     r = np.einsum(",".join([output, *others]) + "->" + kept, g, *others_ops)
     size = {c: n for c, n in zip(mine, op.shape)}
-    spare = iter(c for c in _LETTERS if c not in set("".join(terms)) | set(output))
+    spare = iter(c for c in _letters() if c not in set("".join(terms)) | set(output))
     extra_terms, extra_ops, target, first = [], [], "", set()
     for c in mine:
         if c in first:  # a repeated letter: a fresh one tied to it by the identity
@@ -448,7 +453,7 @@ def tensordot_grad(g, a, b, axes=2, part=0):
     else:
         ia, ib = (np.atleast_1d(i).tolist() for i in axes)
         pairs = list(zip(ia, ib))
-    la, lb = list(_LETTERS[:na]), list(_LETTERS[na : na + nb])
+    la, lb = list(_letters()[:na]), list(_letters()[na : na + nb])
     for i, j in pairs:
         lb[j % nb] = la[i % na]
     contracted = {la[i % na] for i, _ in pairs}

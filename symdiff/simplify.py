@@ -457,7 +457,13 @@ class _Simplifier:
                 n = 1
             size[s.target] = n
         outputs = [s.target for s in stmts if s.target in cut]
-        if len(stmts) == len(outputs):  # one operation per named value: nothing to merge
+        sweep = 1 if backward else 0
+        if len(stmts) == len(outputs) and not any(  # one operation per output, nothing to inline
+            self.visible(a) and self.position[a][0] == sweep and a not in self.fwd_defs
+            for s in stmts
+            for a in s.args
+            if isinstance(a, Var)
+        ):
             return None, "nothing to gain"
         exprs: dict[Var, sp.Expr] = {}
         leaves: dict[Var, set] = {}

@@ -69,6 +69,9 @@ def display_path(path: str) -> str:
 
 def unwrap(f: Any) -> Callable[..., Any]:
     """The plain Python function behind methods, staticmethods and ``functools.wraps`` layers."""
+    generated = generated_behind(f)
+    if generated is not None:  # grad(grad(f)): the code symdiff wrote, never f itself
+        return generated
     if isinstance(f, (staticmethod, classmethod)):
         f = f.__func__
     if isinstance(f, types.MethodType):
@@ -77,12 +80,30 @@ def unwrap(f: Any) -> Callable[..., Any]:
     return getattr(f, "__symdiff_original__", f)
 
 
+def generated_behind(f: Any) -> Callable[..., Any] | None:
+    """The generated function a symdiff-made callable (``grad(f)``, ``jvp(f)``, ...) runs,
+    found through methods and ``functools.wraps`` layers; None for anything else.
+
+    Its ``__wrapped__`` leads to ``f`` itself, so looking through it would silently give the
+    first derivative again instead of the second: the generated code is what it computes.
+    """
+    seen = 0
+    while f is not None and seen < 100:
+        if getattr(type(f), "__symdiff_generated__", None) is not None:
+            return f.__symdiff_generated__()
+        f = getattr(f, "__func__", None) or getattr(f, "__wrapped__", None)
+        seen += 1
+    return None
+
+
 def refuse_gradients(f: Any) -> None:
     """Refuse a symdiff gradient given back to symdiff (``grad(grad(f))``).
 
     Its ``__wrapped__`` leads to ``f`` itself, so looking through it would silently give the
     first derivative again instead of the second.
     """
+    if generated_behind(f) is not None:
+        return  # differentiated through its generated code (see unwrap)
     seen = 0
     while f is not None and seen < 100:
         if getattr(f, "__symdiff_grad__", False):

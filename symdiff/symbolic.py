@@ -64,6 +64,9 @@ def tables() -> Tables:
         (sp.atan, "arctan", "atan"),
         (sp.asin, "arcsin", "asin"),
         (sp.acos, "arccos", "acos"),
+        (sp.asinh, "arcsinh", "asinh"),
+        (sp.acosh, "arccosh", "acosh"),
+        (sp.atanh, "arctanh", "atanh"),
         (sp.erf, None, "erf"),
         # the C99 functions stay themselves: SymPy knows their derivatives but does not
         # expand them, so simplification cannot trade log1p(x) for the worse log(1 + x)

@@ -96,6 +96,13 @@ def _expand(F, y, x, axis, keepdims):
     return F.expand_dims(y, axis) if axis is not None and not keepdims else y
 
 
+def _product(F, y, a, b, da, db):
+    """d(a b) = da b + a db; a square x * x is 2 x dx."""
+    if a.atom == b.atom:
+        return 2.0 * a * da
+    return da * b + a * db
+
+
 def _pow(F, y, a, b, da, db):
     return da * (b * a ** (b - 1)) + db * (y * F.log(a))
 
@@ -108,20 +115,23 @@ def _log(F, y, xs, dxs):
     return dx / (x * F.log(b)) - db * y / (b * F.log(b))
 
 
-def _larger(F, a, b, da, db):
-    """Tangent of ``max(a, b)``: the larger input's (ties: see the module doc)."""
+def _select(F, a, b, da, db, larger=True):
+    """Tangent of ``max(a, b)`` (or ``min``): the winner's (ties: see the module doc)."""
+    a_wins, b_wins = (a > b, b > a) if larger else (a < b, b < a)
     if not F.is_zero(da) and not F.is_zero(db):
-        wa = (a > b) + 0.5 * F.eq(a, b)
+        wa = a_wins + 0.5 * F.eq(a, b)
         return da * wa + db * (1.0 - wa)
-    return da * (a > b) + db * (b > a)
+    return da * a_wins + db * b_wins
 
 
-def _nan_larger(F, a, b, da, db):
-    """``fmax(a, b)``: like ``maximum``, but a NaN loses to a number."""
+def _nan_select(F, a, b, da, db, larger=True):
+    """``fmax(a, b)`` (or ``fmin``): like ``maximum``, but a NaN loses to a number."""
+    a_wins, b_wins = (a > b, b > a) if larger else (a < b, b < a)
+    a_nan, b_nan = F.isnan(a), F.isnan(b)
     if not F.is_zero(da) and not F.is_zero(db):
-        wa = F.where(F.isnan(b), 1.0, F.where(F.isnan(a), 0.0, (a > b) + 0.5 * F.eq(a, b)))
+        wa = F.where(b_nan, 1.0, F.where(a_nan, 0.0, a_wins + 0.5 * F.eq(a, b)))
         return da * wa + db * (1.0 - wa)
-    return da * F.where(F.isnan(b), 1.0, a > b) + db * F.where(F.isnan(a), 1.0, b > a)
+    return da * F.where(b_nan, 1.0, a_wins) + db * F.where(a_nan, 1.0, b_wins)
 
 
 def _sinc(F, y, x, dx):
@@ -199,9 +209,7 @@ def _pad(F, y, x, dx, pad_width, mode="constant", constant_values=0):
 
 def _joined(prim: Primitive) -> Rule:
     """``np.concatenate([a, b])`` and kin: the tangents joined the same way (zeros made real)."""
-    return lambda F, y, xs, dxs, **p: F.apply(
-        prim, *(F.dense(d, x) for x, d in zip(xs, dxs)), **p
-    )
+    return lambda F, y, xs, dxs, **p: F.apply(prim, *(F.dense(d, x) for x, d in zip(xs, dxs)), **p)
 
 
 def _einsum(F, y, xs, dxs, optimize=False):
@@ -249,13 +257,13 @@ def _make_tuple(F, y, xs, dxs):
 
 def _setitem(F, y, xs, dxs, index):
     """``y = x`` with ``y[index] = v``: the tangent of x with v's written in the same place."""
-    (x, v, *idx), (dx, dv, *_) = xs, dxs
+    (x, _, *idx), (dx, dv, *_) = xs, dxs
     return F.setitem(F.dense(dx, x), dv, *idx, index=index)
 
 
 def _index_add(F, y, xs, dxs, index):
     """``acc`` with ``g`` added at ``index`` (``np.add.at``): linear in both."""
-    (acc, g, *idx), (dacc, dg, *_) = xs, dxs
+    (acc, _, *idx), (dacc, dg, *_) = xs, dxs
     if F.is_zero(dg):
         return dacc
     if F.is_zero(dacc):
@@ -271,7 +279,7 @@ TANGENTS: dict[Primitive, Rule] = {
     # ---- arithmetic ---------------------------------------------------- dy = ... da, db
     P.add: lambda F, y, a, b, da, db: da + db,
     P.sub: lambda F, y, a, b, da, db: da - db,
-    P.mul: lambda F, y, a, b, da, db: da * b + a * db,
+    P.mul: _product,
     P.div: lambda F, y, a, b, da, db: (da - y * db) / b,
     P.pow: _pow,
     P.neg: lambda F, y, x, dx: -dx,
@@ -316,7 +324,7 @@ TANGENTS: dict[Primitive, Rule] = {
     # ---- binary elementwise ---------------------------------------------------------
     P.np_add: lambda F, y, a, b, da, db: da + db,
     P.np_subtract: lambda F, y, a, b, da, db: da - db,
-    P.np_multiply: lambda F, y, a, b, da, db: da * b + a * db,
+    P.np_multiply: _product,
     P.np_divide: lambda F, y, a, b, da, db: (da - y * db) / b,
     **same(_pow, P.m_pow, P.np_power, P.b_pow),
     P.np_float_power: lambda F, y, a, b, da, db: (
@@ -325,16 +333,16 @@ TANGENTS: dict[Primitive, Rule] = {
     **same(lambda F, y, a, b, da, db: da - db * F.floor(a / b), P.mod, P.np_remainder),
     **same(lambda F, y, a, b, da, db: da - db * F.trunc(a / b), P.m_fmod, P.np_fmod),
     **same(lambda F, y, a, b, da, db: (da * a + db * b) / y, P.m_hypot, P.np_hypot),
-    **same(
-        lambda F, y, a, b, da, db: (da * b - db * a) / (a**2 + b**2), P.m_atan2, P.np_arctan2
-    ),
+    **same(lambda F, y, a, b, da, db: (da * b - db * a) / (a**2 + b**2), P.m_atan2, P.np_arctan2),
     P.np_logaddexp: lambda F, y, a, b, da, db: da * F.exp(a - y) + db * F.exp(b - y),
     P.np_logaddexp2: lambda F, y, a, b, da, db: da * F.exp2(a - y) + db * F.exp2(b - y),
     # ---- selection ------------------------------------------------------------------
-    **same(lambda F, y, a, b, da, db: _larger(F, a, b, da, db), P.np_maximum, P.b_max),
-    **same(lambda F, y, a, b, da, db: _larger(F, b, a, db, da), P.np_minimum, P.b_min),
-    P.np_fmax: lambda F, y, a, b, da, db: _nan_larger(F, a, b, da, db),
-    P.np_fmin: lambda F, y, a, b, da, db: _nan_larger(F, b, a, db, da),
+    **same(lambda F, y, a, b, da, db: _select(F, a, b, da, db), P.np_maximum, P.b_max),
+    **same(
+        lambda F, y, a, b, da, db: _select(F, a, b, da, db, larger=False), P.np_minimum, P.b_min
+    ),
+    P.np_fmax: lambda F, y, a, b, da, db: _nan_select(F, a, b, da, db),
+    P.np_fmin: lambda F, y, a, b, da, db: _nan_select(F, a, b, da, db, larger=False),
     P.np_where: lambda F, y, c, a, b, dc, da, db: F.where(c, da, db),
     P.np_clip: _clip,
     # ---- reductions and scans -----------------------------------------------------

@@ -4,15 +4,17 @@ Each declared rule is checked like the built-in table, against central finite di
 and every test removes what it declares (``with`` blocks), so nothing leaks between tests.
 """
 
+import importlib
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import symdiff
-from symdiff import custom
+from symdiff import custom, rules
 from symdiff import prims as P
-from symdiff import rules
 from symdiff.custom import CustomRuleError
 from symdiff.errors import NonDifferentiableError, UnsupportedFunctionError
 
@@ -185,3 +187,20 @@ def test_standalone_module_carries_declared_functions():
     x = np.linspace(-1.0, 1.0, 5)
     np.testing.assert_allclose(namespace["loss_abs_grad"](x), ref_abs(x))
     np.testing.assert_allclose(namespace["loss_gamma_grad"](1.7, 0.4), ref_gamma(1.7, 0.4))
+
+
+def test_the_documented_example_runs_and_is_right(tmp_path, monkeypatch):
+    """The example of docs/numpy.md, imported as a module of its own."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "numpy.md").read_text()
+    example = doc.split("## Custom rules")[1].split("```python")[1].split("```")[0]
+    (tmp_path / "doc_example.py").write_text(example)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = importlib.import_module("doc_example")
+        x = np.array([0.3, -1.2, 2.0])
+        symdiff.check_grad(module.loss.__wrapped__, x, grad_fn=module.loss)
+        assert "softplus(x)" in module.loss.source and "digamma(" in module.loss.source
+    finally:
+        for fn in list(custom.declared()):
+            fn.remove()
+        sys.modules.pop("doc_example", None)

@@ -1,0 +1,391 @@
+"""Derivatives of generated code: grad(grad(f)), Hessians, Hessian-vector products, Jacobians.
+
+The second derivative must be the derivative of the gradient symdiff generated (never of
+``f`` again), checked against finite differences of that gradient and, for the seed
+activations, exactly against ``sympy.diff``. Loops, branches and ``while`` work at every
+order; what is not supported (reverse mode through a loop's tape for several inputs at once)
+is refused, never answered wrongly.
+"""
+
+import functools
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symdiff
+from symdiff import (
+    InputError,
+    NonDifferentiableError,
+    WrtError,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    symbolic,
+    vjp,
+)
+from symdiff.fmt import format_source
+
+ROOT = Path(__file__).resolve().parent.parent
+RNG = np.random.default_rng(3)
+
+
+def fd(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+# ----------------------------------------------------------------------------- scalar functions
+
+
+def sigmoid(x: float):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def tanh(x: float):
+    return math.tanh(x)
+
+
+def cubic(x):
+    return x**3 - 2.0 * x
+
+
+def branches(x):
+    if x > 0.5:
+        y = x * x * math.sin(x)
+    elif x > -0.5:
+        y = math.exp(x)
+    else:
+        y = -x
+    return y
+
+
+def for_loop(x):
+    s = x
+    for i in range(3):
+        s = s * x + math.sin(s)
+    return s
+
+
+def nested_loops(x):
+    s = x
+    for i in range(3):
+        for j in range(2):
+            s = s * 0.5 + math.cos(s + j)
+    return s
+
+
+def loop_with_branch(x):
+    s = x
+    for i in range(4):
+        if s > 0.5:
+            s = s * s - 0.3
+        else:
+            s = math.exp(s)
+    return s
+
+
+def while_loop(x):
+    s = 0.0
+    k = 0
+    while k < 4:
+        s = s + math.sin(x * k) * x
+        k = k + 1
+    return s
+
+
+def array_in_loop(x):
+    a = np.array([0.5, 1.5, -0.7]) * x
+    s = 0.0
+    for i in range(3):
+        s = s + a[i] * a[i] * x  # the gradient accumulates with np.add.at
+    return s
+
+
+def vector_inside(x):
+    v = np.array([1.0, 2.0, 3.0]) * x
+    return np.sum(np.tanh(v) ** 2) * x
+
+
+SCALAR = [cubic, branches, for_loop, nested_loops, loop_with_branch, while_loop,
+          array_in_loop, vector_inside, sigmoid, tanh]  # fmt: skip
+POINTS = [0.8, 0.1, -0.9]
+
+
+@pytest.mark.parametrize("f", SCALAR, ids=lambda f: f.__name__)
+def test_second_and_third_derivatives_agree_with_finite_differences(f):
+    d1 = grad(f)
+    d2 = grad(d1)
+    d3 = grad(d2)
+    for x in POINTS:
+        assert d2(x) == pytest.approx(fd(d1, x), rel=1e-6, abs=1e-7)
+        assert d3(x) == pytest.approx(fd(d2, x), rel=1e-5, abs=1e-6)
+
+
+def test_the_outer_gradient_differentiates_the_gradient_not_f():
+    """The silent failure this guards against: grad(grad(f)) equal to grad(f)."""
+    assert grad(cubic)(3.0) == pytest.approx(25.0)
+    assert grad(grad(cubic))(3.0) == pytest.approx(18.0)
+    assert grad(grad(grad(cubic)))(3.0) == pytest.approx(6.0)
+    assert "def cubic_grad_grad(x):" in grad(grad(cubic)).source
+
+
+@pytest.mark.parametrize(
+    "f, ref",
+    [(sigmoid, lambda x: 1 / (1 + sp.exp(-x))), (tanh, sp.tanh)],
+    ids=["sigmoid", "tanh"],
+)
+def test_seed_activations_match_sympy_exactly(f, ref):
+    """The generated second and third derivatives, read back as formulas, are sympy.diff's."""
+    x = sp.Symbol("x", real=True)
+    d2 = grad(grad(f))
+    d3 = grad(d2)
+    assert sp.simplify(symbolic(d2).value - sp.diff(ref(x), x, 2)) == 0
+    assert sp.simplify(symbolic(d3).value - sp.diff(ref(x), x, 3)) == 0
+
+
+def test_seed_activations_match_their_closed_forms():
+    for x in np.linspace(-3.0, 3.0, 13):
+        s, t = 1.0 / (1.0 + math.exp(-x)), math.tanh(x)
+        assert grad(grad(sigmoid))(x) == pytest.approx(s * (1 - s) * (1 - 2 * s), abs=1e-15)
+        assert grad(grad(tanh))(x) == pytest.approx(-2 * t * (1 - t * t), abs=1e-15)
+
+
+def test_loops_are_differentiated_again_in_forward_mode_with_readable_source():
+    source = grad(grad(for_loop)).source
+    assert "Computed in forward mode" in source
+    assert "tape.append((" in source and "tape.pop()" in source  # tangents travel with values
+    assert "for _ in reversed(range(3)):" in source
+    assert format_source(source) == source
+    assert "np.add.at" in grad(array_in_loop).source  # lowered again as index_add
+
+
+def test_wrt_of_the_outer_gradient_is_its_own():
+    def f(x, y):
+        s = x
+        for i in range(2):
+            s = s * y
+        return s
+
+    assert grad(grad(f), wrt=1)(2.0, 3.0) == pytest.approx(6.0)  # d/dy (y^2)
+    assert grad(grad(f, wrt="y"), wrt="x")(2.0, 3.0) == pytest.approx(6.0)  # d/dx (2xy)
+
+
+def test_loop_gradients_need_one_scalar_input_and_say_so():
+    def f(x, y):
+        s = x
+        for i in range(2):
+            s = s * y + x
+        return s
+
+    with pytest.raises(NonDifferentiableError, match="forward mode") as info:
+        grad(grad(f), wrt=(0, 1))
+    assert "hessian" in info.value.hint
+    d2 = grad(grad(f))
+    assert d2(1.0, 2.0) == pytest.approx(fd(lambda x: grad(f)(x, 2.0), 1.0))
+    with pytest.raises(InputError, match="shape"):
+        d2(np.ones(2), 2.0)
+
+
+def test_non_scalar_results_stay_refused_after_differentiating_again():
+    def f(x, w):
+        return x * w  # a vector when w is one
+
+    d2 = grad(grad(f))
+    assert d2(2.0, 3.0) == 0.0
+    with pytest.raises(symdiff.NonScalarOutputError):
+        d2(2.0, np.ones(3))
+
+
+def test_a_wrapped_gradient_is_still_the_gradient():
+    d1 = grad(cubic)
+
+    @functools.wraps(d1)
+    def passthrough(x):
+        return d1(x)
+
+    assert grad(passthrough)(2.0) == pytest.approx(12.0)
+
+
+def test_a_changed_global_reaches_the_second_derivative():
+    f = symdiff.from_source(
+        "def f(x):\n    return SCALE * x ** 3\n", namespace={"SCALE": 2.0, "np": np}
+    )
+    d2 = grad(grad(f))
+    assert d2(1.0) == pytest.approx(12.0)
+    f.__globals__["SCALE"] = 3.0
+    assert d2(1.0) == pytest.approx(18.0)
+
+
+# ----------------------------------------------------------------------------- hessians
+
+
+def logistic_loss(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)) + 0.05 * np.sum(w * w)
+
+
+def logistic_hessian(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return X.T @ (X * (p * (1.0 - p))[:, None]) / len(y) + 0.1 * np.eye(len(w))
+
+
+def rosenbrock_loop(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def rosenbrock_hessian(x):
+    n = len(x)
+    H = np.zeros((n, n))
+    for i in range(n - 1):
+        H[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
+        H[i, i + 1] += -400.0 * x[i]
+        H[i + 1, i] += -400.0 * x[i]
+        H[i + 1, i + 1] += 200.0
+    return H
+
+
+def test_hessian_of_logistic_loss_matches_the_closed_form():
+    X, y, w = RNG.normal(size=(30, 4)), (RNG.random(30) > 0.5) * 1.0, RNG.normal(size=4)
+    H = hessian(logistic_loss)(w, X, y)
+    np.testing.assert_allclose(H, logistic_hessian(w, X, y), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-14)
+
+
+def test_hessian_through_a_loop_matches_the_closed_form():
+    x = np.array([0.3, -0.2, 0.8, 1.1])
+    np.testing.assert_allclose(hessian(rosenbrock_loop)(x), rosenbrock_hessian(x), rtol=1e-12)
+
+
+def test_hessian_of_a_matrix_argument_has_the_doubled_shape():
+    def f(W, x):
+        return np.sum(np.tanh(W @ x) ** 2)
+
+    W, x = RNG.normal(size=(2, 3)), RNG.normal(size=3)
+    H = hessian(f)(W, x)
+    assert H.shape == (2, 3, 2, 3)
+    g = grad(f)
+    e = np.zeros((2, 3))
+    e[1, 2] = 1.0
+    np.testing.assert_allclose(H[..., 1, 2], fd(lambda t: g(W + t * e, x), 0.0), rtol=1e-6)
+
+
+def test_hvp_is_one_pass_and_equals_the_matrix_product():
+    X, y, w = RNG.normal(size=(30, 4)), (RNG.random(30) > 0.5) * 1.0, RNG.normal(size=4)
+    v = RNG.normal(size=4)
+    hv = hvp(logistic_loss)(w, X, y, v)
+    np.testing.assert_allclose(hv, logistic_hessian(w, X, y) @ v, rtol=1e-12, atol=1e-14)
+    g, hv2 = hvp(logistic_loss).gradient_and_hvp(w, X, y, v)
+    np.testing.assert_allclose(g, grad(logistic_loss)(w, X, y), rtol=1e-14)
+    np.testing.assert_array_equal(hv, hv2)
+    source = hvp(logistic_loss).source
+    assert "def logistic_loss_grad_jvp(w, X, y, d_w" in source
+    body = source.split('"""')[2]
+    assert "np.eye" not in body and "for " not in body  # one pass, never the matrix
+
+
+def test_hessian_refuses_several_arguments():
+    with pytest.raises(WrtError, match="one wrt argument"):
+        hessian(logistic_loss, wrt=("w", "X"))
+
+
+def test_derived_objects_are_never_differentiated_through_f():
+    with pytest.raises(symdiff.SymdiffError):
+        grad(hessian(logistic_loss))
+
+
+# ----------------------------------------------------------------------------- jacobians
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+def expand(x):
+    return np.concatenate([np.sin(x), x**2, np.outer(x, x).ravel()])
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev", "auto"])
+def test_softmax_jacobian_is_diag_p_minus_p_pT(mode):
+    z = RNG.normal(size=5)
+    p = softmax(z)
+    J = jacobian(softmax, mode=mode)(z)
+    np.testing.assert_allclose(J, np.diag(p) - np.outer(p, p), rtol=1e-12, atol=1e-15)
+
+
+def test_auto_mode_picks_forward_for_few_inputs_and_reverse_for_few_outputs():
+    x = RNG.normal(size=3)
+    J = jacobian(expand)
+    assert J(x).shape == (15, 3) and J.last_mode == "fwd"
+    K = jacobian(lambda_free_sum)
+    assert K(RNG.normal(size=6)).shape == (2, 6) and K.last_mode == "rev"
+    np.testing.assert_allclose(J(x), jacobian(expand, mode="rev")(x), rtol=1e-13, atol=1e-14)
+    assert "expand_jvp" in J.source and "expand_vjp" in J.source
+
+
+def lambda_free_sum(x):
+    return np.stack([np.sum(x**2), np.prod(np.cos(x))])
+
+
+def test_jacobian_of_several_arguments_is_a_tuple_of_blocks():
+    def f(a, b):
+        return a * np.sum(b) + np.sin(a)
+
+    a, b = RNG.normal(size=3), RNG.normal(size=2)
+    for mode in ("fwd", "rev"):
+        Ja, Jb = jacobian(f, wrt=("a", "b"), mode=mode)(a, b)
+        np.testing.assert_allclose(Ja, np.diag(np.sum(b) + np.cos(a)), rtol=1e-13)
+        np.testing.assert_allclose(Jb, np.outer(a, np.ones(2)), rtol=1e-13)
+
+
+def test_jacobian_of_a_gradient_is_the_hessian():
+    X, y, w = RNG.normal(size=(20, 3)), (RNG.random(20) > 0.5) * 1.0, RNG.normal(size=3)
+    for mode in ("fwd", "rev"):
+        J = jacobian(grad(logistic_loss), mode=mode)(w, X, y)
+        np.testing.assert_allclose(J, logistic_hessian(w, X, y), rtol=1e-12, atol=1e-14)
+
+
+def test_vjp_pullback_and_its_checks():
+    z = RNG.normal(size=4)
+    value, pullback = vjp(softmax)(z)
+    np.testing.assert_allclose(value, softmax(z))
+    u = RNG.normal(size=4)
+    np.testing.assert_allclose(pullback(u), jacobian(softmax)(z).T @ u, rtol=1e-12)
+    with pytest.raises(InputError, match="cotangent"):
+        pullback(np.ones(3))
+    assert "def softmax_vjp(z, d_softmax):" in vjp(softmax).source
+
+
+# ----------------------------------------------------------------------------- examples
+
+
+def test_newton_step_example_decreases_the_loss():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "newton_step.py")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "equals the closed form" in done.stdout and ": True" in done.stdout
+    losses = [float(a) for a in __import__("re").findall(r"-> (\d\.\d+)", done.stdout)]
+    assert len(losses) == 5 and losses == sorted(losses, reverse=True) and losses[0] < 0.69
+
+
+def test_softmax_jacobian_example_agrees_with_the_closed_form():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "softmax_jacobian.py")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "forward mode equals the closed form: True" in done.stdout
+    assert "reverse mode equals the closed form: True" in done.stdout
+    assert "= p - y: True" in done.stdout
