@@ -208,6 +208,8 @@ def _describe(value: Any) -> str:
 
 def _scalar_result(value: Any, name: str) -> Any:
     """The check generated code makes on a result not known to be a scalar: a real number."""
+    if type(value) in _REAL_SCALARS:
+        return value
     if not isinstance(value, (np.ndarray, np.generic, int, float)) or isinstance(value, complex):
         raise NonScalarOutputError(
             f"{name} must return a real scalar to be differentiated, but returned "
@@ -221,6 +223,7 @@ def _scalar_result(value: Any, name: str) -> Any:
     return runtime.ensure_scalar(value, name, error=NonScalarOutputError)
 
 
+_REAL_SCALARS = (float, int, np.float64, np.float32)
 _scalar_result.__wrapped__ = runtime.ensure_scalar  # what lowering it again sees (relower)
 
 
@@ -289,9 +292,15 @@ def _param_names(f: Callable[..., Any]) -> list[str]:
 
 def _resolve_wrt(names: list[str], wrt: Wrt, f: Any) -> tuple[tuple[int, ...], bool]:
     single = isinstance(wrt, (int, str))
-    items = (wrt,) if single else tuple(wrt)
     fname = getattr(f, "__name__", "the function")
     listing = ", ".join(names) or "none"
+    try:
+        items = (wrt,) if single else tuple(wrt)
+    except TypeError:
+        raise WrtError(
+            f"wrt is an argument position or name, or a tuple of them, not {wrt!r}",
+            hint=f"arguments: {listing}",
+        ) from None
     if not items:
         raise WrtError(
             f"wrt is empty: name at least one argument of {fname}",
@@ -427,6 +436,9 @@ def _reads(src: Source, helpers: Sequence[Source]) -> tuple[tuple[Any, str, Any]
                 parts = [node.id, *reversed(chain)]
                 paths.update(".".join(parts[: i + 1]) for i in range(len(parts)))
         for path in sorted(paths):
+            head, _, rest = path.partition(".")
+            if rest and _resolve(s.func, head)[1] in (np, math):
+                continue  # np.exp, math.pi: library attributes are not rebound
             found, obj = _resolve(s.func, path)
             if found:
                 out.append((s.func, path, obj))
@@ -511,15 +523,15 @@ def _coerce(x: Any, name: str) -> Any:
         )
     if isinstance(x, int):
         return float(x)
-    if isinstance(x, complex) or np.iscomplexobj(x):
-        raise InputError(
-            f"argument {name} is complex; symdiff differentiates real functions only",
-            hint="split it into real and imaginary parts",
-        )
     try:
         arr = np.asarray(x)
     except ValueError as exc:  # ragged nested lists
         raise InputError(f"argument {name} is not an array of numbers ({exc})") from None
+    if isinstance(x, complex) or arr.dtype.kind == "c":
+        raise InputError(
+            f"argument {name} is complex; symdiff differentiates real functions only",
+            hint="split it into real and imaginary parts",
+        )
     if arr.dtype.kind == "b":
         raise InputError(f"argument {name} holds bools, which cannot be differentiated")
     if arr.dtype.kind in "iu":
@@ -532,6 +544,11 @@ def _coerce(x: Any, name: str) -> Any:
 def _finish(g: Any, x: Any) -> Any:
     """A Python number gets a Python float gradient; a NumPy scalar or array, one of its own
     type and dtype (integers: float64)."""
+    tx = type(x)
+    if tx is float and type(g) is float:
+        return g  # the common cases first: they cost a comparison
+    if tx is np.ndarray and type(g) is np.ndarray and g.dtype is x.dtype and g.shape == x.shape:
+        return g
     if isinstance(x, np.ndarray):
         dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
         if not isinstance(g, np.ndarray) or g.dtype != dtype or g.shape != x.shape:
@@ -656,8 +673,11 @@ class GradientFunction:
                 grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
                 **user_kwargs,
             )
-        if self._single and not kwargs and self._positions[0] < len(given):
-            grads = _finish(grads, given[self._positions[0]])
+        if not kwargs and max(self._positions) < len(given):  # all given by position
+            if self._single:
+                grads = _finish(grads, given[self._positions[0]])
+            else:
+                grads = tuple([_finish(g, given[p]) for g, p in zip(grads, self._positions)])
             return (value, grads) if self._with_value else grads
         bound = {**self._defaults, **_arguments(self._names, given, user_kwargs)}
         if self._single:
@@ -714,6 +734,11 @@ def _verify_decorated(f: Any, args: tuple, kwargs: dict, value: Any) -> None:
         same = False
     if not same:
         name = getattr(f, "__name__", "the function")
+        if getattr(type(f), "__symdiff_generated__", None) is not None:  # grad(grad(f))
+            raise InternalError(
+                f"differentiating {name} again: the program read back from its generated "
+                f"code computes {_show(value)} where {name} computes {_show(expected)}"
+            )
         raise UnsupportedFunctionError(
             f"a decorator on {name} changes its value ({_show(expected)} instead of "
             f"{_show(value)}); "
