@@ -1,11 +1,13 @@
 """Time symdiff's generated gradients against hand-written NumPy and, where installed, peers.
 
-    python benchmarks/bench.py [--quick] [--only NAME[,NAME...]] [--markdown] [--stat min|median]
+    python benchmarks/bench.py [--quick] [--only NAME[,NAME...]] [--markdown] [--cpu]
+                               [--stat min|median] [--no-peers] [--no-first-call]
+                               [--system-malloc]
 
 For every case in ``cases.py`` this checks that each gradient agrees with the hand-written one
 (a loud FAIL and exit status 1 if not), then times in one process: the forward pass, the
-hand-written gradient, symdiff's ``grad`` callable (which runs the generated value-and-gradient
-function), the bare generated ``<name>_grad`` function that ``.source`` shows, and autograd,
+hand-written gradient, the callable symdiff's ``grad`` returns, the generated ``<name>_grad``
+function alone (what ``.source`` shows and a standalone module ships), and autograd,
 JAX and PyTorch when they are installed. Each measurement is the per-call mean of a block of
 calls lasting about ``budget`` seconds; blocks of all cases and tools take turns, round after
 round, so a busy spell on a shared machine hits them alike and spoils few rounds of any one;
@@ -18,6 +20,7 @@ not an error. A symdiff crash or InternalError is a loud ERROR, also with exit s
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.util
 import json
 import os
@@ -33,6 +36,18 @@ from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+
+def single_thread_env() -> None:
+    """For --cpu: one thread in every library; must run before any of them is imported."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    xla = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {xla}".strip()
+
+
+if "--cpu" in sys.argv[1:]:
+    single_thread_env()  # the subprocesses started later inherit it
 if importlib.util.find_spec("symdiff") is None:  # not installed nor on PYTHONPATH: this clone's
     sys.path.insert(1, str(HERE.parent))
 
@@ -88,11 +103,34 @@ def fail(result: Result, impl: str, why: str, kind: str = "FAIL") -> None:
 # ----------------------------------------------------------------------------- timing
 
 
-def per_call(run: Callable[[], Any], number: int) -> float:
-    return timeit.Timer(run).timeit(number) / number
+def steady_malloc() -> bool:
+    """Keep freed arrays in the heap (glibc only); True when that worked.
+
+    By default glibc returns big freed blocks to the kernel and gets them back as fresh pages
+    that must be faulted in and zeroed; whether it does so shifts with the process's history,
+    and it can double the time of a 10⁶-element gradient. Fixing the thresholds makes every
+    tool reuse memory, as a long-running training process would.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 * 2**20) and mallopt(m_trim_threshold, 2**30))
 
 
-def measure(runs: dict[Any, Callable[[], Any]], budget: float, rounds: int, stat) -> dict:
+def per_call(run: Callable[[], Any], number: int, clock: Callable[[], float]) -> float:
+    return timeit.Timer(run, timer=clock).timeit(number) / number
+
+
+def measure(
+    runs: dict[Any, Callable[[], Any]],
+    budget: float,
+    rounds: int,
+    stat: Callable[[list[float]], float],
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict:
     """Seconds per call for each run: blocks of ~budget seconds, interleaved over rounds.
 
     The caller passes every case's runs at once, so each case's rounds are spread over the
@@ -100,7 +138,7 @@ def measure(runs: dict[Any, Callable[[], Any]], budget: float, rounds: int, stat
     """
     numbers = {}
     for key, run in runs.items():
-        one = min(per_call(run, 1) for _ in range(2))
+        one = min(per_call(run, 1, clock) for _ in range(2))
         numbers[key] = max(1, int(budget / max(one, 1e-9)))
     samples: dict[Any, list[float]] = {key: [] for key in runs}
     for _ in range(rounds):
@@ -109,18 +147,16 @@ def measure(runs: dict[Any, Callable[[], Any]], budget: float, rounds: int, stat
             # would steal the next tool's cores: pause, then one untimed call.
             time.sleep(SETTLE)
             run()
-            samples[key].append(per_call(run, numbers[key]))
+            samples[key].append(per_call(run, numbers[key], clock))
     return {key: stat(s) for key, s in samples.items()}
 
 
-def first_call(case: cases.Case, runs: int) -> dict[str, Any]:
+def first_call(case: cases.Case, runs: int, cpu: bool) -> dict[str, Any]:
     """symdiff's first grad() for ``case``, each run in a fresh interpreter; median of runs."""
-    script = str(HERE / "first_call.py")
+    cmd = [sys.executable, str(HERE / "first_call.py"), case.name] + (["--cpu"] if cpu else [])
     outs = []
     for _ in range(runs):
-        proc = subprocess.run(
-            [sys.executable, script, case.name], capture_output=True, text=True, check=False
-        )
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             lines = proc.stderr.strip().splitlines() or ["no output"]
             return {"error": f"crashed: {lines[-1][:60]}"}
@@ -130,13 +166,11 @@ def first_call(case: cases.Case, runs: int) -> dict[str, Any]:
     return {k: statistics.median(o[k] for o in outs) for k in ("import", "first_grad", "transform")}
 
 
-def black_import(runs: int) -> float:
-    script = str(HERE / "first_call.py")
+def black_import(runs: int, cpu: bool) -> float:
+    cmd = [sys.executable, str(HERE / "first_call.py"), "--black"] + (["--cpu"] if cpu else [])
     times = []
     for _ in range(runs):
-        proc = subprocess.run(
-            [sys.executable, script, "--black"], capture_output=True, text=True, check=True
-        )
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
         times.append(json.loads(proc.stdout)["black_import"])
     return statistics.median(times)
 
@@ -317,6 +351,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--stat", choices=("min", "median"), default="min")
     ap.add_argument("--no-peers", action="store_true", help="skip autograd, JAX and PyTorch")
     ap.add_argument("--no-first-call", action="store_true", help="skip the subprocess timings")
+    ap.add_argument(
+        "--system-malloc", action="store_true", help="leave glibc's memory thresholds alone"
+    )
+    ap.add_argument(
+        "--cpu",
+        action="store_true",
+        help="one thread in every library, timed by process CPU time: steadier on a busy machine",
+    )
     opts = ap.parse_args(argv)
     opts.budget, opts.rounds, opts.first_runs = (0.03, 3, 1) if opts.quick else (0.15, 9, 3)
     opts.fd = not opts.quick  # check the hand-written gradients against finite differences
@@ -325,6 +367,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse(argv)
+    steady = False if opts.system_malloc else steady_malloc()
     stat = min if opts.stat == "min" else statistics.median
     selected = cases.CASES
     if opts.only:
@@ -349,26 +392,34 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
         runs.update({(len(results) - 1, impl): run for impl, run in case_runs.items()})
     print(f"timing {len(runs)} gradients, {opts.rounds} rounds ...", file=sys.stderr, flush=True)
-    times = measure(runs, opts.budget, opts.rounds, stat)
+    clock = time.process_time if opts.cpu else time.perf_counter
+    times = measure(runs, opts.budget, opts.rounds, stat, clock)
     for (i, impl), t in times.items():
         results[i].times[impl] = t
     black = None
     if not opts.no_first_call:
         print("first calls ...", file=sys.stderr, flush=True)
         for result in results:
-            result.first = first_call(result.case, opts.first_runs)
+            result.first = first_call(result.case, opts.first_runs, opts.cpu)
             if "error" in result.first:
                 fail(result, "first grad()", result.first["error"], "ERROR")
-        black = black_import(opts.first_runs)
+        black = black_import(opts.first_runs, opts.cpu)
     elapsed = time.perf_counter() - start
 
     peer_names = [p.name for p in loaded] + list(missing)
     how = f"{opts.stat} over {opts.rounds} interleaved rounds of ~{opts.budget * 1e3:.0f} ms blocks"
+    if opts.cpu:
+        how += "; --cpu: one thread everywhere, process CPU time, not wall time"
     lines = environment(loaded, missing)
     lines.append(f"steady state: seconds per call, {how}; peers' inputs converted beforehand")
     lines.append(
-        "symdiff = the grad() callable (runs the generated value-and-gradient function); "
-        "`_grad` = the bare generated gradient function"
+        "memory: freed arrays kept in the heap (glibc mallopt)"
+        if steady
+        else "memory: the allocator's defaults"
+    )
+    lines.append(
+        "symdiff = a call of the callable grad() returns (argument handling, then the generated "
+        "code); `_grad` = the generated gradient function alone, as `.source` shows it"
     )
     lines.append(f"run took {elapsed:.0f} s")
     bullet = "- " if opts.markdown else ""

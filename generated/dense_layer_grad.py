@@ -17,9 +17,9 @@ __all__ = ["loss", "loss_grad", "loss_value_and_grad"]
 
 def unbroadcast(g, x):
     """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of ``x``."""
-    shape = np.shape(x)
-    if np.shape(g) == shape:
-        return g
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
+        return g  # the common case, kept cheap
     lead = np.ndim(g) - len(shape)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))
@@ -41,12 +41,19 @@ def _as_matrices(g, a, b):
 
 def matmul_grad_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b``, for every mix of vectors, matrices and stacks."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2:
+        if b.ndim == 1:
+            return np.outer(g, b)  # the weight gradient of a layer: delta x^T
+        if b.ndim == 2:
+            return g @ b.T
     gm, am, bm = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(gm @ np.swapaxes(bm, -1, -2), am), np.shape(a))
 
 
 def matmul_grad_b(g, a, b):
     """The adjoint of ``b`` in ``a @ b``, for every mix of vectors, matrices and stacks."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim <= 2:
+        return a.T @ g  # what a layer passes back: W^T delta
     gm, am, bm = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(np.swapaxes(am, -1, -2) @ gm, bm), np.shape(b))
 

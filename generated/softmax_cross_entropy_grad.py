@@ -25,9 +25,9 @@ __all__ = [
 
 def unbroadcast(g, x):
     """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of ``x``."""
-    shape = np.shape(x)
-    if np.shape(g) == shape:
-        return g
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
+        return g  # the common case, kept cheap
     lead = np.ndim(g) - len(shape)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))

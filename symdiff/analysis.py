@@ -51,7 +51,7 @@ def _walk(block: Block):
             yield from _walk(stmt.cond_block)
 
 
-def scalars(fn: Function, known: set[Var] = frozenset()) -> set[Var]:
+def scalars(fn: Function, known: set[Var] = frozenset(), anywhere: bool = False) -> set[Var]:
     """Values that are certainly Python or NumPy scalars.
 
     Forward facts: results of ``math`` functions and full reductions, arithmetic on scalars.
@@ -64,14 +64,14 @@ def scalars(fn: Function, known: set[Var] = frozenset()) -> set[Var]:
     loops = [s for s in _walk(fn.body) if isinstance(s, Loop)]
     assumed = {c for lp in loops for c in lp.carries}
     while True:
-        out = _scalar_facts(fn, set(known), assumed)
+        out = _scalar_facts(fn, set(known), assumed, anywhere)
         kept = {c for c in assumed if is_scalar(c.init, out) and is_scalar(c.next, out)}
         if kept == assumed:
             return out
         assumed = kept
 
 
-def _scalar_facts(fn: Function, out: set[Var], assumed: set) -> set[Var]:
+def _scalar_facts(fn: Function, out: set[Var], assumed: set, anywhere: bool = False) -> set[Var]:
     for c in assumed:
         out.update((c.var, c.out))
     changed = True
@@ -86,7 +86,7 @@ def _scalar_facts(fn: Function, out: set[Var], assumed: set) -> set[Var]:
                     stmt.target in out and _pointwise(stmt.prim)
                 )
                 if backward:
-                    new += [a for a in stmt.args if isinstance(a, Var) and a in local]
+                    new += [a for a in stmt.args if isinstance(a, Var) and (anywhere or a in local)]
             elif isinstance(stmt, If):
                 new += [
                     p.target

@@ -240,7 +240,22 @@ def _bind(bindings: dict[str, Any], numpy_floats: bool = False) -> dict[str, Any
             out[alias] = functools.partial(obj, error=InputError)
         elif obj is math and numpy_floats:
             out[alias] = _FLOAT64_MATH
+        elif obj is np and numpy_floats:
+            out[alias] = _NUMPY_COUNTS
     return out
+
+
+class _NumpyCounts(types.ModuleType):
+    """``numpy`` as the NumPy-float version sees it: ``np.size`` is a NumPy integer, so that
+    the mean of an empty array divides by a NumPy zero (nan, as ``np.mean`` itself gives)
+    instead of raising ZeroDivisionError in Python int arithmetic."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+
+_NUMPY_COUNTS = _NumpyCounts("numpy")
+_NUMPY_COUNTS.size = lambda a, axis=None: np.intp(np.size(a, axis))  # type: ignore[attr-defined]
 
 
 def _numpy_floats(t: Transformed, want_value: bool, args: tuple, kwargs: dict) -> tuple:
@@ -437,7 +452,8 @@ def _reads(src: Source, helpers: Sequence[Source]) -> tuple[tuple[Any, str, Any]
                 paths.update(".".join(parts[: i + 1]) for i in range(len(parts)))
         for path in sorted(paths):
             head, _, rest = path.partition(".")
-            if rest and _resolve(s.func, head)[1] in (np, math):
+            root = _resolve(s.func, head)[1]
+            if rest and (root is np or root is math):
                 continue  # np.exp, math.pi: library attributes are not rebound
             found, obj = _resolve(s.func, path)
             if found:
@@ -552,13 +568,26 @@ def _finish(g: Any, x: Any) -> Any:
     if isinstance(x, np.ndarray):
         dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
         if not isinstance(g, np.ndarray) or g.dtype != dtype or g.shape != x.shape:
+            _refuse_complex(g)
             return np.asarray(np.broadcast_to(g, x.shape), dtype=dtype)
         return g
-    if isinstance(x, (int, float)) and isinstance(g, (np.ndarray, np.generic)) and np.ndim(g) == 0:
-        return float(g)
+    _refuse_complex(g)
     if isinstance(x, np.generic) and np.ndim(g) == 0:
         return (x.dtype.type if x.dtype.kind == "f" else np.float64)(g)
+    if isinstance(x, (int, float)) and isinstance(g, (np.ndarray, np.generic)) and np.ndim(g) == 0:
+        return float(g)
     return g
+
+
+def _refuse_complex(v: Any) -> None:
+    """A complex value or gradient: a complex number reached the result through an argument
+    not differentiated. Casting it to the argument's real dtype would drop its imaginary part
+    without a word."""
+    if type(v) is complex or getattr(getattr(v, "dtype", None), "kind", "") == "c":
+        raise NonScalarOutputError(
+            "the result is complex: symdiff differentiates real functions only",
+            hint="a complex number reaches the result through an argument that is not in wrt",
+        )
 
 
 # ----------------------------------------------------------------------------- public API
@@ -659,6 +688,8 @@ class GradientFunction:
         except Exception as exc:
             _blame(self._f, user_args, user_kwargs, exc, t)
             raise
+        if value is not None:
+            _refuse_complex(value)
         if self._verify:
             _verify_decorated(self._f, user_args, user_kwargs, value)
             self._verify = False

@@ -168,6 +168,7 @@ class Variant:
         self.defs: dict[Var, Any] = {}
         self.def_block: dict[Var, int] = {}
         self.reads: dict[Var, list[int]] = {}
+        self.block_loops: dict[int, tuple] = {}
         self.reads_by: dict[Var, list[Any]] = {}
         self.order: list[Var] = list(prog.params)
         self._scan(self.forward, 0)
@@ -197,7 +198,8 @@ class Variant:
         self.def_block[v] = block
         self.order.append(v)
 
-    def _scan(self, block: Block, bid: int) -> None:
+    def _scan(self, block: Block, bid: int, loops: tuple = ()) -> None:
+        self.block_loops[bid] = loops
         for s in block:
             if isinstance(s, Assign):
                 for a in s.args:
@@ -213,8 +215,8 @@ class Variant:
             elif isinstance(s, If):
                 self._read(s.cond, bid)
                 tb, eb = id(s.then), id(s.orelse)
-                self._scan(s.then, tb)
-                self._scan(s.orelse, eb)
+                self._scan(s.then, tb, loops)
+                self._scan(s.orelse, eb, loops)
                 for p in s.phis:
                     self._read(p.then, tb)
                     self._read(p.orelse, eb)
@@ -228,9 +230,9 @@ class Variant:
                     self._define(c.var, bb, s)
                 if s.index is not None:
                     self._define(s.index, bb, s)
-                self._scan(s.cond_block, cb)
+                self._scan(s.cond_block, cb, loops + (id(s),))
                 self._read(s.cond, cb)
-                self._scan(s.body, bb)
+                self._scan(s.body, bb, loops + (id(s),))
                 for c in s.carries:
                     self._read(c.next, bb)
                 self._read(s.exit, bb)
@@ -238,7 +240,13 @@ class Variant:
                     self._define(c.out, bid, s)
 
     def count(self, v: Var) -> int:
-        return len(self.reads.get(v, ()))
+        """How often ``v`` is read; a read inside a loop that ``v`` is defined outside of
+        counts as many (it happens once per iteration)."""
+        reads = self.reads.get(v, ())
+        home = self.block_loops.get(self.def_block.get(v), ())
+        if any(len(self.block_loops.get(b, ())) > len(home) for b in reads):
+            return max(2, len(reads))
+        return len(reads)
 
     def find(self, v: Var) -> Var:
         while v in self.parent:

@@ -123,7 +123,7 @@ class Forward:
         self.active, self.slots = activity(fn, tuple(seeds))
         self.scalars = analysis.scalars(fn, set(fn.scalar_params))
         self.counter = Counter("f")
-        self.b = TangentBuilder(lambda: Var(self.counter()), self.is_scalar, analysis.lists(fn))
+        self.b = TangentBuilder(lambda: Var(self.counter()), self.is_scalar, lists(fn))
         self.tan: dict[Var, Atom] = dict(seeds)
         self.tangent_of: dict[Var, set[Atom]] = {
             d: {p} for p, d in seeds.items() if isinstance(d, Var)
@@ -327,6 +327,17 @@ class Forward:
         self.b.append(Push(s.tape, with_tangents, s.loc))
 
     def pop(self, s: Pop) -> None:
+        if s.tape in self.active:  # a list value (an adjoint list): its tangent list too
+            self.primal.update(s.targets)
+            self.b.append(s)
+            if isinstance(self.tangent(s.tape), Zero):
+                return
+            d_list = self.dense(s.tape)
+            dts = tuple(Var(self.counter()) for _ in s.targets)
+            for t, dt in zip(s.targets, dts):
+                self.set_tangent(t, dt)
+            self.b.append(Pop(d_list, dts, s.loc))
+            return
         slots = sorted(i for i in self.slots.get(s.tape, ()) if i < len(s.targets))
         dts = tuple(Var(self.counter()) for _ in slots)
         self.primal.update(s.targets)
@@ -348,6 +359,33 @@ def _walk(block: Block):
         elif isinstance(s, Loop):
             yield from _walk(s.cond_block)
             yield from _walk(s.body)
+
+
+_LIST_RESULTS = frozenset({P.zeros_like_list, P.add_lists, P.unstack, P.sum_list_grad})
+
+
+def lists(fn: Function) -> set[Var]:
+    """Values that are runtime lists: built in loops, and (in a generated gradient) their
+    adjoints, which are lists too."""
+    out = analysis.lists(fn)
+    changed = True
+    while changed:
+        changed = False
+        for s in _walk(fn.body):
+            new: list[Var] = []
+            if isinstance(s, Assign) and s.prim in _LIST_RESULTS:
+                new.append(s.target)
+            elif isinstance(s, If):
+                new += [p.target for p in s.phis if p.then in out or p.orelse in out]
+            elif isinstance(s, Loop):
+                for c in s.carries:
+                    if c.init in out or c.next in out:
+                        new += [c.var, c.out]
+            for v in new:
+                if v not in out:
+                    out.add(v)
+                    changed = True
+    return out
 
 
 def has_tapes(fn: Function) -> bool:
@@ -380,6 +418,8 @@ def activity(fn: Function, wrt: tuple[Var, ...]) -> tuple[set[Var], dict[Var, se
                     if v in active and i not in mine:
                         mine.add(i)
                         changed = True
+            elif s.tape in active:  # a list value that varies: everything popped does
+                new += list(s.targets)
             else:
                 mine = slots.get(s.tape, set())
                 new += [t for i, t in enumerate(s.targets) if i in mine]

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from typing import Any, Callable
 
 import numpy as np
 
 from . import api, ir
-from .errors import InputError, UndefinedNameError, WrtError
+from .errors import InputError, SymdiffError, UndefinedNameError, WrtError
 from .forward import extra_params, jvp_program
 from .naming import is_internal
 from .reverse import GradProgram, reverse
@@ -69,13 +70,18 @@ class _Derived:
         self._defaults = api._defaults(unwrap(f))
         self._verify = api._decorated(f)
         self.__symdiff_grad__ = True  # never differentiated through f by mistake
+        if getattr(type(self), "__symdiff_generated__", None) is None:
+            try:  # a Jacobian's or Hessian's call takes f's arguments
+                self.__signature__ = inspect.signature(unwrap(f))
+            except (TypeError, ValueError):
+                pass
         self.__name__ = f"{getattr(f, '__name__', 'f')}_{kind}"
         self.__qualname__ = self.__name__
         self.__doc__ = f"The {kind} of {getattr(f, '__name__', 'f')} (symdiff)."
         self._t: api.Transformed | None = None
 
-    def _transformed(self, mode: str, f: Any = None) -> api.Transformed:
-        return api.cached_transform(self._f if f is None else f, self.wrt, False, mode)
+    def _transformed(self, mode: str) -> api.Transformed:
+        return api.cached_transform(self._f, self.wrt, False, mode)
 
     @property
     def transformed(self) -> api.Transformed:
@@ -146,8 +152,6 @@ class JVPFunction(_Derived):
         super().__init__(f, wrt, "jvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
-        # a symdiff object computes what its generated code does: nothing to verify
-        self._verify = self._verify and getattr(type(f), "__symdiff_generated__", None) is None
         self._t = _eager(lambda: self._transformed("jvp"))
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
@@ -261,7 +265,11 @@ class VJPFunction(_Derived):
                     f" returned shape {np.shape(value)}"
                 )
             ct = ct if ct.ndim else np.float64(ct)
-            grads = t.grad(*coerced, **ckwargs, **{name: ct})
+            if self._verify:  # the generated code's value against the decorated one, once
+                generated, grads = t.value_and_grad(*coerced, **ckwargs, **{name: ct})
+                self._check_decorated(args, kwargs, generated)
+            else:
+                grads = t.grad(*coerced, **ckwargs, **{name: ct})
             if self._single:
                 return api._finish(grads, xs[0])
             return tuple(api._finish(g, x) for g, x in zip(grads, xs))
@@ -293,23 +301,34 @@ class JacobianFunction(_Derived):
         super().__init__(f, wrt, "jacobian")
         self.requested = mode
         self.last_mode: str | None = None  # "fwd" or "rev": what the last call used
-        self._jvp = JVPFunction(f, wrt) if mode in ("auto", "fwd") else None
-        self._vjp = VJPFunction(f, wrt) if mode in ("auto", "rev") else None
+        self._jvp = self._build(JVPFunction, mode in ("auto", "fwd"))
+        self._vjp = self._build(VJPFunction, mode in ("auto", "rev"))
+        if self._jvp is None and self._vjp is None:
+            JVPFunction(f, wrt)  # neither mode applies: raise forward mode's refusal
+
+    def _build(self, kind: type, wanted: bool) -> Any:
+        """The program for one mode; with ``mode="auto"``, None if that mode is refused
+        (no tangent rule for ``eigh``, no reverse through a generated gradient's tapes)."""
+        if not wanted:
+            return None
+        if self.requested != "auto":
+            return kind(self._f, self.wrt)
+        try:
+            return kind(self._f, self.wrt)
+        except SymdiffError:
+            return None
 
     @property
     def transformed(self) -> api.Transformed:
-        chosen = self._jvp if self.requested == "fwd" else self._vjp
-        if self.requested == "auto":
-            chosen = self._vjp if self.last_mode == "rev" else self._jvp
-        return chosen.transformed
+        if self._vjp is None or (self.last_mode != "rev" and self._jvp is not None):
+            return self._jvp.transformed
+        return self._vjp.transformed
 
     @property
     def source(self) -> str:
         """The generated program this Jacobian runs; with ``mode="auto"``, both."""
-        if self.requested == "fwd":
-            return self._jvp.source
-        if self.requested == "rev":
-            return self._vjp.source
+        if self._jvp is None or self._vjp is None:
+            return (self._jvp or self._vjp).source
         return (
             "# forward mode: one call per input element (used when inputs < outputs)\n"
             + self._jvp.source
@@ -318,16 +337,14 @@ class JacobianFunction(_Derived):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        coerced, ckwargs, bound = self._bind(args, kwargs)
+        _, _, bound = self._bind(args, kwargs)
         xs = self._wrt_values(bound)
-        n_in = sum(int(np.size(x)) for x in xs)
-        mode = self.requested
-        if mode == "rev" or (mode == "auto" and self._vjp is not None):
+        if self._vjp is None:
+            mode = "fwd"
+        else:
             value, pullback = self._vjp(*args, **kwargs)
-            if mode == "auto" and n_in < np.size(value):
-                mode = "fwd"
-            else:
-                mode = "rev"
+            n_in = sum(int(np.size(x)) for x in xs)
+            mode = "fwd" if self._jvp is not None and n_in < np.size(value) else "rev"
         self.last_mode = mode
         if mode == "fwd":
             return self._forward(args, kwargs, xs)
@@ -345,6 +362,7 @@ class JacobianFunction(_Derived):
             columns[j].append(np.asarray(d, dtype=float))
         if value is None:  # no input elements: the value alone
             value = self._f(*args, **kwargs)
+        self._check_decorated(args, kwargs, value)
         out = []
         for j, x in enumerate(xs):
             shape = np.shape(value) + np.shape(x)
@@ -411,7 +429,17 @@ class _OverGradient(_Derived):
         return self.gradient.source
 
     def _hvp(self, args: tuple, kwargs: dict, v: Any) -> tuple[Any, Any]:
+        self._check_gradient(args, kwargs)
         return self._tangents(*args, v, **kwargs)
+
+    def _check_gradient(self, args: tuple, kwargs: dict) -> None:
+        """Once: the gradient the tangent program computes is the gradient object's (which
+        itself compares a decorated ``f``'s value once, see ``grad``)."""
+        if self._verify or self._tangents._verify:
+            call = self._tangents.prepare(args, kwargs)
+            value, _ = call([np.zeros_like(x) for x in call.inputs])
+            self._tangents._check_decorated(args, kwargs, value)
+            self._verify = False
 
 
 class HessianFunction(_OverGradient):
@@ -421,6 +449,7 @@ class HessianFunction(_OverGradient):
         super().__init__(f, wrt, "hessian")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_gradient(args, kwargs)
         call = self._tangents.prepare(args, kwargs)
         (x,) = call.inputs
         shape = np.shape(x)
@@ -444,7 +473,10 @@ class HVPFunction(_OverGradient):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{self.__name__} takes the arguments of f followed by v")
-        return self._hvp(args[:-1], kwargs, args[-1])[1]
+        self._check_gradient(args[:-1], kwargs)
+        call = self._tangents.prepare(args[:-1], kwargs)
+        (v,) = self._directions(args[-1:], call.inputs, "vector")
+        return _finish_tangent(call.tangent([v]), call.inputs[0], [v])
 
     def gradient_and_hvp(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         """``(∇f, H·v)`` from the same single pass."""

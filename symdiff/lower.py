@@ -114,6 +114,8 @@ class Lowering:
         self.scalar_params: set[Var] = set()  # annotated float/int: certainly scalars
         # which earlier values a value may share memory with: views, loop state, phis
         self.alias_src: dict[Var, tuple[Atom, ...]] = {}
+        self.renamed: dict[Var, Var] = {}  # temporary -> its new name (see rename_temp)
+        self.callers: list[Frame] = []  # the frames of the calls being inlined
 
     # ---------------------------------------------------------------- entry
     def function(self) -> Function:
@@ -702,6 +704,14 @@ class Lowering:
                 ) from None
             return self.global_value(frame, obj, f"{base.path}.{node.attr}", node)
         prim = P.ATTRIBUTES.get(node.attr)
+        if prim is None and isinstance(node.value, ast.Name) and base in self.params:
+            what = f"{node.value.id}.{node.attr}"  # self.k in a method: an object's attribute
+            raise UnsupportedSyntaxError(
+                f"reading `{what}` is not supported: arguments are arrays and numbers to "
+                "symdiff, not objects with attributes",
+                frame.src.loc(node),
+                f"pass `{what}` as an argument, or make it a module-level constant",
+            )
         if prim is None:
             raise UnsupportedSyntaxError(
                 f"the attribute `.{node.attr}` is not supported",
@@ -840,6 +850,15 @@ class Lowering:
         if attr == "append":
             raise UnsupportedSyntaxError("list.append is not supported yet", frame.src.loc(node))
         prim = P.METHODS.get(attr)
+        owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if prim is None and isinstance(owner, ast.Name) and base in self.params:
+            what = f"{owner.id}.{attr}"  # self.helper(x) in a method
+            raise UnsupportedFunctionError(
+                f"calling `{what}()` is not supported: arguments are arrays and numbers to "
+                "symdiff, not objects with methods",
+                frame.src.loc(node),
+                "make it a module-level function taking arrays, and call that",
+            )
         if prim is None:
             raise UnsupportedFunctionError(
                 f"the array method `.{attr}()` is not supported",
@@ -948,7 +967,11 @@ class Lowering:
             self.helpers.append(src)
         inner = Frame(src, env, hint)
         self.stack.append(src)
-        self.body(inner, src.tree.body)
+        self.callers.append(frame)  # an argument updated in place changes the caller's array
+        try:
+            self.body(inner, src.tree.body)
+        finally:
+            self.callers.pop()
         self.stack.pop()
         if inner.result is None:
             raise UnsupportedSyntaxError(f"`{fn.__name__}` returns no value", loc)
@@ -972,9 +995,12 @@ class Lowering:
         if not mine:
             return []
         return sorted(
-            k
-            for k, v in frame.env.items()
-            if k != name and isinstance(v, Var) and self.may_alias(v) & mine
+            {
+                k
+                for f in (frame, *self.callers)
+                for k, v in f.env.items()
+                if (k != name or f is not frame) and isinstance(v, Var) and self.may_alias(v) & mine
+            }
         )
 
     def rename_temp(self, value: Value, name: str) -> Value:
@@ -987,15 +1013,26 @@ class Lowering:
         for i in range(len(self.block) - 1, -1, -1):
             stmt = self.block[i]
             if isinstance(stmt, Assign) and stmt.target == value:
+                later = self.block[i + 1 :]
+                if any(not isinstance(s, Assign) or value in s.args for s in later):
+                    return value  # already read under this name: keep it
                 named = Var(self.names.fresh(name))
                 self.block[i] = Assign(named, stmt.prim, stmt.args, stmt.params, stmt.loc)
+                # names bound earlier may still hold the temporary: atom() and apply() read
+                # it as its new name, and the new name shares its memory
+                self.renamed[value] = named
+                self.alias_src[named] = (value,)
+                if value in self.lists:
+                    self.lists.add(named)
                 return named
         return value
 
     # ---------------------------------------------------------------- building
     def atom(self, value: Value, node: ast.AST, frame: Frame | None = None) -> Atom:
         """A value as a single IR atom (a tuple of arrays becomes one packed value)."""
-        if isinstance(value, (Var, Const)):
+        if isinstance(value, Var):
+            return self.renamed.get(value, value)
+        if isinstance(value, Const):
             return value
         frame = frame or Frame(self.root, {})
         if isinstance(value, (TupleV, ListV)):
@@ -1016,6 +1053,7 @@ class Lowering:
         self, prim: Primitive, args: tuple[Atom, ...], params: tuple, hint: str | None,
         frame: Frame, node: ast.AST,
     ) -> Var:  # fmt: skip
+        args = tuple(self.renamed.get(a, a) if isinstance(a, Var) else a for a in args)
         used = [a for a in args if a in self.lists]
         if used and prim not in _LIST_OPS:
             raise UnsupportedSyntaxError(

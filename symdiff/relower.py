@@ -44,6 +44,10 @@ _HELPERS: dict[int, P.Primitive] = {id(p.impl): p for p in P.HELPERS}
 _HELPERS[id(runtime.index_grad)] = P.index_grad
 
 
+# helpers that take or make lists (the adjoints of lists built in loops)
+_LIST_HELPERS = frozenset({P.zeros_like_list, P.sum_list_grad, P.add_lists, P.unstack})
+
+
 def is_generated(src: Source) -> bool:
     """Whether ``src`` is a function symdiff generated and compiled."""
     return getattr(src.func, "__globals__", {}).get("__name__") == GENERATED_MODULE
@@ -82,7 +86,23 @@ def _method_receiver(call: ast.expr, method: str) -> str | None:
     return None
 
 
-def _is_effect(node: ast.stmt) -> bool:
+def _add_at_target(call: ast.Call) -> str | None:
+    """``acc`` when ``call`` is written ``np.add.at(acc, ...)`` (its meaning is checked when
+    it is lowered)."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr == "at"
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "add"
+        and call.args
+        and isinstance(call.args[0], ast.Name)
+    ):
+        return call.args[0].id
+    return None
+
+
+def _is_effect(node: ast.AST) -> bool:
     """An expression statement generated code makes for its effect (checked when lowered)."""
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
 
@@ -197,8 +217,14 @@ class GeneratedLowering(Lowering):
 
     # ------------------------------------------------------------------ loops
     def loop_state(self, frame: Frame, body: list[ast.stmt], targets: set[str]) -> list[str]:
-        """Tapes are updated by effects, never carried around a loop as values."""
-        return [n for n in super().loop_state(frame, body, targets) if n not in self.tapes]
+        """Arrays accumulated with ``np.add.at`` are loop state too; tapes are updated by
+        effects, never carried around a loop as values."""
+        state = set(super().loop_state(frame, body, targets))
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if _is_effect(node) and _add_at_target(node.value) in frame.env:
+                    state.add(_add_at_target(node.value))
+        return sorted(state - self.tapes)
 
     def leave_loop(
         self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST
@@ -272,6 +298,21 @@ class GeneratedLowering(Lowering):
 
     def _is_s_(self, frame: Frame, node: ast.expr) -> bool:
         return isinstance(node, ast.Subscript) and self.callee(frame, node.value) is np.s_
+
+    def apply(
+        self, prim: P.Primitive, args: tuple, params: tuple, hint: str | None, frame: Frame,
+        node: ast.AST,
+    ) -> Var:  # fmt: skip
+        """The list helpers of generated code take lists (user code cannot call them)."""
+        if prim not in _LIST_HELPERS:
+            return super().apply(prim, args, params, hint, frame, node)
+        saved, self.lists = self.lists, set()
+        try:
+            target = super().apply(prim, args, params, hint, frame, node)
+        finally:
+            self.lists = saved
+        self.lists.add(target)  # a list adjoint: read back with pop, like a tape
+        return target
 
     def sharing(self, frame: Frame, name: str, value: Value) -> list[str]:
         """Generated code updates an array in place only where nothing else can see it."""

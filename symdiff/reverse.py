@@ -73,6 +73,10 @@ class Reverse:
         checked = isinstance(fn.result, Var) and seed is None
         known = annotated | ({fn.result} if checked else set())
         self.scalars = analysis.scalars(fn, known)
+        # arguments that loops use as scalars (math.sin(x) in a body): their accumulated
+        # adjoint starts at 0.0; if such a loop runs zero times, the gradient is 0.0, which the
+        # caller turns into zeros of the argument's shape
+        self.params_scalar_in_loops = analysis.scalars(fn, known, anywhere=True) & set(fn.params)
         self.lists = analysis.lists(fn)
         self.counter = Counter("b")
         self.b = Builder(lambda: Var(self.counter()), self.is_scalar, self.is_active)
@@ -224,6 +228,28 @@ class Reverse:
         return not all(self.is_scalar(a) or same_shape(self.b, a) == mine for a in others)
 
     # ------------------------------------------------------------------ control flow
+    def hoist(self, body: list, loop: Loop, local: set[Var]) -> list:
+        """Move out of a backward loop the statements that read only values from outside it
+        (``math.cos(x)`` for a loop-invariant ``x``): computed once instead of every step.
+        Only operations that cannot raise are moved, since the loop may run zero times."""
+        inner = {c.var for c in loop.carries} | ({loop.index} if loop.index else set()) | local
+        for stmt in _walk_stmts(loop.cond_block + loop.body):
+            inner.update(defined_by(stmt))
+        kept, moved = [], []
+        for stmt in body:
+            if (
+                isinstance(stmt, Assign)
+                and _total(stmt.prim)
+                and not any(isinstance(a, Var) and a in inner for a in stmt.args)
+            ):
+                moved.append(stmt)
+            else:
+                kept.append(stmt)
+                inner.update(defined_by(stmt))
+        for stmt in moved:
+            self.b.append(stmt)
+        return kept
+
     def zero_like(self, v: Var) -> Atom:
         """A zero adjoint that can cross a branch or a loop iteration: shaped like ``v``."""
         if self.is_scalar(v):
@@ -364,6 +390,11 @@ class Reverse:
                 accs[v] = (acc, nxt)
         self.pending = saved
         self.tape = outer_tape
+        local_adjoints = set(dvars.values()) | {acc for acc, _ in accs.values()}
+        body[:] = self.hoist(body, s, local_adjoints)
+        # drop what the rules built but no adjoint uses, before deciding what to tape
+        outputs = [*nexts.values(), *(nxt for _, nxt in accs.values())]
+        body[:] = analysis.prune(tuple(body), {a for a in outputs if isinstance(a, Var)})
         # the values of the forward iteration this backward iteration reads
         local = {c.var for c in s.carries} | ({s.index} if counted and s.index else set())
         needed = self.needed_from(
@@ -389,7 +420,8 @@ class Reverse:
             out = Var(self.counter())
             self.adjoint_of[acc] = v
             self.adjoint_of[out] = v
-            carries.append(Carry(acc, self.zero_like(v), sub(nxt), out))
+            zero = Const(0.0) if v in self.params_scalar_in_loops else self.zero_like(v)
+            carries.append(Carry(acc, zero, sub(nxt), out))
             self.pending.setdefault(v, []).append(out)
         count = None
         if counted:
@@ -430,6 +462,22 @@ class Reverse:
                 )  # fmt: skip
             out.append(s)
         return tuple(out)
+
+
+_TOTAL_MATH = frozenset(
+    "math." + n
+    for n in ("sin", "cos", "exp", "tanh", "atan", "sinh", "cosh", "expm1", "erf", "fabs")
+)
+
+
+def _total(prim) -> bool:
+    """Whether an operation computes without raising whatever its (finite) inputs."""
+    if prim.name.startswith("np."):
+        # not np.zeros_like: a fresh array may be updated in place inside the loop
+        return prim.elementwise or prim.name in ("np.shape", "np.size")
+    if prim.form in ("infix", "prefix"):
+        return prim.name in ("add", "sub", "mul", "neg", "pos", "gt", "lt", "ge", "le", "eq", "ne")
+    return prim.name in _TOTAL_MATH
 
 
 def _walk_stmts(block):

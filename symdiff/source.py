@@ -108,10 +108,11 @@ def refuse_gradients(f: Any) -> None:
     while f is not None and seen < 100:
         if getattr(f, "__symdiff_grad__", False):
             raise UnsupportedFunctionError(
-                f"{getattr(f, '__name__', f)!r} is a gradient made by symdiff; differentiating "
-                "it again (higher-order derivatives) is not supported",
-                hint="differentiate the original function, or write its derivative as a "
-                "Python function and differentiate that",
+                f"{getattr(f, '__name__', f)!r} is a derivative made by symdiff from several "
+                "passes of generated code (a Jacobian or Hessian), not one function that "
+                "can be differentiated again",
+                hint="differentiate grad(f) or jvp(f) instead: grad(grad(f)), "
+                "jacobian(grad(f)), hessian(f)",
             )
         f = getattr(f, "__func__", None) or getattr(f, "__wrapped__", None)
         seen += 1

@@ -319,6 +319,7 @@ TANGENTS: dict[Primitive, Rule] = {
     P.np_nan_to_num: lambda F, y, x, dx, **p: dx * F.isfinite(x),
     **same(lambda F, y, x, dx: F.apply(P.b_float, dx), P.b_float),
     **same(lambda F, y, x, dx: dx, P.np_float64, P.np_positive, P.np_real, P.np_conj),
+    P.np_real_if_close: lambda F, y, x, dx: dx,
     P.real_attr: lambda F, y, x, dx: dx,
     P.np_negative: lambda F, y, x, dx: -dx,
     # ---- binary elementwise ---------------------------------------------------------
@@ -383,6 +384,12 @@ TANGENTS: dict[Primitive, Rule] = {
         )
     },  # fmt: skip
     P.np_pad: _pad,
+    P.np_append: lambda F, y, a, v, da, dv, axis=None: F.apply(
+        P.np_append, F.dense(da, a), F.dense(dv, v), axis=axis
+    ),
+    P.np_linspace: lambda F, y, start, stop, dstart, dstop, **p: F.apply(
+        P.np_linspace, F.dense(dstart, start), F.dense(dstop, stop), **p
+    ),
     **same(_cast, P.np_asarray, P.np_array_of),
     P.np_full_like: lambda F, y, x, v, dx, dv, dtype=None: F.full_like(y, dv),
     P.np_full: lambda F, y, shape, v, dshape, dv, dtype=None: F.full_like(y, dv),
@@ -405,6 +412,9 @@ TANGENTS: dict[Primitive, Rule] = {
     ),
     P.list_append: _list_append,
     **{prim: linear(prim) for prim in (P.np_stack_list, P.np_array_list, P.sum_list)},
+    P.add_lists: lambda F, y, a, b, da, db: (
+        db if F.is_zero(da) else da if F.is_zero(db) else F.add_lists(da, db)
+    ),
     # ---- the helpers generated gradients call (differentiating a gradient again) --------
     P.unbroadcast: in_adjoint(P.unbroadcast),
     P.matmul_grad_a: lambda F, y, g, a, b, dg, da, db: (

@@ -25,7 +25,7 @@ def softmax_cross_entropy(z, y):
     return -np.sum(y * np.log(p))
 
 
-def scalar_loop(x: float, n: int) -> float:
+def scalar_loop(x, n):
     y = x
     for i in range(n):
         y = y * math.cos(y) + 0.1 * math.sin(x)

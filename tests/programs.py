@@ -1,7 +1,7 @@
 """Random programs in symdiff's supported subset, and the checks every one of them must pass.
 
-A program is Python source text (one to three helper functions, then the function to
-differentiate), its inputs and its ``wrt``. The generator is written against a ``Chooser``,
+A program is Python source text (module-level constants, up to two helper functions, then
+the function to differentiate), its inputs and its ``wrt``. The generator is written against a ``Chooser``,
 so the same code is driven by Hypothesis in the test suite (which then shrinks a failing
 program to a small one) and by a seeded ``random.Random`` in ``benchmarks/fuzz.py``
 (program ``k`` of a campaign is reproducible from its seed alone).
@@ -163,9 +163,7 @@ class Program:
         return ", ".join(_show_arg(a) for a in self.args)
 
     def __str__(self) -> str:
-        return (
-            f"# seed {self.seed}, wrt={self.wrt!r}, args:\n# {self.arg_text()}\n{self.source}"
-        )
+        return f"# seed {self.seed}, wrt={self.wrt!r}, args:\n# {self.arg_text()}\n{self.source}"
 
 
 def _show_arg(a: Any) -> str:
@@ -196,14 +194,16 @@ class Gen:
         self.lines: list[str] = []
         self.depth = 0  # indentation level
         self.env: dict[str, E] = {}
-        self.taken: set[str] = {self.npn, self.mathn, "np", "math", "onp", "numpy", "pymath"}
-        self.taken -= {"np"} if self.npn != "np" else set()
-        self.taken -= {"math"} if self.mathn != "math" else set()
+        # the module's names for NumPy and math are taken; "np" and "math" are free to be
+        # a variable's name when the program calls the modules something else
+        self.taken: set[str] = {self.npn, self.mathn, "onp", "numpy", "pymath"}
         self.counter = 0
         self.helpers: list[Helper] = []
         self.consts: dict[str, E] = {}
-        self.in_loop = False
+        self.in_helper = False
         self.ints: list[str] = []  # int parameters (loop counts)
+        self.inputs: set[str] = set()  # the parameters of the function being written
+        self.owners: set[str] = set()  # names no other name shares memory with
 
     # -------------------------------------------------------------- small utilities
     def np(self, name: str) -> str:
@@ -261,7 +261,9 @@ class Gen:
             return E(f"({e.text} * {e.text} + {fmt(lo)})", e.shape, (lo, mag(e.iv) ** 2 + lo))
         if k == 1:
             t = f"{self.np('tanh')}({e.text})"
-            return E(f"({self.np('exp')}({t}) + {fmt(lo)})", e.shape, (math.exp(-1) + lo, math.e + lo))
+            return E(
+                f"({self.np('exp')}({t}) + {fmt(lo)})", e.shape, (math.exp(-1) + lo, math.e + lo)
+            )
         s = self.squash(e, 20.0)
         top = math.log1p(math.exp(s.iv[1])) + lo
         return E(f"({self.np('logaddexp')}({s.text}, 0.0) + {fmt(lo)})", e.shape, (lo, top))
@@ -293,7 +295,7 @@ class Gen:
             self.p_product, self.p_index, self.p_layout, self.p_call, self.p_misc,
         ]  # fmt: skip
         if shape == ():
-            producers += [self.p_math, self.p_scalar_misc, self.p_linalg]
+            producers += [self.p_math, self.p_math, self.p_scalar_misc, self.p_linalg]
         for _ in range(6):
             out = self.c.pick(producers)(shape, depth - 1)
             if out is not None:
@@ -371,6 +373,7 @@ class Gen:
         ("negative", "any", lambda a: (-a[1], -a[0])),
         ("positive", "any", lambda a: a),
         ("nan_to_num", "any", lambda a: a),
+        ("real_if_close", "any", lambda a: a),
         ("real", "any", lambda a: a),
         ("conj", "any", lambda a: a),
         ("copy", "any", lambda a: a),
@@ -401,7 +404,7 @@ class Gen:
             return E(f"{x.text}.copy()", shape, x.iv)
         if name == "real" and shape != () and self.c.chance(0.5):
             return E(f"{x.text}.real", shape, x.iv, fresh=False)
-        if name == "negative" and self.c.chance(0.5):
+        if name == "negative" and self.c.chance(0.3):
             return E(f"(-{x.text})", shape, out(x.iv))
         if name == "positive" and self.c.chance(0.5):
             return E(f"(+{x.text})", shape, out(x.iv))
@@ -499,8 +502,10 @@ class Gen:
             return E(f"{fn}({a.text}, {b.text})", (), iv)
         if k == 14:
             a, b = self.operands(shape, depth)
-            self.features.add("np.matmul-elementwise-free")
-            return E(f"({a.text} - {b.text} * 0.5)", shape, (a.iv[0] - mag(b.iv), a.iv[1] + mag(b.iv)))
+            self.features.add("mixed-arithmetic")
+            return E(
+                f"({a.text} - {b.text} * 0.5)", shape, (a.iv[0] - mag(b.iv), a.iv[1] + mag(b.iv))
+            )
         return None
 
     def condition(self, shape: tuple[int, ...], depth: int) -> str:
@@ -576,7 +581,11 @@ class Gen:
             w = self.positive(self.leaf(wshape), 0.25, 5.0)
             self.features.add("np.average:weighted")
             return E(f"{self.np('average')}({x.text}{ax}, weights={w.text}{kd})", out, iv)
-        if fn in ("sum", "mean", "max", "min", "prod", "var", "std") and shape and self.c.chance(0.3):
+        if (
+            fn in ("sum", "mean", "max", "min", "prod", "var", "std")
+            and shape
+            and self.c.chance(0.3)
+        ):
             self.features.add(f"method:{fn}")
             axt = "" if axis is None else f"axis={axis}"
             sep = ", " if axt and kd else ""
@@ -587,7 +596,7 @@ class Gen:
         """An expression whose elements all differ (for std and norm, which have no
         derivative at zero spread): an input of that shape, or a smooth function of one."""
         ins = [n for n, e in self.env.items() if e.shape == shape and n in self.inputs]
-        if not ins:
+        if not ins or self.in_helper:  # a helper's parameters may hold anything
             return None
         base = self.c.pick(sorted(ins))
         if self.c.chance(0.5):
@@ -602,7 +611,9 @@ class Gen:
             keep = False
         elif len(shape) == 1:
             k = shape[0]
-            js = sorted({max(j, 2) if fn in ("std", "var", "ptp") else j for j in (self.n, self.m, 2)})
+            js = sorted(
+                {max(j, 2) if fn in ("std", "var", "ptp") else j for j in (self.n, self.m, 2)}
+            )
             srcs = [(j, k) for j in js] + [(k, j) for j in js]
             axes = [0] * len(js) + [1] * len(js)
             keep = False
@@ -620,7 +631,11 @@ class Gen:
         choice = self.c.int(0, len(srcs) - 1)
         src, axis = srcs[choice], axes[choice]
         if fn in ("std", "norm"):
-            options = [(s, a) for s, a in zip(srcs, axes) if self.generic(s) is not None]
+            options = [
+                (s, a)
+                for s, a in zip(srcs, axes)
+                if (int(np.prod(s)) if a is None else s[a]) >= 2 and self.generic(s) is not None
+            ]
             if not options:
                 fn = "var"
             else:
@@ -734,7 +749,12 @@ class Gen:
                 M = self.expr((r, n), depth)
                 i = self.c.int(0, r - 1)
                 self.features.add("index:row")
-                return E(f"{M.text}[{i}]" if self.c.chance(0.5) else f"{M.text}[{i}, :]", shape, M.iv, fresh=False)
+                return E(
+                    f"{M.text}[{i}]" if self.c.chance(0.5) else f"{M.text}[{i}, :]",
+                    shape,
+                    M.iv,
+                    fresh=False,
+                )
             if k == 4:
                 cc = self.c.int(1, 3)
                 M = self.expr((n, cc), depth)
@@ -770,14 +790,22 @@ class Gen:
             return E(f"{v.text}[:, None]", shape, v.iv, fresh=False)
         M = self.expr((a, b), depth)
         self.features.add("np.triu")
-        return E(f"{self.np(self.c.pick(('triu', 'tril')))}({M.text})", shape, hull(M.iv, (0.0, 0.0)))
+        return E(
+            f"{self.np(self.c.pick(('triu', 'tril')))}({M.text})", shape, hull(M.iv, (0.0, 0.0))
+        )
 
     def p_layout(self, shape: tuple[int, ...], depth: int) -> E | None:
         """Reshapes, transposes, joins, flips: linear maps of the elements."""
-        np_ = self.np
-        k = self.c.int(0, 11)
         if shape == ():
             return None
+        for _ in range(6):  # some forms need particular sizes: try another one
+            out = self.layout(shape, depth, self.c.int(0, 11))
+            if out is not None:
+                return out
+        return None
+
+    def layout(self, shape: tuple[int, ...], depth: int, k: int) -> E | None:
+        np_ = self.np
         if len(shape) == 1:
             n = shape[0]
             if k == 0:
@@ -797,21 +825,33 @@ class Gen:
             if k == 1 and n >= 2:
                 a = self.c.int(1, n - 1)
                 u, v = self.expr((a,), depth), self.expr((n - a,), depth)
-                fn = self.c.pick(("concatenate", "hstack"))
+                fn = self.c.pick(("concatenate", "hstack", "append"))
                 self.features.add(f"np.{fn}")
+                if fn == "append":
+                    return E(f"{np_('append')}({u.text}, {v.text})", shape, hull(u.iv, v.iv))
                 return E(f"{np_(fn)}([{u.text}, {v.text}])", shape, hull(u.iv, v.iv))
+            if k == 1:
+                a, b = self.expr((), depth), self.expr((), depth)
+                self.features.add("np.linspace")
+                return E(f"{np_('linspace')}({a.text}, {b.text}, {n})", shape, hull(a.iv, b.iv))
             if k == 2 and n <= 4:
                 items = [self.expr((), depth) for _ in range(n)]
                 self.features.add("np.array")
-                return E(f"{np_('array')}([{', '.join(i.text for i in items)}])", shape, hull(*(i.iv for i in items)))
+                return E(
+                    f"{np_('array')}([{', '.join(i.text for i in items)}])",
+                    shape,
+                    hull(*(i.iv for i in items)),
+                )
             if k == 3:
                 v = self.expr((n + 1,), depth)
                 self.features.add("np.diff")
                 return E(f"{np_('diff')}({v.text})", shape, (v.iv[0] - v.iv[1], v.iv[1] - v.iv[0]))
             if k == 4:
                 v = self.generic(shape) or self.expr(shape, depth)
-                fn = self.c.pick(("sort", "flip", "roll", "cumsum", "cumprod"))
+                fn = self.c.pick(("sort", "flip", "roll", "cumsum", "cumprod", "partition"))
                 self.features.add(f"np.{fn}")
+                if fn == "partition":
+                    return E(f"{np_('partition')}({v.text}, {self.c.int(0, n - 1)})", shape, v.iv)
                 if fn == "roll":
                     return E(f"{np_('roll')}({v.text}, {self.c.int(-2, 2)})", shape, v.iv)
                 if fn == "cumsum":
@@ -833,15 +873,26 @@ class Gen:
                 a = self.c.int(1, n)
                 u, v = self.expr((a,), depth), self.expr((n - a + 1,), depth)
                 self.features.add("np.convolve")
-                return E(f"{np_('convolve')}({u.text}, {v.text})", shape, iv_scale(iv_mul(u.iv, v.iv), min(a, n - a + 1)))
+                return E(
+                    f"{np_('convolve')}({u.text}, {v.text})",
+                    shape,
+                    iv_scale(iv_mul(u.iv, v.iv), min(a, n - a + 1)),
+                )
             if k == 8 and n == 3:
                 u, v = self.expr((3,), depth), self.expr((3,), depth)
                 self.features.add("np.cross")
-                return E(f"{np_('cross')}({u.text}, {v.text})", shape, iv_scale(iv_mul(u.iv, v.iv), 2))
+                return E(
+                    f"{np_('cross')}({u.text}, {v.text})", shape, iv_scale(iv_mul(u.iv, v.iv), 2)
+                )
             if k == 9:
                 v = self.expr((1, n), depth)
                 self.features.add("np.squeeze")
-                return E(f"{np_('squeeze')}({v.text})" if self.c.chance(0.5) else f"{v.text}[0]", shape, v.iv, fresh=False)
+                return E(
+                    f"{np_('squeeze')}({v.text})" if self.c.chance(0.5) else f"{v.text}[0]",
+                    shape,
+                    v.iv,
+                    fresh=False,
+                )
             if k == 10:
                 u = self.expr((2 * n,), depth)
                 fn = self.c.pick(("split", "array_split", "hsplit"))
@@ -874,11 +925,19 @@ class Gen:
             rows = [self.expr((b,), depth) for _ in range(a)]
             fn = self.c.pick(("stack", "vstack", "array"))
             self.features.add(f"rows:{fn}")
-            return E(f"{np_(fn)}([{', '.join(r.text for r in rows)}])", shape, hull(*(r.iv for r in rows)))
+            return E(
+                f"{np_(fn)}([{', '.join(r.text for r in rows)}])",
+                shape,
+                hull(*(r.iv for r in rows)),
+            )
         if k == 5 and b <= 3:
             cols = [self.expr((a,), depth) for _ in range(b)]
             self.features.add("np.column_stack")
-            return E(f"{np_('column_stack')}([{', '.join(c.text for c in cols)}])", shape, hull(*(c.iv for c in cols)))
+            return E(
+                f"{np_('column_stack')}([{', '.join(c.text for c in cols)}])",
+                shape,
+                hull(*(c.iv for c in cols)),
+            )
         if k == 6:
             M = self.expr(shape, depth)
             fn = self.c.pick(("fliplr", "flipud", "flip", "rot90"))
@@ -932,7 +991,7 @@ class Gen:
         A = self.spd(k, depth)
         top = 1.0 + 0.9 * k
         form = self.c.pick(("det", "slogdet", "inv", "solve", "eigvalsh", "eigh", "cholesky",
-                            "trace", "norm"))  # fmt: skip
+                            "trace", "norm", "pinv", "svd"))  # fmt: skip
         self.features.add(f"linalg:{form}")
         la = self.np("linalg")
         if form == "det":
@@ -948,11 +1007,29 @@ class Gen:
             return E(f"{self.np('sum')}({la}.eigvalsh({A.text}) ** 2)", (), (0.0, k * top**2))
         if form == "eigh":
             w = f"{la}.eigh({A.text})"
-            return E(f"({self.np('sum')}({w}[0]) + {self.np('sum')}({w}[1] ** 2))", (), (0.0, k * top + k))
+            return E(
+                f"({self.np('sum')}({w}[0]) + {self.np('sum')}({w}[1] ** 2))",
+                (),
+                (0.0, k * top + k),
+            )
         if form == "cholesky":
             return E(f"{self.np('sum')}({la}.cholesky({A.text}))", (), (-k * k * top, k * k * top))
         if form == "trace":
             return E(f"{self.np('trace')}({A.text})", (), (-k * top, k * top))
+        if form == "pinv":
+            return E(f"{self.np('sum')}({la}.pinv({A.text}))", (), (-k * k * 1.0, k * k * 1.0))
+        if form == "svd":  # singular values only: the vectors have arbitrary signs
+            M = self.generic(self.c.pick(self.shapes()[1:]))
+            if M is None or len(M.shape) != 2:
+                return E(
+                    f"{self.np('sum')}({la}.svd({A.text}, compute_uv=False))", (), (0.0, k * top)
+                )
+            top = mag(M.iv) * M.size
+            if self.c.chance(0.5):
+                return E(f"{self.np('sum')}({la}.svd({M.text})[1])", (), (0.0, top))
+            return E(
+                f"{self.np('sum')}({la}.svd({M.text}, compute_uv=False) ** 2)", (), (0.0, top**2)
+            )
         return E(f"{la}.norm({A.text})", (), (0.0, k * top))
 
     MATH1 = (
@@ -991,16 +1068,29 @@ class Gen:
             return E(f"{self.mt('pow')}({base.text}, {ex.text})", (), (min(corners), max(corners)))
         if form == "hypot":
             a = self.positive(a)
-            return E(f"{self.mt('hypot')}({a.text}, {b.text})", (), (0.0, math.hypot(mag(a.iv), mag(b.iv))))
+            return E(
+                f"{self.mt('hypot')}({a.text}, {b.text})",
+                (),
+                (0.0, math.hypot(mag(a.iv), mag(b.iv))),
+            )
         if form == "atan2":
             a = self.positive(a)
             return E(f"{self.mt('atan2')}({b.text}, {a.text})", (), (-math.pi, math.pi))
         if form == "fmod":
-            return E(f"{self.mt('fmod')}({a.text}, {self.c.pick((0.7, 1.3, 2.0))})", (), (-2.0, 2.0))
+            return E(
+                f"{self.mt('fmod')}({a.text}, {self.c.pick((0.7, 1.3, 2.0))})", (), (-2.0, 2.0)
+            )
         x = self.positive(a)
         base = self.positive(b, 1.5, 4.0)
         lo, hi = math.log(x.iv[0]), math.log(x.iv[1])
-        return E(f"{self.mt('log')}({x.text}, {base.text})", (), (min(lo / math.log(1.5), lo / math.log(4.0)), max(hi / math.log(1.5), hi / math.log(4.0))))
+        return E(
+            f"{self.mt('log')}({x.text}, {base.text})",
+            (),
+            (
+                min(lo / math.log(1.5), lo / math.log(4.0)),
+                max(hi / math.log(1.5), hi / math.log(4.0)),
+            ),
+        )
 
     def p_scalar_misc(self, shape: tuple[int, ...], depth: int) -> E | None:
         k = self.c.int(0, 6)
@@ -1014,44 +1104,93 @@ class Gen:
             text = f"float({x.text})" if fn == "float" else f"{self.np('float64')}({x.text})"
             return E(text, (), x.iv)
         if k == 1:
-            base, ex = self.positive(self.expr((), depth), 0.25, 5.0), self.within(self.expr((), depth), 2.0)
+            base, ex = self.positive(self.expr((), depth), 0.25, 5.0), self.within(
+                self.expr((), depth), 2.0
+            )
             corners = [u**v for u in base.iv for v in ex.iv]
             self.features.add("builtin:pow")
             return E(f"pow({base.text}, {ex.text})", (), (min(corners), max(corners)))
         if k == 2:
             x = self.expr(self.any_shape(), depth)
-            exotic = self.c.pick(("atleast_3d", "dstack", "dsplit", "len", "sum-list", "shape"))
+            exotic = self.c.pick(
+                ("atleast_3d", "dstack", "dsplit", "len", "sum-list", "shape", "tuple")
+            )
             self.features.add(f"exotic:{exotic}")
+            if exotic == "tuple":
+                y = self.expr(x.shape, depth)
+                return E(
+                    f"{self.np('sum')}(({x.text}, {y.text}))",
+                    (),
+                    iv_scale(hull(x.iv, y.iv), 2 * x.size),
+                )
             if exotic == "atleast_3d":
-                return E(f"{self.np('sum')}({self.np('atleast_3d')}({x.text}))", (), iv_scale(x.iv, x.size))
+                return E(
+                    f"{self.np('sum')}({self.np('atleast_3d')}({x.text}))",
+                    (),
+                    iv_scale(x.iv, x.size),
+                )
             if exotic == "dstack":
                 y = self.expr(x.shape, depth)
-                return E(f"{self.np('sum')}({self.np('dstack')}([{x.text}, {y.text}]))", (), iv_scale(hull(x.iv, y.iv), 2 * x.size))
+                return E(
+                    f"{self.np('sum')}({self.np('dstack')}([{x.text}, {y.text}]))",
+                    (),
+                    iv_scale(hull(x.iv, y.iv), 2 * x.size),
+                )
             if exotic == "dsplit":
-                return E(f"{self.np('sum')}({self.np('dsplit')}({self.np('atleast_3d')}({x.text}), 1)[0])", (), iv_scale(x.iv, x.size))
+                return E(
+                    f"{self.np('sum')}({self.np('dsplit')}({self.np('atleast_3d')}({x.text}), 1)[0])",
+                    (),
+                    iv_scale(x.iv, x.size),
+                )
             if exotic == "len":
-                return E(f"({self.np('sum')}({x.text}) * len({x.text}))", (), iv_scale(x.iv, x.size * x.shape[0]))
+                return E(
+                    f"({self.np('sum')}({x.text}) * len({x.text}))",
+                    (),
+                    iv_scale(x.iv, x.size * x.shape[0]),
+                )
             if exotic == "shape":
-                return E(f"({self.np('sum')}({x.text}) / {x.text}.shape[0])", (), iv_scale(x.iv, x.size))
+                return E(
+                    f"({self.np('sum')}({x.text}) / {x.text}.shape[0])", (), iv_scale(x.iv, x.size)
+                )
             items = [self.expr((), depth) for _ in range(self.c.int(1, 3))]
-            return E(f"sum([{', '.join(i.text for i in items)}])", (), iv_scale(hull(*(i.iv for i in items)), len(items)))
+            return E(
+                f"sum([{', '.join(i.text for i in items)}])",
+                (),
+                iv_scale(hull(*(i.iv for i in items)), len(items)),
+            )
         if k == 3:
             a, b = self.c.int(1, 3), self.c.int(1, 3)
             A, B = self.expr((a, b), depth), self.expr((a, b), depth)
             self.features.add("tensordot:2")
-            return E(f"{self.np('tensordot')}({A.text}, {B.text})", (), iv_scale(iv_mul(A.iv, B.iv), a * b))
+            return E(
+                f"{self.np('tensordot')}({A.text}, {B.text})",
+                (),
+                iv_scale(iv_mul(A.iv, B.iv), a * b),
+            )
         if k == 4:
             A, B = self.expr((self.m, self.n), depth), self.expr((self.m, self.n), depth)
             self.features.add("np.vdot:2d")
-            return E(f"{self.np('vdot')}({A.text}, {B.text})", (), iv_scale(iv_mul(A.iv, B.iv), self.m * self.n))
+            return E(
+                f"{self.np('vdot')}({A.text}, {B.text})",
+                (),
+                iv_scale(iv_mul(A.iv, B.iv), self.m * self.n),
+            )
         if k == 5:
             j = self.c.int(1, 3)
             M = self.expr((j, j), depth)
             self.features.add("np.trace")
-            return E(f"{self.np('trace')}({M.text})" if self.c.chance(0.5) else f"{M.text}.trace()", (), iv_scale(M.iv, j))
+            return E(
+                f"{self.np('trace')}({M.text})" if self.c.chance(0.5) else f"{M.text}.trace()",
+                (),
+                iv_scale(M.iv, j),
+            )
         u, v = self.expr((2,), depth), self.expr((2,), depth)
         self.features.add("np.kron")
-        return E(f"{self.np('sum')}({self.np('kron')}({u.text}, {v.text}))", (), iv_scale(iv_mul(u.iv, v.iv), 4))
+        return E(
+            f"{self.np('sum')}({self.np('kron')}({u.text}, {v.text}))",
+            (),
+            iv_scale(iv_mul(u.iv, v.iv), 4),
+        )
 
     def p_misc(self, shape: tuple[int, ...], depth: int) -> E | None:
         """Copies and conversions, and the fill value of np.full / np.full_like."""
@@ -1065,7 +1204,11 @@ class Gen:
             s = self.expr((), depth)
             if self.c.chance(0.5):
                 self.features.add("np.full_like")
-                return E(f"({self.np('full_like')}({x.text}, {s.text}) + {x.text})", shape, (s.iv[0] + x.iv[0], s.iv[1] + x.iv[1]))
+                return E(
+                    f"({self.np('full_like')}({x.text}, {s.text}) + {x.text})",
+                    shape,
+                    (s.iv[0] + x.iv[0], s.iv[1] + x.iv[1]),
+                )
             self.features.add("np.full")
             return E(f"{self.np('full')}({shape!r}, {s.text})", shape, s.iv)
         if k == 2 and shape != ():
@@ -1100,7 +1243,11 @@ class Gen:
         """``e`` mapped into the interval ``iv`` of a helper's parameter."""
         lo, hi = iv
         mid, half = (lo + hi) / 2, (hi - lo) / 2
-        return E(f"({fmt(mid)} + {fmt(half * 0.95)} * {self.np('tanh')}({e.text}))", e.shape, (mid - half * 0.95, mid + half * 0.95))
+        return E(
+            f"({fmt(mid)} + {fmt(half * 0.95)} * {self.np('tanh')}({e.text}))",
+            e.shape,
+            (mid - half * 0.95, mid + half * 0.95),
+        )
 
     # -------------------------------------------------------------- statements
     def bind(self, name: str, e: E) -> None:
@@ -1251,7 +1398,9 @@ class Gen:
         self.owners.add(name)
         return name, shape
 
-    def loop_body(self, acc: str, shape: tuple[int, ...], depth: int, count: int, index: str | None) -> None:
+    def loop_body(
+        self, acc: str, shape: tuple[int, ...], depth: int, count: int, index: str | None
+    ) -> None:
         """The body: maybe a temporary, the update, maybe a break. Final interval: the hull."""
         outer = dict(self.env)
         init = self.env[acc].iv
@@ -1303,7 +1452,9 @@ class Gen:
             header = f"range({count})"
         self.features.add("for-range" if count else "for-range-empty")
         self.emit(f"for {index} in {header}:")
-        self.bind(f"({index} * 0.5)", E(f"({index} * 0.5)", (), (0.0, 0.5 * (2 * count + 3)), fresh=False))
+        self.bind(
+            f"({index} * 0.5)", E(f"({index} * 0.5)", (), (0.0, 0.5 * (2 * count + 3)), fresh=False)
+        )
         self.loop_body(acc, shape, depth, count, index)
         self.env.pop(f"({index} * 0.5)", None)
         for key in [k for k in self.env if k.endswith(f"[{index}]")]:
@@ -1318,26 +1469,29 @@ class Gen:
         acc, shape = self.loop_state(depth)
         row = self.fresh_name("row")
         form = self.c.int(0, 2)
+        scoped = [row]  # names that do not exist after the loop (it may run zero times)
         if form == 0:
             self.emit(f"for {row} in {M}:")
         elif form == 1:
             idx = self.fresh_name("r")
             self.emit(f"for {idx}, {row} in enumerate({M}):")
             self.bind(f"({idx} * 1.0)", E(f"({idx} * 1.0)", (), (0.0, float(rows)), fresh=False))
+            scoped.append(f"({idx} * 1.0)")
         else:
-            other = [n for n in self.env if self.env[n].shape and n.isidentifier() and n not in (M, acc)]
+            other = [
+                n for n in self.env if self.env[n].shape and n.isidentifier() and n not in (M, acc)
+            ]
             o = self.c.pick(sorted(other)) if other else M
             item = self.fresh_name("u")
             self.emit(f"for {row}, {item} in zip({M}, {o}):")
             oshape = self.env[o].shape[1:]
             self.bind(item, E(item, oshape, self.env[o].iv, fresh=False))
+            scoped.append(item)
         self.features.add(f"for-rows:{form}")
         self.bind(row, E(row, (cols,), self.env[M].iv, fresh=False))
-        before = set(self.env)
         self.loop_body(acc, shape, depth, rows, None)
-        for key in before - {acc} - set(self.inputs):
-            if key == row or key.startswith("(r") or (form == 2 and key == item):
-                self.env.pop(key, None)
+        for key in scoped:
+            self.env.pop(key, None)
 
     def s_while(self, depth: int) -> None:
         acc, shape = self.loop_state(depth)
@@ -1358,7 +1512,11 @@ class Gen:
         if vectors and self.c.chance(0.6):
             v = self.c.pick(sorted(vectors))
             L = self.env[v].shape[0]
-            self.emit(f"{name} = {self.np('zeros')}({L})" if self.c.chance(0.5) else f"{name} = {self.np('zeros_like')}({v})")
+            self.emit(
+                f"{name} = {self.np('zeros')}({L})"
+                if self.c.chance(0.5)
+                else f"{name} = {self.np('zeros_like')}({v})"
+            )
             i = self.fresh_name("i")
             self.emit(f"for {i} in range(len({v})):")
             self.depth += 1
@@ -1473,7 +1631,9 @@ class Gen:
                 terms.append(E(n, (), e.iv))
             else:
                 fn = self.c.pick(("sum", "mean"))
-                terms.append(E(f"{self.np(fn)}({n})", (), iv_scale(e.iv, e.size) if fn == "sum" else e.iv))
+                terms.append(
+                    E(f"{self.np(fn)}({n})", (), iv_scale(e.iv, e.size) if fn == "sum" else e.iv)
+                )
         if not terms or self.c.chance(0.3):
             terms.append(self.expr((), depth))
         text = " + ".join(t.text for t in terms)
@@ -1504,6 +1664,7 @@ class Gen:
         self.env = {p: E(p, s, iv, fresh=False) for p, s, iv in params}
         self.inputs = {p for p, _, _ in params}
         self.owners = set()
+        self.in_helper = True
         self.lines, self.depth = [], 1
         self.statements(self.c.int(0, 2), 2, top=False)
         shapes = [self.c.pick(self.shapes())]
@@ -1514,6 +1675,7 @@ class Gen:
         body = self.lines
         self.env, self.lines, self.depth = outer_env, outer_lines, outer_depth
         self.owners, self.inputs = outer_owners, outer_inputs
+        self.in_helper = False
         sig = ", ".join(
             f"{p}={fmt(default)}" if default is not None and i == nparams - 1 else p
             for i, (p, _, _) in enumerate(params)
@@ -1536,8 +1698,6 @@ class Gen:
 def generate(c: Chooser, seed: int | None = None) -> Program:
     """One random program (see the module docstring)."""
     g = Gen(c)
-    g.owners = set()
-    g.inputs = set()
     out: list[str] = []
     # module-level constants (read when the gradient is built)
     for k in range(c.int(0, 1)):
@@ -1560,7 +1720,13 @@ def generate(c: Chooser, seed: int | None = None) -> Program:
     params: list[tuple[str, tuple[int, ...], Iv]] = []
     pool = ["x", "y", "w", "b", "A", "B", "z", "u"]
     for p in range(c.int(1, 4)):
-        name = pool[p] if c.chance(0.85) else c.pick([n for n in COLLIDING if n not in g.taken][:6] + (["np"] if g.npn != "np" else []))
+        name = (
+            pool[p]
+            if c.chance(0.85)
+            else c.pick(
+                [n for n in COLLIDING if n not in g.taken][:6] + (["np"] if g.npn != "np" else [])
+            )
+        )
         if name in g.taken:
             name = f"p{p}"
         g.taken.add(name)
@@ -1581,7 +1747,7 @@ def generate(c: Chooser, seed: int | None = None) -> Program:
         g.taken.add("flag")
         g.emit("if flag:")
         g.depth += 1
-        g.emit(f"{params[0][0]} = {params[0][0]} * 1.5" if params[0][1] == () else f"{params[0][0]} = {params[0][0]} * 1.5")
+        g.emit(f"{params[0][0]} = {params[0][0]} * 1.5")
         g.depth -= 1
         g.features.add("bool-flag")
     g.statements(c.int(1, 5), c.int(1, 3), top=True)
@@ -1590,7 +1756,7 @@ def generate(c: Chooser, seed: int | None = None) -> Program:
     name = c.pick(("f", "loss", "objective", "fn"))
     sig = ", ".join([p for p, _, _ in params] + extra + (["flag"] if flag else []))
     out += ["", "", f"def {name}({sig}):"] + body
-    source = "\n".join(line for line in out if line is not None).lstrip("\n") + "\n"
+    source = "\n".join(out).lstrip("\n") + "\n"
     args: list[Any] = [g.value(s, iv, dtype) for _, s, iv in params]
     if extra:
         args.append(c.int(0, 3))
@@ -1598,7 +1764,7 @@ def generate(c: Chooser, seed: int | None = None) -> Program:
         args.append(c.chance(0.5))
     k = c.int(1, len(params))
     order = [p for p, _, _ in params]
-    wrt = tuple(sorted(order[:k], key=order.index)) if c.chance(0.6) else tuple(c.pick(order) for _ in range(1))
+    wrt = tuple(order[:k]) if c.chance(0.6) else (c.pick(order),)
     features = frozenset(g.features | ({"float32"} if dtype == np.float32 else set()))
     return Program(source, name, tuple(args), wrt, features, seed)
 
@@ -1622,6 +1788,7 @@ class Outcome:
     detail: str = ""
     program: Program | None = None
     checked: list[str] = field(default_factory=list)
+    prims: frozenset[str] = frozenset()  # the primitives of the function's IR
 
     def report(self) -> str:
         return f"{self.status} {self.kind}: {self.detail}\n--- program ---\n{self.program}"
@@ -1642,6 +1809,12 @@ def check_program(
     prog: Program, simplify: bool = False, determinism: bool = True, formatting: bool = True
 ) -> Outcome:
     """Every property of issue 6 on one program (see the module docstring)."""
+    outcome = _check(prog, simplify, determinism, formatting)
+    outcome.program = prog
+    return outcome
+
+
+def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -> Outcome:
     import symdiff
     from symdiff import api
     from symdiff.errors import InternalError, SymdiffError
@@ -1669,6 +1842,9 @@ def check_program(
         return Outcome("bug", "internal", str(exc), prog)
     except Exception as exc:
         return Outcome("bug", "internal", f"unwrapped {type(exc).__name__}: {exc}", prog)
+    from symdiff.ir import iter_assigns
+
+    out.prims = frozenset(s.prim.name for s in iter_assigns(t.function.body))
     if determinism:
         t2 = api.transform(f, wrt)
         if (t2.grad_source, t2.value_and_grad_source) != (t.grad_source, t.value_and_grad_source):
@@ -1685,17 +1861,29 @@ def check_program(
             warnings.simplefilter("ignore")
             value, grads = symdiff.value_and_grad(f, wrt=wrt)(*prog.args)
     except Exception as exc:
-        return Outcome("bug", "crash", f"{type(exc).__name__}: {exc}\n{t.value_and_grad_source}", prog)
+        return Outcome(
+            "bug", "crash", f"{type(exc).__name__}: {exc}\n{t.value_and_grad_source}", prog
+        )
     float32 = "float32" in prog.features
     rtol = 1e-5 if float32 else 1e-9
     if not np.allclose(value, expected, rtol=rtol, atol=rtol * max(1.0, abs(float(expected)))):
-        return Outcome("bug", "value", f"generated value {value!r}, function value {expected!r}\n{t.value_and_grad_source}", prog)
+        return Outcome(
+            "bug",
+            "value",
+            f"generated value {value!r}, function value {expected!r}\n{t.value_and_grad_source}",
+            prog,
+        )
     out.checked.append("value")
     grads = _wrt_value(grads, single)
     for g, name in zip(grads, prog.wrt):
         x = prog.args[_position(f, name)]
         if np.shape(g) != np.shape(x):
-            return Outcome("bug", "gradient", f"gradient of {name} has shape {np.shape(g)}, argument {np.shape(x)}", prog)
+            return Outcome(
+                "bug",
+                "gradient",
+                f"gradient of {name} has shape {np.shape(g)}, argument {np.shape(x)}",
+                prog,
+            )
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         report = symdiff.check_grad(
@@ -1722,12 +1910,18 @@ def check_program(
                 warnings.simplefilter("ignore")
                 sgrads = _wrt_value(ts.grad(*_api_args(f, prog, wrt)), single)
         except Exception as exc:
-            return Outcome("bug", "simplify", f"{type(exc).__name__}: {exc}\n{ts.grad_source}", prog)
+            return Outcome(
+                "bug", "simplify", f"{type(exc).__name__}: {exc}\n{ts.grad_source}", prog
+            )
         for a, b in zip(grads, sgrads):
             scale = max(1.0, float(np.max(np.abs(a))) if np.size(a) else 1.0)
             tol = 1e-3 if float32 else 1e-8
-            if np.shape(a) != np.shape(b) or not np.allclose(a, b, rtol=tol, atol=tol * scale, equal_nan=True):
-                return Outcome("bug", "simplify", f"simplified gradient {b!r} vs {a!r}\n{ts.grad_source}", prog)
+            if np.shape(a) != np.shape(b) or not np.allclose(
+                a, b, rtol=tol, atol=tol * scale, equal_nan=True
+            ):
+                return Outcome(
+                    "bug", "simplify", f"simplified gradient {b!r} vs {a!r}\n{ts.grad_source}", prog
+                )
         out.checked.append("simplify")
     return out
 
@@ -1775,7 +1969,15 @@ def _kink(f: Any, prog: Program, grads: tuple) -> str:
                         y = x.copy()
                         y.flat[i] += s
                         call = list(args)
-                        call[pos] = y if isinstance(args[pos], np.ndarray) else type(args[pos])(y) if not isinstance(args[pos], np.generic) else y.reshape(()).astype(np.float64)[()]
+                        call[pos] = (
+                            y
+                            if isinstance(args[pos], np.ndarray)
+                            else (
+                                type(args[pos])(y)
+                                if not isinstance(args[pos], np.generic)
+                                else y.reshape(()).astype(np.float64)[()]
+                            )
+                        )
                         vals.append(float(f(*call)))
                     fwd, bwd = (vals[0] - f0) / step, (f0 - vals[1]) / step
                     gaps.append(abs(fwd - bwd))

@@ -335,6 +335,22 @@ def lambda_free_sum(x):
     return np.stack([np.sum(x**2), np.prod(np.cos(x))])
 
 
+def test_auto_mode_falls_back_to_the_mode_that_applies():
+    def eigenvalues(a):
+        w, v = np.linalg.eigh(a)  # no tangent rule: reverse mode only
+        return w
+
+    A = np.array([[2.0, 0.3], [0.3, 1.0]])
+    J = jacobian(eigenvalues)
+    assert J(A).shape == (2, 2, 2) and J.last_mode == "rev"
+    with pytest.raises(NonDifferentiableError):
+        jacobian(eigenvalues, mode="fwd")
+    x = np.array([0.1, 0.5])
+    K = jacobian(grad(rosenbrock_loop))  # a gradient with loops: forward mode only
+    np.testing.assert_allclose(K(x), rosenbrock_hessian(x), rtol=1e-12)
+    assert K.last_mode == "fwd"
+
+
 def test_jacobian_of_several_arguments_is_a_tuple_of_blocks():
     def f(a, b):
         return a * np.sum(b) + np.sin(a)
@@ -389,3 +405,151 @@ def test_softmax_jacobian_example_agrees_with_the_closed_form():
     assert "forward mode equals the closed form: True" in done.stdout
     assert "reverse mode equals the closed form: True" in done.stdout
     assert "= p - y: True" in done.stdout
+
+
+# ----------------------------------------------------------------------------- random programs
+
+UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.sin({}))", "1.0 / (1.0 + {} ** 2)",
+         "np.sqrt(1.0 + {} * {})", "np.maximum({}, 0.2)"]  # fmt: skip
+BINARY = ["({} + {})", "({} - {})", "({} * {})"]
+
+
+def _expressions(names):
+    from hypothesis import strategies as st
+
+    leaves = st.sampled_from(names) | st.sampled_from(["0.5", "1.3", "-0.7"])
+
+    def grow(children):
+        unary = st.tuples(st.sampled_from(UNARY), children).map(lambda t: t[0].format(t[1], t[1]))
+        binary = st.tuples(st.sampled_from(BINARY), children, children).map(
+            lambda t: t[0].format(t[1], t[2])
+        )
+        return unary | binary
+
+    return st.recursive(leaves, grow, max_leaves=5)
+
+
+def _programs():
+    """Scalar functions of x: assignments, a branch, a loop with state, a list built in it."""
+    from hypothesis import strategies as st
+
+    e1 = _expressions(["x"])
+    e2 = _expressions(["x", "a"])
+    e3 = _expressions(["x", "a", "s"])
+
+    @st.composite
+    def program(draw):
+        lines = ["def f(x):", f"    a = {draw(e1)}"]
+        if draw(st.booleans()):
+            cut = draw(st.sampled_from(["0.1", "0.6", "-0.4"]))
+            lines += [f"    if a > {cut}:", f"        a = {draw(e2)}",
+                      "    else:", f"        a = {draw(e2)} * 0.5"]  # fmt: skip
+        lines += ["    s = a", "    xs = []"]
+        n = draw(st.integers(0, 3))
+        lines += [
+            f"    for i in range({n}):",
+            f"        s = 0.5 * {draw(e3)}",
+            "        xs.append(s * a)",
+        ]
+        tail = "np.sum(np.stack(xs)) + " if n else ""
+        lines += [f"    return {tail}s * {draw(e2)}"]
+        return "\n".join(lines) + "\n"
+
+    return program()
+
+
+def test_random_programs_agree_three_ways():
+    """Forward and reverse first derivatives, grad(grad(f)) and hessian (different routes
+    through the generated code), and finite differences of the gradient."""
+    from hypothesis import HealthCheck, assume, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_programs(), st.sampled_from([-0.8, 0.15, 0.9]))
+    def check(text, x):
+        f = symdiff.from_source(text)
+        d1 = grad(f)
+        g = d1(x)
+        assume(np.isfinite(g) and abs(g) < 1e6)
+        assert symdiff.jvp(f)(x, 1.0)[1] == pytest.approx(g, rel=1e-10, abs=1e-12)
+        d2 = grad(d1)(x)
+        assert hessian(f)(x) == pytest.approx(d2, rel=1e-10, abs=1e-10)
+        h = 1e-5
+        coarse, fine = fd(d1, x, h), fd(d1, x, h / 4)
+        assume(abs(coarse - fine) <= 1e-4 * (1 + abs(fine)))  # no kink (branch, max) nearby
+        assert d2 == pytest.approx(fine, rel=1e-4, abs=1e-5), text
+
+    check()
+
+
+ARRAY_UNARY = ["np.sin({0})", "np.tanh({0})", "np.exp(np.cos({0}))", "{0} ** 2",
+               "np.maximum({0}, 0.1)", "np.where({0} > 0.3, {0} * 2.0, np.sin({0}))"]  # fmt: skip
+W3 = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6], [0.3, 0.2, 0.1]])
+
+
+def _array_programs():
+    """Functions of a 3-vector: matrix products, reversal, a loop over elements accumulating
+    with ``np.add.at`` in the gradient, assignments into an array, a while loop."""
+    from hypothesis import strategies as st
+
+    def exprs(names):
+        def grow(c):
+            unary = st.tuples(st.sampled_from(ARRAY_UNARY), c).map(lambda t: t[0].format(t[1]))
+            binary = st.tuples(st.sampled_from(BINARY), c, c).map(lambda t: t[0].format(*t[1:]))
+            return unary | binary
+
+        return st.recursive(st.sampled_from(names), grow, max_leaves=4)
+
+    @st.composite
+    def program(draw):
+        e = exprs(["x", "a", "W @ x", "x[::-1]", "np.sum(x) * x"])
+        lines = ["def f(x):", f"    a = {draw(exprs(['x', 'W @ x']))}"]
+        kind = draw(st.sampled_from(["plain", "loop", "setitem", "while"]))
+        if kind == "loop":
+            lines += ["    s = 0.0", "    for i in range(3):",
+                      f"        s = s + a[i] * {draw(exprs(['x[i]', 'a[i]']))}", "    a = a * s"]  # fmt: skip
+        elif kind == "setitem":
+            lines += ["    b = np.zeros(3)", "    b[1:] = (a * x)[:2]", "    b[0] = np.sum(a)",
+                      "    a = b + a"]  # fmt: skip
+        elif kind == "while":
+            lines += ["    k = 0", "    while k < 2:", f"        a = 0.5 * {draw(exprs(['a', 'x']))}",
+                      "        k = k + 1"]  # fmt: skip
+        lines += [f"    r = {draw(e)}", "    return r"]
+        return "\n".join(lines) + "\n"
+
+    return program()
+
+
+def _jac_fd(f, x, h):
+    return np.stack([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))], -1)
+
+
+def test_random_array_programs_jacobians_and_hessians():
+    """Forward and reverse Jacobians agree; the Hessian of |f|² (forward over the generated
+    gradient) agrees with the forward Jacobian of that gradient and with finite differences."""
+    from hypothesis import HealthCheck, assume, given, settings
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_array_programs())
+    def check(text):
+        ns = {"np": np, "W": W3}
+        f = symdiff.from_source(text, namespace=ns)
+        x = np.array([0.7, -0.4, 0.25])
+        try:
+            ok = np.shape(f(x)) == (3,)
+        except ValueError:
+            ok = False
+        assume(ok)
+        fwd = jacobian(f, mode="fwd")(x)
+        np.testing.assert_allclose(fwd, jacobian(f, mode="rev")(x), rtol=1e-10, atol=1e-10)
+        loss = symdiff.from_source(
+            text.replace("    return r", "    return np.sum(r * r)"), "f", ns
+        )
+        g = grad(loss)
+        H = hessian(loss)(x)
+        np.testing.assert_allclose(H, jacobian(g, mode="fwd")(x), rtol=1e-10, atol=1e-10)
+        coarse, fine = _jac_fd(g, x, 1e-6), _jac_fd(g, x, 2.5e-7)
+        if np.allclose(coarse, fine, rtol=1e-4, atol=1e-5):  # no kink nearby
+            np.testing.assert_allclose(H, fine, rtol=1e-4, atol=1e-5, err_msg=text)
+
+    check()
