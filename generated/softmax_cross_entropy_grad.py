@@ -134,7 +134,7 @@ def stable_cross_entropy_grad(z, y):
     d_t1 = unbroadcast(-d_shifted, t1)
     t6 = z == t1
     # line 27: def stable_cross_entropy(z, y):
-    d_z = d_shifted + d_t1 * t6 / np.sum(t6, keepdims=True)
+    d_z = d_shifted + d_t1 / np.sum(t6, keepdims=True) * t6
     return d_z
 
 
@@ -167,5 +167,5 @@ def stable_cross_entropy_value_and_grad(z, y):
     d_t1 = unbroadcast(-d_shifted, t1)
     t6 = z == t1
     # line 27: def stable_cross_entropy(z, y):
-    d_z = d_shifted + d_t1 * t6 / np.sum(t6, keepdims=True)
+    d_z = d_shifted + d_t1 / np.sum(t6, keepdims=True) * t6
     return stable_cross_entropy, d_z

@@ -69,7 +69,7 @@ def cross_entropy_grad(z, y):
     d_t1 = unbroadcast(-t6, t1)
     t7 = z == t1
     # line 28: def cross_entropy(z, y):
-    d_z = t6 + d_t1 * t7 / np.sum(t7, keepdims=True)
+    d_z = t6 + d_t1 / np.sum(t7, keepdims=True) * t7
     return d_z
 
 
@@ -104,5 +104,5 @@ def cross_entropy_value_and_grad(z, y):
     d_t1 = unbroadcast(-t7, t1)
     t8 = z == t1
     # line 28: def cross_entropy(z, y):
-    d_z = t7 + d_t1 * t8 / np.sum(t8, keepdims=True)
+    d_z = t7 + d_t1 / np.sum(t8, keepdims=True) * t8
     return cross_entropy, d_z

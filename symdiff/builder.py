@@ -226,8 +226,13 @@ def same_shape(b: Builder, a: Atom) -> Atom:
     d = b.defining(a)
     while d is not None and (d.prim.elementwise or d.prim.form in ("infix", "prefix")):
         arrays = [x for x in d.args if not b.is_scalar(x)]  # a module-level array is not scalar
-        if len(arrays) != 1 or d.prim is P.matmul:
+        if not arrays or d.prim is P.matmul:
             break
+        if len(arrays) > 1:  # several arrays of one shape make that shape again
+            reps = {same_shape(b, x) for x in arrays}
+            if len(reps) != 1:
+                break
+            return reps.pop()
         a = arrays[0]
         d = b.defining(a)
     return a

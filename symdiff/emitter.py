@@ -631,7 +631,8 @@ class Variant:
             elif not (isinstance(c.init, Var) and self.names.get(c.init) == self.names[c.var]):
                 out.append(f"{self.names[c.var]} = {ast.unparse(self.atom(c.init))}")
         used = s.index is not None and self.count(s.index) > 0
-        index = self.names[s.index] if used else "_"
+        # "_" only when no variable of the user's is called that (it would be overwritten)
+        index = self.names[s.index] if used else NameGen(set(self.names.values())).fresh("_")
         body: list[str] = []
         if s.kind == "while":
             cond_lines = self.block(s.cond_block, comment_all, {})
@@ -645,8 +646,10 @@ class Variant:
             bounds = [ast.unparse(self.atom(a)) for a in s.header]
             if len(bounds) == 2 and bounds[0] == "0":
                 bounds = bounds[1:]
-            rng = f"range({', '.join(bounds)})"
-            header = f"for {index} in {rng if s.kind == 'range' else f'reversed({rng})'}:"
+            # builtins through the module's names: a parameter may be called reversed
+            rng = f"{ast.unparse(self.g.dotted('range'))}({', '.join(bounds)})"
+            backwards = f"{ast.unparse(self.g.dotted('reversed'))}({rng})"
+            header = f"for {index} in {rng if s.kind == 'range' else backwards}:"
         body += self.block(s.body, comment_all, {})
         copies = [
             (self.names[c.var], ast.unparse(self.atom(c.next)))

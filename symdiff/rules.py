@@ -77,7 +77,8 @@ def _extremum(F, g, y, x, axis=None, keepdims=False):
         return (g,)
     hit = F.eq(x, _expand(F, y, x, axis, keepdims))
     share = F.sum(hit, axis=axis, keepdims=True)
-    return (_expand(F, g, x, axis, keepdims) * hit / share,)
+    # divide the reduced (small) array, then spread it over the hits: one full-size pass
+    return ((_expand(F, g, x, axis, keepdims) / share) * hit,)
 
 
 def _select(F, g, a, b, larger=True):

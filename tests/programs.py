@@ -54,7 +54,9 @@ class Chooser:
         raise NotImplementedError
 
     def chance(self, p: float) -> bool:
-        return self.int(0, 999) < int(p * 1000)
+        """True with probability ``p``; False for the smallest draw, which Hypothesis shrinks
+        towards, so that a shrunk program leaves every optional feature out."""
+        return self.int(0, 999) >= 1000 - int(p * 1000)
 
     def pick(self, items: Sequence[Any]) -> Any:
         return items[self.int(0, len(items) - 1)]
@@ -288,7 +290,7 @@ class Gen:
 
     def expr(self, shape: tuple[int, ...], depth: int) -> E:
         """A random expression of exactly ``shape``."""
-        if depth <= 0 or self.c.chance(0.25):
+        if depth <= 0 or not self.c.chance(0.75):
             return self.leaf(shape)
         producers = [
             self.p_unary, self.p_binary, self.p_binary, self.p_select, self.p_reduce,
@@ -304,7 +306,7 @@ class Gen:
 
     def leaf(self, shape: tuple[int, ...]) -> E:
         same = [n for n, e in self.env.items() if e.shape == shape]
-        if same and self.c.int(0, 4) > 0:
+        if same and self.c.int(0, 4) < 4:
             name = self.c.pick(sorted(same))
             return E(name, shape, self.env[name].iv, fresh=False)
         if shape == ():

@@ -28,5 +28,5 @@ def softmax_cross_entropy_grad(z, y):
     # line 22: m = np.max(z)
     t5 = z == m
     # line 21: def softmax_cross_entropy(z, y):
-    d_z = t4 + d_m * t5 / np.sum(t5, keepdims=True)
+    d_z = t4 + d_m / np.sum(t5, keepdims=True) * t5
     return d_z
