@@ -196,14 +196,17 @@ def prepare_case(case: cases.Case, loaded: list, opts: argparse.Namespace) -> tu
     try:
         # wrt spelled as a user would: a name alone, several names as a tuple
         g = symdiff.grad(case.fn, wrt=cases.wrt_arg(case))
-        impls = {"symdiff": g, "raw": g.transformed.grad}
+        gs = symdiff.grad(case.fn, wrt=cases.wrt_arg(case), simplify=True)
+        impls = {"symdiff": g, "raw": g.transformed.grad, "simplified": gs}
         got = {impl: cases.as_tuple(fn(*args), case) for impl, fn in impls.items()}
     except symdiff.SymdiffError as exc:  # a refusal: expected while a feature is missing
-        result.notes["symdiff"] = result.notes["raw"] = "not supported yet"
+        result.notes["symdiff"] = result.notes["raw"] = result.notes["simplified"] = (
+            "not supported yet"
+        )
         print(f"  symdiff: not supported yet: {str(exc).splitlines()[0]}", file=sys.stderr)
     except Exception as exc:  # InternalError or a crash: a symdiff bug, reported as an ERROR
         note = type(exc).__name__
-        result.notes["symdiff"] = result.notes["raw"] = note
+        result.notes["symdiff"] = result.notes["raw"] = result.notes["simplified"] = note
         fail(result, "symdiff", f"raised {note}: {str(exc).splitlines()[0]}", "ERROR")
     else:
         for impl, fn in impls.items():
@@ -254,7 +257,8 @@ def verdict(value: float, target: float) -> str:
 
 def timing_table(results: list[Result], peer_names: list[str]) -> list[list[str]]:
     head = ["case", "size", "forward", "hand-written", "symdiff", "symdiff/hand (target)"]
-    head += ["`_grad`/hand", "symdiff/fwd", "hand/fwd"] + [f"{p}/hand" for p in peer_names]
+    head += ["`_grad`/hand", "simplify=True/hand", "symdiff/fwd", "hand/fwd"]
+    head += [f"{p}/hand" for p in peer_names]
     rows = [head]
     for r in results:
         t = r.times
@@ -266,6 +270,7 @@ def timing_table(results: list[Result], peer_names: list[str]) -> list[list[str]
         row += [fmt_time(t.get("symdiff")) if "symdiff" in t else r.notes.get("symdiff", "—"), sd]
         row += [
             ratio(r, "raw", "hand"),
+            ratio(r, "simplified", "hand"),
             ratio(r, "symdiff", "forward"),
             ratio(r, "hand", "forward"),
         ]

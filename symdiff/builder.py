@@ -223,6 +223,14 @@ def _add_tuples(b: Builder, x: Atom, y: Atom) -> Atom | None:
 def same_shape(b: Builder, a: Atom) -> Atom:
     """An earlier value with the shape of ``a``: the array operand of an elementwise operation
     whose other operands are scalars. Asking it for its shape needs no new computation."""
+    memo = b.__dict__.setdefault("_shape_memo", {})
+    if a not in memo:
+        memo[a] = a  # a placeholder: the definitions form a DAG, never a cycle
+        memo[a] = _same_shape(b, a)
+    return memo[a]
+
+
+def _same_shape(b: Builder, a: Atom) -> Atom:
     d = b.defining(a)
     while d is not None and (d.prim.elementwise or d.prim.form in ("infix", "prefix")):
         arrays = [x for x in d.args if not b.is_scalar(x)]  # a module-level array is not scalar
@@ -236,6 +244,10 @@ def same_shape(b: Builder, a: Atom) -> Atom:
         a = arrays[0]
         d = b.defining(a)
     return a
+
+
+def _as_float(b: Builder, a: Atom) -> Atom:
+    return a if _is_float(b, a) else b.apply(P.as_float, a, dtype=float).atom
 
 
 def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
@@ -273,17 +285,17 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
         if _negated(b, y) is not None:  # a - -b is a + b
             return b.apply(P.add, x, _negated(b, y)).atom
         if nx == 0:
-            return b.apply(P.neg, y).atom
+            return b.apply(P.neg, _as_float(b, y)).atom
     elif prim is P.mul:
         # x * 1.0 is x only when x is already a float: a mask times 1.0 is the float mask
         if nx == 1:
             return y if _is_float(b, y) else b.apply(P.as_float, y, dtype=float).atom
         if ny == 1:
             return x if _is_float(b, x) else b.apply(P.as_float, x, dtype=float).atom
-        if nx == -1:
-            return b.apply(P.neg, y).atom
+        if nx == -1:  # NumPy refuses -mask: negate the float mask
+            return b.apply(P.neg, _as_float(b, y)).atom
         if ny == -1:
-            return b.apply(P.neg, x).atom
+            return b.apply(P.neg, _as_float(b, x)).atom
     elif prim is P.div:
         if ny == 1:
             return x

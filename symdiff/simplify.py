@@ -53,10 +53,8 @@ class Budget:
     max_ops: int = 40  # statements per region; longer runs are cut into pieces this long
     max_size: int = 120  # nodes of one expression; bigger values stay variables
     small: int = 40  # size up to which cancel/together/factor are tried
-    # Time limits stop runaway cases only: the size limits above keep ordinary regions far
-    # below them (a few ms), so the output does not depend on how busy the machine is.
-    region_seconds: float = 1.0
-    total_seconds: float = 10.0
+    region_seconds: float = 0.2
+    total_seconds: float = 5.0
 
 
 @dataclass
