@@ -632,7 +632,10 @@ class Variant:
                 out.append(f"{self.names[c.var]} = {ast.unparse(self.atom(c.init))}")
         used = s.index is not None and self.count(s.index) > 0
         # "_" only when no variable of the user's is called that (it would be overwritten)
-        index = self.names[s.index] if used else NameGen(set(self.names.values())).fresh("_")
+        if used or (s.index is not None and self.names.get(s.index) == "_"):
+            index = self.names[s.index]  # the user's own `for _ in ...` stays as written
+        else:
+            index = NameGen(set(self.names.values())).fresh("_")
         body: list[str] = []
         if s.kind == "while":
             cond_lines = self.block(s.cond_block, comment_all, {})
