@@ -72,7 +72,11 @@ _MAX_INLINE_DEPTH = 50
 _VIEWS = frozenset(
     {"getitem", "np.reshape", "np.ravel", "np.transpose", "T", "np.swapaxes", "np.moveaxis",
      "np.expand_dims", "np.squeeze", "np.broadcast_to", "np.asarray", "np.atleast_1d",
-     "np.atleast_2d", "np.flip", "np.fliplr", "np.flipud", "np.diagonal", "list_append"}
+     "np.atleast_2d", "np.flip", "np.fliplr", "np.flipud", "np.diagonal", "list_append",
+     # for real arrays these return their argument itself, or a view of it
+     "np.real", "real", "np.real_if_close", "np.conj", "np.float64", "np.atleast_3d",
+     "np.rot90", "np.rollaxis", "np.diag", "np.split", "np.array_split", "np.hsplit",
+     "np.vsplit", "np.dsplit", "tuple_item"}
 )  # fmt: skip
 _LIST_OPS = frozenset({P.list_append, P.np_stack_list, P.np_array_list, P.sum_list, P.b_len})
 

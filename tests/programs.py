@@ -412,7 +412,9 @@ class Gen:
             return E(f"(+{x.text})", shape, out(x.iv))
         if name == "abs" and self.c.chance(0.3):
             return E(f"abs({x.text})", shape, out(x.iv))
-        return E(f"{self.np(name)}({x.text})", shape, out(x.iv))
+        # for real arrays these return their argument itself: not a new array
+        fresh = name not in ("real", "real_if_close", "conj")
+        return E(f"{self.np(name)}({x.text})", shape, out(x.iv), fresh=fresh)
 
     def operands(self, shape: tuple[int, ...], depth: int) -> tuple[E, E]:
         other = self.c.pick(self.sub_shapes(shape))
@@ -981,19 +983,25 @@ class Gen:
             return E(f"{np_('vsplit')}({W.text}, 2)[0]", shape, W.iv, fresh=False)
         return None
 
-    def spd(self, k: int, depth: int) -> E:
-        """A symmetric positive definite matrix, eigenvalues in [1, 1 + 0.9k]: well conditioned."""
-        B = self.within(self.expr((k, k), max(depth - 1, 0)), 3.0)
+    def spd(self, k: int, depth: int, distinct: bool = False) -> E:
+        """A symmetric positive definite matrix, eigenvalues in [1, 1 + 0.9k]: well conditioned.
+        ``distinct``: eigenvalues near 1, 2, ..., k (at most 0.02k away), never repeated, as
+        the derivatives of eigenvectors and singular values need."""
         self.features.add("spd")
+        if distinct:
+            B = self.within(self.expr((k, k), max(depth - 1, 0)), 1.0)
+            diag = f"{self.np('diag')}({self.np('arange')}(1.0, {k + 1}.0))"
+            return E(f"({diag} + 0.02 * ({B.text} @ {B.text}.T))", (k, k), (-k - 0.1, k + 0.1))
+        B = self.within(self.expr((k, k), max(depth - 1, 0)), 3.0)
         top = 1.0 + 0.1 * k * 9.0
         return E(f"({self.np('eye')}({k}) + 0.1 * ({B.text} @ {B.text}.T))", (k, k), (-top, top))
 
     def p_linalg(self, shape: tuple[int, ...], depth: int) -> E | None:
         k = self.c.int(1, 3)
-        A = self.spd(k, depth)
-        top = 1.0 + 0.9 * k
         form = self.c.pick(("det", "slogdet", "inv", "solve", "eigvalsh", "eigh", "cholesky",
                             "trace", "norm", "pinv", "svd"))  # fmt: skip
+        A = self.spd(k, depth, distinct=form in ("eigvalsh", "eigh", "svd"))
+        top = 1.0 + 0.9 * k
         self.features.add(f"linalg:{form}")
         la = self.np("linalg")
         if form == "det":
@@ -1952,40 +1960,61 @@ def _position(f: Any, name: str) -> int:
 
 
 def _kink(f: Any, prog: Program, grads: tuple) -> str:
-    """Where finite differences straddle a kink or a branch: the one-sided differences
-    disagree, and keep disagreeing when the step shrinks tenfold (a smooth function's
-    disagreement shrinks with the step)."""
+    """Why finite differences disagree, when it is not symdiff's fault: a kink or a branch
+    within the step (or, for float32's large step, curvature). Per coordinate, with the step ``h`` ``check_grad`` used: either central
+    differences with a smaller step (h/10, h/100) agree with the gradient (the step straddled
+    a kink near x), or the one-sided differences disagree and keep disagreeing when the step
+    shrinks tenfold (a kink at x; for a smooth function the gap shrinks with the step).
+    Empty when neither explains it: then the gradient is wrong."""
+    from symdiff.check import tolerances
+
+    float32 = "float32" in prog.features
+    step, rtol, atol = tolerances(np.float32 if float32 else np.float64)
     args = [_as64(a) for a in prog.args]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         f0 = float(f(*args))
-        for name in prog.wrt:
+        atol *= max(1.0, abs(f0))
+
+        def at(pos: int, x: np.ndarray) -> float:
+            call = list(args)
+            if isinstance(args[pos], np.ndarray):
+                call[pos] = x
+            elif isinstance(args[pos], np.generic):
+                call[pos] = np.float64(x.reshape(()))
+            else:
+                call[pos] = float(x.reshape(()))
+            return float(f(*call))
+
+        found = ""
+        for g, name in zip(grads, prog.wrt):
             pos = _position(f, name)
             x = np.array(args[pos], dtype=np.float64)
+            g = np.asarray(g, dtype=np.float64)
             for i in range(min(x.size, 64)):
-                gaps = []
-                for h in (1e-5, 1e-6):
-                    step = h * max(1.0, abs(x.flat[i]))
-                    vals = []
-                    for s in (step, -step):
-                        y = x.copy()
-                        y.flat[i] += s
-                        call = list(args)
-                        call[pos] = (
-                            y
-                            if isinstance(args[pos], np.ndarray)
-                            else (
-                                type(args[pos])(y)
-                                if not isinstance(args[pos], np.generic)
-                                else y.reshape(()).astype(np.float64)[()]
-                            )
-                        )
-                        vals.append(float(f(*call)))
-                    fwd, bwd = (vals[0] - f0) / step, (f0 - vals[1]) / step
-                    gaps.append(abs(fwd - bwd))
-                if gaps[0] > 1e-4 * (1 + abs(f0)) and gaps[1] > 0.5 * gaps[0]:
-                    return f"{name}[{i}]: one-sided differences differ by {gaps[0]:.3g} and {gaps[1]:.3g}"
-    return ""
+                agree, gaps = [], []
+                for shrink in (1.0, 10.0, 100.0):
+                    h = step * max(1.0, abs(x.flat[i])) / shrink
+                    up, down = x.copy(), x.copy()
+                    up.flat[i] += h
+                    down.flat[i] -= h
+                    fp, fm = at(pos, up), at(pos, down)
+                    fd = (fp - fm) / (2 * h)
+                    gi = g.flat[i]
+                    agree.append(abs(fd - gi) <= atol + rtol * max(abs(fd), abs(gi)))
+                    gaps.append(abs((fp - f0) / h - (f0 - fm) / h))
+                if agree[0]:
+                    continue  # this coordinate passed the check
+                near = agree[1] or agree[2]  # the step straddled a kink near x
+                at_kink = gaps[0] > 1e-4 * (1 + abs(f0)) and gaps[1] > 0.5 * gaps[0]
+                if not (near or at_kink):
+                    return ""  # a smooth disagreement: the gradient is wrong
+                why = "a smaller step agrees" if near else "one-sided differences differ"
+                found = found or (
+                    f"{name}[{i}]: {why} (a kink within the step, or curvature the step is too "
+                    f"large for; one-sided gaps {gaps[0]:.3g}, {gaps[1]:.3g})"
+                )
+    return found
 
 
 def _diff(a: str, b: str) -> str:

@@ -491,8 +491,6 @@ def test_in_place_update_through_alias_is_refused():
 
 
 def test_assignment_into_an_argument_is_refused():
-    f = symdiff.from_source(
-        "def f(x):\n    x[0] = 1.0\n    return x[0] + x[1]\n"
-    )
+    f = symdiff.from_source("def f(x):\n    x[0] = 1.0\n    return x[0] + x[1]\n")
     with pytest.raises(UnsupportedSyntaxError, match="it is an argument"):
         grad(f)

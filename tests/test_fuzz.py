@@ -5,6 +5,8 @@ The quick run here is 250 programs in under a minute on two cores; ``benchmarks/
 runs the long campaign. A failure prints the (shrunk) program's source, inputs and ``wrt``.
 """
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -191,3 +193,89 @@ def test_a_method_of_a_module_level_array():
     module using ``in`` (elementwise ``==``): ValueError, reported as an InternalError."""
     f = from_source("def f(x):\n    return x * C0.sum()\n", namespace={"C0": np.array([1.0, 2.0])})
     assert grad(f)(2.0) == 3.0
+
+
+def same_object_then_updated(x):
+    v = np.real_if_close(x)  # for a real array: x itself
+    v *= 2.0
+    return np.sum(x * v)
+
+
+def split_piece_updated(x):
+    a, b = np.split(x, 2)
+    a += 1.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("f", [same_object_then_updated, split_piece_updated])
+def test_an_update_through_a_result_that_is_its_argument_is_refused(f):
+    """np.real_if_close, np.real, .conj(), np.float64, np.rot90, np.split's pieces... return
+    their argument or a view of it; lowering did not know, so ``v *= 2.0`` was taken as a new
+    array: 10 instead of 20 at [1, 2], silently. Now refused like any update through an alias."""
+    with pytest.raises(UnsupportedSyntaxError, match="in-place update through an alias"):
+        grad(f)
+
+
+def negated_relu(x):
+    return -np.sum(np.maximum(x, 0.0))
+
+
+def one_minus_clip(x):
+    return 1.0 - np.clip(x, -1.0, 1.0)
+
+
+def test_a_negated_mask():
+    """builder folded (-1.0) * (x > 0) into -(x > 0), which NumPy refuses for booleans: the
+    gradient of -sum(relu(x)) raised TypeError (an InternalError)."""
+    np.testing.assert_array_equal(grad(negated_relu)(np.array([1.0, -1.0])), [-1.0, 0.0])
+    assert grad(one_minus_clip)(0.5) == -1.0
+    assert grad(one_minus_clip)(2.0) == 0.0
+
+
+UNDERSCORE = """
+def w(x, a):
+    _ = a + 1.0
+    y = x
+    k = 0
+    while k < 2:
+        y = y * _
+        k += 1
+    return y
+"""
+
+
+def test_a_variable_called_underscore_next_to_a_reversed_loop():
+    """The backward loop of a while was written ``for _ in range(steps)``, overwriting the
+    user's ``_``: a wrong gradient with respect to ``a``, silently."""
+    f = from_source(UNDERSCORE)
+    dx, da = grad(f, wrt=(0, 1))(0.5, 0.3)
+    assert dx == pytest.approx(1.3**2, rel=1e-15)
+    assert da == pytest.approx(2 * 0.5 * 1.3, rel=1e-15)
+
+
+def loop_with_reversed(x, reversed, i):
+    y = x
+    for j in range(3):
+        y = y * np.sin(y) * reversed + i
+    return y
+
+
+def test_a_parameter_called_reversed():
+    """Generated backward loops call reversed(range(n)): a parameter called reversed made
+    that a call of a float (TypeError, an InternalError)."""
+    agrees(loop_with_reversed, 0.5, 0.3, 0.2, wrt=(0, 1, 2))
+
+
+def power_next_to_math(x):
+    t = np.full((2, 3), x)
+    return np.sum(np.power(t * t + 0.25, 0.5)) + math.asinh(x)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="simplify writes the derivative of np.power(t, 0.5) on an array as math.sqrt(t) "
+    "when the region also holds a math function's derivative (TypeError at call time)",
+)
+def test_simplify_keeps_numpy_for_arrays_next_to_math_functions():
+    expected = grad(power_next_to_math)(0.3)
+    assert grad(power_next_to_math, simplify=True)(0.3) == pytest.approx(expected, rel=1e-12)

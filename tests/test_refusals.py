@@ -16,6 +16,7 @@ from symdiff import (
     UnsupportedFunctionError,
     UnsupportedSyntaxError,
     WrtError,
+    check_grad,
     from_source,
     grad,
     value_and_grad,
@@ -203,6 +204,12 @@ def test_bound_method_wrt_counts_the_arguments_the_caller_passes():
     assert value == 5.0
     with pytest.raises(WrtError, match="not an argument"):
         grad(m.energy, wrt="self")
+
+
+def test_check_grad_on_a_bound_method():
+    m = Model()
+    report = check_grad(m.energy, np.array([0.5, -1.5]))
+    assert report.ok and [a.name for a in report.args] == ["x"]
 
 
 def test_unbound_method_takes_self_explicitly():
