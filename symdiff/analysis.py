@@ -127,17 +127,18 @@ def _defines(stmt) -> tuple[Var, ...]:
     return ()
 
 
-def lists(fn: Function) -> set[Var]:
-    """Values that are runtime Python lists (built by ``append`` in a loop)."""
+def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
+    """Values that are runtime Python lists (built by ``append`` in a loop, or by ``makers``)."""
     from .prims import LIST_MAKERS
 
+    makers = LIST_MAKERS if makers is None else makers
     out: set[Var] = set()
     changed = True
     while changed:
         changed = False
         for stmt in _walk(fn.body):
             new: list[Var] = []
-            if isinstance(stmt, Assign) and stmt.prim in LIST_MAKERS:
+            if isinstance(stmt, Assign) and stmt.prim in makers:
                 new.append(stmt.target)
             elif isinstance(stmt, If):
                 new += [p.target for p in stmt.phis if p.then in out or p.orelse in out]

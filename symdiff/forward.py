@@ -367,25 +367,7 @@ _LIST_RESULTS = frozenset({P.zeros_like_list, P.add_lists, P.unstack, P.sum_list
 def lists(fn: Function) -> set[Var]:
     """Values that are runtime lists: built in loops, and (in a generated gradient) their
     adjoints, which are lists too."""
-    out = analysis.lists(fn)
-    changed = True
-    while changed:
-        changed = False
-        for s in _walk(fn.body):
-            new: list[Var] = []
-            if isinstance(s, Assign) and s.prim in _LIST_RESULTS:
-                new.append(s.target)
-            elif isinstance(s, If):
-                new += [p.target for p in s.phis if p.then in out or p.orelse in out]
-            elif isinstance(s, Loop):
-                for c in s.carries:
-                    if c.init in out or c.next in out:
-                        new += [c.var, c.out]
-            for v in new:
-                if v not in out:
-                    out.add(v)
-                    changed = True
-    return out
+    return analysis.lists(fn, P.LIST_MAKERS | _LIST_RESULTS)
 
 
 def has_tapes(fn: Function) -> bool:
