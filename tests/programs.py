@@ -89,7 +89,10 @@ class HypothesisChooser(Chooser):
         self.rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
 
     def int(self, lo: int, hi: int) -> int:
-        return self.draw(self.st.integers(lo, hi))
+        # a wide draw folded into the range: Hypothesis favours small integers, which would
+        # make most programs minimal; the fold keeps the choices uniform, and shrinking a
+        # draw to 0 still gives the simplest option, lo
+        return lo + self.draw(self.st.integers(0, 2**16 - 1)) % (hi - lo + 1)
 
 
 # ----------------------------------------------------------------------------- intervals
@@ -892,7 +895,7 @@ class Gen:
                 v = self.expr((1, n), depth)
                 self.features.add("np.squeeze")
                 return E(
-                    f"{np_('squeeze')}({v.text})" if self.c.chance(0.5) else f"{v.text}[0]",
+                    f"{np_('squeeze')}({v.text}, axis=0)" if self.c.chance(0.5) else f"{v.text}[0]",
                     shape,
                     v.iv,
                     fresh=False,
