@@ -30,6 +30,7 @@ def cross_entropy(z, y):
 
 
 WRT = {"cross_entropy": "z"}
+EMIT = {"softmax": ["jacobian"]}  # generated/softmax_jacobian_grad.py also has softmax_jacobian
 
 
 def example_cross_entropy():

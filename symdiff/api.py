@@ -118,9 +118,9 @@ def _pipeline(
     ir.check(fn)
     positions, single = _resolve_wrt([p.name for p in fn.params], wrt, f)
     _check_result(fn, src)
-    state["stage"] = "the forward pass" if mode == "jvp" else "the reverse pass"
+    state["stage"] = "the forward pass" if mode in ("jvp", "hvp") else "the reverse pass"
     prog = _program(fn, tuple(fn.params[i] for i in positions), mode)
-    prog = dataclasses.replace(prog, tuple_result=not single and prog.kind != "jvp")
+    prog = dataclasses.replace(prog, tuple_result=not single and prog.kind not in ("jvp", "hvp"))
     if simplify:
         state["stage"] = "simplification"
         from .simplify import simplify as simplify_program

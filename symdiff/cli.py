@@ -30,13 +30,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import __version__
-from .api import Transformed, Wrt, cached_transform
+from .api import Transformed, Wrt, cached_transform, grad
 from .check import CheckReport, check_grad
 from .errors import InternalError, SymdiffError
 
 EXAMPLE_PREFIX = "example_"
 HAND_SUFFIX = "_hand_grad"
 WRT_NAME = "WRT"
+EMIT_NAME = "EMIT"  # {function name: kinds of derivative}: what a whole file's module holds
 TIMING_SECONDS = 0.02  # per timed run; three runs per function keep the demo short
 
 
@@ -190,6 +191,11 @@ def resolve(spec: str, wrt: Wrt | None = None, need_one: bool = False) -> list[T
     return targets
 
 
+def _whole_file(spec: str) -> bool:
+    path, sep, name = spec.rpartition(":")
+    return not sep or not name.isidentifier()
+
+
 def resolve_all(specs: Sequence[str], wrt: Wrt | None) -> list[Target]:
     """The targets of several specs, each function once."""
     seen: dict[tuple[str, str], Target] = {}
@@ -212,13 +218,35 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_emit(args: argparse.Namespace) -> int:
-    from .module import emit
+def _kinds(text: str) -> list[str]:
+    from .module import KINDS
 
-    targets = resolve_all(args.targets, parse_wrt(args.wrt))
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise CommandError(
+            f"--kind {text!r}: no derivative called {(unknown or [''])[0]!r}",
+            hint=f"a comma-separated list of {', '.join(KINDS)}",
+        )
+    return kinds
+
+
+def cmd_emit(args: argparse.Namespace) -> int:
+    from .module import derivative, emit
+
+    wrt = parse_wrt(args.wrt)
+    targets = resolve_all(args.targets, wrt)
     names = [t.name for t in targets]
-    wrt = {t.name: t.wrt for t in targets} if len(set(names)) == len(names) else targets[0].wrt
-    text = emit(*(t.func for t in targets), wrt=wrt, simplify=args.simplify)
+    if args.kind is None and wrt is None and all(_whole_file(s) for s in args.targets):
+        objs = [o for spec in args.targets for o in file_derivatives(spec)]
+        plain = {t.name: t.wrt for t in targets}
+    else:
+        kinds = _kinds(args.kind or "grad")
+        objs = [derivative(t.func, k, t.wrt) for t in targets for k in kinds]
+        plain = {t.name: t.wrt for t in targets} if "grad" in kinds else {}
+    if len(set(names)) != len(names):  # one name in two files: one wrt for all
+        plain = targets[0].wrt
+    text = emit(*objs, wrt=plain, simplify=args.simplify)
     if args.output is None:
         print(text, end="")
         return 0
@@ -308,14 +336,50 @@ def cmd_graph(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- regenerate
 
 
+def file_derivatives(path: str) -> list[Any]:
+    """What the module of a whole example file holds: the gradient of every function with
+    example inputs, then what the file's ``EMIT`` dict asks for (``{"loss": ["hessian"]}``)."""
+    from .module import KINDS, derivative
+
+    targets = resolve(path)
+    module = targets[0].module
+    wanted = getattr(module, EMIT_NAME, {})
+    declared = getattr(module, WRT_NAME, {})
+    if not isinstance(wanted, dict):
+        raise CommandError(f"{EMIT_NAME} in {path} must be a dict from function name to kinds")
+    objs: list[Any] = [t.func for t in targets]
+    for name, kinds in wanted.items():
+        func = getattr(module, name, None)
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        bad = [k for k in kinds if k not in KINDS]
+        if not callable(func) or bad:
+            raise CommandError(
+                f"{EMIT_NAME} in {path} asks for {name!r}: "
+                + (f"no derivative called {bad[0]!r}" if bad else "no such function"),
+                hint=f"kinds: {', '.join(KINDS)}",
+            )
+        w = declared.get(name, 0)
+        w = tuple(w) if isinstance(w, list) else w
+        already = name in {t.name for t in targets}
+        for k in kinds:
+            if k != "grad":
+                objs.append(derivative(func, k, w))
+            elif not already:  # a gradient object carries its wrt, as the others do
+                objs.append(grad(func, wrt=w))
+    return objs
+
+
+def file_wrt(path: str) -> dict[str, Wrt]:
+    return {t.name: t.wrt for t in resolve(path)}
+
+
 def regenerate(examples: str) -> dict[str, str]:
     """File name → text of the standalone module of every example that has targets."""
     from .module import emit
 
     texts = {}
     for path in example_files(examples):
-        targets = resolve(path)
-        text = emit(*(t.func for t in targets), wrt={t.name: t.wrt for t in targets})
+        text = emit(*file_derivatives(path), wrt=file_wrt(path))
         texts[os.path.splitext(os.path.basename(path))[0] + "_grad.py"] = text
     return texts
 
@@ -532,12 +596,17 @@ def build_parser() -> argparse.ArgumentParser:
             "symdiff emit examples/dense_layer.py:loss -o dense_grad.py",
             "symdiff emit examples/dense_layer.py -o generated/   # every example function",
             "symdiff emit a.py:f b.py:g --wrt 0         # one module, wrt=0 for both",
+            "symdiff emit examples/newton_step.py:loss --wrt w --kind grad,hessian",
         )
         + "\n\n-o DIR writes DIR/<first file>_grad.py; without -o the module is printed.",
         cmd_emit, options,
     )  # fmt: skip
     p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC", help=target)
     p.add_argument("-o", "--output", metavar="DIR_OR_FILE", help="a .py file or a folder")
+    p.add_argument("--kind", metavar="KINDS",
+                   help="what to write for each function, comma-separated: grad, jvp, vjp, "
+                   "jacobian, hessian, hvp (default: grad, and for a whole file also what "
+                   f"its {EMIT_NAME} dict asks for)")  # fmt: skip
 
     p = command(
         "check", "compare gradients with finite differences on the example inputs",

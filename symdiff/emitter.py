@@ -49,6 +49,9 @@ _KINDS = {
                  "with respect to {wrt}."),
     "jvp": ("{}_tangent", "{}_jvp", "Tangent (Jacobian-vector product)", "Value and tangent",
             "d_v holds the derivative of v along the direction given for {wrt}."),
+    "hvp": ("{}_hvp", "{}_grad_and_hvp", "Hessian-vector product", "Gradient and Hessian-vector product",
+            "The tangent program of the gradient: d_u holds the derivative of u along v, the "
+            "direction given for {wrt}, and the result is H·v."),
     "vjp": ("{}_vjp", "{}_value_and_vjp", "Vector-Jacobian product",
             "Value and vector-Jacobian product",
             "d_v holds the derivative of the result, weighted by the given cotangent, with "
@@ -668,14 +671,19 @@ class Variant:
         return out + [header, *_indent(body or ["pass"])]
 
     def comment(self, loc: Loc) -> str:
-        where = f"line {loc.line}" if loc.func == self.prog.name else f"{loc.func}, line {loc.line}"
+        if loc.file.startswith("<symdiff "):  # a statement of generated code: it has no file
+            where = loc.func
+        elif loc.func == self.prog.name:
+            where = f"line {loc.line}"
+        else:
+            where = f"{loc.func}, line {loc.line}"
         text = f"# {where}: {loc.text.strip()}"
         return text if len(text) <= _COMMENT_WIDTH else text[: _COMMENT_WIDTH - 3] + "..."
 
     def source(self, name: str, origin: str) -> str:
         prog = self.prog
         body: list[str] = []
-        fwd = self.block(self.forward, prog.kind in ("jvp", "grad_fwd"), {})
+        fwd = self.block(self.forward, prog.kind in ("jvp", "hvp", "grad_fwd"), {})
         if fwd:
             body += ["# forward pass", *fwd]
         value = ast.unparse(self.atom(prog.value)) if self.needs_value else ""
@@ -706,7 +714,7 @@ class Variant:
             + _KINDS[prog.kind][4].format(wrt=wrt),
             _DOC_WIDTH,
         )
-        doc = f'"""{title} of `{prog.name}` with respect to {wrt}.\n\n{para}\n"""'
+        doc = f'"""{title} of `{subject(prog)}` with respect to {wrt}.\n\n{para}\n"""'
         defaults = dict(prog.defaults)
         params = ", ".join(
             f"{n}={ast.unparse(self.g.const(Const(defaults[n])))}" if n in defaults else n
@@ -765,12 +773,28 @@ def _walk(block: Block):
             yield from _walk(s.body)
 
 
-def emit(prog: GradProgram, origin: str, g: Globals | None = None) -> Emitted:
-    """Both generated functions of ``prog``; ``g`` shares module-level names across several."""
+def subject(prog: GradProgram) -> str:
+    """The function a program is a derivative of: for a Hessian-vector product, the one whose
+    generated gradient it differentiates (``loss`` for ``loss_grad``)."""
+    suffix = naming.GRAD_FN.format("")
+    if prog.kind == "hvp" and prog.name.endswith(suffix) and len(prog.name) > len(suffix):
+        return prog.name[: -len(suffix)]
+    return prog.name
+
+
+def emit(
+    prog: GradProgram,
+    origin: str,
+    g: Globals | None = None,
+    names: tuple[str, str] | None = None,
+) -> Emitted:
+    """Both generated functions of ``prog``; ``g`` shares module-level names across several.
+    ``names`` replaces the names the kind of program gives them (``emit`` calls the tangent
+    program of a gradient ``<f>_hvp``)."""
     g = g or Globals(set())
     g.gen.taken |= local_names(prog)
-    grad_name = g.gen.fresh(_KINDS[prog.kind][0].format(prog.name))
-    vg_name = g.gen.fresh(_KINDS[prog.kind][1].format(prog.name))
+    wanted = names or tuple(k.format(subject(prog)) for k in _KINDS[prog.kind][:2])
+    grad_name, vg_name = (g.gen.fresh(n) for n in wanted)
     grad_src = Variant(prog, g, "grad").source(grad_name, origin)
     vg_src = Variant(prog, g, "value_and_grad").source(vg_name, origin)
     return Emitted(grad_name, vg_name, grad_src, vg_src, dict(g.bindings), list(g.helpers))

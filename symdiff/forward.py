@@ -443,9 +443,12 @@ def extra_params(fn: Function, wanted: list[str]) -> tuple[tuple[Var, ...], tupl
     return params, tuple(signature) + tuple(p.name for p in params)
 
 
-def jvp_program(fn: Function, wrt: tuple[Var, ...]) -> GradProgram:
-    """``f``'s tangent program: ``(x, d_x) -> (f(x), J(x)·d_x)`` for the ``wrt`` inputs."""
-    tangents, signature = extra_params(fn, [f"d_{p.name}" for p in wrt])
+def jvp_program(
+    fn: Function, wrt: tuple[Var, ...], directions: list[str] | None = None, kind: str = "jvp"
+) -> GradProgram:
+    """``f``'s tangent program: ``(x, d_x) -> (f(x), J(x)·d_x)`` for the ``wrt`` inputs.
+    ``directions`` names the tangent parameters (``v`` for a Hessian-vector product)."""
+    tangents, signature = extra_params(fn, directions or [f"d_{p.name}" for p in wrt])
     fwd = Forward(fn, dict(zip(wrt, tangents)))
     block, out = fwd.run(fn.result)
     live = {a for a in (fn.result, out) if isinstance(a, Var)}
@@ -463,7 +466,7 @@ def jvp_program(fn: Function, wrt: tuple[Var, ...]) -> GradProgram:
         loc=fn.loc,
         signature=signature,
         defaults=fn.defaults,
-        kind="jvp",
+        kind=kind,
     )
 
 

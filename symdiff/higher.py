@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import api, ir
+from . import api, ir, runtime
 from .errors import InputError, SymdiffError, UndefinedNameError, WrtError
 from .forward import extra_params, jvp_program
 from .naming import is_internal
@@ -36,9 +36,11 @@ MODES = ("auto", "fwd", "rev")
 
 
 def derivative_program(fn: ir.Function, wrt: tuple[ir.Var, ...], mode: str) -> GradProgram:
-    """The program ``api.transform`` emits for ``mode``: ``"jvp"`` or ``"vjp"``."""
+    """The program ``api.transform`` emits for ``mode``: ``"jvp"``, ``"hvp"`` or ``"vjp"``."""
     if mode == "jvp":
         return jvp_program(fn, wrt)
+    if mode == "hvp":  # the tangent program of a generated gradient: H·v
+        return jvp_program(fn, wrt, ["v"] if len(wrt) == 1 else None, kind="hvp")
     if mode == "vjp":
         result = fn.result
         out = result.name if isinstance(result, ir.Var) and not is_internal(result.name) else "out"
@@ -152,7 +154,7 @@ class JVPFunction(_Derived):
         super().__init__(f, wrt, "jvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
-        self._t = _eager(lambda: self._transformed("jvp"))
+        self._t = _eager(lambda: self._transformed(self.mode))
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         """What ``grad(jvp(f))`` differentiates: the tangent-only generated function."""
@@ -197,18 +199,6 @@ class _TangentCall:
     def tangent(self, tangents: list[Any]) -> Any:
         """The tangent alone (the value is not computed where it is not needed)."""
         return self.t.grad(*self.args, **self.kwargs, **dict(zip(self.names, tangents)))
-
-    def basis(self) -> Any:
-        """Every unit direction (one input element set to 1), in order."""
-        for j, x in enumerate(self.inputs):
-            for k in range(int(np.size(x))):
-                tangents = [np.zeros(np.shape(v), dtype=_float_of(v)) for v in self.inputs]
-                tangents[j].flat[k] = 1.0
-                yield [t if np.ndim(t) else t[()] for t in tangents]
-
-
-def _float_of(x: Any) -> np.dtype:
-    return x.dtype if isinstance(x, np.ndarray) and x.dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _tangent_names(t: api.Transformed, k: int) -> tuple[str, ...]:
@@ -353,40 +343,15 @@ class JacobianFunction(_Derived):
     def _forward(self, args: tuple, kwargs: dict, xs: list[Any]) -> Any:
         """Column by column: one tangent pass per input element."""
         call = self._jvp.prepare(args, kwargs)
-        value = None
-        columns: list[list[Any]] = [[] for _ in xs]
-        directions = list(call.basis())
-        for tangents in directions:
-            j = next(i for i, t in enumerate(tangents) if np.any(t))
-            value, d = call(tangents)
-            columns[j].append(np.asarray(d, dtype=float))
-        if value is None:  # no input elements: the value alone
-            value = self._f(*args, **kwargs)
+        value, _ = call([runtime._unit(np.shape(x), runtime._float_dtype(x)) for x in xs])
         self._check_decorated(args, kwargs, value)
-        out = []
-        for j, x in enumerate(xs):
-            shape = np.shape(value) + np.shape(x)
-            cols = columns[j]
-            block = np.stack(cols, axis=-1) if cols else np.zeros(shape)
-            out.append(np.reshape(block, shape))
-        return out[0] if self._single else tuple(out)
+        blocks = runtime.jacobian_columns(lambda *t: call.tangent(list(t)), xs, np.shape(value))
+        return blocks[0] if self._single else blocks
 
     def _reverse(self, value: Any, pullback: Callable[[Any], Any], xs: list[Any]) -> Any:
         """Row by row: one reverse sweep per output element."""
-        rows: list[list[Any]] = [[] for _ in xs]
-        for i in range(int(np.size(value))):
-            ct = np.zeros(np.shape(value))
-            ct.flat[i] = 1.0
-            grads = pullback(ct)
-            grads = (grads,) if self._single else grads
-            for j, g in enumerate(grads):
-                rows[j].append(np.asarray(g, dtype=float))
-        out = []
-        for j, x in enumerate(xs):
-            shape = np.shape(value) + np.shape(x)
-            block = np.stack(rows[j]) if rows[j] else np.zeros(shape)
-            out.append(np.reshape(block, shape))
-        return out[0] if self._single else tuple(out)
+        blocks = runtime.jacobian_rows(pullback, xs, np.shape(value))
+        return blocks[0] if self._single else blocks
 
 
 def jacobian(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, mode: str = "auto") -> Any:
@@ -418,7 +383,7 @@ class _OverGradient(_Derived):
                 "symdiff.jacobian on symdiff.grad(f, wrt=...) for blocks",
             )
         self.gradient = api.grad(f, wrt=wrt)
-        self._tangents = JVPFunction(self.gradient, wrt)
+        self._tangents = _GradientTangent(self.gradient, wrt)
 
     @property
     def transformed(self) -> api.Transformed:
@@ -442,6 +407,12 @@ class _OverGradient(_Derived):
             self._verify = False
 
 
+class _GradientTangent(JVPFunction):
+    """The tangent program of a generated gradient, written as a Hessian-vector product."""
+
+    mode = "hvp"
+
+
 class HessianFunction(_OverGradient):
     """The Hessian of a scalar ``f``: shape ``x.shape + x.shape``."""
 
@@ -452,11 +423,8 @@ class HessianFunction(_OverGradient):
         self._check_gradient(args, kwargs)
         call = self._tangents.prepare(args, kwargs)
         (x,) = call.inputs
-        shape = np.shape(x)
-        columns = [np.asarray(call.tangent(e), dtype=float) for e in call.basis()]
-        if not shape:
-            return float(columns[0])
-        return np.reshape(np.stack(columns, axis=-1), shape + shape)
+        (block,) = runtime.jacobian_columns(lambda v: call.tangent([v]), [x], np.shape(x))
+        return float(block) if not np.shape(x) else block
 
 
 class HVPFunction(_OverGradient):

@@ -30,6 +30,7 @@ from .emitter import Globals, local_names
 from .emitter import emit as emit_functions
 from .errors import SymdiffError, WrtError
 from .fmt import format_source
+from .ir import Const
 from .naming import NameGen
 from .source import Source
 
@@ -109,12 +110,78 @@ def _global_names(text: str) -> list[str]:
 
 
 @dataclass
+class _Part:
+    """One derivative program to write, and the names its two functions should get (None:
+    the names its kind gives, such as ``<f>_grad`` and ``<f>_value_and_grad``)."""
+
+    transformed: Transformed
+    names: tuple[str, str] | None = None
+
+
+@dataclass
 class _Unit:
-    """One function to differentiate and what its transformation produced."""
+    """One object given to ``emit``: the user's function and the programs to write for it.
+
+    ``parts`` run from the gradient of the user's function outwards: ``hessian(f)`` is the
+    gradient of ``f`` and the tangent program of that gradient. ``driver`` names what the
+    module assembles from them (a Jacobian or a Hessian), if anything.
+    """
 
     name: str
-    transformed: Transformed
+    what: str
+    root: Transformed
     wrt_names: tuple[str, ...]
+    parts: list[_Part]
+    driver: str | None = None
+    mode: str = "auto"
+    exported: tuple[str, ...] = ()  # the generated functions, once written
+
+
+def _chain(t: Transformed) -> list[Transformed]:
+    """The transformations ``t`` was built on, innermost (the user's function) first: a
+    program read back from generated code points to the one that generated it."""
+    out = [t]
+    while getattr(out[0].source.func, "__symdiff_from__", None) is not None:
+        out.insert(0, out[0].source.func.__symdiff_from__)
+    return out
+
+
+def _parts(t: Transformed, names: tuple[str, str] | None = None) -> list[_Part]:
+    chain = _chain(t)
+    return [_Part(c) for c in chain[:-1]] + [_Part(chain[-1], names)]
+
+
+def _unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> _Unit:
+    """What to write for ``obj``: a function's gradient, or the derivative object's programs."""
+    from . import higher
+    from .api import GradientFunction
+
+    if isinstance(obj, (higher.HessianFunction, higher.HVPFunction)):
+        root = obj.gradient.transformed
+        name = root.source.name
+        hessian = isinstance(obj, higher.HessianFunction)
+        return _Unit(
+            name, "Hessian" if hessian else "Hessian-vector product", _chain(root)[0],
+            _describe_wrt(root), _parts(obj.transformed), "hessian" if hessian else None,
+        )  # fmt: skip
+    if isinstance(obj, higher.JacobianFunction):
+        parts = [p for d in (obj._jvp, obj._vjp) if d is not None for p in _parts(d.transformed)]
+        root = _chain(parts[0].transformed)[0]
+        return _Unit(
+            root.source.name, "Jacobian", root, _describe_wrt(parts[0].transformed), parts,
+            "jacobian", obj.requested,
+        )  # fmt: skip
+    if isinstance(obj, (higher.JVPFunction, higher.VJPFunction)):
+        t = obj.transformed
+        what = "Jacobian-vector product" if obj.mode == "jvp" else "vector-Jacobian product"
+        return _Unit(t.source.name, what, _chain(t)[0], _describe_wrt(t), _parts(t))
+    if isinstance(obj, GradientFunction):
+        t = cached_transform(obj._f, obj._wrt, obj.simplify or simplify)
+    else:
+        t = cached_transform(obj, spec, simplify)
+    chain = _chain(t)
+    what = " of the ".join(["gradient"] * len(chain))  # grad(grad(f)): the gradient of the gradient
+    return _Unit(chain[0].source.name, what, chain[0], _describe_wrt(t), _parts(t))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -363,10 +430,22 @@ def _runtime_source(name: str, mapping: dict[str, str]) -> str:
 # ----------------------------------------------------------------------------- assembly
 
 
+def _is_derivative(f: Any) -> bool:
+    """A ``grad``/``jvp``/``hessian``/... object: it carries its own ``wrt``."""
+    return getattr(f, "__symdiff_grad__", False) is True
+
+
 def _normalize_wrt(functions: tuple[Callable[..., Any], ...], wrt: Any) -> list[Wrt]:
     names = [getattr(f, "__name__", "") for f in functions]
     if not isinstance(wrt, Mapping):
         return [wrt] * len(functions)
+    derived = sorted(set(wrt) & {n for n, f in zip(names, functions) if _is_derivative(f)})
+    if derived:
+        raise WrtError(
+            f"wrt names {', '.join(map(repr, derived))}, a derivative object that has its "
+            "own wrt",
+            hint="give wrt when building it, as in symdiff.hessian(f, wrt=...)",
+        )
     unknown = sorted(set(wrt) - set(names))
     if unknown:
         raise WrtError(
@@ -381,28 +460,48 @@ def _describe_wrt(t: Transformed) -> tuple[str, ...]:
     return tuple(t.function.params[i].name for i in t.wrt_positions)
 
 
+KINDS = ("grad", "jvp", "vjp", "jacobian", "hessian", "hvp")
+
+
+def derivative(f: Callable[..., Any], kind: str, wrt: Wrt = 0) -> Any:
+    """``f`` as ``emit`` takes it for one kind of derivative: ``"grad"`` is ``f`` itself (its
+    gradient is what ``emit`` writes for a function), the others the objects of
+    ``symdiff.jvp``, ``vjp``, ``jacobian``, ``hessian`` and ``hvp``."""
+    from . import higher
+
+    if kind == "grad":
+        return f
+    makers = {"jvp": higher.jvp, "vjp": higher.vjp, "jacobian": higher.jacobian,
+              "hessian": higher.hessian, "hvp": higher.hvp}  # fmt: skip
+    if kind not in makers:
+        raise WrtError(f"no derivative called {kind!r}", hint=f"one of {', '.join(KINDS)}")
+    return makers[kind](f, wrt=wrt)
+
+
 def emit(
     *functions: Callable[..., Any],
     wrt: Wrt | Mapping[str, Wrt] = 0,
     simplify: bool = False,
     path: str | os.PathLike[str] | None = None,
 ) -> str:
-    """The source of a module that computes the gradients of ``functions`` with NumPy alone.
+    """The source of a module that computes the derivatives of ``functions`` with NumPy alone.
 
-    ``wrt`` is one spec for every function (a position, a name or a tuple of them, as for
-    ``grad``) or a dict from function name to spec (functions it omits use argument 0). The
-    module holds the functions themselves, the helpers they call, ``<name>_grad`` and
-    ``<name>_value_and_grad`` for each, the runtime helpers used and the module-level values
-    read. ``path`` also writes it there. Raises ``StandaloneError`` for values that cannot be
-    written as source (huge arrays, objects, modules other than NumPy and math).
+    For a plain function the module has ``<name>_grad`` and ``<name>_value_and_grad``; ``wrt``
+    is one spec for every plain function (a position, a name or a tuple of them, as for
+    ``grad``) or a dict from function name to spec (functions it omits use argument 0).
+    Derivative objects carry their own ``wrt`` and bring their own programs:
+    ``grad(f)`` the gradient, ``jvp(f)`` ``<name>_tangent``/``<name>_jvp``, ``vjp(f)``
+    ``<name>_vjp``/``<name>_value_and_vjp``, ``jacobian(f)`` those and ``<name>_jacobian``,
+    ``hvp(f)`` the gradient and ``<name>_hvp``/``<name>_grad_and_hvp``, ``hessian(f)`` those
+    and ``<name>_hessian``. The module also holds the functions themselves, the helpers they
+    call, the runtime helpers used and the module-level values read. ``path`` also writes it
+    there. Raises ``StandaloneError`` for values that cannot be written as source (huge
+    arrays, objects, modules other than NumPy and math).
     """
     if not functions:
         raise WrtError("emit needs at least one function")
     specs = _normalize_wrt(functions, wrt)
-    units = []
-    for f, spec in zip(functions, specs):
-        t = cached_transform(f, spec, simplify)
-        units.append(_Unit(t.source.name, t, _describe_wrt(t)))
+    units = [_unit(f, spec, simplify) for f, spec in zip(functions, specs)]
     text = _assemble(units, simplify)
     if path is not None:
         folder = os.path.dirname(os.fspath(path))
@@ -417,8 +516,8 @@ def _assemble(units: list[_Unit], simplify: bool) -> str:
     # 1. the user's code: each function once, in order; one meaning per module-level name
     sources: list[Source] = []
     for u in units:
-        declared = custom.sources(u.transformed.program)  # functions with a custom rule
-        for src in (u.transformed.source, *u.transformed.helpers, *declared):
+        declared = [s for p in u.parts for s in custom.sources(p.transformed.program)]
+        for src in (u.root.source, *u.root.helpers, *declared):  # functions with custom rules
             if all(s.func is not src.func for s in sources):
                 sources.append(src)
     defined: dict[str, Source] = {}
@@ -459,21 +558,38 @@ def _assemble(units: list[_Unit], simplify: bool) -> str:
         if custom.is_declared(src.func):
             user.setdefault(src.name, src.func)
 
-    # 2. the generated functions, sharing one Globals
+    # 2. the generated functions, sharing one Globals; a program two units share, once
     locals_: set[str] = set()
     for u in units:
-        locals_ |= local_names(u.transformed.program)
+        for p in u.parts:
+            locals_ |= local_names(p.transformed.program)
     g = _ModuleGlobals(set(defined), user, locals_)
     generated: list[str] = []
     exported: list[str] = []
+    written: dict[tuple[str, str, tuple[str, str] | None], tuple[str, str]] = {}
     for u in units:
-        src = u.transformed.source
+        src = u.root.source
         origin = f"{_file_of(src)}:{src.tree.lineno} ({src.name})"
-        g.begin(local_names(u.transformed.program))
-        e = emit_functions(u.transformed.program, origin, g)
-        g.end(e.grad_name, e.vg_name)
-        generated += [e.grad_source, e.vg_source]
-        exported += [u.name, e.grad_name, e.vg_name]
+        mine = [u.name] if u.name not in exported else []
+        made: list[tuple[str, str]] = []
+        for p in u.parts:
+            key = (p.transformed.program.kind, p.transformed.grad_source, p.names)
+            if key not in written:
+                g.begin(local_names(p.transformed.program))
+                e = emit_functions(p.transformed.program, origin, g, p.names)
+                g.end(e.grad_name, e.vg_name)
+                generated += [e.grad_source, e.vg_source]
+                written[key] = (e.grad_name, e.vg_name)
+            made.append(written[key])
+            mine += [n for n in written[key] if n not in exported + mine]
+        if u.driver is not None:
+            name, text = _driver(u, made, g, origin)
+            generated.append(text)
+            mine.append(name)
+        exported += mine
+        u.exported = tuple(dict.fromkeys(n for pair in made for n in pair))
+        if u.driver is not None:
+            u.exported += (name,)
 
     # 3. what module-level names denote: imports, constants, runtime helpers
     needed, runtime_consts = _runtime_needed(list(g.helpers))
@@ -517,11 +633,110 @@ def _assemble(units: list[_Unit], simplify: bool) -> str:
     parts = [header, _import_block(imports), f"__all__ = {exported!r}"]
     parts += constants
     parts += [_runtime_source(h, rename) for h in needed]
-    mains = {u.name for u in units}
-    parts += [texts[s.name] for s in sources if s.name not in mains]
-    parts += [texts[u.name] for u in units]
+    files_order = list(dict.fromkeys(_file_of(s) for s in sources))
+    in_file_order = sorted(sources, key=lambda s: (files_order.index(_file_of(s)), _line(s)))
+    parts += [texts[s.name] for s in in_file_order]
     parts += generated
     return format_source("\n\n".join(p.rstrip("\n") for p in parts if p) + "\n")
+
+
+def _driver(
+    u: _Unit, made: list[tuple[str, str]], g: _ModuleGlobals, origin: str
+) -> tuple[str, str]:
+    """``<f>_jacobian`` or ``<f>_hessian``: the matrix assembled from one derivative program
+    call per unit direction, by the runtime helpers ``symdiff.jacobian``/``hessian`` use too."""
+    fn = u.root.function
+    signature = list(fn.signature or [p.name for p in fn.params])
+    params = [n for n in signature if n not in ("/", "*")]
+    if u.name in params:
+        raise StandaloneError(
+            f"{u.name} has a parameter called {u.name}, so its {u.what} cannot call it",
+            hint="rename the parameter",
+        )
+    g.begin(set(params))
+    name = g.gen.fresh(f"{u.name}_{u.driver}")
+    value = g.gen.fresh("value")
+    tangent = pullback = None
+    for p, names in zip(u.parts, made):
+        kind = p.transformed.program.kind
+        if kind in ("jvp", "hvp"):
+            tangent = (names[0], p.transformed.program.params[-len(u.wrt_names) :])
+        elif kind == "vjp":
+            pullback = (names[0], p.transformed.program.params[-1:])
+    passed, keyword = [], False
+    for n in signature:
+        keyword = keyword or n == "*"
+        if n not in ("/", "*"):
+            passed.append(f"{n}={n}" if keyword else n)
+
+    def call(what: tuple[str, tuple[Any, ...]]) -> str:
+        fname, extra = what
+        names = [v.name for v in extra]
+        inner = ", ".join(passed + [f"{n}={n}" for n in names])
+        return f"lambda {', '.join(names)}: {fname}({inner})"
+
+    def np_(f: str) -> str:
+        return ast.unparse(g.dotted(f"np.{f}"))
+
+    inputs = "(" + ", ".join(u.wrt_names) + ("," if len(u.wrt_names) == 1 else "") + ")"
+    pick = "[0]" if len(u.wrt_names) == 1 else ""
+    wrt = ", ".join(u.wrt_names)
+    x = u.wrt_names[0]
+    if u.driver == "hessian":
+        shape = f"Shaped {x}.shape + {x}.shape."
+    elif len(u.wrt_names) == 1:
+        shape = f"Shaped {u.name}(...).shape + {x}.shape."
+    else:
+        shape = f"A tuple of blocks, one per argument a, shaped {u.name}(...).shape + a.shape."
+    if u.driver == "hessian":
+        how = (
+            f"Column by column: one call of {tangent[0]} (forward mode over the gradient) per "
+            f"element of {x}."
+        )
+        body = [f"return {ast.unparse(g.dotted('jacobian_columns'))}("
+                f"{call(tangent)}, {inputs}, {np_('shape')}({u.wrt_names[0]})){pick}"]  # fmt: skip
+    else:
+        columns = (
+            f"return {ast.unparse(g.dotted('jacobian_columns'))}({call(tangent)}, {inputs}, "
+            f"{np_('shape')}({value})){pick}"
+            if tangent
+            else ""
+        )
+        rows = (
+            f"return {ast.unparse(g.dotted('jacobian_rows'))}({call(pullback)}, {inputs}, "
+            f"{np_('shape')}({value})){pick}"
+            if pullback
+            else ""
+        )
+        body = [f"{value} = {u.name}({', '.join(passed)})"]
+        if tangent and pullback:
+            sizes = " + ".join(f"{np_('size')}({x})" for x in u.wrt_names)
+            how = (
+                f"Forward mode ({tangent[0]}, one call per input element) when the inputs "
+                f"have fewer elements than the result, else reverse mode ({pullback[0]}, one "
+                "call per element of the result)."
+            )
+            body += [f"if {sizes} < {np_('size')}({value}):", "    " + columns, rows]
+        elif tangent:
+            how = f"Forward mode: one call of {tangent[0]} per input element."
+            body.append(columns)
+        else:
+            how = f"Reverse mode: one call of {pullback[0]} per element of the result."
+            body.append(rows)
+    title = "Hessian" if u.driver == "hessian" else "Jacobian"
+    para = textwrap.fill(f"{shape} Generated by symdiff {__version__} from {origin}. {how}", 84)
+    doc = f'"""{title} of `{u.name}` with respect to {wrt}.\n\n{para}\n"""'
+    defaults = dict(fn.defaults)
+    header = ", ".join(
+        f"{n}={ast.unparse(g.const(Const(defaults[n])))}" if n in defaults else n for n in signature
+    )
+    g.end(name)
+    text = f"def {name}({header}):\n" + textwrap.indent("\n".join([doc, *body]), "    ")
+    return name, text + "\n"
+
+
+def _line(src: Source) -> int:
+    return getattr(getattr(src.func, "__code__", None), "co_firstlineno", 0)
 
 
 def _describe(obj: Any) -> str:
@@ -617,16 +832,31 @@ def _import_block(imports: dict[str, str]) -> str:
 
 
 def _header(units: list[_Unit], files: list[str], digest: str, simplify: bool) -> str:
-    funcs = "\n".join(f"    {u.name}: with respect to {', '.join(u.wrt_names)}" for u in units)
+    gradients = all(u.what == "gradient" and len(u.parts) == 1 for u in units)
+    lines = []
+    for u in units:
+        wrt = ", ".join(u.wrt_names)
+        if gradients:
+            lines.append(f"    {u.name}: with respect to {wrt}")
+        else:
+            lines.append(f"    {u.name}: {u.what} with respect to {wrt}")
+            lines.append(textwrap.fill(", ".join(u.exported), 84, initial_indent=" " * 8,
+                                       subsequent_indent=" " * 8))  # fmt: skip
+    usage = (
+        "Needs only NumPy. For each function f: f_grad(...) returns the gradient and\n"
+        "f_value_and_grad(...) returns (value, gradient)."
+        if gradients
+        else "Needs only NumPy. Each generated function's docstring says what it returns."
+    )
     return (
-        f'"""Gradients generated by symdiff {__version__} (symdiff.emit). Do not edit: regenerate.\n'
+        f'"""{"Gradients" if gradients else "Derivatives"} generated by symdiff {__version__} '
+        f"(symdiff.emit). Do not edit: regenerate.\n"
         f"\n"
         f"Source: {', '.join(files)}\n"
-        f"Functions:\n{funcs}\n"
+        f"Functions:\n" + "\n".join(lines) + "\n"
         f"Options: simplify={simplify}\n"
         f"Source sha256: {digest}\n"
         f"\n"
-        f"Needs only NumPy. For each function f: f_grad(...) returns the gradient and\n"
-        f"f_value_and_grad(...) returns (value, gradient).\n"
+        f"{usage}\n"
         f'"""'
     )

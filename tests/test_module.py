@@ -350,3 +350,186 @@ def test_every_runtime_helper_copies_with_everything_it_reads():
         exec(compile(text, f"<copy of {name}>", "exec"), ns)
         missing = [n for n in _global_names(text) if n not in ns and not hasattr(builtins, n)]
         assert missing == [], f"{name} reads {missing}, which emit does not copy"
+
+
+# ----------------------------------------------------------------------------- derivatives
+# jvp / vjp / jacobian / hessian / hvp objects and grad(grad(f)) emitted as modules
+
+
+def logistic(w, X, y, lam=0.1):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)) + lam * np.sum(w * w)
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+def pair(x, y, *, k=2.0):
+    total = x * 0.0
+    for i in range(3):
+        total = total + np.sin(x * y) * k**i
+    return np.concatenate([total, x * y])
+
+
+def wiggle(x):
+    if x > 0.0:
+        return math.tanh(x) * x
+    return x**3
+
+
+def _derivative_inputs():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 4))
+    return {
+        "w": rng.normal(size=4), "X": X, "y": (X @ [1.0, -1.0, 0.5, 0.0] > 0) * 1.0,
+        "v": rng.normal(size=4), "z": rng.normal(size=5), "dz": rng.normal(size=5),
+        "ct": rng.normal(size=5), "x3": rng.normal(size=3), "y3": rng.normal(size=3),
+        "s": 0.7, "neg": -0.4,
+    }  # fmt: skip
+
+
+# (key, generated function, inputs by name, the in-process object's result)
+def _derivative_calls():
+    d = _derivative_inputs()
+    H, J = symdiff.hessian(logistic, wrt="w"), symdiff.jacobian(softmax)
+    value, pullback = symdiff.vjp(softmax)(d["z"])
+    calls = [
+        ("hessian", "logistic_hessian", ["w", "X", "y"], H(d["w"], d["X"], d["y"])),
+        ("hvp", "logistic_hvp", ["w", "X", "y", "v=v"],  # after a default: keyword-only
+         symdiff.hvp(logistic, wrt="w")(d["w"], d["X"], d["y"], d["v"])),
+        ("grad", "logistic_grad", ["w", "X", "y"], symdiff.grad(logistic)(d["w"], d["X"], d["y"])),
+        ("jacobian", "softmax_jacobian", ["z"], J(d["z"])),
+        ("tangent", "softmax_tangent", ["z", "dz"], symdiff.jvp(softmax)(d["z"], d["dz"])[1]),
+        ("jvp", "softmax_jvp", ["z", "dz"], symdiff.jvp(softmax)(d["z"], d["dz"])),
+        ("vjp", "softmax_vjp", ["z", "ct"], pullback(d["ct"])),
+        ("pair_jacobian", "pair_jacobian", ["x3", "y3"],
+         symdiff.jacobian(pair, wrt=("x", "y"))(d["x3"], d["y3"])),
+        ("second", "wiggle_grad_grad", ["s"], symdiff.grad(symdiff.grad(wiggle))(d["s"])),
+        ("second_neg", "wiggle_grad_grad", ["neg"], symdiff.grad(symdiff.grad(wiggle))(d["neg"])),
+    ]  # fmt: skip
+    return d, calls
+
+
+def _derivative_objects():
+    return (
+        symdiff.hessian(logistic, wrt="w"),
+        symdiff.jacobian(softmax),
+        symdiff.vjp(softmax),  # shares softmax_vjp with the Jacobian: written once
+        symdiff.jacobian(pair, wrt=("x", "y")),
+        symdiff.grad(symdiff.grad(wiggle)),
+    )
+
+
+CALLS_DRIVER = DRIVER.split("module_path, inputs_path")[0] + r"""
+module_path, inputs_path, plan, out_path = sys.argv[1:5]
+spec = importlib.util.spec_from_file_location("standalone", module_path)
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+data = np.load(inputs_path)
+results = {}
+for key, name, inputs in json.loads(plan):
+    def arg(n):
+        return data[n].item() if data[n].ndim == 0 else data[n]
+
+    args = [arg(n) for n in inputs if "=" not in n]
+    kwargs = {k: arg(n) for k, _, n in (i.partition("=") for i in inputs if "=" in i)}
+    out = getattr(mod, name)(*args, **kwargs)
+    for i, part in enumerate(out if isinstance(out, tuple) else (out,)):
+        results[f"{key}_{i}"] = np.asarray(part)
+np.savez(out_path, **results)
+print("imported:", sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
+"""
+
+
+@pytest.fixture(scope="module")
+def derived_module():
+    return symdiff.emit(*_derivative_objects())
+
+
+def test_derivative_objects_run_standalone_and_agree(derived_module, tmp_path):
+    import json
+
+    d, calls = _derivative_calls()
+    path = tmp_path / "derived.py"
+    path.write_text(derived_module)
+    np.savez(tmp_path / "inputs.npz", **{k: np.asarray(v) for k, v in d.items()})
+    (tmp_path / "driver.py").write_text(CALLS_DRIVER)
+    plan = json.dumps([[k, name, inputs] for k, name, inputs, _ in calls])
+    done = subprocess.run(
+        [sys.executable, "-I", str(tmp_path / "driver.py"), str(path),
+         str(tmp_path / "inputs.npz"), plan, str(tmp_path / "out.npz")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "imported: []" in done.stdout
+    out = dict(np.load(tmp_path / "out.npz"))
+    for key, _, _, expected in calls:
+        parts = expected if isinstance(expected, tuple) else (expected,)
+        for i, e in enumerate(parts):
+            np.testing.assert_allclose(out[f"{key}_{i}"], e, rtol=1e-12, atol=1e-15, err_msg=key)
+    # and against closed forms, so that agreement is not two copies of one mistake
+    p = softmax(d["z"])
+    np.testing.assert_allclose(out["jacobian_0"], np.diag(p) - np.outer(p, p), atol=1e-15)
+    q = 1.0 / (1.0 + np.exp(-(d["X"] @ d["w"])))
+    closed = d["X"].T @ (d["X"] * (q * (1 - q))[:, None]) / len(q) + 0.2 * np.eye(4)
+    np.testing.assert_allclose(out["hessian_0"], closed, rtol=1e-12)
+    np.testing.assert_allclose(out["hvp_0"], closed @ d["v"], rtol=1e-12)
+    s = d["s"]
+    assert out["second_0"] == pytest.approx(
+        2 * (1 - math.tanh(s) ** 2) - 2 * s * math.tanh(s) * (1 - math.tanh(s) ** 2), rel=1e-12
+    )
+    assert out["second_neg_0"] == pytest.approx(6 * d["neg"], rel=1e-12)
+
+
+def test_derivative_module_contents(derived_module):
+    text = derived_module
+    header = text.split('"""')[1]
+    assert header.startswith("Derivatives generated by symdiff")
+    assert "    logistic: Hessian with respect to w\n        logistic_grad, " in header
+    assert "softmax: vector-Jacobian product with respect to z\n        softmax_vjp, " in header
+    assert "wiggle: gradient of the gradient with respect to x\n        wiggle_grad, " in header
+    exported = re.search(r"__all__ = \[(.*?)\]", text, re.S).group(1)
+    for name in ("logistic", "logistic_hessian", "logistic_hvp", "logistic_grad_and_hvp",
+                 "softmax_jacobian", "softmax_tangent", "softmax_jvp", "softmax_vjp",
+                 "softmax_value_and_vjp", "pair_jacobian", "wiggle_grad_grad"):  # fmt: skip
+        assert f'"{name}"' in exported, name
+    assert text.count("\ndef softmax_vjp(") == 1 and text.count("\ndef softmax(") == 1
+    assert "def jacobian_columns(tangent, inputs, shape):" in text
+    # keyword-only arguments are passed on by name
+    assert "pair(x, y, k=k)" in text and "pair_tangent(x, y, k=k, d_x=d_x, d_y=d_y)" in text
+    assert format_source(text) == text
+    assert symdiff.emit(*_derivative_objects()) == text
+
+
+def test_derivative_modes_choose_their_programs():
+    fwd = symdiff.emit(symdiff.jacobian(softmax, mode="fwd"))
+    rev = symdiff.emit(symdiff.jacobian(softmax, mode="rev"))
+    assert "def softmax_tangent(" in fwd and "def softmax_vjp(" not in fwd
+    assert "jacobian_rows" not in fwd and "Forward mode: one call of softmax_tangent" in fwd
+    assert "def softmax_vjp(" in rev and "def softmax_tangent(" not in rev
+    assert "jacobian_columns" not in rev
+    both = symdiff.emit(logistic, symdiff.hvp(logistic))  # one gradient for both
+    assert both.count("\ndef logistic_grad(") == 1 and "def logistic_hvp(" in both
+
+
+def test_derivative_objects_bring_their_own_wrt():
+    with pytest.raises(WrtError, match="its own wrt"):
+        symdiff.emit(symdiff.hessian(logistic), wrt={"logistic_hessian": 1})
+    text = symdiff.emit(symdiff.hessian(logistic, wrt="w"), wrt=1)  # wrt is for plain functions
+    assert "logistic: Hessian with respect to w" in text
+
+
+def test_cli_emit_kinds(tmp_path, capsys):
+    from symdiff.cli import main
+
+    assert main(["emit", "examples/newton_step.py:loss", "--wrt", "w", "--kind", "hessian"]) == 0
+    out = capsys.readouterr().out
+    assert "def loss_hessian(w, X, y):" in out and "def loss_value_and_grad(" in out
+    assert main(["emit", "examples/softmax_jacobian.py:softmax", "--kind", "jvp,vjp"]) == 0
+    out = capsys.readouterr().out
+    assert "def softmax_jvp(" in out and "def softmax_vjp(" in out
+    assert "def softmax_jacobian" not in out
+    assert main(["emit", "examples/newton_step.py:loss", "--kind", "laplacian"]) == 2
+    assert "no derivative called 'laplacian'" in capsys.readouterr().err
