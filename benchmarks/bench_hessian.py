@@ -64,7 +64,7 @@ def symdiff_runs(w, X, y, v) -> dict[str, tuple[Run, Run]]:
     """name -> (hvp call, hessian call or None)."""
     hv = symdiff.hvp(loss)
     H = symdiff.hessian(loss)
-    bare = hv.transformed.grad  # loss_grad_tangent(w, X, y, d_w): H v alone
+    bare = hv.transformed.grad  # loss_hvp(w, X, y, v): H v alone
     name = hv.transformed.program.params[-1].name
     return {
         "hand-written": (lambda: hand_hvp(w, X, y, v), lambda: hand_hessian(w, X, y)),
