@@ -70,7 +70,7 @@ def cross_entropy_grad(z, y):
     )
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
     d_t1 = d_p / t3
-    d_t3 = unbroadcast(-(d_t1 * p), t3)
+    d_t3 = -unbroadcast(d_t1 * p, t3)
     d_t2 = np.broadcast_to(d_t3, t4)
     # line 22: def cross_entropy(z, y):
     d_z = d_t2 * t2 + d_t1 * t1
@@ -99,7 +99,7 @@ def cross_entropy_value_and_grad(z, y):
     d_p = d_t4 / p
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
     d_t1 = d_p / t3
-    d_t3 = unbroadcast(-(d_t1 * p), t3)
+    d_t3 = -unbroadcast(d_t1 * p, t3)
     d_t2 = np.broadcast_to(d_t3, t5)
     # line 22: def cross_entropy(z, y):
     d_z = d_t2 * t2 + d_t1 * t1
@@ -126,15 +126,13 @@ def stable_cross_entropy_grad(z, y):
         np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t5)) * y, log_p
     )
     # line 29: log_p = shifted - np.log(np.sum(np.exp(shifted)))
-    d_t4 = unbroadcast(-d_log_p, t4)
-    d_t3 = d_t4 / t3
+    d_t3 = -(unbroadcast(d_log_p, t4) / t3)
     d_t2 = np.broadcast_to(d_t3, t5)
     # line 28: shifted = z - np.max(z)
     d_shifted = d_log_p + d_t2 * t2
-    d_t1 = unbroadcast(-d_shifted, t1)
     t6 = z == t1
     # line 27: def stable_cross_entropy(z, y):
-    d_z = d_shifted + d_t1 / np.sum(t6, keepdims=True) * t6
+    d_z = d_shifted - unbroadcast(d_shifted, t1) / np.sum(t6, keepdims=True) * t6
     return d_z
 
 
@@ -159,13 +157,11 @@ def stable_cross_entropy_value_and_grad(z, y):
         np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t5)) * y, log_p
     )
     # line 29: log_p = shifted - np.log(np.sum(np.exp(shifted)))
-    d_t4 = unbroadcast(-d_log_p, t4)
-    d_t3 = d_t4 / t3
+    d_t3 = -(unbroadcast(d_log_p, t4) / t3)
     d_t2 = np.broadcast_to(d_t3, t5)
     # line 28: shifted = z - np.max(z)
     d_shifted = d_log_p + d_t2 * t2
-    d_t1 = unbroadcast(-d_shifted, t1)
     t6 = z == t1
     # line 27: def stable_cross_entropy(z, y):
-    d_z = d_shifted + d_t1 / np.sum(t6, keepdims=True) * t6
+    d_z = d_shifted - unbroadcast(d_shifted, t1) / np.sum(t6, keepdims=True) * t6
     return stable_cross_entropy, d_z

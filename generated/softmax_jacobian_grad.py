@@ -125,14 +125,13 @@ def cross_entropy_grad(z, y):
     )
     # softmax, line 25: return e / np.sum(e)
     t5 = d_t3 / t2
-    d_t2 = unbroadcast(-(t5 * t3), t2)
+    d_t2 = -unbroadcast(t5 * t3, t2)
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
     d_e = t5 + np.broadcast_to(d_t2, t4)
     t6 = d_e * e
-    d_t1 = unbroadcast(-t6, t1)
     t7 = z == t1
     # line 28: def cross_entropy(z, y):
-    d_z = t6 + d_t1 / np.sum(t7, keepdims=True) * t7
+    d_z = t6 - unbroadcast(t6, t1) / np.sum(t7, keepdims=True) * t7
     return d_z
 
 
@@ -160,14 +159,13 @@ def cross_entropy_value_and_grad(z, y):
     d_t3 = d_t4 / t3
     # softmax, line 25: return e / np.sum(e)
     t6 = d_t3 / t2
-    d_t2 = unbroadcast(-(t6 * t3), t2)
+    d_t2 = -unbroadcast(t6 * t3, t2)
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
     d_e = t6 + np.broadcast_to(d_t2, t5)
     t7 = d_e * e
-    d_t1 = unbroadcast(-t7, t1)
     t8 = z == t1
     # line 28: def cross_entropy(z, y):
-    d_z = t7 + d_t1 / np.sum(t8, keepdims=True) * t8
+    d_z = t7 - unbroadcast(t7, t1) / np.sum(t8, keepdims=True) * t8
     return cross_entropy, d_z
 
 
@@ -227,14 +225,13 @@ def softmax_vjp(z, d_softmax):
     # backward pass
     # line 25: return e / np.sum(e)
     t3 = d_softmax / t2
-    d_t2 = unbroadcast(-(t3 * softmax), t2)
+    d_t2 = -unbroadcast(t3 * softmax, t2)
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
     d_e = t3 + np.broadcast_to(d_t2, np.shape(z))
     t4 = d_e * e
-    d_t1 = unbroadcast(-t4, t1)
     t5 = z == t1
     # line 23: def softmax(z):
-    d_z = t4 + d_t1 / np.sum(t5, keepdims=True) * t5
+    d_z = t4 - unbroadcast(t4, t1) / np.sum(t5, keepdims=True) * t5
     return d_z
 
 
@@ -252,14 +249,13 @@ def softmax_value_and_vjp(z, d_softmax):
     # backward pass
     # line 25: return e / np.sum(e)
     t3 = d_softmax / t2
-    d_t2 = unbroadcast(-(t3 * softmax), t2)
+    d_t2 = -unbroadcast(t3 * softmax, t2)
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
     d_e = t3 + np.broadcast_to(d_t2, np.shape(z))
     t4 = d_e * e
-    d_t1 = unbroadcast(-t4, t1)
     t5 = z == t1
     # line 23: def softmax(z):
-    d_z = t4 + d_t1 / np.sum(t5, keepdims=True) * t5
+    d_z = t4 - unbroadcast(t4, t1) / np.sum(t5, keepdims=True) * t5
     return softmax, d_z
 
 

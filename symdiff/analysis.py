@@ -74,13 +74,18 @@ def scalars(fn: Function, known: set[Var] = frozenset(), anywhere: bool = False)
 def _scalar_facts(fn: Function, out: set[Var], assumed: set, anywhere: bool = False) -> set[Var]:
     for c in assumed:
         out.update((c.var, c.out))
+    shapes = {  # tuples of ints: an item of one (``X.shape[0]``) is a Python int
+        s.target
+        for s in _walk(fn.body)
+        if isinstance(s, Assign) and s.prim.name in ("shape", "np.shape")
+    }
     changed = True
     while changed:
         changed = False
         for stmt, local in _walk_scoped(fn.body, set(fn.params)):
             new: list[Var] = []
             if isinstance(stmt, Assign):
-                if _scalar_result(stmt, out):
+                if _scalar_result(stmt, out) or _item_of_shape(stmt, shapes):
                     new.append(stmt.target)
                 backward = stmt.prim.name.startswith("math.") or (
                     stmt.target in out and _pointwise(stmt.prim)
@@ -174,6 +179,18 @@ def _scalar_result(stmt: Assign, known: set[Var]) -> bool:
     if _pointwise(prim):
         return all(is_scalar(a, known) for a in stmt.args)
     return False
+
+
+def _item_of_shape(stmt: Assign, shapes: set[Var]) -> bool:
+    index = stmt.param("index") if stmt.prim.name == "getitem" else None
+    return (
+        bool(stmt.args)
+        and stmt.args[0] in shapes
+        and isinstance(index, tuple)
+        and len(index) == 1
+        and index[0][0] == "at"
+        and isinstance(index[0][1], int)
+    )
 
 
 def use_counts(blocks: list[Block], extra: tuple[Atom, ...] = ()) -> Counter:

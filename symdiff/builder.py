@@ -255,6 +255,9 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     if prim is P.np_shape or prim is P.np_size:
         same = same_shape(b, args[0])
         return b.apply(prim, same).atom if same != args[0] else None
+    if prim is P.unbroadcast and _negated(b, args[0]) is not None:
+        # the sum of -g is minus the sum of g: negate the (smaller) summed array
+        return b.apply(P.neg, b.apply(P.unbroadcast, _negated(b, args[0]), args[1])).atom
     if prim.form not in ("infix", "prefix"):
         return None
     nums = [_num(a) for a in args]

@@ -173,3 +173,25 @@ def test_generated_source_is_deterministic(dense):
     a = symdiff.transform(loss, wrt=("W", "b")).grad_source
     b = symdiff.api.transform(loss, wrt=("W", "b")).grad_source
     assert a == b
+
+
+def mean_by_rows(Z, Y):
+    return -np.sum(Y * (Z - np.max(Z, axis=1, keepdims=True))) / Z.shape[0]
+
+
+def test_an_item_of_a_shape_is_a_scalar_and_negations_move_out_of_sums():
+    source = symdiff.gradient_source(mean_by_rows)
+    # the result is a sum divided by an int: known scalar, so the value is not computed
+    code = "\n".join(ln for ln in source.splitlines() if not ln.strip().startswith("#"))
+    assert "ensure_scalar" not in code and "np.sum(Y *" not in code
+    # unbroadcast(-g, m) is written -unbroadcast(g, m): the negation on the summed array
+    assert "unbroadcast(-" not in source and "- unbroadcast(" in source
+    rng = np.random.default_rng(1)
+    Z, Y = rng.normal(size=(4, 3)), rng.random(size=(4, 3))
+    assert symdiff.check_grad(mean_by_rows, Z, Y).ok
+    with pytest.raises(symdiff.SymdiffError):  # a slice of a shape is a tuple, not a scalar
+        symdiff.grad(lambda_free_slice)(np.ones((2, 2)))
+
+
+def lambda_free_slice(x):
+    return np.sum(x) / x.shape[0:1]

@@ -20,13 +20,12 @@ def softmax_cross_entropy_grad(z, y):
     )
     # line 24: p = e / np.sum(e)
     t3 = d_p / t1
-    d_t1 = unbroadcast(-(t3 * p), t1)
+    d_t1 = -unbroadcast(t3 * p, t1)
     # line 23: e = np.exp(z - m)
     d_e = t3 + np.broadcast_to(d_t1, t2)
     t4 = d_e * e
-    d_m = unbroadcast(-t4, m)
     # line 22: m = np.max(z)
     t5 = z == m
     # line 21: def softmax_cross_entropy(z, y):
-    d_z = t4 + d_m / np.sum(t5, keepdims=True) * t5
+    d_z = t4 - unbroadcast(t4, m) / np.sum(t5, keepdims=True) * t5
     return d_z
