@@ -177,14 +177,13 @@ def _var(F, g, y, x, axis=None, dtype=None, keepdims=False, ddof=0):
 
 
 def _std(F, g, y, x, axis=None, dtype=None, keepdims=False, ddof=0):
-    """std = sqrt(var): (x - mean) / ((n - ddof) std)."""
+    """std = sqrt(var): (x - mean) / ((n - ddof) std); 0 where the spread is 0 (a kink, like
+    abs at 0: every entry equal makes the centred values 0, and 0/1 is the subgradient 0)."""
     n = F.size(x) / F.size(y)
     centred = x - F.mean(x, axis=axis, keepdims=True)
-    return (
-        _expand(F, g, x, axis, keepdims)
-        * centred
-        / ((n - ddof) * _expand(F, y, x, axis, keepdims)),
-    )
+    spread = _expand(F, y, x, axis, keepdims)
+    safe = F.where(F.eq(spread, 0.0), 1.0, spread)
+    return (_expand(F, g, x, axis, keepdims) * centred / ((n - ddof) * safe),)
 
 
 def _ptp(F, g, y, x, axis=None, keepdims=False):

@@ -230,6 +230,7 @@ class _Simplifier:
         # every smooth definition, and where each statement is: (sweep, index, sub-block,
         # index, ...), to tell which earlier definitions a region can see
         self.all_defs: dict[Var, Assign] = {}
+        self._math_scalars: set[Var] | None = None
         self.position: dict[Var, tuple[int, ...]] = {}
         for sweep, block in enumerate(blocks):
             self._locate(block, (sweep,))
@@ -501,6 +502,16 @@ class _Simplifier:
         if v in self.pinned:
             return True
         return any(n > 0 and k not in targets for k, n in self.readers[v].items())
+
+    def math_scalars(self) -> set[Var]:
+        """Values that are scalars because a ``math`` function took or made them."""
+        if self._math_scalars is None:
+            self._math_scalars = set()
+            for s in self.all_defs.values():
+                if family(s.prim) == "math":
+                    self._math_scalars.add(s.target)
+                    self._math_scalars.update(a for a in s.args if isinstance(a, Var))
+        return self._math_scalars
 
     def _families(self, stmts: list[Assign]) -> dict[Any, str]:
         """Which spelling (np or math) a SymPy function gets back: the one the code used."""
@@ -934,10 +945,22 @@ class _Lower:
         if e.is_Pow:
             return self._pow(e, target)
         prims = FUNCTION_PRIMS.get(e.func)
-        fam = self.o.families.get(e.func)
+        fam = self._family(self.o.families.get(e.func), e.args[0] if e.args else e)
         if prims and fam in prims and len(e.args) == 1:
             return self.apply(prims[fam], self.build(e.args[0]), target=target)
         raise _Unconvertible(str(e.func))
+
+    def _family(self, fam: str | None, arg: sp.Expr) -> str | None:
+        """``math`` only for an argument known to be a scalar: one built from values the
+        code passed to or got from ``math`` functions. An array gets the NumPy function."""
+        if fam != "math":
+            return fam
+        scalars = self.o.math_scalars()
+        known = all(
+            isinstance(self.o.atoms.get(s), Const) or self.o.atoms.get(s) in scalars
+            for s in arg.free_symbols
+        )
+        return "math" if known else "np"
 
     def _add(self, e: sp.Expr, target: Var | None) -> Atom:
         const, pos, neg = None, [], []
@@ -1018,7 +1041,7 @@ class _Lower:
             inner = self.build(b) if x == -1 else self.build(b ** (-x))
             return self.apply(P.div, Const(1.0), inner, target=target)
         if abs(x) == sp.Rational(1, 2) and "sqrt" in self.o.families:
-            sqrt = SQRT_PRIMS[self.o.families["sqrt"]]
+            sqrt = SQRT_PRIMS[self._family(self.o.families["sqrt"], b)]
             if x > 0:
                 return self.apply(sqrt, self.build(b), target=target)
             return self.apply(P.div, Const(1.0), self.apply(sqrt, self.build(b)), target=target)

@@ -163,8 +163,8 @@ def _var(F, y, x, dx, axis=None, dtype=None, keepdims=False, ddof=0):
 
 
 def _std(F, y, x, dx, **p):
-    """std = sqrt(var): d var / (2 std)."""
-    return _var(F, y, x, dx, **p) / (2.0 * y)
+    """std = sqrt(var): d var / (2 std); 0 at zero spread, as the gradient (rules._std)."""
+    return _var(F, y, x, dx, **p) / (2.0 * F.where(F.eq(y, 0.0), 1.0, y))
 
 
 def _ptp(F, y, x, dx, axis=None, keepdims=False):
