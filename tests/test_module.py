@@ -127,9 +127,14 @@ print("ran", ",".join(sorted(json.loads(plan))), "imported:",
 def run_isolated(module_path, inputs, tmp_path):
     """Call every function's _grad and _value_and_grad in a clean interpreter."""
     arrays = {f"{n}_{i}": np.asarray(a) for n, args in inputs.items() for i, a in enumerate(args)}
-    np.savez(tmp_path / "inputs.npz", **arrays)
-    (tmp_path / "driver.py").write_text(DRIVER)
     plan = "{" + ", ".join(f'"{n}": {len(a)}' for n, a in inputs.items()) + "}"
+    return run_driver(DRIVER, module_path, arrays, plan, tmp_path)
+
+
+def run_driver(driver, module_path, arrays, plan, tmp_path):
+    """Run ``driver`` on the module in an interpreter that cannot import symdiff."""
+    np.savez(tmp_path / "inputs.npz", **arrays)
+    (tmp_path / "driver.py").write_text(driver)
     done = subprocess.run(
         [sys.executable, "-I", str(tmp_path / "driver.py"), str(module_path),
          str(tmp_path / "inputs.npz"), plan, str(tmp_path / "out.npz")],
@@ -454,17 +459,9 @@ def test_derivative_objects_run_standalone_and_agree(derived_module, tmp_path):
     d, calls = _derivative_calls()
     path = tmp_path / "derived.py"
     path.write_text(derived_module)
-    np.savez(tmp_path / "inputs.npz", **{k: np.asarray(v) for k, v in d.items()})
-    (tmp_path / "driver.py").write_text(CALLS_DRIVER)
     plan = json.dumps([[k, name, inputs] for k, name, inputs, _ in calls])
-    done = subprocess.run(
-        [sys.executable, "-I", str(tmp_path / "driver.py"), str(path),
-         str(tmp_path / "inputs.npz"), plan, str(tmp_path / "out.npz")],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "imported: []" in done.stdout
-    out = dict(np.load(tmp_path / "out.npz"))
+    arrays = {k: np.asarray(v) for k, v in d.items()}
+    out = run_driver(CALLS_DRIVER, path, arrays, plan, tmp_path)
     for key, _, _, expected in calls:
         parts = expected if isinstance(expected, tuple) else (expected,)
         for i, e in enumerate(parts):
