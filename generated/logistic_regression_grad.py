@@ -20,6 +20,14 @@ def unbroadcast(g, x):
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
+    return sum_to(g, shape)
+
+
+def sum_to(g, shape):
+    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
+    a value whose shape is known but which was never computed."""
+    if np.shape(g) == shape:
+        return g
     lead = np.ndim(g) - len(shape)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))
@@ -69,24 +77,19 @@ def loss_grad(w, b, X, y):
     t2 = np.exp(-t)
     t3 = 1.0 + t2
     p = 1.0 / t3
-    t4 = np.log(p)
-    t5 = y * t4
-    t6 = 1.0 - y
-    t7 = 1.0 - p
-    t8 = np.log(t7)
-    t9 = t6 * t8
+    t4 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    t5 = 1.0 - y
+    t6 = 1.0 - p
+    t7 = np.broadcast_shapes(np.shape(t5), np.shape(t6))
     # backward pass
     # line 25: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t10 = np.broadcast_to(
-        -1.0 / np.size(t5 + t9), np.broadcast_shapes(np.shape(t5), np.shape(t9))
+    t8 = np.broadcast_to(
+        -1.0 / np.prod(np.broadcast_shapes(t4, t7), dtype=int),
+        np.broadcast_shapes(t4, t7),
     )
-    d_t5 = unbroadcast(t10, t5)
-    d_t9 = unbroadcast(t10, t9)
-    d_t8 = unbroadcast(d_t9 * t6, t8)
-    d_t7 = d_t8 / t7
-    d_t4 = unbroadcast(d_t5 * y, t4)
+    d_t6 = unbroadcast(sum_to(t8, t7) * t5, t6) / t6
     # sigmoid, line 20: return 1.0 / (1.0 + np.exp(-t))
-    d_p = d_t4 / p - d_t7
+    d_p = unbroadcast(sum_to(t8, t4) * y, p) / p - d_t6
     d_t = d_p / t3 * p * t2
     # line 24: p = sigmoid(X @ w + b)
     d_t1 = unbroadcast(d_t, t1)

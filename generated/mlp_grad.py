@@ -20,6 +20,14 @@ def unbroadcast(g, x):
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
+    return sum_to(g, shape)
+
+
+def sum_to(g, shape):
+    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
+    a value whose shape is known but which was never computed."""
+    if np.shape(g) == shape:
+        return g
     lead = np.ndim(g) - len(shape)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))

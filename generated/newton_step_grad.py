@@ -31,6 +31,14 @@ def unbroadcast(g, x):
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
+    return sum_to(g, shape)
+
+
+def sum_to(g, shape):
+    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
+    a value whose shape is known but which was never computed."""
+    if np.shape(g) == shape:
+        return g
     lead = np.ndim(g) - len(shape)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))
@@ -113,28 +121,23 @@ def loss_grad(w, X, y):
     t1 = np.exp(-(X @ w))
     t2 = 1.0 + t1
     p = 1.0 / t2
-    t3 = np.log(p)
-    t4 = y * t3
-    t5 = 1.0 - y
-    t6 = 1.0 - p
-    t7 = np.log(t6)
-    t8 = t5 * t7
+    t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    t4 = 1.0 - y
+    t5 = 1.0 - p
+    t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
     # backward pass
     # line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
-    t9 = 0.5 * LAMBDA * w
+    t7 = 0.5 * LAMBDA * w
     # line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t10 = np.broadcast_to(
-        -1.0 / np.size(t4 + t8), np.broadcast_shapes(np.shape(t4), np.shape(t8))
+    t8 = np.broadcast_to(
+        -1.0 / np.prod(np.broadcast_shapes(t3, t6), dtype=int),
+        np.broadcast_shapes(t3, t6),
     )
-    d_t4 = unbroadcast(t10, t4)
-    d_t8 = unbroadcast(t10, t8)
-    d_t7 = unbroadcast(d_t8 * t5, t7)
-    d_t6 = d_t7 / t6
-    d_t3 = unbroadcast(d_t4 * y, t3)
+    d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
     # line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
-    d_p = d_t3 / p - d_t6
+    d_p = unbroadcast(sum_to(t8, t3) * y, p) / p - d_t5
     # line 27: def loss(w, X, y):
-    d_w = t9 + t9 + matmul_grad_b(d_p / t2 * p * t1, X, w)
+    d_w = t7 + t7 + matmul_grad_b(d_p / t2 * p * t1, X, w)
     return d_w
 
 
@@ -186,53 +189,40 @@ def loss_hvp(w, X, y, v):
     # forward pass
     # loss_grad: t1 = np.exp(-(X @ w))
     t1 = np.exp(-(X @ w))
-    t11 = X @ v * t1
+    t9 = X @ v * t1
     # loss_grad: t2 = 1.0 + t1
     t2 = 1.0 + t1
     # loss_grad: p = 1.0 / t2
     p = 1.0 / t2
-    d_p_1 = p * t11 / t2
-    # loss_grad: t3 = np.log(p)
-    t3 = np.log(p)
-    # loss_grad: t4 = y * t3
-    t4 = y * t3
-    # loss_grad: t5 = 1.0 - y
-    t5 = 1.0 - y
-    # loss_grad: t6 = 1.0 - p
-    t6 = 1.0 - p
-    # loss_grad: t7 = np.log(t6)
-    t7 = np.log(t6)
-    # loss_grad: t8 = t5 * t7
-    t8 = t5 * t7
-    # loss_grad: t9 = 0.5 * LAMBDA * w
-    d_t9 = 0.5 * LAMBDA * v
-    # loss_grad: t10 = np.broadcast_to(
-    t10 = np.broadcast_to(
-        -1.0 / np.size(t4 + t8), np.broadcast_shapes(np.shape(t4), np.shape(t8))
+    d_p_1 = p * t9 / t2
+    # loss_grad: t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    # loss_grad: t4 = 1.0 - y
+    t4 = 1.0 - y
+    # loss_grad: t5 = 1.0 - p
+    t5 = 1.0 - p
+    # loss_grad: t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
+    t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
+    # loss_grad: t7 = 0.5 * LAMBDA * w
+    d_t7 = 0.5 * LAMBDA * v
+    # loss_grad: t8 = np.broadcast_to(
+    t8 = np.broadcast_to(
+        -1.0 / np.prod(np.broadcast_shapes(t3, t6), dtype="int64"),
+        np.broadcast_shapes(t3, t6),
     )
-    # loss_grad: d_t4 = unbroadcast(t10, t4)
-    d_t4 = unbroadcast(t10, t4)
-    # loss_grad: d_t8 = unbroadcast(t10, t8)
-    d_t8 = unbroadcast(t10, t8)
-    # loss_grad: d_t7 = unbroadcast(d_t8 * t5, t7)
-    d_t7 = unbroadcast(d_t8 * t5, t7)
-    # loss_grad: d_t6 = d_t7 / t6
-    d_t6 = d_t7 / t6
-    d_d_t6 = d_t6 * d_p_1 / t6
-    # loss_grad: d_t3 = unbroadcast(d_t4 * y, t3)
-    d_t3 = unbroadcast(d_t4 * y, t3)
-    # loss_grad: d_p = d_t3 / p - d_t6
-    t12 = d_t3 / p
-    d_t12 = -(t12 * d_p_1 / p)
-    d_p = t12 - d_t6
-    d_d_p = d_t12 - d_d_t6
-    # loss_grad: d_w = t9 + t9 + matmul_grad_b(d_p / t2 * p * t1, X, w)
-    t13 = d_p / t2
-    d_t13 = (d_d_p + t13 * t11) / t2
+    # loss_grad: d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
+    d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
+    d_d_t5 = d_t5 * d_p_1 / t5
+    # loss_grad: d_p = unbroadcast(sum_to(t8, t3) * y, p) / p - d_t5
+    t10 = unbroadcast(sum_to(t8, t3) * y, p) / p
+    d_t10 = -(t10 * d_p_1 / p)
+    d_p = t10 - d_t5
+    d_d_p = d_t10 - d_d_t5
+    # loss_grad: d_w = t7 + t7 + matmul_grad_b(d_p / t2 * p * t1, X, w)
+    t11 = d_p / t2
+    d_t11 = (d_d_p + t11 * t9) / t2
     d_d_w = (
-        d_t9
-        + d_t9
-        + matmul_grad_b((d_t13 * p + t13 * d_p_1) * t1 - t13 * p * t11, X, w)
+        d_t7 + d_t7 + matmul_grad_b((d_t11 * p + t11 * d_p_1) * t1 - t11 * p * t9, X, w)
     )
     return d_d_w
 
@@ -247,55 +237,44 @@ def loss_grad_and_hvp(w, X, y, v):
     # forward pass
     # loss_grad: t1 = np.exp(-(X @ w))
     t1 = np.exp(-(X @ w))
-    t11 = X @ v * t1
+    t9 = X @ v * t1
     # loss_grad: t2 = 1.0 + t1
     t2 = 1.0 + t1
     # loss_grad: p = 1.0 / t2
     p = 1.0 / t2
-    d_p_1 = p * t11 / t2
-    # loss_grad: t3 = np.log(p)
-    t3 = np.log(p)
-    # loss_grad: t4 = y * t3
-    t4 = y * t3
-    # loss_grad: t5 = 1.0 - y
-    t5 = 1.0 - y
-    # loss_grad: t6 = 1.0 - p
-    t6 = 1.0 - p
-    # loss_grad: t7 = np.log(t6)
-    t7 = np.log(t6)
-    # loss_grad: t8 = t5 * t7
-    t8 = t5 * t7
-    # loss_grad: t9 = 0.5 * LAMBDA * w
-    t12 = 0.5 * LAMBDA
-    t9 = t12 * w
-    d_t9 = t12 * v
-    # loss_grad: t10 = np.broadcast_to(
-    t10 = np.broadcast_to(
-        -1.0 / np.size(t4 + t8), np.broadcast_shapes(np.shape(t4), np.shape(t8))
+    d_p_1 = p * t9 / t2
+    # loss_grad: t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    # loss_grad: t4 = 1.0 - y
+    t4 = 1.0 - y
+    # loss_grad: t5 = 1.0 - p
+    t5 = 1.0 - p
+    # loss_grad: t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
+    t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
+    # loss_grad: t7 = 0.5 * LAMBDA * w
+    t10 = 0.5 * LAMBDA
+    t7 = t10 * w
+    d_t7 = t10 * v
+    # loss_grad: t8 = np.broadcast_to(
+    t8 = np.broadcast_to(
+        -1.0 / np.prod(np.broadcast_shapes(t3, t6), dtype="int64"),
+        np.broadcast_shapes(t3, t6),
     )
-    # loss_grad: d_t4 = unbroadcast(t10, t4)
-    d_t4 = unbroadcast(t10, t4)
-    # loss_grad: d_t8 = unbroadcast(t10, t8)
-    d_t8 = unbroadcast(t10, t8)
-    # loss_grad: d_t7 = unbroadcast(d_t8 * t5, t7)
-    d_t7 = unbroadcast(d_t8 * t5, t7)
-    # loss_grad: d_t6 = d_t7 / t6
-    d_t6 = d_t7 / t6
-    d_d_t6 = d_t6 * d_p_1 / t6
-    # loss_grad: d_t3 = unbroadcast(d_t4 * y, t3)
-    d_t3 = unbroadcast(d_t4 * y, t3)
-    # loss_grad: d_p = d_t3 / p - d_t6
-    t13 = d_t3 / p
-    d_t13 = -(t13 * d_p_1 / p)
-    d_p = t13 - d_t6
-    d_d_p = d_t13 - d_d_t6
-    # loss_grad: d_w = t9 + t9 + matmul_grad_b(d_p / t2 * p * t1, X, w)
-    t14 = d_p / t2
-    d_t14 = (d_d_p + t14 * t11) / t2
-    t15 = t14 * p
-    d_t15 = d_t14 * p + t14 * d_p_1
-    d_w = t9 + t9 + matmul_grad_b(t15 * t1, X, w)
-    d_d_w = d_t9 + d_t9 + matmul_grad_b(d_t15 * t1 - t15 * t11, X, w)
+    # loss_grad: d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
+    d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
+    d_d_t5 = d_t5 * d_p_1 / t5
+    # loss_grad: d_p = unbroadcast(sum_to(t8, t3) * y, p) / p - d_t5
+    t11 = unbroadcast(sum_to(t8, t3) * y, p) / p
+    d_t11 = -(t11 * d_p_1 / p)
+    d_p = t11 - d_t5
+    d_d_p = d_t11 - d_d_t5
+    # loss_grad: d_w = t7 + t7 + matmul_grad_b(d_p / t2 * p * t1, X, w)
+    t12 = d_p / t2
+    d_t12 = (d_d_p + t12 * t9) / t2
+    t13 = t12 * p
+    d_t13 = d_t12 * p + t12 * d_p_1
+    d_w = t7 + t7 + matmul_grad_b(t13 * t1, X, w)
+    d_d_w = d_t7 + d_t7 + matmul_grad_b(d_t13 * t1 - t13 * t9, X, w)
     return d_w, d_d_w
 
 

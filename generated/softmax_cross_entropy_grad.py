@@ -28,6 +28,14 @@ def unbroadcast(g, x):
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
+    return sum_to(g, shape)
+
+
+def sum_to(g, shape):
+    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
+    a value whose shape is known but which was never computed."""
+    if np.shape(g) == shape:
+        return g
     lead = np.ndim(g) - len(shape)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))
@@ -63,9 +71,7 @@ def cross_entropy_grad(z, y):
     # line 24: return -np.sum(y * np.log(p))
     t4 = np.shape(z)
     d_p = (
-        unbroadcast(
-            np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y, np.log(p)
-        )
+        unbroadcast(np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y, p)
         / p
     )
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
@@ -117,22 +123,21 @@ def stable_cross_entropy_grad(z, y):
     shifted = z - t1
     t2 = np.exp(shifted)
     t3 = np.sum(t2)
-    t4 = np.log(t3)
-    log_p = shifted - t4
     # backward pass
     # line 30: return -np.sum(y * log_p)
-    t5 = np.shape(z)
-    d_log_p = unbroadcast(
-        np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t5)) * y, log_p
+    t4 = np.shape(z)
+    d_log_p = sum_to(
+        np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y,
+        np.broadcast_shapes(np.shape(shifted), np.shape(t3)),
     )
     # line 29: log_p = shifted - np.log(np.sum(np.exp(shifted)))
-    d_t3 = -(unbroadcast(d_log_p, t4) / t3)
-    d_t2 = np.broadcast_to(d_t3, t5)
+    d_t3 = -(unbroadcast(d_log_p, t3) / t3)
+    d_t2 = np.broadcast_to(d_t3, t4)
     # line 28: shifted = z - np.max(z)
     d_shifted = d_log_p + d_t2 * t2
-    t6 = z == t1
+    t5 = z == t1
     # line 27: def stable_cross_entropy(z, y):
-    d_z = d_shifted - unbroadcast(d_shifted, t1) / np.sum(t6, keepdims=True) * t6
+    d_z = d_shifted - unbroadcast(d_shifted, t1) / np.sum(t5, keepdims=True) * t5
     return d_z
 
 

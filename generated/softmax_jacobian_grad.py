@@ -33,6 +33,14 @@ def unbroadcast(g, x):
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
+    return sum_to(g, shape)
+
+
+def sum_to(g, shape):
+    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
+    a value whose shape is known but which was never computed."""
+    if np.shape(g) == shape:
+        return g
     lead = np.ndim(g) - len(shape)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))
@@ -118,9 +126,7 @@ def cross_entropy_grad(z, y):
     # line 29: return -np.sum(y * np.log(softmax(z)))
     t4 = np.shape(z)
     d_t3 = (
-        unbroadcast(
-            np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y, np.log(t3)
-        )
+        unbroadcast(np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y, t3)
         / t3
     )
     # softmax, line 25: return e / np.sum(e)

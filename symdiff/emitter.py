@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, naming, runtime
+from . import __version__, naming, runtime, shapes
 from .analysis import prune
 from .errors import Loc
 from .ir import Assign, Atom, Block, Const, If, Loop, Pop, Push, Var, defined_by, used_by
@@ -163,8 +163,12 @@ class Variant:
         live = {
             a for a in grads + ((prog.value,) if self.needs_value else ()) if isinstance(a, Var)
         }
-        self.backward = prune(prog.backward, live)
-        self.forward = prune(prog.forward, live)
+        outputs = set(live)
+        backward = prune(prog.backward, live)
+        forward, backward = shapes.detach(prune(prog.forward, live), backward, outputs)
+        live = set(outputs)  # what the shapes no longer read is dead now
+        self.backward = prune(backward, live)
+        self.forward = prune(forward, live)
         self.adjoint_of = dict(prog.adjoint_of)
         self.restored = dict(prog.restored)
         self.params = set(prog.params)

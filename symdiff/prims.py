@@ -532,6 +532,7 @@ T_attr = _add(Primitive("T", "attr", "T", np.transpose, linear=True))
 
 # ----------------------------------------------------------------------------- runtime helpers
 unbroadcast = helper(runtime.unbroadcast, 2)
+sum_to = helper(runtime.sum_to, 2)
 matmul_grad_a = helper(runtime.matmul_grad_a, 3)
 matmul_grad_b = helper(runtime.matmul_grad_b, 3)
 unconcat = helper(runtime.unconcat, -1, defaults=(("part", REQUIRED), ("axis", 0)))
@@ -755,5 +756,14 @@ make_tuple = _add(Primitive("tuple", "tuple", "()", lambda *xs: tuple(xs), nargs
 
 # helpers symdiff writes into gradients; a user calling one of them gets no special meaning
 INTERNAL_ONLY = frozenset(
-    {unbroadcast, matmul_grad_a, matmul_grad_b, unconcat, index_grad, unstack, sum_list_grad}
+    {
+        unbroadcast,
+        sum_to,
+        matmul_grad_a,
+        matmul_grad_b,
+        unconcat,
+        index_grad,
+        unstack,
+        sum_list_grad,
+    }
 )

@@ -529,6 +529,7 @@ RULES: dict[Primitive, Rule] = {
 RULES.update(
     {
         P.unbroadcast: lambda F, h, y, g, x: (F.broadcast_to(h, F.shape(g)), None),
+        P.sum_to: lambda F, h, y, g, shape: (F.broadcast_to(h, F.shape(g)), None),
         P.matmul_grad_a: lambda F, h, y, g, a, b: (h @ b, None, F.matmul_grad_b(g, h, b)),
         P.matmul_grad_b: lambda F, h, y, g, a, b: (a @ h, F.matmul_grad_a(g, a, h), None),
         P.index_grad: lambda F, h, y, g, x, *idx, index: (
@@ -558,6 +559,7 @@ NON_DIFFERENTIABLE: frozenset[Primitive] = frozenset(
 INTERNAL: frozenset[Primitive] = frozenset(
     {
         P.unbroadcast,
+        P.sum_to,
         P.matmul_grad_a,
         P.matmul_grad_b,
         P.unconcat,
@@ -609,7 +611,17 @@ def _selected(F, a, depth: int = 0) -> bool:
         return True
     if (made.prim is P.mul or made.prim in _CASTS) and any(_indicator(F, b) for b in made.args):
         return True  # g * (a > b), or the indicator alone as floats when g is 1
-    if made.prim in (P.mul, P.div, P.add, P.sub, P.neg, P.pos, P.unbroadcast, P.np_broadcast_to):
+    if made.prim in (
+        P.mul,
+        P.div,
+        P.add,
+        P.sub,
+        P.neg,
+        P.pos,
+        P.unbroadcast,
+        P.sum_to,
+        P.np_broadcast_to,
+    ):
         return any(_selected(F, b, depth + 1) for b in made.args)
     return False
 

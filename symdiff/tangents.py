@@ -417,6 +417,7 @@ TANGENTS: dict[Primitive, Rule] = {
     ),
     # ---- the helpers generated gradients call (differentiating a gradient again) --------
     P.unbroadcast: in_adjoint(P.unbroadcast),
+    P.sum_to: in_adjoint(P.sum_to),
     P.matmul_grad_a: lambda F, y, g, a, b, dg, da, db: (
         F.matmul_grad_a(dg, a, b) + F.matmul_grad_a(g, a, db)
     ),

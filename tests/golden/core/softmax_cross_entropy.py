@@ -13,9 +13,7 @@ def softmax_cross_entropy_grad(z, y):
     # line 25: return -np.sum(y * np.log(p))
     t2 = np.shape(z)
     d_p = (
-        unbroadcast(
-            np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t2)) * y, np.log(p)
-        )
+        unbroadcast(np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t2)) * y, p)
         / p
     )
     # line 24: p = e / np.sum(e)
