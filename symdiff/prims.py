@@ -417,16 +417,13 @@ np_array = _add(
     ),
 )
 # np.array(x) of one array (not a list of them): a copy, possibly converted
+# (x.astype(t) and np.astype(x, t) copy too: never a view, so never an alias of x)
 np_array_of = _add(
     Primitive("np.array:copy", "call", "np.array", np.array, defaults=(("dtype", None),)),
     np.array,
-)
-np_asarray = call(
-    "np.asarray",
-    np.asarray,
     *([np.astype] if hasattr(np, "astype") else []),
-    defaults=(("dtype", None),),
 )
+np_asarray = call("np.asarray", np.asarray, defaults=(("dtype", None),))
 np_append = call("np.append", np.append, nargs=2, defaults=(("axis", None),), linear=True)
 np_linspace = call("np.linspace", np.linspace, nargs=2, defaults=(("num", 50), ("endpoint", True)))
 np_float64 = call("np.float64", np.float64, linear=True)
@@ -597,7 +594,7 @@ METHODS.update(
     dot=np_dot, copy=np_copy, ravel=np_ravel, argmax=np_argmax, argmin=np_argmin,
     prod=np_prod, var=np_var, std=np_std, cumsum=np_cumsum, cumprod=np_cumprod, clip=np_clip,
     repeat=np_repeat, squeeze=np_squeeze, swapaxes=np_swapaxes, flatten=np_ravel,
-    astype=np_asarray, trace=np_trace, diagonal=np_diagonal, take=np_take, conj=np_conj,
+    astype=np_array_of, trace=np_trace, diagonal=np_diagonal, take=np_take, conj=np_conj,
     conjugate=np_conj, round=np_round, all=np_all, any=np_any, argsort=np_argsort,
     nonzero=np_nonzero,
 )  # fmt: skip

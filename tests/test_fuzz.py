@@ -179,6 +179,22 @@ def test_a_helper_updating_a_value_nobody_else_names_is_fine():
     agrees(helper_updates_a_fresh_value, np.array([0.5, -1.0]))
 
 
+def scaled_copy(x):
+    v = x.astype(float)  # astype copies: v is not x
+    v *= 3.0
+    w = x.astype(np.float64)
+    w -= x
+    return np.sum(v * x) + np.sum(w) + np.sum(x)
+
+
+def test_updating_an_astype_copy_is_not_an_alias():
+    """The 10,000-program campaign refused 3 programs that updated ``x.astype(float)`` in
+    place: astype was taken for np.asarray, which may return x itself. It always copies."""
+    assert agrees(scaled_copy, np.array([0.5, -1.0, 2.0])).ok
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(grad(scaled_copy)(x), 6.0 * x + 1.0)
+
+
 def test_a_program_from_the_campaign_replays_exactly():
     """Program k of a campaign is a function of k alone: a report can be replayed."""
     a, b = generate(RandomChooser(1234), 1234), generate(RandomChooser(1234), 1234)
