@@ -81,15 +81,13 @@ def loss_grad(w, b, X, y):
     t5 = 1.0 - y
     t6 = 1.0 - p
     t7 = np.broadcast_shapes(np.shape(t5), np.shape(t6))
+    t8 = np.broadcast_shapes(t4, t7)
     # backward pass
     # line 25: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t8 = np.broadcast_to(
-        -1.0 / np.prod(np.broadcast_shapes(t4, t7), dtype=int),
-        np.broadcast_shapes(t4, t7),
-    )
-    d_t6 = unbroadcast(sum_to(t8, t7) * t5, t6) / t6
+    t9 = np.broadcast_to(-1.0 / np.prod(t8, dtype=int), t8)
+    d_t6 = unbroadcast(sum_to(t9, t7) * t5, t6) / t6
     # sigmoid, line 20: return 1.0 / (1.0 + np.exp(-t))
-    d_p = unbroadcast(sum_to(t8, t4) * y, p) / p - d_t6
+    d_p = unbroadcast(sum_to(t9, t4) * y, p) / p - d_t6
     d_t = d_p / t3 * p * t2
     # line 24: p = sigmoid(X @ w + b)
     d_t1 = unbroadcast(d_t, t1)

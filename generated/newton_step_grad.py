@@ -125,19 +125,17 @@ def loss_grad(w, X, y):
     t4 = 1.0 - y
     t5 = 1.0 - p
     t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
+    t7 = np.broadcast_shapes(t3, t6)
     # backward pass
     # line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
-    t7 = 0.5 * LAMBDA * w
+    t8 = 0.5 * LAMBDA * w
     # line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t8 = np.broadcast_to(
-        -1.0 / np.prod(np.broadcast_shapes(t3, t6), dtype=int),
-        np.broadcast_shapes(t3, t6),
-    )
-    d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
+    t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype=int), t7)
+    d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
     # line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
-    d_p = unbroadcast(sum_to(t8, t3) * y, p) / p - d_t5
+    d_p = unbroadcast(sum_to(t9, t3) * y, p) / p - d_t5
     # line 27: def loss(w, X, y):
-    d_w = t7 + t7 + matmul_grad_b(d_p / t2 * p * t1, X, w)
+    d_w = t8 + t8 + matmul_grad_b(d_p / t2 * p * t1, X, w)
     return d_w
 
 
@@ -189,12 +187,12 @@ def loss_hvp(w, X, y, v):
     # forward pass
     # loss_grad: t1 = np.exp(-(X @ w))
     t1 = np.exp(-(X @ w))
-    t9 = X @ v * t1
+    t10 = X @ v * t1
     # loss_grad: t2 = 1.0 + t1
     t2 = 1.0 + t1
     # loss_grad: p = 1.0 / t2
     p = 1.0 / t2
-    d_p_1 = p * t9 / t2
+    d_p_1 = p * t10 / t2
     # loss_grad: t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
     t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
     # loss_grad: t4 = 1.0 - y
@@ -203,26 +201,27 @@ def loss_hvp(w, X, y, v):
     t5 = 1.0 - p
     # loss_grad: t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
     t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
-    # loss_grad: t7 = 0.5 * LAMBDA * w
-    d_t7 = 0.5 * LAMBDA * v
-    # loss_grad: t8 = np.broadcast_to(
-    t8 = np.broadcast_to(
-        -1.0 / np.prod(np.broadcast_shapes(t3, t6), dtype="int64"),
-        np.broadcast_shapes(t3, t6),
-    )
-    # loss_grad: d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
-    d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
+    # loss_grad: t7 = np.broadcast_shapes(t3, t6)
+    t7 = np.broadcast_shapes(t3, t6)
+    # loss_grad: t8 = 0.5 * LAMBDA * w
+    d_t8 = 0.5 * LAMBDA * v
+    # loss_grad: t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype=int), t7)
+    t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype="int64"), t7)
+    # loss_grad: d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
+    d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
     d_d_t5 = d_t5 * d_p_1 / t5
-    # loss_grad: d_p = unbroadcast(sum_to(t8, t3) * y, p) / p - d_t5
-    t10 = unbroadcast(sum_to(t8, t3) * y, p) / p
-    d_t10 = -(t10 * d_p_1 / p)
-    d_p = t10 - d_t5
-    d_d_p = d_t10 - d_d_t5
-    # loss_grad: d_w = t7 + t7 + matmul_grad_b(d_p / t2 * p * t1, X, w)
-    t11 = d_p / t2
-    d_t11 = (d_d_p + t11 * t9) / t2
+    # loss_grad: d_p = unbroadcast(sum_to(t9, t3) * y, p) / p - d_t5
+    t11 = unbroadcast(sum_to(t9, t3) * y, p) / p
+    d_t11 = -(t11 * d_p_1 / p)
+    d_p = t11 - d_t5
+    d_d_p = d_t11 - d_d_t5
+    # loss_grad: d_w = t8 + t8 + matmul_grad_b(d_p / t2 * p * t1, X, w)
+    t12 = d_p / t2
+    d_t12 = (d_d_p + t12 * t10) / t2
     d_d_w = (
-        d_t7 + d_t7 + matmul_grad_b((d_t11 * p + t11 * d_p_1) * t1 - t11 * p * t9, X, w)
+        d_t8
+        + d_t8
+        + matmul_grad_b((d_t12 * p + t12 * d_p_1) * t1 - t12 * p * t10, X, w)
     )
     return d_d_w
 
@@ -237,12 +236,12 @@ def loss_grad_and_hvp(w, X, y, v):
     # forward pass
     # loss_grad: t1 = np.exp(-(X @ w))
     t1 = np.exp(-(X @ w))
-    t9 = X @ v * t1
+    t10 = X @ v * t1
     # loss_grad: t2 = 1.0 + t1
     t2 = 1.0 + t1
     # loss_grad: p = 1.0 / t2
     p = 1.0 / t2
-    d_p_1 = p * t9 / t2
+    d_p_1 = p * t10 / t2
     # loss_grad: t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
     t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
     # loss_grad: t4 = 1.0 - y
@@ -251,30 +250,29 @@ def loss_grad_and_hvp(w, X, y, v):
     t5 = 1.0 - p
     # loss_grad: t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
     t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
-    # loss_grad: t7 = 0.5 * LAMBDA * w
-    t10 = 0.5 * LAMBDA
-    t7 = t10 * w
-    d_t7 = t10 * v
-    # loss_grad: t8 = np.broadcast_to(
-    t8 = np.broadcast_to(
-        -1.0 / np.prod(np.broadcast_shapes(t3, t6), dtype="int64"),
-        np.broadcast_shapes(t3, t6),
-    )
-    # loss_grad: d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
-    d_t5 = unbroadcast(sum_to(t8, t6) * t4, t5) / t5
+    # loss_grad: t7 = np.broadcast_shapes(t3, t6)
+    t7 = np.broadcast_shapes(t3, t6)
+    # loss_grad: t8 = 0.5 * LAMBDA * w
+    t11 = 0.5 * LAMBDA
+    t8 = t11 * w
+    d_t8 = t11 * v
+    # loss_grad: t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype=int), t7)
+    t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype="int64"), t7)
+    # loss_grad: d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
+    d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
     d_d_t5 = d_t5 * d_p_1 / t5
-    # loss_grad: d_p = unbroadcast(sum_to(t8, t3) * y, p) / p - d_t5
-    t11 = unbroadcast(sum_to(t8, t3) * y, p) / p
-    d_t11 = -(t11 * d_p_1 / p)
-    d_p = t11 - d_t5
-    d_d_p = d_t11 - d_d_t5
-    # loss_grad: d_w = t7 + t7 + matmul_grad_b(d_p / t2 * p * t1, X, w)
-    t12 = d_p / t2
-    d_t12 = (d_d_p + t12 * t9) / t2
-    t13 = t12 * p
-    d_t13 = d_t12 * p + t12 * d_p_1
-    d_w = t7 + t7 + matmul_grad_b(t13 * t1, X, w)
-    d_d_w = d_t7 + d_t7 + matmul_grad_b(d_t13 * t1 - t13 * t9, X, w)
+    # loss_grad: d_p = unbroadcast(sum_to(t9, t3) * y, p) / p - d_t5
+    t12 = unbroadcast(sum_to(t9, t3) * y, p) / p
+    d_t12 = -(t12 * d_p_1 / p)
+    d_p = t12 - d_t5
+    d_d_p = d_t12 - d_d_t5
+    # loss_grad: d_w = t8 + t8 + matmul_grad_b(d_p / t2 * p * t1, X, w)
+    t13 = d_p / t2
+    d_t13 = (d_d_p + t13 * t10) / t2
+    t14 = t13 * p
+    d_t14 = d_t13 * p + t13 * d_p_1
+    d_w = t8 + t8 + matmul_grad_b(t14 * t1, X, w)
+    d_d_w = d_t8 + d_t8 + matmul_grad_b(d_t14 * t1 - t14 * t10, X, w)
     return d_w, d_d_w
 
 

@@ -89,10 +89,32 @@ def detach(forward: Block, backward: Block, outputs: set[Var]) -> tuple[Block, B
         if found is None:
             break
         body = _replace(body, found, shape_reads[body[found][0].target], fresh)
+    body = _share(body)
     return (
         tuple(s for s, back in body if not back),
         tuple(s for s, back in body if back),
     )
+
+
+def _share(body: list) -> list:
+    """One statement per shape computation: the shapes written here and the ones the rules
+    wrote (``np.broadcast_shapes(np.shape(a), np.shape(b))``) are often the same."""
+    first: dict[tuple, Var] = {}
+    renamed: dict[Var, Atom] = {}
+    out = []
+    for s, where in body:
+        if isinstance(s, Assign) and s.prim in (P.np_shape, P.shape_attr, P.np_broadcast_shapes):
+            args = tuple(renamed.get(a, a) if isinstance(a, Var) else a for a in s.args)
+            key = (P.np_shape if s.prim is P.shape_attr else s.prim, args, s.params)
+            if key in first:
+                renamed[s.target] = first[key]
+                continue
+            first[key] = s.target
+        out.append((s, where))
+    if not renamed:
+        return out
+    stmts = substitute(tuple(s for s, _ in out), renamed)
+    return [(s, where) for s, (_, where) in zip(stmts, out)]
 
 
 def _replace(body: list, i: int, reads: list[int], fresh) -> list:
