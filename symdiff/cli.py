@@ -209,11 +209,17 @@ def resolve_all(specs: Sequence[str], wrt: Wrt | None) -> list[Target]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from .module import derivative
+
     targets = resolve(args.target, parse_wrt(args.wrt))
-    for i, t in enumerate(targets):
-        tr = cached_transform(t.func, t.wrt, args.simplify)
+    kinds = _kinds(args.kind or "grad")
+    for i, (t, kind) in enumerate((t, k) for t in targets for k in kinds):
         if i:
             print()
+        if kind != "grad":  # the derivative object's own generated program(s)
+            print(derivative(t.func, kind, t.wrt).source.rstrip("\n"))
+            continue
+        tr = cached_transform(t.func, t.wrt, args.simplify)
         print(tr.value_and_grad_source if args.value else tr.grad_source, end="")
     return 0
 
@@ -584,11 +590,15 @@ def build_parser() -> argparse.ArgumentParser:
             "symdiff show examples/dense_layer.py:loss",
             "symdiff show examples/activations.py:sigmoid_sum --simplify",
             "symdiff show examples/mlp.py:loss --wrt W1,b1 --value",
+            "symdiff show examples/newton_step.py:loss --wrt w --kind hvp",
         ),
         cmd_show, options,
     )  # fmt: skip
     p.add_argument("target", metavar="FILE.py:FUNC", help=target)
     p.add_argument("--value", action="store_true", help="show <name>_value_and_grad instead")
+    p.add_argument("--kind", metavar="KINDS",
+                   help="grad (default), jvp, vjp, jacobian, hessian or hvp: the program(s) "
+                   "that derivative runs, as its .source shows them")  # fmt: skip
 
     p = command(
         "emit", "write a standalone module (needs only NumPy) with the gradients",

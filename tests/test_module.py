@@ -524,3 +524,14 @@ def test_cli_emit_kinds(tmp_path, capsys):
     assert "def softmax_jacobian" not in out
     assert main(["emit", "examples/newton_step.py:loss", "--kind", "laplacian"]) == 2
     assert "no derivative called 'laplacian'" in capsys.readouterr().err
+
+
+def test_cli_show_kinds(capsys):
+    from symdiff.cli import main
+
+    assert main(["show", "examples/newton_step.py:loss", "--wrt", "w", "--kind", "hvp"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("def loss_grad_and_hvp(w, X, y, v):")
+    assert main(["show", "examples/softmax_jacobian.py:softmax", "--kind", "jacobian"]) == 0
+    out = capsys.readouterr().out
+    assert "# forward mode" in out and "def softmax_vjp(" in out
