@@ -400,6 +400,9 @@ class _Cache:
 _cache = _Cache()
 
 
+_MISSING = object()
+
+
 def _resolve(func: Any, path: str) -> tuple[bool, Any]:
     """What a dotted name means to ``func`` now: closure cell, then module, then builtins."""
     head, *rest = path.split(".")
@@ -471,6 +474,13 @@ def _deps_current(t: Transformed) -> bool:
         if h.globals.get(h.name) is not h.func and h.closure.get(h.name, h.func) is not h.func:
             return False
     for func, path, obj in t.reads:
+        if "." not in path and path not in func.__code__.co_freevars:  # the common case, cheap
+            now = func.__globals__.get(path, _MISSING)
+            if now is _MISSING:
+                now = getattr(builtins, path, _MISSING)
+            if now is not obj:
+                return False
+            continue
         found, now = _resolve(func, path)
         if not found or now is not obj:
             return False
@@ -643,6 +653,9 @@ class GradientFunction:
             f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
         )
         self._t: Transformed | None = None
+        # the position of a lone Python-float argument once nothing else needs checking: a
+        # call with a float there runs the generated code and nothing else (see __call__)
+        self._fast: int | None = None
         try:
             self._t = cached_transform(f, self._wrt, simplify)
         except UndefinedNameError:
@@ -658,6 +671,7 @@ class GradientFunction:
         t = self._t
         if t is None or not _deps_current(t):
             t = self._t = cached_transform(self._f, self._wrt, self.simplify)
+            self._fast = None  # decided again on the next call
         return t
 
     @property
@@ -666,6 +680,21 @@ class GradientFunction:
         return t.value_and_grad_source if self._with_value else t.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fast = self._fast
+        if (
+            fast is not None
+            and not kwargs
+            and len(args) > fast
+            and type(args[fast]) is float
+            and (not self._t.reads or _deps_current(self._t))
+        ):
+            try:
+                g = self._t.grad(*args)
+            except Exception:
+                pass  # the general path below calls again and explains, or reruns
+            else:
+                if type(g) is float:
+                    return g
         t = self._t
         if t is None or ((t.helpers or t.reads) and not _deps_current(t)):
             t = self.transformed
@@ -706,7 +735,16 @@ class GradientFunction:
             )
         if not kwargs and max(self._positions) < len(given):  # all given by position
             if self._single:
+                raw = type(grads)
                 grads = _finish(grads, given[self._positions[0]])
+                if (
+                    raw is float
+                    and type(given[self._positions[0]]) is float
+                    and not (self._with_value or self._verify or self.check)
+                    and self._self is _UNBOUND
+                    and not t.helpers
+                ):
+                    self._fast = self._positions[0]
             else:
                 grads = tuple([_finish(g, given[p]) for g, p in zip(grads, self._positions)])
             return (value, grads) if self._with_value else grads

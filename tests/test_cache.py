@@ -158,3 +158,22 @@ def test_an_array_changed_in_place_is_read_live():
     np.testing.assert_array_equal(g(np.ones(2)), [1.0, 2.0])
     w[0] = 10.0
     np.testing.assert_array_equal(g(np.ones(2)), [10.0, 2.0])
+
+
+def test_repeated_float_calls_take_the_short_path_and_still_notice_changes():
+    """After one call with a Python float, grad() runs the generated code directly: the
+    check that globals still mean the same objects stays, and so do the reruns."""
+    import math
+
+    f = from_source(
+        "def f(x):\n    return SCALE * math.sin(x)\n", namespace={"SCALE": 2.0, "math": math}
+    )
+    g = grad(f)
+    assert [g(0.0) for _ in range(3)] == [2.0, 2.0, 2.0]
+    assert g._fast == 0
+    f.__globals__["SCALE"] = 3.0
+    assert [g(0.0) for _ in range(2)] == [3.0, 3.0]
+    h = grad(from_source("def h(x):\n    return math.sqrt(x)\n", namespace={"math": math}))
+    assert h(1.0) == 0.5 and h(4.0) == 0.25
+    assert h(0.0) == math.inf  # Python floats raise: rerun with NumPy floats
+    assert type(h(np.float64(4.0))) is np.float64  # not a Python float: the general path

@@ -428,7 +428,8 @@ def _derivative_objects():
 
 
 # the same start (block symdiff, load the module and the inputs), then named calls
-CALLS_DRIVER = DRIVER.split("for name, nargs in")[0] + r"""for key, name, inputs in json.loads(plan):
+CALLS_DRIVER = (
+    DRIVER.split("for name, nargs in")[0] + r"""for key, name, inputs in json.loads(plan):
     def arg(n):
         return data[n].item() if data[n].ndim == 0 else data[n]
 
@@ -440,6 +441,7 @@ CALLS_DRIVER = DRIVER.split("for name, nargs in")[0] + r"""for key, name, inputs
 np.savez(out_path, **results)
 print("imported:", sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """
+)
 
 
 @pytest.fixture(scope="module")
