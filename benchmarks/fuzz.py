@@ -165,13 +165,17 @@ def report(results: list[dict[str, Any]], elapsed: float, args: argparse.Namespa
     print(f"  disagreeing: {by_status['bug']}")
     print("  properties checked: " + ", ".join(f"{k} {v}" for k, v in sorted(checked.items())))
     for status in ("refused", "invalid"):
-        counts = collections.Counter(
-            f"{r['kind']}: {r['detail']}" for r in results if r["status"] == status
-        )
-        if counts:
-            print(f"\n{status}, by message:")
-            for msg, n in counts.most_common():
-                print(f"  {n:6d}  {msg}")
+        seeds: dict[str, list[int]] = collections.defaultdict(list)
+        for r in sorted(results, key=lambda r: r["seed"]):
+            if r["status"] == status:
+                seeds[f"{r['kind']}: {r['detail']}"].append(r["seed"])
+        if seeds:
+            print(f"\n{status}, by message (replay one with --seed K):")
+            for msg, ks in sorted(seeds.items(), key=lambda item: -len(item[1])):
+                more = ", ..." if len(ks) > 10 else ""
+                print(
+                    f"  {len(ks):6d}  {msg}\n          seeds {', '.join(map(str, ks[:10]))}{more}"
+                )
     seen = collections.Counter(p for r in results for p in r["prims"])
     from symdiff import rules
 

@@ -772,8 +772,8 @@ class Gen:
                 return E(f"{M.text}[:, {j}]", shape, M.iv, fresh=False)
             M = self.expr((n, n), depth)
             self.features.add("np.diagonal")
-            if self.c.chance(0.5):
-                return E(f"{self.np('diag')}({M.text})", shape, M.iv)
+            if self.c.chance(0.5):  # of a matrix, np.diag is a read-only view as diagonal is
+                return E(f"{self.np('diag')}({M.text})", shape, M.iv, fresh=False)
             return E(f"{self.np('diagonal')}({M.text})", shape, M.iv, fresh=False)
         a, b = shape
         if k <= 1:
@@ -1246,8 +1246,8 @@ class Gen:
             args.append(f"{pname}={e.text}" if keyword else e.text)
         call = f"{h.name}({', '.join(args)})"
         self.features.add("helper-call")
-        if len(h.returns) == 1:
-            return E(call, shape, h.returns[0][1])
+        if len(h.returns) == 1:  # may be a view, even a read-only one (np.diag of a matrix)
+            return E(call, shape, h.returns[0][1], fresh=False)
         i = next(i for i, r in enumerate(h.returns) if r[0] == shape)
         self.features.add("helper-tuple-item")
         return E(f"{call}[{i}]", shape, h.returns[i][1], fresh=False)
