@@ -20,9 +20,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import prims as P
-from .ir import Assign, Atom, Block, Var, substitute, used_by
+from .ir import Assign, Atom, Block, Const, Var, substitute, used_by
 from .naming import INTERNAL_PREFIX
 
+# operations that make Python sequences (shapes and tuples), never arrays
+_SEQUENCES = frozenset(
+    {P.np_shape, P.shape_attr, P.np_broadcast_shapes, P.make_tuple, *P.LIST_MAKERS}
+)
 # primitive -> the argument position read only for its shape
 _SHAPE_READS = {P.np_shape: 0, P.shape_attr: 0, P.np_size: 0, P.size_attr: 0, P.unbroadcast: 1}
 
@@ -53,6 +57,18 @@ def _array_operands(stmt: Assign) -> list[Atom]:
     return [a for a in stmt.args if isinstance(a, Var) or np.ndim(a.value) > 0]
 
 
+def _numeric(stmt: Assign, made_by: dict[Var, Assign]) -> bool:
+    """No operand is a Python sequence: ``shape + (1,)`` concatenates, ``xs * 2`` repeats,
+    and their sizes are not broadcast shapes."""
+    for a in stmt.args:
+        if isinstance(a, Const):
+            if isinstance(a.value, (tuple, list, str, bytes)):
+                return False
+        elif a in made_by and made_by[a].prim in _SEQUENCES:
+            return False
+    return True
+
+
 def detach(forward: Block, backward: Block, outputs: set[Var]) -> tuple[Block, Block]:
     """``forward`` and ``backward`` with values read only for their shapes replaced, in those
     reads, by shapes computed from their operands (see the module docstring). ``outputs``
@@ -74,6 +90,7 @@ def detach(forward: Block, backward: Block, outputs: set[Var]) -> tuple[Block, B
             for k, a in enumerate(used_by(s)):
                 if isinstance(a, Var):
                     (shape_reads.setdefault(a, []).append(i) if k == pos else full.add(a))
+        made_by = {s.target: s for s, _ in body if isinstance(s, Assign)}
         found = next(
             (
                 i
@@ -83,6 +100,7 @@ def detach(forward: Block, backward: Block, outputs: set[Var]) -> tuple[Block, B
                 and s.target not in full
                 and _broadcasts(s)
                 and _array_operands(s)
+                and _numeric(s, made_by)
             ),
             None,
         )

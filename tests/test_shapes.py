@@ -71,3 +71,14 @@ def test_scalar_results_and_constant_arrays():
     g = symdiff.grad(f)(0.5)
     assert g == pytest.approx(2.0)  # the mean of C
     assert type(symdiff.grad(f)(np.float64(0.5))) is np.float64
+
+
+def sizes_of_sequences(x):
+    # a tuple sum concatenates: its size is not a broadcast shape
+    return np.sum(x) * np.size(x.shape + (1,)) + np.sum(x * 2.0) / np.size(np.shape(x) * 2)
+
+
+def test_python_sequences_keep_their_own_sizes():
+    x = RNG.normal(size=(2, 3))
+    assert agrees(sizes_of_sequences, x).ok
+    np.testing.assert_allclose(symdiff.grad(sizes_of_sequences)(x), np.full((2, 3), 3.0 + 0.5))
