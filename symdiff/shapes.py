@@ -43,7 +43,7 @@ def _shape_position(stmt) -> int | None:
 def _broadcasts(stmt: Assign) -> bool:
     """The result's shape is the broadcast of the arguments' shapes."""
     prim = stmt.prim
-    if prim is P.matmul or not stmt.args:
+    if prim in (P.matmul, P.not_) or not stmt.args:  # `not x` is one bool, whatever x is
         return False
     if prim.form in ("infix", "prefix"):
         return True
@@ -88,8 +88,12 @@ def detach(forward: Block, backward: Block, outputs: set[Var]) -> tuple[Block, B
         for i, (s, _) in enumerate(body):
             pos = _shape_position(s)
             for k, a in enumerate(used_by(s)):
-                if isinstance(a, Var):
-                    (shape_reads.setdefault(a, []).append(i) if k == pos else full.add(a))
+                if not isinstance(a, Var):
+                    continue
+                if k == pos:
+                    shape_reads.setdefault(a, []).append(i)
+                else:
+                    full.add(a)
         made_by = {s.target: s for s, _ in body if isinstance(s, Assign)}
         found = next(
             (
