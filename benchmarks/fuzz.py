@@ -43,16 +43,17 @@ def _normalize(message: str) -> str:
     return re.sub(r"`[^`]*`", "`…`", (message.splitlines() or [""])[0])[:110]
 
 
-def run_one(job: tuple[int, int]) -> dict[str, Any]:
-    seed, simplify_every = job
+def run_one(job: tuple[int, int, int]) -> dict[str, Any]:
+    seed, simplify_every, higher_every = job
     import warnings
 
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     simplify = simplify_every > 0 and seed % simplify_every == 0
+    higher = higher_every > 0 and seed % higher_every == 0
     try:
         prog = generate(RandomChooser(seed), seed)
-        out = check_program(prog, simplify=simplify)
+        out = check_program(prog, simplify=simplify, higher=higher)
     except Exception:  # the harness itself failed: report it, keep the campaign going
         import traceback
 
@@ -121,20 +122,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", type=int, default=0, help="first seed")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--simplify-every", type=int, default=10, help="0: never")
+    ap.add_argument(
+        "--higher-every", type=int, default=4,
+        help="also check jvp and hvp on every Nth program (0: never)",
+    )  # fmt: skip
     ap.add_argument("--seed", type=int, help="replay one program")
     ap.add_argument("--minimize", action="store_true", help="minimize disagreeing programs")
     args = ap.parse_args(argv)
 
     if args.seed is not None:
         prog = generate(RandomChooser(args.seed), args.seed)
-        out = check_program(prog, simplify=True)
+        out = check_program(prog, simplify=True, higher=True)
         print(out.report())
         if out.status == "bug" and args.minimize:
             print("--- minimized ---")
             print(minimize(prog, out.kind, True))
         return 1 if out.status == "bug" else 0
 
-    jobs = [(s, args.simplify_every) for s in range(args.start, args.start + args.programs)]
+    jobs = [
+        (s, args.simplify_every, args.higher_every)
+        for s in range(args.start, args.start + args.programs)
+    ]
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
     if args.jobs > 1:

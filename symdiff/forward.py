@@ -190,6 +190,8 @@ class Forward:
         dxs = [self.tangent(a) for a in s.args]
         if all(isinstance(d, Zero) for d in dxs):
             return
+        if s.prim is not P.tuple_item:  # a tuple read as an array: no item may be missing
+            dxs = [self.dense_items(d, a) for d, a in zip(dxs, s.args)]
         rule = TANGENTS.get(s.prim)
         if rule is None:
             raise NonDifferentiableError(
@@ -214,6 +216,22 @@ class Forward:
         if _pointwise(s.prim) and not self.covers(d, s):
             d = b.apply(P.np_broadcast_to, d, b.apply(P.np_shape, s.target)).atom
         self.set_tangent(s.target, d)
+
+    def dense_items(self, d: Sym, x: Atom) -> Sym:
+        """The tangent of a tuple with a real zero for each item that has none (None marks
+        those, for ``tuple_item``): ``np.sum((a, b))`` reads every item."""
+        made = self.b.defining(d.atom) if isinstance(d.atom, Var) else None
+        if made is None or made.prim is not P.make_tuple:
+            return d
+        missing = [isinstance(a, Const) and a.value is None for a in made.args]
+        primal = self.b.defining(x) if isinstance(x, Var) else None
+        if not any(missing) or primal is None or primal.prim is not P.make_tuple:
+            return d
+        items = [
+            self.b.dense(self.b.zero, p) if gap else Sym(a, self.b)
+            for a, p, gap in zip(made.args, primal.args, missing)
+        ]
+        return self.b.apply(P.make_tuple, *items)
 
     def covers(self, d: Atom, s: Assign) -> bool:
         """Whether the tangent ``d`` of an elementwise result is certainly as large as the

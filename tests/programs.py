@@ -1819,12 +1819,84 @@ def _wrt_value(result: Any, single: bool) -> tuple:
 
 
 def check_program(
-    prog: Program, simplify: bool = False, determinism: bool = True, formatting: bool = True
+    prog: Program,
+    simplify: bool = False,
+    determinism: bool = True,
+    formatting: bool = True,
+    higher: bool = False,
 ) -> Outcome:
-    """Every property of issue 6 on one program (see the module docstring)."""
+    """Every property of issue 6 on one program (see the module docstring); with ``higher``,
+    also forward mode and Hessian-vector products (``_check_higher``)."""
     outcome = _check(prog, simplify, determinism, formatting)
+    if higher and outcome.status == "ok" and "float32" not in prog.features:
+        outcome = _check_higher(prog, outcome)
     outcome.program = prog
     return outcome
+
+
+def _check_higher(prog: Program, out: Outcome) -> Outcome:
+    """``jvp`` against the gradient already checked (J·v is ∇f·v for a scalar f, to rounding)
+    and ``hvp`` against central differences of that gradient along v. A construct forward
+    mode does not support is counted (``jvp-refused``), not failed; so is a Hessian-vector
+    product that central differences cannot pin down (a kink or branch within the step)."""
+    import symdiff
+    from symdiff.errors import SymdiffError
+
+    f = prog.function()
+    name = prog.wrt[0]
+    pos = _position(f, name)
+    x = prog.args[pos]
+    rng = np.random.default_rng(prog.seed)
+    v = rng.normal(size=np.shape(x))
+    v = v if np.ndim(x) else float(v)
+
+    def at(shift: float) -> list:
+        call = list(prog.args)
+        call[pos] = (np.asarray(x, dtype=float) + shift * np.asarray(v)).reshape(np.shape(x))
+        if not np.ndim(x):
+            call[pos] = float(call[pos])
+        return call
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        g = symdiff.grad(f, wrt=name)
+        gx = np.asarray(g(*prog.args), dtype=float)
+        for kind, build in (("jvp", symdiff.jvp), ("hvp", symdiff.hvp)):
+            try:
+                d = build(f, wrt=name)
+                got = d(*prog.args, v)
+            except SymdiffError:
+                out.checked.append(f"{kind}-refused")
+                continue
+            except Exception as exc:  # InternalError included: a bug either way
+                return Outcome("bug", kind, f"{type(exc).__name__}: {exc}", prog)
+            if kind == "jvp":
+                expected = float(np.sum(gx * np.asarray(v)))
+                tangent = float(got[1])
+                scale = max(1.0, float(np.sum(np.abs(gx * np.asarray(v)))))
+                if not abs(tangent - expected) <= 1e-8 * scale:
+                    return Outcome(
+                        "bug", "jvp", f"J·v {tangent!r}, ∇f·v {expected!r}\n{d.source}", prog
+                    )
+            else:
+                hv = np.asarray(got, dtype=float)
+                estimates = []
+                for h in (1e-4, 1e-5):
+                    up = np.asarray(g(*at(h)), dtype=float)
+                    down = np.asarray(g(*at(-h)), dtype=float)
+                    estimates.append((up - down) / (2 * h))
+                scale = max(1.0, float(np.max(np.abs(estimates[0]), initial=0.0)))
+                if not np.allclose(estimates[0], estimates[1], rtol=1e-4, atol=1e-4 * scale):
+                    out.checked.append("hvp-kink")  # differences do not settle: not testable
+                    continue
+                if hv.shape != estimates[0].shape or not np.allclose(
+                    hv, estimates[0], rtol=1e-4, atol=1e-4 * scale
+                ):
+                    return Outcome(
+                        "bug", "hvp", f"H·v {hv!r}, differences {estimates[0]!r}\n{d.source}", prog
+                    )
+            out.checked.append(kind)
+    return out
 
 
 def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -> Outcome:

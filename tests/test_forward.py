@@ -238,3 +238,19 @@ def test_decorator_forms():
 
     value, t = f(2.0, 3.0, 1.0)
     assert value == 24.0 and t == pytest.approx(36.0)
+
+
+def sum_of_a_tuple(x, b):
+    v = np.sum((x[1] * np.ones(4), b))  # b does not vary: its item of the tangent is missing
+    return np.tanh(v) + np.sum(np.stack((x[0] * b, b)))
+
+
+def test_a_tuple_read_as_an_array_gets_real_zeros():
+    """Found by the higher-order fuzz campaign: the tangent of (a, b) with b constant was
+    (d_a, None), and np.sum of it raised inside the generated code."""
+    x, b = np.array([0.3, -0.7]), np.array([0.5, 1.0, -2.0, 0.1])
+    v = np.array([1.0, 2.0])
+    value, tangent = jvp(sum_of_a_tuple)(x, b, v)
+    g = symdiff.grad(sum_of_a_tuple)(x, b)
+    assert tangent == pytest.approx(float(np.dot(g, v)), rel=1e-12)
+    assert value == pytest.approx(sum_of_a_tuple(x, b), rel=1e-15)
