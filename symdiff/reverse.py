@@ -328,10 +328,16 @@ class Reverse:
         return [Pop(self.tape, popped, None), *body], (Push(self.tape, tuple(needed), None),)
 
     def needed_from(self, forward: Block, backward: Block, local: set[Var], tails=()) -> list[Var]:
-        """Forward variables defined in ``forward`` (or ``local``) that ``backward`` reads."""
+        """Forward variables defined in ``forward`` (or ``local``) that ``backward`` reads.
+
+        A loop's trip counter counts as defined by the loop (``rebuild`` adds it there): a
+        ``while`` inside a loop runs a different number of times in each iteration, so the
+        backward iteration must read its own count from the tape, not the last one."""
         defined = set(local)
         for stmt in forward:
             defined.update(defined_by(stmt))
+            if isinstance(stmt, Loop) and id(stmt) in self.trip_counts:
+                defined.add(self.trip_counts[id(stmt)])
         free = free_atoms(backward, list(tails))
         out: list[Var] = []
         for a in free:

@@ -1511,7 +1511,17 @@ class Gen:
         counter = self.fresh_name("k")
         count = self.c.int(0, 3)
         self.emit(f"{counter} = 0")
-        self.emit(f"while {counter} < {count}:")
+        if self.c.chance(0.4):
+            # stop early on the data too: the trip count then differs between calls (a helper
+            # called in a loop), and the backward pass must replay each count
+            lo, hi = self.env[acc].iv
+            lo, hi = max(lo, -50.0), min(hi, 50.0)
+            t = self.num(lo + 0.25 * (hi - lo), lo + 0.75 * (hi - lo)) if hi > lo else lo
+            item = acc + ("[" + ", ".join("0" * len(shape)) + "]" if shape else "")
+            self.emit(f"while {counter} < {count} and {item} {self.c.pick(('<', '>'))} {fmt(t)}:")
+            self.features.add("while:data")
+        else:
+            self.emit(f"while {counter} < {count}:")
         self.features.add("while")
         self.loop_body(acc, shape, depth, count, None)
         self.depth += 1

@@ -494,3 +494,54 @@ def test_assignment_into_an_argument_is_refused():
     f = symdiff.from_source("def f(x):\n    x[0] = 1.0\n    return x[0] + x[1]\n")
     with pytest.raises(UnsupportedSyntaxError, match="it is an argument"):
         grad(f)
+
+
+# ---------------------------------------------------------------- loops whose trip count varies
+# A while (or a for with break) inside another loop runs a different number of times in each
+# outer iteration. The backward pass must replay each count: it read the last one for all of
+# them, which crashed (the tape ran dry) or, with counts (1, 3, 1), paired values with the
+# wrong steps without a word. Found by the higher-order fuzz campaign (seed 20307).
+
+
+def inner_while(x, counts):
+    s = 0.0
+    for i in range(3):
+        k = 0
+        y = x
+        while k < counts[i]:
+            y = np.sin(y) * 1.1
+            k += 1
+        s = s + y * (i + 1.0)
+    return s
+
+
+def _run_to(y, n):
+    k = 0
+    while k < n:
+        y = np.sin(y) * 1.1
+        k += 1
+    return y
+
+
+def inner_helper_and_break(x, counts):
+    s = 0.0
+    for i in range(3):
+        s = s + _run_to(x, counts[i]) * (i + 1.0)
+        y = x
+        for j in range(5):
+            if j >= counts[i]:
+                break
+            y = np.cos(y) + 0.5 * y
+        if counts[i] > 1:
+            t = x
+            while t < 3.0 + i:
+                t = t * 1.5 + 0.1
+            s = s + t
+        s = s + y
+    return s
+
+
+@pytest.mark.parametrize("counts", [(1, 3, 1), (0, 2, 1), (2, 0, 0), (3, 3, 3), (0, 0, 0)])
+@pytest.mark.parametrize("f", [inner_while, inner_helper_and_break])
+def test_inner_loop_counts_that_vary_between_outer_iterations(f, counts):
+    assert agrees(f, 0.7, np.array(counts)).ok
