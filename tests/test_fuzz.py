@@ -47,6 +47,15 @@ def test_seeded_programs_run_and_agree():
     assert ok >= 36, [(o.status, o.kind, o.detail[:80]) for o in outcomes if o.status != "ok"]
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=SLOW_OK)
+@given(program_strategy())
+def test_random_programs_forward_mode_and_hessian_vector_products(prog):
+    """jvp against the checked gradient, hvp against differences of it (the campaign runs
+    this on every fourth program; it found the untaped trip counts of nested loops)."""
+    outcome = check_program(prog, determinism=False, formatting=False, higher=True)
+    assert outcome.status != "bug", outcome.report()
+
+
 # every primitive with a derivative rule that users write, but never as a call of its own
 NOT_WRITTEN = {
     "tuple_item": "the items of a several-results call (w, v = eigh(a)): written as indexing",
