@@ -575,6 +575,7 @@ eigh_grad = helper(runtime.eigh_grad, 4, defaults=(("UPLO", "L"),))
 cholesky_grad = helper(runtime.cholesky_grad, 2)
 svd_grad = helper(runtime.svd_grad, 6)
 permutation_grad = helper(runtime.permutation_grad, 3, defaults=(("axis", -1),))
+permutation_tangent = helper(runtime.permutation_tangent, 3, defaults=(("axis", -1),))
 linspace_grad = helper(
     runtime.linspace_grad, 3, defaults=(("num", 50), ("endpoint", True), ("part", 0))
 )

@@ -530,6 +530,22 @@ RULES.update(
     {
         P.unbroadcast: lambda F, h, y, g, x: (F.broadcast_to(h, F.shape(g)), None),
         P.sum_to: lambda F, h, y, g, shape: (F.broadcast_to(h, F.shape(g)), None),
+        # reorderings: scattering back (permutation_grad, sort_grad) and gathering forward
+        # (permutation_tangent) are each other's transposes
+        P.permutation_grad: lambda F, h, y, g, x, out, axis=-1: (
+            F.permutation_tangent(h, x, out, axis=axis),
+            None,
+            None,
+        ),
+        P.permutation_tangent: lambda F, h, y, d, x, out, axis=-1: (
+            F.permutation_grad(h, x, out, axis=axis),
+            None,
+            None,
+        ),
+        P.sort_grad: lambda F, h, y, g, x, axis=-1: (
+            F.permutation_tangent(h, x, F.apply(P.np_sort, x, axis=axis), axis=axis),
+            None,
+        ),
         P.matmul_grad_a: lambda F, h, y, g, a, b: (h @ b, None, F.matmul_grad_b(g, h, b)),
         P.matmul_grad_b: lambda F, h, y, g, a, b: (a @ h, F.matmul_grad_a(g, a, h), None),
         P.index_grad: lambda F, h, y, g, x, *idx, index: (

@@ -631,6 +631,20 @@ def permutation_grad(g, x, y, axis=-1):
     return out
 
 
+def permutation_tangent(d, x, y, axis=-1):
+    """The tangent of a reordering of ``x`` into ``y`` (``np.sort``, ``np.partition``): each
+    output element takes the tangent of the input it came from, paired as in
+    ``permutation_grad``, of which this is the transpose."""
+    x, d = np.asarray(x), np.asarray(d)
+    if axis is None:
+        x, d, axis = x.ravel(), d.ravel(), -1
+    out = np.zeros(np.shape(y), dtype=np.result_type(d, x, 1.0))
+    source = np.argsort(x, axis=axis, kind="stable")
+    target = np.argsort(y, axis=axis, kind="stable")
+    np.put_along_axis(out, target, np.take_along_axis(d, source, axis=axis), axis=axis)
+    return out
+
+
 def linspace_grad(g, start, stop, num=50, endpoint=True, part=0):
     """The adjoint of ``start`` (part 0) or ``stop`` (part 1) in ``np.linspace(start, stop)``."""
     g = np.asarray(g)

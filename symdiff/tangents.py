@@ -400,6 +400,9 @@ TANGENTS: dict[Primitive, Rule] = {
             P.np_column_stack, P.np_array,
         )
     },  # fmt: skip
+    # ---- reorderings: each output element moves with the input it came from ------------
+    P.np_sort: lambda F, y, x, dx, axis=-1, kind=None: F.permutation_tangent(dx, x, y, axis=axis),
+    P.np_partition: lambda F, y, x, dx, kth, axis=-1: F.permutation_tangent(dx, x, y, axis=axis),
     P.make_tuple: _make_tuple,
     P.tuple_item: _tuple_item,
     # ---- indexing ---------------------------------------------------------------------
@@ -438,7 +441,7 @@ TANGENTS: dict[Primitive, Rule] = {
         for prim in (
             P.unconcat, P.unjoin, P.take_grad, P.diagonal_grad, P.diag_grad, P.tile_grad,
             P.repeat_grad, P.unpad, P.rollaxis_grad, P.diff_grad, P.unstack, P.sum_list_grad,
-            P.sort_grad, P.median_grad,
+            P.sort_grad, P.median_grad, P.permutation_grad, P.permutation_tangent,
         )
     },  # fmt: skip
     **{

@@ -92,6 +92,11 @@ def linalg(A, b):
     return np.linalg.solve(A, b) + np.linalg.inv(A) @ b * np.linalg.det(A)
 
 
+def reorderings(x):
+    X = np.reshape(x, (2, 3))
+    return np.sort(x) * np.arange(6.0) + np.ravel(np.sort(X, axis=0) * X) + np.partition(x, 2)
+
+
 CASES = [
     (elementwise, lambda: (RNG.normal(size=5), 0.7), 0),
     (elementwise, lambda: (RNG.normal(size=5), 0.7), 1),
@@ -107,6 +112,7 @@ CASES = [
     (early_break, lambda: (np.linspace(0.2, 1.1, 10),), 0),
     (broadcast_constant, lambda: (RNG.normal(size=3), RNG.normal(size=(2, 3))), 0),
     (linalg, lambda: (np.eye(3) * 2.0 + RNG.normal(size=(3, 3)) * 0.3, RNG.normal(size=3)), 0),
+    (reorderings, lambda: (RNG.permutation(6) * 0.5 - 1.2,), 0),  # distinct: no ties
 ]
 
 

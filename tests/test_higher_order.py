@@ -553,3 +553,22 @@ def test_random_array_programs_jacobians_and_hessians():
             np.testing.assert_allclose(H, fine, rtol=1e-4, atol=1e-5, err_msg=text)
 
     check()
+
+
+def sorted_weights(t):
+    return np.sum(np.sort(np.array([t, 2.0 * t, -t]) ** 2) * np.array([1.0, 2.0, 3.0]))
+
+
+def spread_by_rank(x):
+    return np.sum(np.sort(x) * np.arange(1.0, 6.0) ** 2) + np.sum(np.partition(x, 2)[:3] ** 3)
+
+
+def test_second_derivatives_through_sort_and_partition():
+    # sorted squares are t², t², 4t²: 15 t², whose second derivative is 30
+    assert grad(grad(sorted_weights))(0.7) == pytest.approx(30.0, rel=1e-12)
+    x = np.array([0.3, -1.2, 0.8, 2.0, -0.4])
+    H = hessian(spread_by_rank)(x)
+    g = grad(spread_by_rank)
+    eps = 1e-6
+    fd = np.stack([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(5)], axis=1)
+    np.testing.assert_allclose(H, fd, atol=1e-6)
