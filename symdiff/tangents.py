@@ -442,6 +442,7 @@ TANGENTS: dict[Primitive, Rule] = {
             P.unconcat, P.unjoin, P.take_grad, P.diagonal_grad, P.diag_grad, P.tile_grad,
             P.repeat_grad, P.unpad, P.rollaxis_grad, P.diff_grad, P.unstack, P.sum_list_grad,
             P.sort_grad, P.median_grad, P.permutation_grad, P.permutation_tangent,
+            P.unsplit, P.linspace_grad,
         )
     },  # fmt: skip
     **{

@@ -572,3 +572,18 @@ def test_second_derivatives_through_sort_and_partition():
     eps = 1e-6
     fd = np.stack([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(5)], axis=1)
     np.testing.assert_allclose(H, fd, atol=1e-6)
+
+
+def split_and_spaced(x):
+    a, b = np.split(x, 2)
+    return np.sum(np.sin(a) * b**2) + np.sum(np.linspace(x[0], x[1] ** 2, 5) ** 2)
+
+
+def test_hessians_through_split_and_linspace():
+    """Their gradient helpers (unsplit, linspace_grad) are linear in the adjoint: the tangent
+    program of the gradient goes through them."""
+    x = np.array([0.3, -0.7, 1.2, 0.5])
+    g = grad(split_and_spaced)
+    eps = 1e-6
+    fd = np.stack([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(4)], axis=1)
+    np.testing.assert_allclose(hessian(split_and_spaced)(x), fd, atol=1e-6)
