@@ -576,6 +576,8 @@ cholesky_grad = helper(runtime.cholesky_grad, 2)
 svd_grad = helper(runtime.svd_grad, 6)
 permutation_grad = helper(runtime.permutation_grad, 3, defaults=(("axis", -1),))
 permutation_tangent = helper(runtime.permutation_tangent, 3, defaults=(("axis", -1),))
+cholesky_tangent = helper(runtime.cholesky_tangent, 2)
+eigvalsh_tangent = helper(runtime.eigvalsh_tangent, 2, defaults=(("UPLO", "L"),))
 linspace_grad = helper(
     runtime.linspace_grad, 3, defaults=(("num", 50), ("endpoint", True), ("part", 0))
 )

@@ -575,6 +575,28 @@ def cholesky_grad(g, L):
     return _symmetric_read(np.swapaxes(inv, -1, -2) @ p @ inv)
 
 
+def _symmetric_tangent(d, upper=False):
+    """The symmetric matrix LAPACK reads from one triangle of ``d`` (the other is ignored)."""
+    part = np.triu(d, 1) if upper else np.tril(d, -1)
+    diag = d * np.eye(np.shape(d)[-1])
+    return part + np.swapaxes(part, -1, -2) + diag
+
+
+def cholesky_tangent(d, L):
+    """The tangent of ``np.linalg.cholesky``: L Phi(L^-1 dS L^-T), dS the symmetric matrix read
+    from the lower triangle of ``d``, Phi keeping the lower triangle with half the diagonal."""
+    inv = np.linalg.inv(L)
+    x = inv @ _symmetric_tangent(d) @ np.swapaxes(inv, -1, -2)
+    return L @ (np.tril(x) * (1.0 - 0.5 * np.eye(np.shape(L)[-1])))
+
+
+def eigvalsh_tangent(d, v, UPLO="L"):
+    """The tangent of ``np.linalg.eigvalsh`` (distinct eigenvalues): v_i^T dS v_i for each
+    eigenvector v_i, dS the symmetric matrix read from the ``UPLO`` triangle of ``d``."""
+    s = _symmetric_tangent(d, upper=UPLO == "U")
+    return np.einsum("...ji,...jk,...ki->...i", v, s, v)
+
+
 def add_lists(a, b):
     """Two adjoints of the same list, added item by item."""
     return [x + y for x, y in zip(a, b)]

@@ -403,6 +403,13 @@ TANGENTS: dict[Primitive, Rule] = {
     # ---- reorderings: each output element moves with the input it came from ------------
     P.np_sort: lambda F, y, x, dx, axis=-1, kind=None: F.permutation_tangent(dx, x, y, axis=axis),
     P.np_partition: lambda F, y, x, dx, kth, axis=-1: F.permutation_tangent(dx, x, y, axis=axis),
+    # ---- symmetric factorizations (distinct eigenvalues, as for their gradients) ----------
+    P.la_cholesky: lambda F, y, x, dx: F.cholesky_tangent(dx, y),
+    P.la_eigvalsh: lambda F, y, x, dx, UPLO="L": F.eigvalsh_tangent(
+        dx,
+        F.apply(P.tuple_item, F.apply(P.la_eigh, x, UPLO=UPLO), 1, index=(("at", 0),)),
+        UPLO=UPLO,
+    ),
     P.make_tuple: _make_tuple,
     P.tuple_item: _tuple_item,
     # ---- indexing ---------------------------------------------------------------------
@@ -447,7 +454,15 @@ TANGENTS: dict[Primitive, Rule] = {
     },  # fmt: skip
     **{
         prim: in_adjoint(prim, others_matter=True)
-        for prim in (P.prod_grad, P.norm_grad, P.cumprod_grad, P.average_grad, P.cholesky_grad)
+        for prim in (
+            P.prod_grad,
+            P.norm_grad,
+            P.cumprod_grad,
+            P.average_grad,
+            P.cholesky_grad,
+            P.cholesky_tangent,
+            P.eigvalsh_tangent,
+        )
     },
 }
 

@@ -97,6 +97,17 @@ def reorderings(x):
     return np.sort(x) * np.arange(6.0) + np.ravel(np.sort(X, axis=0) * X) + np.partition(x, 2)
 
 
+def factorizations(x):
+    X = np.reshape(x, (3, 3))
+    A = X @ X.T + 3.0 * np.eye(3)
+    B = X + X.T + np.tril(X)  # not symmetric: eigvalsh reads one triangle
+    return (
+        np.linalg.cholesky(A) @ np.ones(3)
+        + np.linalg.eigvalsh(A) ** 2
+        + np.linalg.eigvalsh(B, UPLO="U") * np.arange(3.0)
+    )
+
+
 CASES = [
     (elementwise, lambda: (RNG.normal(size=5), 0.7), 0),
     (elementwise, lambda: (RNG.normal(size=5), 0.7), 1),
@@ -113,6 +124,7 @@ CASES = [
     (broadcast_constant, lambda: (RNG.normal(size=3), RNG.normal(size=(2, 3))), 0),
     (linalg, lambda: (np.eye(3) * 2.0 + RNG.normal(size=(3, 3)) * 0.3, RNG.normal(size=3)), 0),
     (reorderings, lambda: (RNG.permutation(6) * 0.5 - 1.2,), 0),  # distinct: no ties
+    (factorizations, lambda: (RNG.normal(size=9),), 0),
 ]
 
 
