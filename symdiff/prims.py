@@ -578,6 +578,7 @@ permutation_grad = helper(runtime.permutation_grad, 3, defaults=(("axis", -1),))
 permutation_tangent = helper(runtime.permutation_tangent, 3, defaults=(("axis", -1),))
 cholesky_tangent = helper(runtime.cholesky_tangent, 2)
 eigvalsh_tangent = helper(runtime.eigvalsh_tangent, 2, defaults=(("UPLO", "L"),))
+eigh_vectors_tangent = helper(runtime.eigh_vectors_tangent, 3, defaults=(("UPLO", "L"),))
 linspace_grad = helper(
     runtime.linspace_grad, 3, defaults=(("num", 50), ("endpoint", True), ("part", 0))
 )

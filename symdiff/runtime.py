@@ -597,6 +597,16 @@ def eigvalsh_tangent(d, v, UPLO="L"):
     return np.einsum("...ji,...jk,...ki->...i", v, s, v)
 
 
+def eigh_vectors_tangent(d, w, v, UPLO="L"):
+    """The tangent of the eigenvectors ``np.linalg.eigh`` returns (distinct eigenvalues):
+    V (F * (V^T dS V)) with F_ij = 1 / (w_j - w_i) off the diagonal and 0 on it."""
+    s = _symmetric_tangent(d, upper=UPLO == "U")
+    gap = w[..., None, :] - w[..., :, None]
+    n = np.shape(w)[-1]
+    f = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
+    return v @ (f * (np.swapaxes(v, -1, -2) @ s @ v))
+
+
 def add_lists(a, b):
     """Two adjoints of the same list, added item by item."""
     return [x + y for x, y in zip(a, b)]

@@ -251,6 +251,10 @@ def _tuple_item(F, y, xs, dxs, index):
     return F.apply(P.tuple_item, dt, xs[1], index=index)
 
 
+def _item(F, t, i: int):
+    return F.apply(P.tuple_item, t, i, index=(("at", 0),))
+
+
 def _make_tuple(F, y, xs, dxs):
     return F.apply(P.make_tuple, *(None if F.is_zero(d) else d for d in dxs))
 
@@ -406,9 +410,12 @@ TANGENTS: dict[Primitive, Rule] = {
     # ---- symmetric factorizations (distinct eigenvalues, as for their gradients) ----------
     P.la_cholesky: lambda F, y, x, dx: F.cholesky_tangent(dx, y),
     P.la_eigvalsh: lambda F, y, x, dx, UPLO="L": F.eigvalsh_tangent(
-        dx,
-        F.apply(P.tuple_item, F.apply(P.la_eigh, x, UPLO=UPLO), 1, index=(("at", 0),)),
-        UPLO=UPLO,
+        dx, _item(F, F.apply(P.la_eigh, x, UPLO=UPLO), 1), UPLO=UPLO
+    ),
+    P.la_eigh: lambda F, y, x, dx, UPLO="L": F.apply(
+        P.make_tuple,
+        F.eigvalsh_tangent(dx, _item(F, y, 1), UPLO=UPLO),
+        F.eigh_vectors_tangent(dx, _item(F, y, 0), _item(F, y, 1), UPLO=UPLO),
     ),
     P.make_tuple: _make_tuple,
     P.tuple_item: _tuple_item,
@@ -462,6 +469,7 @@ TANGENTS: dict[Primitive, Rule] = {
             P.cholesky_grad,
             P.cholesky_tangent,
             P.eigvalsh_tangent,
+            P.eigh_vectors_tangent,
         )
     },
 }

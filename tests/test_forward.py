@@ -101,10 +101,12 @@ def factorizations(x):
     X = np.reshape(x, (3, 3))
     A = X @ X.T + 3.0 * np.eye(3)
     B = X + X.T + np.tril(X)  # not symmetric: eigvalsh reads one triangle
+    w, v = np.linalg.eigh(A)
     return (
         np.linalg.cholesky(A) @ np.ones(3)
         + np.linalg.eigvalsh(A) ** 2
         + np.linalg.eigvalsh(B, UPLO="U") * np.arange(3.0)
+        + w * (v * v) @ np.arange(1.0, 4.0)  # v * v: free of the eigenvectors' sign
     )
 
 
@@ -218,13 +220,13 @@ def test_tangent_shape_is_checked():
 
 
 def test_operations_without_a_tangent_rule_are_refused_with_their_line():
-    def eig(a):
-        w, v = np.linalg.eigh(a)
-        return w
+    def singular(a):
+        u, s, vh = np.linalg.svd(a)
+        return s
 
     with pytest.raises(NonDifferentiableError, match="forward-mode") as info:
-        jvp(eig)
-    assert info.value.loc is not None and "eigh" in info.value.loc.text
+        jvp(singular)
+    assert info.value.loc is not None and "svd" in info.value.loc.text
 
 
 def test_tuple_results_are_refused():
