@@ -30,7 +30,7 @@ import numpy as np
 
 from . import prims as P
 from .ir import Primitive
-from .rules import DEG, LN2, LN10, PI, TWO_BY_SQRT_PI, same
+from .rules import DEG, LN2, LN10, PI, TWO_BY_SQRT_PI, _item, same
 
 Rule = Callable[..., Any]
 
@@ -249,10 +249,6 @@ def _tuple_item(F, y, xs, dxs, index):
         item = made.args[i] if i < len(made.args) else None
         return F.zero if item is None or getattr(item, "value", 0) is None else F.sym(item)
     return F.apply(P.tuple_item, dt, xs[1], index=index)
-
-
-def _item(F, t, i: int):
-    return F.apply(P.tuple_item, t, i, index=(("at", 0),))
 
 
 def _make_tuple(F, y, xs, dxs):
