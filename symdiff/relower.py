@@ -211,8 +211,8 @@ class GeneratedLowering(Lowering):
         (``if t1: t2 = x * x ... if t1: d_t2 = ...``), never on the path that lacks it."""
         for this, other in ((a, b), (b, a)):
             for name, value in this.env.items():
-                if name not in other.env and isinstance(value, (Var, Const)):
-                    other.env[name] = Const(None)
+                if name not in other.env and _placeholder(value) is not None:
+                    other.env[name] = _placeholder(value)
         return super().merge(frame, a, b, node)
 
     # ------------------------------------------------------------------ loops
@@ -338,3 +338,14 @@ def lower_generated(src: Source, reserved: set[str]) -> tuple[Function, list[Sou
             exc.hint,
         ) from None
     return fn, lowering.helpers
+
+
+def _placeholder(value: Value) -> Value | None:
+    """What a value made on one branch only stands for on the other: None, item by item for
+    a tuple (``t2 = (y, x)`` in one branch, ``np.shape(t2)`` in the matching backward one)."""
+    if isinstance(value, (Var, Const)):
+        return Const(None)
+    if isinstance(value, TupleV):
+        items = [_placeholder(v) for v in value.items]
+        return None if any(i is None for i in items) else TupleV(tuple(items))
+    return None

@@ -587,3 +587,26 @@ def test_hessians_through_split_and_linspace():
     eps = 1e-6
     fd = np.stack([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(4)], axis=1)
     np.testing.assert_allclose(hessian(split_and_spaced)(x), fd, atol=1e-6)
+
+
+def tuple_in_a_branch(y, x, c):
+    if c > 0:
+        v = np.sum((y, x))  # the gradient keeps the tuple in its forward branch only
+    else:
+        v = np.sum(y)
+    return v * v
+
+
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_second_derivatives_through_a_tuple_made_in_a_branch(c):
+    """Found by the higher-order campaign (seed 43036): reading the gradient back failed
+    with "t3 is not defined", since a tuple made in one branch had no placeholder in the
+    other."""
+    y, x = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+    H = hessian(tuple_in_a_branch)(y, x, c)
+    np.testing.assert_allclose(H, np.full((2, 2), 2.0), rtol=1e-12)
+    assert grad(grad(lambda_free_square))(1.5) == pytest.approx(2.0)
+
+
+def lambda_free_square(t):
+    return np.sum((t, t)) ** 2 / 4.0 if t > 0 else t
