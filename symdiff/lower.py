@@ -78,6 +78,11 @@ _VIEWS = frozenset(
      "np.rot90", "np.rollaxis", "np.diag", "np.split", "np.array_split", "np.hsplit",
      "np.vsplit", "np.dsplit", "tuple_item"}
 )  # fmt: skip
+# operations whose result, used as an index, makes indexing advanced (a copy, never a view)
+_INDEX_ARRAYS = frozenset(
+    {"np.array", "np.arange", "np.argsort", "lt", "le", "gt", "ge", "eq", "ne", "np.logical_and",
+     "np.logical_or", "np.logical_not"}
+)  # fmt: skip
 _LIST_OPS = frozenset({P.list_append, P.np_stack_list, P.np_array_list, P.sum_list, P.b_len})
 
 
@@ -118,6 +123,7 @@ class Lowering:
         self.scalar_params: set[Var] = set()  # annotated float/int: certainly scalars
         # which earlier values a value may share memory with: views, loop state, phis
         self.alias_src: dict[Var, tuple[Atom, ...]] = {}
+        self.index_arrays: set[Var] = set()  # arrays and masks: as an index, they copy
         self.renamed: dict[Var, Var] = {}  # temporary -> its new name (see rename_temp)
         self.callers: list[Frame] = []  # the frames of the calls being inlined
 
@@ -1073,8 +1079,12 @@ class Lowering:
             target = Var(self.names.fresh(hint))
         if prim in P.LIST_MAKERS:
             self.lists.add(target)
+        if prim.name in _INDEX_ARRAYS:
+            self.index_arrays.add(target)
         if prim.name in _VIEWS and args:
-            self.alias_src[target] = (args[0],)
+            advanced = prim is P.getitem and any(a in self.index_arrays for a in args[1:])
+            if not advanced:  # x[[0, 0]], x[mask]: advanced indexing always copies
+                self.alias_src[target] = (args[0],)
         self.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
 

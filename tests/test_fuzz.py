@@ -301,3 +301,26 @@ def test_simplify_keeps_numpy_for_arrays_next_to_math_functions():
     region also held a math function's derivative (TypeError at call time)."""
     expected = grad(power_next_to_math)(0.3)
     assert grad(power_next_to_math, simplify=True)(0.3) == pytest.approx(expected, rel=1e-12)
+
+
+def update_a_gathered_copy(x):
+    v = x[[0, 0, 1]]  # advanced indexing copies: v is not a view of x
+    v *= 2.0
+    w = x[x > 0.0]
+    w += 1.0
+    return np.sum(v * x[0]) + np.sum(w) + np.sum(x)
+
+
+def update_a_slice(x):
+    y = x * 1.0
+    v = y[0:2]  # basic indexing is a view: updating it changes y
+    v *= 2.0
+    return np.sum(y)
+
+
+def test_advanced_indexing_copies_and_basic_indexing_aliases():
+    """The campaign refused ``v = v8[[0, 0]]; v *= ...`` (seed 43185): a gathered copy was taken
+    for a view. A slice still is one, and updating it in place is still refused."""
+    assert agrees(update_a_gathered_copy, np.array([0.5, -1.0, 2.0])).ok
+    with pytest.raises(UnsupportedSyntaxError, match="would change the array"):
+        grad(update_a_slice)
