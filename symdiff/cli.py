@@ -152,8 +152,8 @@ def parse_wrt(text: str | None) -> Wrt | None:
 
 def resolve(spec: str, wrt: Wrt | None = None, need_one: bool = False) -> list[Target]:
     """``FILE.py:FUNC`` (one function) or ``FILE.py`` (every function with example inputs)."""
-    path, sep, name = spec.rpartition(":")
-    if not sep or not name.isidentifier():
+    path, _, name = spec.rpartition(":")
+    if _whole_file(spec):
         path, name = spec, ""
     module = load_module(path)
     if name:

@@ -786,19 +786,11 @@ def subject(prog: GradProgram) -> str:
     return prog.name
 
 
-def emit(
-    prog: GradProgram,
-    origin: str,
-    g: Globals | None = None,
-    names: tuple[str, str] | None = None,
-) -> Emitted:
-    """Both generated functions of ``prog``; ``g`` shares module-level names across several.
-    ``names`` replaces the names the kind of program gives them (``emit`` calls the tangent
-    program of a gradient ``<f>_hvp``)."""
+def emit(prog: GradProgram, origin: str, g: Globals | None = None) -> Emitted:
+    """Both generated functions of ``prog``; ``g`` shares module-level names across several."""
     g = g or Globals(set())
     g.gen.taken |= local_names(prog)
-    wanted = names or tuple(k.format(subject(prog)) for k in _KINDS[prog.kind][:2])
-    grad_name, vg_name = (g.gen.fresh(n) for n in wanted)
+    grad_name, vg_name = (g.gen.fresh(k.format(subject(prog))) for k in _KINDS[prog.kind][:2])
     grad_src = Variant(prog, g, "grad").source(grad_name, origin)
     vg_src = Variant(prog, g, "value_and_grad").source(vg_name, origin)
     return Emitted(grad_name, vg_name, grad_src, vg_src, dict(g.bindings), list(g.helpers))

@@ -110,15 +110,6 @@ def _global_names(text: str) -> list[str]:
 
 
 @dataclass
-class _Part:
-    """One derivative program to write, and the names its two functions should get (None:
-    the names its kind gives, such as ``<f>_grad`` and ``<f>_value_and_grad``)."""
-
-    transformed: Transformed
-    names: tuple[str, str] | None = None
-
-
-@dataclass
 class _Unit:
     """One object given to ``emit``: the user's function and the programs to write for it.
 
@@ -131,9 +122,8 @@ class _Unit:
     what: str
     root: Transformed
     wrt_names: tuple[str, ...]
-    parts: list[_Part]
+    parts: list[Transformed]
     driver: str | None = None
-    mode: str = "auto"
     exported: tuple[str, ...] = ()  # the generated functions, once written
 
 
@@ -144,11 +134,6 @@ def _chain(t: Transformed) -> list[Transformed]:
     while getattr(out[0].source.func, "__symdiff_from__", None) is not None:
         out.insert(0, out[0].source.func.__symdiff_from__)
     return out
-
-
-def _parts(t: Transformed, names: tuple[str, str] | None = None) -> list[_Part]:
-    chain = _chain(t)
-    return [_Part(c) for c in chain[:-1]] + [_Part(chain[-1], names)]
 
 
 def _unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> _Unit:
@@ -162,26 +147,23 @@ def _unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> _Unit:
         hessian = isinstance(obj, higher.HessianFunction)
         return _Unit(
             name, "Hessian" if hessian else "Hessian-vector product", _chain(root)[0],
-            _describe_wrt(root), _parts(obj.transformed), "hessian" if hessian else None,
+            _describe_wrt(root), _chain(obj.transformed), "hessian" if hessian else None,
         )  # fmt: skip
     if isinstance(obj, higher.JacobianFunction):
-        parts = [p for d in (obj._jvp, obj._vjp) if d is not None for p in _parts(d.transformed)]
-        root = _chain(parts[0].transformed)[0]
-        return _Unit(
-            root.source.name, "Jacobian", root, _describe_wrt(parts[0].transformed), parts,
-            "jacobian", obj.requested,
-        )  # fmt: skip
+        parts = [p for d in (obj._jvp, obj._vjp) if d is not None for p in _chain(d.transformed)]
+        root = _chain(parts[0])[0]
+        return _Unit(root.source.name, "Jacobian", root, _describe_wrt(parts[0]), parts, "jacobian")
     if isinstance(obj, (higher.JVPFunction, higher.VJPFunction)):
         t = obj.transformed
         what = "Jacobian-vector product" if obj.mode == "jvp" else "vector-Jacobian product"
-        return _Unit(t.source.name, what, _chain(t)[0], _describe_wrt(t), _parts(t))
+        return _Unit(t.source.name, what, _chain(t)[0], _describe_wrt(t), _chain(t))
     if isinstance(obj, GradientFunction):
         t = cached_transform(obj._f, obj._wrt, obj.simplify or simplify)
     else:
         t = cached_transform(obj, spec, simplify)
     chain = _chain(t)
     what = " of the ".join(["gradient"] * len(chain))  # grad(grad(f)): the gradient of the gradient
-    return _Unit(chain[0].source.name, what, chain[0], _describe_wrt(t), _parts(t))
+    return _Unit(chain[0].source.name, what, chain[0], _describe_wrt(t), chain)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -516,7 +498,7 @@ def _assemble(units: list[_Unit], simplify: bool) -> str:
     # 1. the user's code: each function once, in order; one meaning per module-level name
     sources: list[Source] = []
     for u in units:
-        declared = [s for p in u.parts for s in custom.sources(p.transformed.program)]
+        declared = [s for p in u.parts for s in custom.sources(p.program)]
         for src in (u.root.source, *u.root.helpers, *declared):  # functions with custom rules
             if all(s.func is not src.func for s in sources):
                 sources.append(src)
@@ -562,21 +544,21 @@ def _assemble(units: list[_Unit], simplify: bool) -> str:
     locals_: set[str] = set()
     for u in units:
         for p in u.parts:
-            locals_ |= local_names(p.transformed.program)
+            locals_ |= local_names(p.program)
     g = _ModuleGlobals(set(defined), user, locals_)
     generated: list[str] = []
     exported: list[str] = []
-    written: dict[tuple[str, str, tuple[str, str] | None], tuple[str, str]] = {}
+    written: dict[tuple[str, str], tuple[str, str]] = {}
     for u in units:
         src = u.root.source
         origin = f"{_file_of(src)}:{src.tree.lineno} ({src.name})"
         mine = [u.name] if u.name not in exported else []
         made: list[tuple[str, str]] = []
         for p in u.parts:
-            key = (p.transformed.program.kind, p.transformed.grad_source, p.names)
+            key = (p.program.kind, p.grad_source)
             if key not in written:
-                g.begin(local_names(p.transformed.program))
-                e = emit_functions(p.transformed.program, origin, g, p.names)
+                g.begin(local_names(p.program))
+                e = emit_functions(p.program, origin, g)
                 g.end(e.grad_name, e.vg_name)
                 generated += [e.grad_source, e.vg_source]
                 written[key] = (e.grad_name, e.vg_name)
@@ -658,11 +640,11 @@ def _driver(
     value = g.gen.fresh("value")
     tangent = pullback = None
     for p, names in zip(u.parts, made):
-        kind = p.transformed.program.kind
+        kind = p.program.kind
         if kind in ("jvp", "hvp"):
-            tangent = (names[0], p.transformed.program.params[-len(u.wrt_names) :])
+            tangent = (names[0], p.program.params[-len(u.wrt_names) :])
         elif kind == "vjp":
-            pullback = (names[0], p.transformed.program.params[-1:])
+            pullback = (names[0], p.program.params[-1:])
     passed, keyword = [], False
     for n in signature:
         keyword = keyword or n == "*"

@@ -57,9 +57,8 @@ class GradProgram:
     signature: tuple[str, ...] = ()
     defaults: tuple[tuple[str, Any], ...] = ()
     tuple_result: bool = False  # wrt was given as a tuple: return a tuple even of one
-    kind: str = (
-        "grad"  # "grad", "grad_fwd", "jvp", "hvp", "vjp": names and words the emitter writes
-    )
+    # "grad", "grad_fwd", "jvp", "hvp" or "vjp": the names and words the emitter writes
+    kind: str = "grad"
 
 
 class Reverse:

@@ -558,10 +558,16 @@ def eigh_grad(gw, gv, w, v, UPLO="L"):
     if gw is not None:
         inner = inner + np.eye(n) * np.asarray(gw)[..., None, :]
     if gv is not None:
-        gap = w[..., None, :] - w[..., :, None]
-        off = ~np.eye(n, dtype=bool)
-        inner = inner + np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0) * (vt @ gv)
+        inner = inner + _inverse_gaps(w) * (vt @ gv)
     return _symmetric_read(v @ inner @ vt, upper=UPLO == "U")
+
+
+def _inverse_gaps(w):
+    """F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it: how eigenvectors turn when the
+    matrix moves (distinct eigenvalues)."""
+    gap = w[..., None, :] - w[..., :, None]
+    off = ~np.eye(np.shape(w)[-1], dtype=bool)
+    return np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0)
 
 
 def cholesky_grad(g, L):
@@ -601,10 +607,7 @@ def eigh_vectors_tangent(d, w, v, UPLO="L"):
     """The tangent of the eigenvectors ``np.linalg.eigh`` returns (distinct eigenvalues):
     V (F * (V^T dS V)) with F_ij = 1 / (w_j - w_i) off the diagonal and 0 on it."""
     s = _symmetric_tangent(d, upper=UPLO == "U")
-    gap = w[..., None, :] - w[..., :, None]
-    n = np.shape(w)[-1]
-    f = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
-    return v @ (f * (np.swapaxes(v, -1, -2) @ s @ v))
+    return v @ (_inverse_gaps(w) * (np.swapaxes(v, -1, -2) @ s @ v))
 
 
 def add_lists(a, b):

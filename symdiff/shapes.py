@@ -133,10 +133,15 @@ def _share(body: list) -> list:
                 continue
             first[key] = s.target
         out.append((s, where))
-    if not renamed:
-        return out
-    stmts = substitute(tuple(s for s, _ in out), renamed)
-    return [(s, where) for s, (_, where) in zip(stmts, out)]
+    return _renamed(out, renamed)
+
+
+def _renamed(body: list, mapping: dict[Var, Atom]) -> list:
+    """``substitute`` over (statement, block) pairs."""
+    if not mapping:
+        return body
+    stmts = substitute(tuple(s for s, _ in body), mapping)
+    return [(s, where) for s, (_, where) in zip(stmts, body)]
 
 
 def _replace(body: list, i: int, reads: list[int], fresh) -> list:
@@ -168,8 +173,4 @@ def _replace(body: list, i: int, reads: list[int], fresh) -> list:
         else:  # unbroadcast(g, x)
             out[j] = (Assign(r.target, P.sum_to, (r.args[0], shape), (), r.loc), where)
     out = out[:i] + [(n, back) for n in new] + out[i + 1 :]  # x itself is no longer made
-    out = [item for item in out if item is not None]
-    if renamed:
-        stmts = substitute(tuple(s for s, _ in out), renamed)
-        out = [(s, where) for s, (_, where) in zip(stmts, out)]
-    return out
+    return _renamed([item for item in out if item is not None], renamed)
