@@ -4,7 +4,7 @@ The list is every public function of ``numpy`` and ``numpy.linalg`` (ufuncs and 
 classes, constants and submodules left out), one entry per name, so aliases such as
 ``np.amax`` and ``np.max`` count once each for both tools. A name counts as differentiable
 
-- for symdiff, when it resolves to a primitive with a rule in ``symdiff.rules.RULES``;
+- for symdiff, when it resolves to a primitive with a rule in ``symdiff.ad.rules.RULES``;
 - for autograd, when ``autograd.numpy`` wraps it as a primitive with a registered VJP
   (``autograd.core.primitive_vjps``), or defines it in Python on top of such primitives
   (``np.stack``, ``np.hstack``...), counted separately as "composite".
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import symdiff  # noqa: F401  (registers every primitive)
-from symdiff import prims as P
-from symdiff import rules
+from symdiff.ad import rules
+from symdiff.ir import primitives as P
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ def report(results: list[dict[str, Any]], elapsed: float, args: argparse.Namespa
                     f"  {len(ks):6d}  {msg}\n          seeds {', '.join(map(str, ks[:10]))}{more}"
                 )
     seen = collections.Counter(p for r in results for p in r["prims"])
-    from symdiff import rules
+    from symdiff.ad import rules
 
     user = sorted({p.name for p in rules.RULES if p not in rules.INTERNAL})  # what users can write
     missing = [p for p in user if p not in seen]

@@ -25,10 +25,10 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symdiff import ir  # noqa: E402
-from symdiff.api import transform  # noqa: E402
-from symdiff.lower import lower  # noqa: E402
-from symdiff.source import get_source  # noqa: E402
+from symdiff.api.grad import transform  # noqa: E402
+from symdiff.frontend.lower import lower  # noqa: E402
+from symdiff.frontend.source import get_source  # noqa: E402
+from symdiff.ir import nodes as ir  # noqa: E402
 
 LIMIT_SECONDS = 2.0
 
@@ -117,7 +117,7 @@ def hand_ops(hand: Callable | None) -> int | None:
 
 
 def measure(f: Callable, wrt: Any, args: tuple) -> dict[str, Any]:
-    from symdiff.simplify import count_ops, simplify_with_report
+    from symdiff.optimize.simplify import count_ops, simplify_with_report
 
     plain = transform(f, wrt)
     start = time.perf_counter()
@@ -142,7 +142,7 @@ def main() -> int:
     opts = parser.parse_args()
 
     start = time.perf_counter()
-    import symdiff.simplify  # noqa: F401  (loads SymPy: not part of any row)
+    import symdiff.optimize.simplify  # noqa: F401  (loads SymPy: not part of any row)
 
     loaded = time.perf_counter()
     transform(seed_sigmoid_sum, 0, simplify=True)  # warms SymPy's caches up

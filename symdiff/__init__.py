@@ -6,16 +6,20 @@ builder) → simplify → emit → fmt → compiler → check. ``api`` runs it.
 
 __version__ = "0.1.0"
 
-from .api import (
+from .api.check import CheckReport, check_grad  # noqa: E402
+from .api.custom import CustomRule, defrule, undefrule  # noqa: E402
+from .api.export import emit  # noqa: E402
+from .api.grad import (
     GradientFunction,
     grad,
     gradient_source,
     transform,
     value_and_grad,
 )  # noqa: E402
-from .check import CheckReport, check_grad  # noqa: E402
-from .custom import CustomRule, defrule, undefrule  # noqa: E402
-from .errors import (  # noqa: E402
+from .api.graph import Graph, graph  # noqa: E402  (the function shadows the submodule's name)
+from .api.higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
+from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
+from .errors import (
     GradientCheckError,
     InputError,
     InternalError,
@@ -28,11 +32,7 @@ from .errors import (  # noqa: E402
     UnsupportedSyntaxError,
     WrtError,
 )
-from .graph import Graph, graph  # noqa: E402  (the function shadows the submodule's name)
-from .higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
-from .module import emit  # noqa: E402
-from .source import from_source  # noqa: E402
-from .symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
+from .frontend.source import from_source  # noqa: E402
 
 __all__ = [
     "grad",

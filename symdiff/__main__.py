@@ -1,5 +1,5 @@
 """``python -m symdiff``: the same command line as the ``symdiff`` script."""
 
-from .cli import main
+from .api.cli import main
 
 raise SystemExit(main())

@@ -1913,9 +1913,9 @@ def _check_higher(prog: Program, out: Outcome) -> Outcome:
 
 def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -> Outcome:
     import symdiff
-    from symdiff import api
+    from symdiff.api import grad as api
+    from symdiff.backend.fmt import format_source
     from symdiff.errors import InternalError, SymdiffError
-    from symdiff.fmt import format_source
 
     out = Outcome("ok", program=prog)
     try:
@@ -1939,7 +1939,7 @@ def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -
         return Outcome("bug", "internal", str(exc), prog)
     except Exception as exc:
         return Outcome("bug", "internal", f"unwrapped {type(exc).__name__}: {exc}", prog)
-    from symdiff.ir import iter_assigns
+    from symdiff.ir.nodes import iter_assigns
 
     out.prims = frozenset(s.prim.name for s in iter_assigns(t.function.body))
     if determinism:
@@ -2024,7 +2024,7 @@ def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -
 
 
 def _api_args(f: Any, prog: Program, wrt: Any) -> tuple:
-    from symdiff import api
+    from symdiff.api import grad as api
 
     names = api._param_names(f)
     positions, _ = api._resolve_wrt(names, wrt, f)
@@ -2041,7 +2041,7 @@ def _as64(a: Any) -> Any:
 
 
 def _position(f: Any, name: str) -> int:
-    from symdiff import api
+    from symdiff.api import grad as api
 
     return api._param_names(f).index(name)
 
@@ -2053,7 +2053,7 @@ def _kink(f: Any, prog: Program, grads: tuple) -> str:
     a kink near x), or the one-sided differences disagree and keep disagreeing when the step
     shrinks tenfold (a kink at x; for a smooth function the gap shrinks with the step).
     Empty when neither explains it: then the gradient is wrong."""
-    from symdiff.check import tolerances
+    from symdiff.api.check import tolerances
 
     float32 = "float32" in prog.features
     step, rtol, atol = tolerances(np.float32 if float32 else np.float64)

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from symdiff import api, from_source, grad, gradient_source, value_and_grad
+from symdiff import from_source, grad, gradient_source, value_and_grad
+from symdiff.api import grad as api
 
 
 def quadratic(x):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import symdiff
-from symdiff.cli import main, parse_wrt
+from symdiff.api.cli import main, parse_wrt
 
 ROOT = Path(__file__).resolve().parent.parent
 

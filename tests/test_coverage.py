@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import symdiff
-from symdiff import prims as P
-from symdiff import rules
+from symdiff.ad import rules
 from symdiff.errors import NonDifferentiableError, UnsupportedFunctionError, UnsupportedSyntaxError
+from symdiff.ir import primitives as P
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 import symdiff
-from symdiff import custom, rules
-from symdiff import prims as P
-from symdiff.custom import CustomRuleError
+from symdiff.ad import rules
+from symdiff.api import custom
+from symdiff.api.custom import CustomRuleError
 from symdiff.errors import NonDifferentiableError, UnsupportedFunctionError
+from symdiff.ir import primitives as P
 
 
 def smooth_abs(x, eps=1e-3):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import symdiff
-from symdiff.api import cached_transform
-from symdiff.check import check_grad
-from symdiff.cli import REFRESH, example_files, main, regenerate, resolve
-from symdiff.fmt import format_source
+from symdiff.api.check import check_grad
+from symdiff.api.cli import REFRESH, example_files, main, regenerate, resolve
+from symdiff.api.grad import cached_transform
+from symdiff.backend.fmt import format_source
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

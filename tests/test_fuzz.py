@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from symdiff import UnsupportedSyntaxError, from_source, grad, rules, value_and_grad
-from symdiff.ir import iter_assigns
-from symdiff.lower import lower
-from symdiff.source import get_source
+from symdiff import UnsupportedSyntaxError, from_source, grad, value_and_grad
+from symdiff.ad import rules
+from symdiff.frontend.lower import lower
+from symdiff.frontend.source import get_source
+from symdiff.ir.nodes import iter_assigns
 
 from .helpers import agrees
 from .programs import RandomChooser, check_program, generate, program_strategy

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import symdiff
+from symdiff.api.graph import Graph, GraphvizNotFoundError, render
 from symdiff.errors import SymdiffError
-from symdiff.graph import Graph, GraphvizNotFoundError, render
 
 SCALE = 2.0
 

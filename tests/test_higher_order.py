@@ -29,7 +29,7 @@ from symdiff import (
     symbolic,
     vjp,
 )
-from symdiff.fmt import format_source
+from symdiff.backend.fmt import format_source
 
 ROOT = Path(__file__).resolve().parent.parent
 RNG = np.random.default_rng(3)

@@ -11,11 +11,11 @@ from symdiff import (
     InternalError,
     NonDifferentiableError,
     SymdiffError,
-    api,
     from_source,
     grad,
     value_and_grad,
 )
+from symdiff.api import grad as api
 
 
 def subject(x):

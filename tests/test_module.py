@@ -14,9 +14,9 @@ import numpy as xp  # a second name for NumPy, as some users write it
 import pytest
 
 import symdiff
+from symdiff.api.export import StandaloneError, literal, repo_relative
+from symdiff.backend.fmt import format_source
 from symdiff.errors import WrtError
-from symdiff.fmt import format_source
-from symdiff.module import StandaloneError, literal, repo_relative
 
 ALPHA = 0.1
 OFFSETS = np.array([[0.5, -1.0, 2.0]])
@@ -342,7 +342,7 @@ def test_every_runtime_helper_copies_with_everything_it_reads():
     import builtins
     import inspect
 
-    from symdiff.module import _RUNTIME, _RUNTIME_CONSTANTS, _global_names, _runtime_needed
+    from symdiff.api.export import _RUNTIME, _RUNTIME_CONSTANTS, _global_names, _runtime_needed
 
     for name in _RUNTIME:
         funcs, consts = _runtime_needed([name])
@@ -515,7 +515,7 @@ def test_derivative_objects_bring_their_own_wrt():
 
 
 def test_cli_emit_kinds(tmp_path, capsys):
-    from symdiff.cli import main
+    from symdiff.api.cli import main
 
     assert main(["emit", "examples/newton_step.py:loss", "--wrt", "w", "--kind", "hessian"]) == 0
     out = capsys.readouterr().out
@@ -529,7 +529,7 @@ def test_cli_emit_kinds(tmp_path, capsys):
 
 
 def test_cli_show_kinds(capsys):
-    from symdiff.cli import main
+    from symdiff.api.cli import main
 
     assert main(["show", "examples/newton_step.py:loss", "--wrt", "w", "--kind", "hvp"]) == 0
     out = capsys.readouterr().out

@@ -26,11 +26,11 @@ import pytest
 import sympy as sp
 
 import symdiff
-from symdiff import prims as P
-from symdiff import rules
-from symdiff.ir import Primitive, iter_assigns
-from symdiff.lower import lower
-from symdiff.source import get_source
+from symdiff.ad import rules
+from symdiff.frontend.lower import lower
+from symdiff.frontend.source import get_source
+from symdiff.ir import primitives as P
+from symdiff.ir.nodes import Primitive, iter_assigns
 
 # ----------------------------------------------------------------------------- domains
 

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from symdiff import check_grad, from_source
-from symdiff import prims as P
-from symdiff.api import transform
-from symdiff.ir import Assign, Const, Function, If, Loop, Var, iter_assigns, run
-from symdiff.reverse import GradProgram
-from symdiff.rules import RULES
-from symdiff.simplify import Budget, count_ops, simplify, simplify_with_report
+from symdiff.ad.reverse import GradProgram
+from symdiff.ad.rules import RULES
+from symdiff.api.grad import transform
+from symdiff.ir import primitives as P
+from symdiff.ir.nodes import Assign, Const, Function, If, Loop, Var, iter_assigns, run
+from symdiff.optimize.simplify import Budget, count_ops, simplify, simplify_with_report
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "simplify"
 UPDATE = os.environ.get("SYMDIFF_UPDATE_GOLDEN") == "1"
@@ -375,7 +375,7 @@ def test_regions_inside_branches_and_loops_are_simplified_and_flow_is_kept():
         Assign(b[9], P.mul, (acc, b[8])),
         Assign(b[10], P.mul, (b[9], a)),
     )
-    from symdiff.ir import Carry, Phi
+    from symdiff.ir.nodes import Carry, Phi
 
     backward = (
         Assign(c, P.gt, (x, Const(0.0))),

@@ -10,7 +10,7 @@ import sympy as sp
 
 import symdiff
 from symdiff import SymdiffError, grad
-from symdiff.symbolic import Symbolic, symbolic
+from symdiff.api.symbolic import Symbolic, symbolic
 
 RATE = 0.5
 

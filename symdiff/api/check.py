@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import GradientCheckError
+from ..errors import GradientCheckError
 
 MAX_COORDS = 64  # coordinates checked one by one per argument; the rest by a random direction
 
@@ -96,7 +96,7 @@ def check_grad(
     """
     import inspect
 
-    from .api import _param_names, _resolve_wrt, grad
+    from .grad import _param_names, _resolve_wrt, grad
 
     names = _param_names(f)
     positions, single = _resolve_wrt(names, wrt, f)

@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from . import prims as P
-from . import runtime
-from .errors import InternalError, UnsupportedSyntaxError
+from .. import runtime
+from ..errors import InternalError, UnsupportedSyntaxError
+from ..ir import primitives as P
+from ..ir.nodes import Atom, Const, Function, Loop, Pop, Push, Var
 from .fence import fence
-from .ir import Atom, Const, Function, Loop, Pop, Push, Var
 from .lower import Frame, Lowering, TupleV, Value
 from .source import Source
 

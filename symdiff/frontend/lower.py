@@ -17,11 +17,11 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import prims as P
-from .errors import UndefinedNameError, UnsupportedFunctionError, UnsupportedSyntaxError
+from ..errors import UndefinedNameError, UnsupportedFunctionError, UnsupportedSyntaxError
+from ..ir import primitives as P
+from ..ir.nodes import Assign, Atom, Carry, Const, Function, If, Loop, Phi, Primitive, Stmt, Var
+from ..naming import NameGen
 from .fence import fence
-from .ir import Assign, Atom, Carry, Const, Function, If, Loop, Phi, Primitive, Stmt, Var
-from .naming import NameGen
 from .source import Source, get_source
 
 CUSTOM_RULE_HINT = (

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import prims as P
-from .ir import Assign, Atom, Block, Const, Var, substitute, used_by
-from .naming import INTERNAL_PREFIX
+from ..ir import primitives as P
+from ..ir.nodes import Assign, Atom, Block, Const, Var, substitute, used_by
+from ..naming import INTERNAL_PREFIX
 
 # operations that make Python sequences (shapes and tuples), never arrays
 _SEQUENCES = frozenset(

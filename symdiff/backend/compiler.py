@@ -10,7 +10,7 @@ from __future__ import annotations
 import linecache
 from typing import Any, Callable
 
-from .errors import InternalError
+from ..errors import InternalError
 
 
 def compile_function(source: str, name: str, filename: str, bindings: dict[str, Any]) -> Callable:

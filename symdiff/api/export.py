@@ -24,15 +24,16 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from . import __version__, custom, runtime
-from .api import Transformed, Wrt, cached_transform
-from .emitter import Globals, local_names
-from .emitter import emit as emit_functions
-from .errors import SymdiffError, WrtError
-from .fmt import format_source
-from .ir import Const
-from .naming import NameGen
-from .source import Source
+from .. import __version__, runtime
+from ..backend.emitter import Globals, local_names
+from ..backend.emitter import emit as emit_functions
+from ..backend.fmt import format_source
+from ..errors import SymdiffError, WrtError
+from ..frontend.source import Source
+from ..ir.nodes import Const
+from ..naming import NameGen
+from . import custom
+from .grad import Transformed, Wrt, cached_transform
 
 _WIDTH = 88  # black's line length in fmt.py
 MAX_CONSTANT_ELEMENTS = 1000  # larger arrays belong in a data file, not in source code
@@ -139,7 +140,7 @@ def _chain(t: Transformed) -> list[Transformed]:
 def _unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> _Unit:
     """What to write for ``obj``: a function's gradient, or the derivative object's programs."""
     from . import higher
-    from .api import GradientFunction
+    from .grad import GradientFunction
 
     if isinstance(obj, (higher.HessianFunction, higher.HVPFunction)):
         root = obj.gradient.transformed

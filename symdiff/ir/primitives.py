@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import runtime
-from .ir import Const, Primitive
+from .. import runtime
+from .nodes import Const, Primitive
 
 ALL: dict[str, Primitive] = {}
 BY_OBJECT: dict[int, Primitive] = {}  # id(python object) -> primitive

@@ -35,13 +35,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import prims as P
-from . import rules as R
-from . import runtime
-from .builder import Sym
-from .errors import SymdiffError
-from .ir import Const, Primitive, iter_assigns
-from .source import Source, get_source
+from .. import runtime
+from ..ad import rules as R
+from ..ad.builder import Sym
+from ..errors import SymdiffError
+from ..frontend.source import Source, get_source
+from ..ir import primitives as P
+from ..ir.nodes import Const, Primitive, iter_assigns
 
 __all__ = ["CustomRule", "CustomRuleError", "defrule", "undefrule", "declared"]
 
@@ -257,7 +257,7 @@ def _checked(rule: Callable[..., Any], prim: Primitive) -> Callable[..., tuple]:
 
 def _forget_gradients() -> None:
     """Gradients built before a declaration changed may have looked inside the function."""
-    from . import api
+    from . import grad as api
 
     with api._cache_lock:
         api._cache.clear()

@@ -26,10 +26,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import prims as P
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..ir import primitives as P
+from ..ir.nodes import Const, Primitive
 from .builder import Sym
-from .errors import NonDifferentiableError, UnsupportedSyntaxError
-from .ir import Const, Primitive
 
 Rule = Callable[..., tuple]
 

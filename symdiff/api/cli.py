@@ -29,10 +29,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import __version__
-from .api import Transformed, Wrt, cached_transform, grad
+from .. import __version__
+from ..errors import InternalError, SymdiffError
 from .check import CheckReport, check_grad
-from .errors import InternalError, SymdiffError
+from .grad import Transformed, Wrt, cached_transform, grad
 
 EXAMPLE_PREFIX = "example_"
 HAND_SUFFIX = "_hand_grad"
@@ -209,7 +209,7 @@ def resolve_all(specs: Sequence[str], wrt: Wrt | None) -> list[Target]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .module import derivative
+    from .export import derivative
 
     targets = resolve(args.target, parse_wrt(args.wrt))
     kinds = _kinds(args.kind or "grad")
@@ -225,7 +225,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _kinds(text: str) -> list[str]:
-    from .module import KINDS
+    from .export import KINDS
 
     kinds = [k.strip() for k in text.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in KINDS]
@@ -238,7 +238,7 @@ def _kinds(text: str) -> list[str]:
 
 
 def cmd_emit(args: argparse.Namespace) -> int:
-    from .module import derivative, emit
+    from .export import derivative, emit
 
     wrt = parse_wrt(args.wrt)
     targets = resolve_all(args.targets, wrt)
@@ -345,7 +345,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def file_derivatives(path: str) -> list[Any]:
     """What the module of a whole example file holds: the gradient of every function with
     example inputs, then what the file's ``EMIT`` dict asks for (``{"loss": ["hessian"]}``)."""
-    from .module import KINDS, derivative
+    from .export import KINDS, derivative
 
     targets = resolve(path)
     module = targets[0].module
@@ -381,7 +381,7 @@ def file_wrt(path: str) -> dict[str, Wrt]:
 
 def regenerate(examples: str) -> dict[str, str]:
     """File name → text of the standalone module of every example that has targets."""
-    from .module import emit
+    from .export import emit
 
     texts = {}
     for path in example_files(examples):

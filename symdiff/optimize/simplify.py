@@ -33,12 +33,23 @@ from typing import Any, Iterable
 import numpy as np
 import sympy as sp
 
-from . import analysis
-from . import prims as P
-from .ir import Assign, Atom, Block, Const, If, Loop, Primitive, Var, defined_by, iter_assigns
-from .naming import is_internal
-from .reverse import GradProgram
-from .symbolic import family, number, tables
+from ..ad import analysis
+from ..ad.reverse import GradProgram
+from ..api.symbolic import family, number, tables
+from ..ir import primitives as P
+from ..ir.nodes import (
+    Assign,
+    Atom,
+    Block,
+    Const,
+    If,
+    Loop,
+    Primitive,
+    Var,
+    defined_by,
+    iter_assigns,
+)
+from ..naming import is_internal
 
 _T = tables()
 SMOOTH = _T.smooth

@@ -16,11 +16,11 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import ir
-from .api import Wrt, cached_transform
-from .errors import SymdiffError
-from .naming import is_internal
-from .reverse import GradProgram
+from ..ad.reverse import GradProgram
+from ..errors import SymdiffError
+from ..ir import nodes as ir
+from ..naming import is_internal
+from .grad import Wrt, cached_transform
 
 _FONT = 'fontname="Helvetica"'
 _WRT_FILL = "#cfe3ff"

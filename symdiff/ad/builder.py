@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from numbers import Number
 from typing import Any, Callable
 
-from . import prims as P
-from .errors import Loc
-from .ir import Assign, Atom, Const, Pop, Primitive, Var
+from ..errors import Loc
+from ..ir import primitives as P
+from ..ir.nodes import Assign, Atom, Const, Pop, Primitive, Var
 
 
 class Builder:

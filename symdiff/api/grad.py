@@ -22,11 +22,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import ir, runtime
-from . import prims as P
-from .compiler import compile_function
-from .emitter import emit
-from .errors import (
+from .. import runtime
+from ..ad.reverse import GradProgram, reverse
+from ..backend.compiler import compile_function
+from ..backend.emitter import emit
+from ..backend.fmt import format_source
+from ..errors import (
     InputError,
     InternalError,
     NonScalarOutputError,
@@ -35,10 +36,10 @@ from .errors import (
     UnsupportedFunctionError,
     WrtError,
 )
-from .fmt import format_source
-from .lower import lower
-from .reverse import GradProgram, reverse
-from .source import Source, get_source, refuse_gradients, unwrap
+from ..frontend.lower import lower
+from ..frontend.source import Source, get_source, refuse_gradients, unwrap
+from ..ir import nodes as ir
+from ..ir import primitives as P
 
 Wrt = int | str | Sequence[int | str]
 
@@ -123,7 +124,7 @@ def _pipeline(
     prog = dataclasses.replace(prog, tuple_result=not single and prog.kind not in ("jvp", "hvp"))
     if simplify:
         state["stage"] = "simplification"
-        from .simplify import simplify as simplify_program
+        from ..optimize.simplify import simplify as simplify_program
 
         prog = simplify_program(prog)
     state["stage"] = "emission"

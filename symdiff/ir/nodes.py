@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
-from .errors import InternalError, Loc
+from ..errors import InternalError, Loc
 
 
 @dataclass(frozen=True, slots=True)

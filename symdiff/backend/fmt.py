@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .errors import InternalError
+from ..errors import InternalError
 
 
 @lru_cache(maxsize=1)

@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, naming, runtime, shapes
-from .analysis import prune
-from .errors import Loc
-from .ir import Assign, Atom, Block, Const, If, Loop, Pop, Push, Var, defined_by, used_by
-from .naming import NameGen, is_internal
-from .reverse import GradProgram
+from .. import __version__, naming, runtime
+from ..ad.analysis import prune
+from ..ad.reverse import GradProgram
+from ..errors import Loc
+from ..ir.nodes import Assign, Atom, Block, Const, If, Loop, Pop, Push, Var, defined_by, used_by
+from ..naming import NameGen, is_internal
+from ..optimize import shapes
 
 _INFIX = {
     "+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow, "@": ast.MatMult,
@@ -744,7 +745,7 @@ def _defined_in(block: Block) -> set[Var]:
 
 
 def _custom_impl(spelling: str) -> Any:
-    from . import prims
+    from ..ir import primitives as prims
 
     prim = prims.ALL.get(spelling)
     if prim is None:

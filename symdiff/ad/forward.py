@@ -24,11 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import analysis
-from . import prims as P
-from .builder import Builder, Sym
-from .errors import NonDifferentiableError
-from .ir import (
+from ..errors import NonDifferentiableError
+from ..ir import primitives as P
+from ..ir.nodes import (  # fmt: skip
     Assign,
     Atom,
     Block,
@@ -41,8 +39,10 @@ from .ir import (
     Pop,
     Push,
     Var,
-)  # fmt: skip
-from .naming import Counter, NameGen, is_internal
+)
+from ..naming import Counter, NameGen, is_internal
+from . import analysis
+from .builder import Builder, Sym
 from .reverse import GradProgram
 from .tangents import TANGENTS, variadic
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import prims as P
-from .errors import Loc, UnsupportedFunctionError, UnsupportedSyntaxError
-from .ir import Assign, Atom, Primitive, Var
+from ..errors import Loc, UnsupportedFunctionError, UnsupportedSyntaxError
+from ..ir import primitives as P
+from ..ir.nodes import Assign, Atom, Primitive, Var
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -193,9 +193,9 @@ def symbolic(f: Callable[..., Any], wrt: int | str | tuple | list | None = None)
     """
     import sympy as sp
 
-    from .api import _resolve_wrt
-    from .lower import lower
-    from .source import get_source
+    from ..frontend.lower import lower
+    from ..frontend.source import get_source
+    from .grad import _resolve_wrt
 
     src = get_source(f)
     fn, _ = lower(src, reserved=set())

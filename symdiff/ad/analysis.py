@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .ir import Assign, Atom, Block, Const, Function, If, Loop, Pop, Push, Var
+from ..ir.nodes import Assign, Atom, Block, Const, Function, If, Loop, Pop, Push, Var
 
 
 def varied(fn: Function, wrt: tuple[Var, ...]) -> set[Var]:
@@ -134,7 +134,7 @@ def _defines(stmt) -> tuple[Var, ...]:
 
 def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
     """Values that are runtime Python lists (built by ``append`` in a loop, or by ``makers``)."""
-    from .prims import LIST_MAKERS
+    from ..ir.primitives import LIST_MAKERS
 
     makers = LIST_MAKERS if makers is None else makers
     out: set[Var] = set()

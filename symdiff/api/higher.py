@@ -24,12 +24,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import api, ir, runtime
-from .errors import InputError, SymdiffError, UndefinedNameError, WrtError
-from .forward import extra_params, jvp_program
-from .naming import is_internal
-from .reverse import GradProgram, reverse
-from .source import unwrap
+from .. import runtime
+from ..ad.forward import extra_params, jvp_program
+from ..ad.reverse import GradProgram, reverse
+from ..errors import InputError, SymdiffError, UndefinedNameError, WrtError
+from ..frontend.source import unwrap
+from ..ir import nodes as ir
+from ..naming import is_internal
+from . import grad as api
 
 Wrt = api.Wrt
 MODES = ("auto", "fwd", "rev")

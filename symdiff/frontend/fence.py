@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from .errors import UnsupportedSyntaxError
+from ..errors import UnsupportedSyntaxError
 from .source import Source
 
 SUPPORTED = (

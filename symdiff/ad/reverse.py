@@ -13,11 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import analysis
-from . import prims as P
-from .builder import Builder, Sym, same_shape
-from .errors import InternalError, Loc, NonDifferentiableError
-from .ir import (
+from ..errors import InternalError, Loc, NonDifferentiableError
+from ..ir import primitives as P
+from ..ir.nodes import (  # fmt: skip
     Assign,
     Atom,
     Block,
@@ -34,8 +32,10 @@ from .ir import (
     free_atoms,
     pformat,
     substitute,
-)  # fmt: skip
-from .naming import Counter
+)
+from ..naming import Counter
+from . import analysis
+from .builder import Builder, Sym, same_shape
 from .rules import RULES
 
 

@@ -18,7 +18,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import Loc, SourceUnavailableError, UnsupportedFunctionError
+from ..errors import Loc, SourceUnavailableError, UnsupportedFunctionError
 
 _HINT = (
     "define the function with `def` in a file, or build it from text with "

@@ -28,8 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import prims as P
-from .ir import Primitive
+from ..ir import primitives as P
+from ..ir.nodes import Primitive
 from .rules import DEG, LN2, LN10, PI, TWO_BY_SQRT_PI, _item, same
 
 Rule = Callable[..., Any]
