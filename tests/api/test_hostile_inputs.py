@@ -13,7 +13,7 @@ import pytest
 
 from symdiff import InputError, NonScalarOutputError, from_source, grad, value_and_grad
 
-from .helpers import agrees
+from ..helpers import agrees
 
 
 def tanh_sum(x):

@@ -19,7 +19,7 @@ import pytest
 
 from symdiff import grad, jvp, value_and_grad
 
-from .helpers import agrees
+from ..helpers import agrees
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ def test_a_failing_reverse_pass_is_an_internal_error_with_the_ir(monkeypatch):
         api.transform(subject)
     err = e.value
     assert str(err).startswith("this is a bug in symdiff: RuntimeError during the reverse pass")
-    assert "subject (tests/test_internal_errors.py:" in str(err)
+    assert "subject (tests/api/test_internal_errors.py:" in str(err)
     assert err.ir.startswith("def subject(x):") and "np.tanh(x)" in err.ir
     assert "--- IR ---" in str(err)
     assert isinstance(err.__cause__, RuntimeError)

@@ -14,7 +14,7 @@ from symdiff.ad import rules
 from symdiff.errors import NonDifferentiableError, UnsupportedFunctionError, UnsupportedSyntaxError
 from symdiff.ir import primitives as P
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _load(path: Path, name: str):

@@ -11,9 +11,9 @@ import pytest
 
 from symdiff.api.grad import transform
 
-from .golden_cases import CASES
+from ..golden_cases import CASES
 
-GOLDEN = Path(__file__).parent / "golden" / "core"
+GOLDEN = Path(__file__).parent.parent / "golden" / "core"
 UPDATE = os.environ.get("SYMDIFF_UPDATE_GOLDEN") == "1"
 
 

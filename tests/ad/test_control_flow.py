@@ -8,7 +8,7 @@ import pytest
 import symdiff
 from symdiff import UnsupportedSyntaxError, grad
 
-from .helpers import agrees
+from ..helpers import agrees
 
 RNG = np.random.default_rng(7)
 

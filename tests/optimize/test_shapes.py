@@ -6,7 +6,7 @@ import pytest
 import symdiff
 from symdiff.api.grad import cached_transform
 
-from .helpers import agrees
+from ..helpers import agrees
 
 RNG = np.random.default_rng(5)
 

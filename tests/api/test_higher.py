@@ -31,7 +31,7 @@ from symdiff import (
 )
 from symdiff.backend.fmt import format_source
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 RNG = np.random.default_rng(3)
 
 

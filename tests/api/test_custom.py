@@ -192,7 +192,7 @@ def test_standalone_module_carries_declared_functions():
 
 def test_the_documented_example_runs_and_is_right(tmp_path, monkeypatch):
     """The example of docs/numpy.md, imported as a module of its own."""
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "numpy.md").read_text()
+    doc = (Path(__file__).resolve().parent.parent.parent / "docs" / "numpy.md").read_text()
     example = doc.split("## Custom rules")[1].split("```python")[1].split("```")[0]
     (tmp_path / "doc_example.py").write_text(example)
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -198,7 +198,7 @@ def test_header_is_reproducible_and_has_no_machine_path(emitted, tmp_path):
 
     assert symdiff.emit(*FUNCS, wrt=WRT) == emitted
     header = emitted.split('"""')[1]
-    assert "Source: tests/test_module.py" in header
+    assert "Source: tests/api/test_export.py" in header
     assert "layer_loss: with respect to W, b" in header
     assert "rnn_loss: with respect to W, h0" in header
     assert f"symdiff {symdiff.__version__}" in header
@@ -308,7 +308,7 @@ def test_nan_literal_and_refusals():
 
 
 def test_repo_relative_paths(tmp_path):
-    assert repo_relative(__file__) == "tests/test_module.py"
+    assert repo_relative(__file__) == "tests/api/test_export.py"
     (tmp_path / "proj" / "pkg").mkdir(parents=True)
     (tmp_path / "proj" / "pyproject.toml").write_text("")
     assert repo_relative(str(tmp_path / "proj" / "pkg" / "m.py")) == "pkg/m.py"

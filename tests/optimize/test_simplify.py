@@ -22,7 +22,7 @@ from symdiff.ir import primitives as P
 from symdiff.ir.nodes import Assign, Const, Function, If, Loop, Var, iter_assigns, run
 from symdiff.optimize.simplify import Budget, count_ops, simplify, simplify_with_report
 
-GOLDEN = pathlib.Path(__file__).parent / "golden" / "simplify"
+GOLDEN = pathlib.Path(__file__).parent.parent / "golden" / "simplify"
 UPDATE = os.environ.get("SYMDIFF_UPDATE_GOLDEN") == "1"
 
 ALPHA = 0.01
