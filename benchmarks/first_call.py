@@ -3,7 +3,7 @@
 Run by ``bench.py`` once per case in a new subprocess so nothing is already imported or
 cached. NumPy and the case module are imported before the clock starts: they are the user's
 costs, not symdiff's. ``black`` is imported lazily by the first transformation, so "first
-grad()" includes it; ``transform`` timings afterwards call ``symdiff.api.grad.transform`` directly,
+grad()" includes it; ``transform`` timings afterwards call ``symdiff.pipeline.transform`` directly,
 which bypasses the cache, and show the pipeline alone.
 
     python benchmarks/first_call.py CASE [--repeat N] [--cpu]
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> dict:
     warm = []
     for _ in range(repeat):
         s = clock()
-        symdiff.api.grad.transform(case.fn, cases.wrt_arg(case))
+        symdiff.pipeline.transform(case.fn, cases.wrt_arg(case))
         warm.append(clock() - s)
     out["transform"] = sorted(warm)[len(warm) // 2]
     return out

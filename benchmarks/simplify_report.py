@@ -25,10 +25,10 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symdiff.api.grad import transform  # noqa: E402
 from symdiff.frontend.lower import lower  # noqa: E402
 from symdiff.frontend.source import get_source  # noqa: E402
 from symdiff.ir import nodes as ir  # noqa: E402
+from symdiff.pipeline import transform  # noqa: E402
 
 LIMIT_SECONDS = 2.0
 

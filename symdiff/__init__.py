@@ -1,7 +1,7 @@
 """symdiff: gradients of Python functions, written out as readable Python source.
 
 The pipeline, one module per stage: source → fence → lower → (ir) → reverse (with rules and
-builder) → simplify → emit → fmt → compiler → check. ``api`` runs it.
+builder) → simplify → emit → fmt → compiler → check. ``pipeline`` runs it, ``api`` wraps it.
 """
 
 __version__ = "0.1.0"
@@ -9,13 +9,7 @@ __version__ = "0.1.0"
 from .api.check import CheckReport, check_grad  # noqa: E402
 from .api.custom import CustomRule, defrule, undefrule  # noqa: E402
 from .api.export import emit  # noqa: E402
-from .api.grad import (
-    GradientFunction,
-    grad,
-    gradient_source,
-    transform,
-    value_and_grad,
-)  # noqa: E402
+from .api.gradient import GradientFunction, grad, gradient_source, value_and_grad  # noqa: E402
 from .api.graph import Graph, graph  # noqa: E402  (the function shadows the submodule's name)
 from .api.higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
 from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
@@ -33,6 +27,7 @@ from .errors import (
     WrtError,
 )
 from .frontend.source import from_source  # noqa: E402
+from .pipeline import transform  # noqa: E402
 
 __all__ = [
     "grad",

@@ -8,6 +8,9 @@ is wrong and carries what a bug report needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +105,14 @@ class InternalError(Exception):
         if source:
             text += f"\n--- generated source ---\n{source}"
         super().__init__(text)
+
+
+def describe(value: Any) -> str:
+    """A value as an error message names it: its kind and size, never its whole repr."""
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} values"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"

@@ -705,6 +705,12 @@ def _float_dtype(x):
     return x.dtype if type(x) is np.ndarray and x.dtype.kind == "f" else np.dtype(np.float64)
 
 
+def zero_directions(inputs):
+    """One zero direction per input, shaped and typed like it (a NumPy scalar for a scalar):
+    a tangent program run along them computes the value alone."""
+    return [_unit(np.shape(x), _float_dtype(x)) for x in inputs]
+
+
 def _block(items, axis, full):
     if not items:
         return np.zeros(full)

@@ -1913,7 +1913,8 @@ def _check_higher(prog: Program, out: Outcome) -> Outcome:
 
 def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -> Outcome:
     import symdiff
-    from symdiff.api import grad as api
+    from symdiff import pipeline
+    from symdiff.api import cache
     from symdiff.backend.fmt import format_source
     from symdiff.errors import InternalError, SymdiffError
 
@@ -1932,7 +1933,7 @@ def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -
     wrt = prog.wrt if len(prog.wrt) > 1 else prog.wrt[0]
     single = isinstance(wrt, str)
     try:
-        t = api.cached_transform(f, wrt, False)  # value_and_grad below reuses it
+        t = cache.cached_transform(f, wrt, False)  # value_and_grad below reuses it
     except SymdiffError as exc:
         return Outcome("refused", type(exc).__name__, exc.message, prog)
     except InternalError as exc:
@@ -1943,7 +1944,7 @@ def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -
 
     out.prims = frozenset(s.prim.name for s in iter_assigns(t.function.body))
     if determinism:
-        t2 = api.transform(f, wrt)
+        t2 = pipeline.transform(f, wrt)
         if (t2.grad_source, t2.value_and_grad_source) != (t.grad_source, t.value_and_grad_source):
             return Outcome("bug", "determinism", _diff(t.grad_source, t2.grad_source), prog)
         out.checked.append("determinism")
@@ -1995,7 +1996,7 @@ def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -
     out.checked.append("gradient")
     if simplify:
         try:
-            ts = api.transform(f, wrt, simplify=True)
+            ts = pipeline.transform(f, wrt, simplify=True)
         except (ImportError, NotImplementedError):
             return out
         except SymdiffError as exc:
@@ -2024,11 +2025,12 @@ def _check(prog: Program, simplify: bool, determinism: bool, formatting: bool) -
 
 
 def _api_args(f: Any, prog: Program, wrt: Any) -> tuple:
-    from symdiff.api import grad as api
+    from symdiff.api.calls import prepare
+    from symdiff.api.wrt import param_names, resolve_wrt
 
-    names = api._param_names(f)
-    positions, _ = api._resolve_wrt(names, wrt, f)
-    args, _ = api._prepare(prog.args, {}, names, positions)
+    names = param_names(f)
+    positions, _ = resolve_wrt(names, wrt, f)
+    args, _ = prepare(prog.args, {}, names, positions)
     return args
 
 
@@ -2041,9 +2043,9 @@ def _as64(a: Any) -> Any:
 
 
 def _position(f: Any, name: str) -> int:
-    from symdiff.api import grad as api
+    from symdiff.api.wrt import param_names
 
-    return api._param_names(f).index(name)
+    return param_names(f).index(name)
 
 
 def _kink(f: Any, prog: Program, grads: tuple) -> str:

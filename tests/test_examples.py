@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import symdiff
+from symdiff.api.cache import cached_transform
 from symdiff.api.check import check_grad
 from symdiff.api.cli import REFRESH, example_files, main, regenerate, resolve
-from symdiff.api.grad import cached_transform
 from symdiff.backend.fmt import format_source
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,7 +43,7 @@ from ..ir.nodes import (  # fmt: skip
 from ..naming import Counter, NameGen, is_internal
 from . import analysis
 from .builder import Builder, Sym
-from .reverse import GradProgram
+from .program import GradProgram, Kind
 from .tangents import TANGENTS, variadic
 
 # combining tangents rather than scaling them: a zero among them is a real 0.0, not a zero result
@@ -462,7 +462,7 @@ def extra_params(fn: Function, wanted: list[str]) -> tuple[tuple[Var, ...], tupl
 
 
 def jvp_program(
-    fn: Function, wrt: tuple[Var, ...], directions: list[str] | None = None, kind: str = "jvp"
+    fn: Function, wrt: tuple[Var, ...], directions: list[str] | None = None, kind: Kind = Kind.JVP
 ) -> GradProgram:
     """``f``'s tangent program: ``(x, d_x) -> (f(x), J(x)·d_x)`` for the ``wrt`` inputs.
     ``directions`` names the tangent parameters (``v`` for a Hessian-vector product)."""
@@ -491,7 +491,7 @@ def jvp_program(
 def gradient_program(fn: Function, wrt: tuple[Var, ...], seed: Atom | None) -> GradProgram:
     """The gradient of a scalar function of one scalar, in one forward pass (seed 1.0).
 
-    Reverse mode calls this for programs with tapes, which it cannot run backwards; the
+    ``modes`` calls this for programs with tapes, which reverse mode cannot run backwards; the
     derivative is exact, and an array argument is refused when the gradient is called.
     """
     if seed is not None or len(wrt) != 1:
@@ -526,5 +526,5 @@ def gradient_program(fn: Function, wrt: tuple[Var, ...], seed: Atom | None) -> G
         loc=fn.loc,
         signature=fn.signature,
         defaults=fn.defaults,
-        kind="grad_fwd",
+        kind=Kind.GRAD_FWD,
     )

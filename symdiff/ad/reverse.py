@@ -10,10 +10,7 @@ contribution is a symbolic zero (never a ``0 * g`` term), and dead code is prune
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from ..errors import InternalError, Loc, NonDifferentiableError
+from ..errors import InternalError, NonDifferentiableError
 from ..ir import primitives as P
 from ..ir.nodes import (  # fmt: skip
     Assign,
@@ -36,29 +33,8 @@ from ..ir.nodes import (  # fmt: skip
 from ..naming import Counter
 from . import analysis
 from .builder import Builder, Sym, same_shape
+from .program import GradProgram
 from .rules import RULES
-
-
-@dataclass(frozen=True)
-class GradProgram:
-    """``f``'s forward sweep and backward sweep, and which atoms are the value and gradients."""
-
-    name: str
-    params: tuple[Var, ...]
-    wrt: tuple[Var, ...]
-    forward: Block
-    backward: Block
-    value: Atom
-    grads: tuple[Atom | None, ...]  # None: the result does not depend on that input
-    adjoint_of: tuple[tuple[Var, Var], ...]  # (adjoint, primal): names d_<primal>
-    restored: tuple[tuple[Var, Var], ...]  # (popped, forward): a forward value read back
-    scalar_value: bool  # the value is a scalar by construction; no runtime check needed
-    loc: Loc | None = None
-    signature: tuple[str, ...] = ()
-    defaults: tuple[tuple[str, Any], ...] = ()
-    tuple_result: bool = False  # wrt was given as a tuple: return a tuple even of one
-    # "grad", "grad_fwd", "jvp", "hvp" or "vjp": the names and words the emitter writes
-    kind: str = "grad"
 
 
 class Reverse:
@@ -498,9 +474,8 @@ def _walk_stmts(block):
 
 
 def reverse(fn: Function, wrt: tuple[Var, ...], seed: Atom | None = None) -> GradProgram:
-    """The gradient program; with ``seed``, the vector-Jacobian product with that cotangent."""
-    from .forward import gradient_program, has_tapes
+    """The gradient program; with ``seed``, the vector-Jacobian product with that cotangent.
 
-    if has_tapes(fn):  # a generated gradient with loops: its tapes are not run backwards
-        return gradient_program(fn, wrt, seed)
+    ``fn`` must not have tapes (a generated gradient with loops): ``modes`` sends those to
+    forward mode, which never runs a tape backwards."""
     return Reverse(fn, wrt, seed).run()

@@ -96,7 +96,9 @@ def check_grad(
     """
     import inspect
 
-    from .grad import _param_names, _resolve_wrt, grad
+    from .. import grad  # the public grad: api.gradient runs check_grad, so not from there
+    from .wrt import param_names as _param_names
+    from .wrt import resolve_wrt as _resolve_wrt
 
     names = _param_names(f)
     positions, single = _resolve_wrt(names, wrt, f)

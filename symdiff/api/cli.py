@@ -31,8 +31,11 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InternalError, SymdiffError
+from ..pipeline import Transformed
+from .cache import cached_transform
 from .check import CheckReport, check_grad
-from .grad import Transformed, Wrt, cached_transform, grad
+from .gradient import grad
+from .wrt import Wrt
 
 EXAMPLE_PREFIX = "example_"
 HAND_SUFFIX = "_hand_grad"

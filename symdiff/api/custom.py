@@ -42,6 +42,7 @@ from ..errors import SymdiffError
 from ..frontend.source import Source, get_source
 from ..ir import primitives as P
 from ..ir.nodes import Const, Primitive, iter_assigns
+from . import cache
 
 __all__ = ["CustomRule", "CustomRuleError", "defrule", "undefrule", "declared"]
 
@@ -257,10 +258,7 @@ def _checked(rule: Callable[..., Any], prim: Primitive) -> Callable[..., tuple]:
 
 def _forget_gradients() -> None:
     """Gradients built before a declaration changed may have looked inside the function."""
-    from . import grad as api
-
-    with api._cache_lock:
-        api._cache.clear()
+    cache.clear()
 
 
 def sources(program: Any) -> list[Source]:

@@ -32,8 +32,10 @@ from ..errors import SymdiffError, WrtError
 from ..frontend.source import Source
 from ..ir.nodes import Const
 from ..naming import NameGen
+from ..pipeline import Transformed
 from . import custom
-from .grad import Transformed, Wrt, cached_transform
+from .cache import cached_transform
+from .wrt import Wrt
 
 _WIDTH = 88  # black's line length in fmt.py
 MAX_CONSTANT_ELEMENTS = 1000  # larger arrays belong in a data file, not in source code
@@ -140,7 +142,7 @@ def _chain(t: Transformed) -> list[Transformed]:
 def _unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> _Unit:
     """What to write for ``obj``: a function's gradient, or the derivative object's programs."""
     from . import higher
-    from .grad import GradientFunction
+    from .gradient import GradientFunction
 
     if isinstance(obj, (higher.HessianFunction, higher.HVPFunction)):
         root = obj.gradient.transformed

@@ -16,11 +16,12 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..ad.reverse import GradProgram
+from ..ad.program import GradProgram
 from ..errors import SymdiffError
 from ..ir import nodes as ir
 from ..naming import is_internal
-from .grad import Wrt, cached_transform
+from .cache import cached_transform
+from .wrt import Wrt
 
 _FONT = 'fontname="Helvetica"'
 _WRT_FILL = "#cfe3ff"

@@ -1,6 +1,6 @@
 """Beyond the gradient: forward mode, vector-Jacobian products, Jacobians and Hessians.
 
-Every object here runs the same pipeline as ``grad`` (``api.transform``), with a different
+Every object here runs the same pipeline as ``grad`` (``pipeline.transform``), with a different
 derivative program in the middle: ``jvp`` the tangent program of ``forward``, ``vjp`` the
 reverse program seeded with a cotangent instead of 1.0. Each shows its generated code as
 ``.source``. Second derivatives differentiate the code symdiff generated: ``hessian`` and
@@ -17,146 +17,44 @@ needs to run a tape backwards, so loops and branches are fine.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import inspect
 from typing import Any, Callable
 
 import numpy as np
 
 from .. import runtime
-from ..ad.forward import extra_params, jvp_program
-from ..ad.reverse import GradProgram, reverse
-from ..errors import InputError, SymdiffError, UndefinedNameError, WrtError
-from ..frontend.source import unwrap
-from ..ir import nodes as ir
-from ..naming import is_internal
-from . import grad as api
+from ..ad.program import Kind
+from ..errors import InputError, SymdiffError, WrtError
+from ..pipeline import Transformed
+from .calls import finish
+from .derivative import Derivative
+from .gradient import grad
+from .wrt import Wrt
 
-Wrt = api.Wrt
 MODES = ("auto", "fwd", "rev")
-
-
-def derivative_program(fn: ir.Function, wrt: tuple[ir.Var, ...], mode: str) -> GradProgram:
-    """The program ``api.transform`` emits for ``mode``: ``"jvp"``, ``"hvp"`` or ``"vjp"``."""
-    if mode == "jvp":
-        return jvp_program(fn, wrt)
-    if mode == "hvp":  # the tangent program of a generated gradient: H·v
-        return jvp_program(fn, wrt, ["v"] if len(wrt) == 1 else None, kind="hvp")
-    if mode == "vjp":
-        result = fn.result
-        out = result.name if isinstance(result, ir.Var) and not is_internal(result.name) else "out"
-        (cotangent,), signature = extra_params(fn, [f"d_{out}"])
-        prog = reverse(fn, wrt, seed=cotangent)
-        return dataclasses.replace(
-            prog,
-            params=prog.params + (cotangent,),
-            signature=signature,
-            scalar_value=True,  # any shape: the cotangent has the result's
-            kind="vjp",
-        )
-    raise ValueError(f"unknown derivative program {mode!r}")
-
-
-# ----------------------------------------------------------------------------- base
-
-
-class _Derived:
-    """A derivative of ``f`` built from generated code (shared plumbing)."""
-
-    mode = "jvp"  # the program api.transform builds for this object
-
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, kind: str):
-        self._f = f
-        self.wrt = wrt
-        self._names = api._param_names(unwrap(f))
-        self._positions, self._single = api._resolve_wrt(self._names, wrt, f)
-        self._defaults = api._defaults(unwrap(f))
-        self._verify = api._decorated(f)
-        self.__symdiff_grad__ = True  # never differentiated through f by mistake
-        if getattr(type(self), "__symdiff_generated__", None) is None:
-            try:  # a Jacobian's or Hessian's call takes f's arguments
-                self.__signature__ = inspect.signature(unwrap(f))
-            except (TypeError, ValueError):
-                pass
-        self.__name__ = f"{getattr(f, '__name__', 'f')}_{kind}"
-        self.__qualname__ = self.__name__
-        self.__doc__ = f"The {kind} of {getattr(f, '__name__', 'f')} (symdiff)."
-        self._t: api.Transformed | None = None
-
-    def _transformed(self, mode: str) -> api.Transformed:
-        return api.cached_transform(self._f, self.wrt, False, mode)
-
-    @property
-    def transformed(self) -> api.Transformed:
-        """The transformation behind this object (program, sources, compiled functions)."""
-        t = self._t
-        if t is None or not api._deps_current(t):
-            t = self._t = self._transformed(self.mode)
-        return t
-
-    @property
-    def source(self) -> str:
-        return self.transformed.value_and_grad_source
-
-    def _bind(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, dict[str, Any]]:
-        """Arguments coerced as ``grad`` does, and every argument by name."""
-        args, kwargs = api._prepare(args, kwargs, self._names, self._positions)
-        bound = {**self._defaults, **api._arguments(self._names, args, kwargs)}
-        missing = [self._names[p] for p in self._positions if self._names[p] not in bound]
-        if missing:
-            raise TypeError(f"{self.__name__} is missing the argument {missing[0]!r}")
-        return args, kwargs, bound
-
-    def _check_decorated(self, args: tuple, kwargs: dict, value: Any) -> None:
-        if self._verify:
-            api._verify_decorated(self._f, args, kwargs, value)
-            self._verify = False
-
-    def _wrt_values(self, bound: dict[str, Any]) -> list[Any]:
-        return [bound[self._names[p]] for p in self._positions]
-
-    def _directions(self, given: tuple, xs: list[Any], what: str) -> list[Any]:
-        """Direction arguments as float arrays shaped like the inputs they go with."""
-        out = []
-        for v, x, p in zip(given, xs, self._positions):
-            name = self._names[p]
-            arr = np.asarray(v)
-            if arr.dtype.kind not in "biuf":
-                raise InputError(f"the {what} for {name} must be real numbers, not {arr.dtype}")
-            if arr.shape != np.shape(x):
-                raise InputError(
-                    f"the {what} for {name} has shape {arr.shape}, but {name} has shape "
-                    f"{np.shape(x)}"
-                )
-            dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float64)
-            out.append(np.asarray(arr, dtype=dtype) if arr.ndim else dtype.type(arr))
-        return out
-
-    def __repr__(self) -> str:
-        return f"<symdiff {self.__name__} wrt={self.wrt!r}>"
 
 
 def _finish_tangent(d: Any, value: Any, inputs: list[Any]) -> Any:
     """Shaped and typed like ``value``; never one of the caller's own arrays."""
     if any(d is v for v in inputs):
         d = np.copy(d)
-    return api._finish(d, value) if np.ndim(value) or not isinstance(value, np.ndarray) else d
+    return finish(d, value) if np.ndim(value) or not isinstance(value, np.ndarray) else d
 
 
 # ----------------------------------------------------------------------------- jvp
 
 
-class JVPFunction(_Derived):
+class JVPFunction(Derivative):
     """``(f(x), J·v)`` from ``f``'s tangent program; called as ``fj(*args, *tangents)``."""
 
-    mode = "jvp"
+    mode = Kind.JVP
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt):
-        super().__init__(f, wrt, "jvp")
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, bound: Any = None):
+        super().__init__(f, wrt, bound=bound)
+        self._named("jvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
-        self._t = _eager(lambda: self._transformed(self.mode))
+        self._eager()
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         """What ``grad(jvp(f))`` differentiates: the tangent-only generated function."""
@@ -191,7 +89,7 @@ class JVPFunction(_Derived):
 class _TangentCall:
     """One set of arguments, any number of tangent directions (Jacobian columns, Hessians)."""
 
-    def __init__(self, t: api.Transformed, args: tuple, kwargs: dict, names, inputs: list):
+    def __init__(self, t: Transformed, args: tuple, kwargs: dict, names, inputs: list):
         self.t, self.args, self.kwargs, self.names, self.inputs = t, args, kwargs, names, inputs
 
     def __call__(self, tangents: list[Any]) -> tuple[Any, Any]:
@@ -203,7 +101,7 @@ class _TangentCall:
         return self.t.grad(*self.args, **self.kwargs, **dict(zip(self.names, tangents)))
 
 
-def _tangent_names(t: api.Transformed, k: int) -> tuple[str, ...]:
+def _tangent_names(t: Transformed, k: int) -> tuple[str, ...]:
     params = t.program.params
     return tuple(p.name for p in params[len(params) - k :])
 
@@ -223,16 +121,17 @@ def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
 # ----------------------------------------------------------------------------- vjp
 
 
-class VJPFunction(_Derived):
+class VJPFunction(Derivative):
     """``vjp(f)(*args) -> (f(args), pullback)``; ``pullback(ct)`` is ``ct·J`` (reverse mode)."""
 
-    mode = "vjp"
+    mode = Kind.VJP
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
-        super().__init__(f, wrt, "vjp")
+        super().__init__(f, wrt)
+        self._named("vjp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_vjp"
-        self._t = _eager(lambda: self._transformed("vjp"))
+        self._eager()
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         return self.transformed.grad
@@ -250,7 +149,7 @@ class VJPFunction(_Derived):
 
         def pullback(cotangent: Any) -> Any:
             """``cotangent·J``: the reverse sweep seeded with ``cotangent`` (shaped like f's value)."""
-            ct = np.asarray(cotangent)
+            ct: Any = np.asarray(cotangent)
             if ct.shape != np.shape(value):
                 raise InputError(
                     f"the cotangent has shape {ct.shape}, but {getattr(self._f, '__name__', 'f')}"
@@ -263,8 +162,8 @@ class VJPFunction(_Derived):
             else:
                 grads = t.grad(*coerced, **ckwargs, **{name: ct})
             if self._single:
-                return api._finish(grads, xs[0])
-            return tuple(api._finish(g, x) for g, x in zip(grads, xs))
+                return finish(grads, xs[0])
+            return tuple(finish(g, x) for g, x in zip(grads, xs))
 
         return value, pullback
 
@@ -284,13 +183,14 @@ def vjp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
 # ----------------------------------------------------------------------------- jacobian
 
 
-class JacobianFunction(_Derived):
+class JacobianFunction(Derivative):
     """The Jacobian of a vector-valued ``f``: shape ``f(x).shape + x.shape`` per ``wrt``."""
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt, mode: str):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-        super().__init__(f, wrt, "jacobian")
+        super().__init__(f, wrt)
+        self._named("jacobian")
         self.requested = mode
         self.last_mode: str | None = None  # "fwd" or "rev": what the last call used
         self._jvp = self._build(JVPFunction, mode in ("auto", "fwd"))
@@ -311,7 +211,7 @@ class JacobianFunction(_Derived):
             return None
 
     @property
-    def transformed(self) -> api.Transformed:
+    def transformed(self) -> Transformed:
         if self._vjp is None or (self.last_mode != "rev" and self._jvp is not None):
             return self._jvp.transformed
         return self._vjp.transformed
@@ -345,7 +245,7 @@ class JacobianFunction(_Derived):
     def _forward(self, args: tuple, kwargs: dict, xs: list[Any]) -> Any:
         """Column by column: one tangent pass per input element."""
         call = self._jvp.prepare(args, kwargs)
-        value, _ = call([runtime._unit(np.shape(x), runtime._float_dtype(x)) for x in xs])
+        value, _ = call(runtime.zero_directions(xs))
         self._check_decorated(args, kwargs, value)
         blocks = runtime.jacobian_columns(lambda *t: call.tangent(list(t)), xs, np.shape(value))
         return blocks[0] if self._single else blocks
@@ -373,22 +273,24 @@ def jacobian(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, mode: str = "
 # ----------------------------------------------------------------------------- hessian
 
 
-class _OverGradient(_Derived):
+class _OverGradient(Derivative):
     """Forward mode over the generated gradient of a scalar ``f`` (one ``wrt`` argument)."""
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt, kind: str):
-        super().__init__(f, wrt, kind)
+        super().__init__(f, wrt)
+        self._named(kind)
         if not self._single:
             raise WrtError(
                 f"{kind} takes one wrt argument, not {wrt!r}",
                 hint="differentiate with respect to one (flattened) argument, or use "
                 "symdiff.jacobian on symdiff.grad(f, wrt=...) for blocks",
             )
-        self.gradient = api.grad(f, wrt=wrt)
-        self._tangents = _GradientTangent(self.gradient, wrt)
+        self.gradient = grad(f, wrt=wrt)
+        # the gradient's generated code takes a bound method's object first, as f does
+        self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self)
 
     @property
-    def transformed(self) -> api.Transformed:
+    def transformed(self) -> Transformed:
         return self._tangents.transformed
 
     @property
@@ -412,7 +314,7 @@ class _OverGradient(_Derived):
 class _GradientTangent(JVPFunction):
     """The tangent program of a generated gradient, written as a Hessian-vector product."""
 
-    mode = "hvp"
+    mode = Kind.HVP
 
 
 class HessianFunction(_OverGradient):
@@ -474,12 +376,3 @@ def hvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
     if f is None:
         return lambda fn: HVPFunction(fn, wrt)
     return HVPFunction(f, wrt)
-
-
-def _eager(build: Callable[[], api.Transformed]) -> api.Transformed | None:
-    """Build now, so that refusals happen at construction; a name defined later in the
-    module waits for the first call, as ``grad`` does."""
-    try:
-        return build()
-    except UndefinedNameError:
-        return None

@@ -12,6 +12,11 @@ from typing import Any, Callable
 
 from ..errors import InternalError
 
+# The module name generated code runs in. It marks a function as symdiff's own output:
+# differentiated again, such a function is read back with the meanings only symdiff writes
+# (tapes, runtime helpers; see ``frontend.relower``), never as user code.
+GENERATED_MODULE = "symdiff.generated"
+
 
 def compile_function(source: str, name: str, filename: str, bindings: dict[str, Any]) -> Callable:
     lines = source.splitlines(True)
@@ -20,6 +25,11 @@ def compile_function(source: str, name: str, filename: str, bindings: dict[str, 
         code = compile(source, filename, "exec")
     except SyntaxError as exc:
         raise InternalError(f"generated source does not compile ({exc})", source=source) from None
-    namespace: dict[str, Any] = {"__name__": "symdiff.generated", **bindings}
+    namespace: dict[str, Any] = {"__name__": GENERATED_MODULE, **bindings}
     exec(code, namespace)
     return namespace[name]
+
+
+def is_generated(func: Any) -> bool:
+    """Whether ``func`` was compiled here (its module is ``GENERATED_MODULE``)."""
+    return getattr(func, "__globals__", {}).get("__name__") == GENERATED_MODULE

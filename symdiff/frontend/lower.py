@@ -1174,11 +1174,10 @@ def _op_text(op: ast.operator) -> str:
 
 
 def lower(src: Source, reserved: set[str]) -> tuple[Function, list[Source]]:
-    """Fence and lower ``src``; returns the IR and the helper sources that were inlined."""
-    if src.func.__globals__.get("__name__") == "symdiff.generated":  # a gradient, again
-        from .relower import lower_generated
+    """Fence and lower the user's ``src``; returns the IR and the helper sources inlined.
 
-        return lower_generated(src, reserved)
+    Code symdiff generated is read by ``relower.lower_generated`` instead; the pipeline
+    chooses (``relower.is_generated``)."""
     fence(src)
     lowering = Lowering(src, reserved)
     fn = lowering.function()

@@ -30,14 +30,13 @@ from typing import Any
 import numpy as np
 
 from .. import runtime
+from ..backend.compiler import is_generated as _compiled_by_symdiff
 from ..errors import InternalError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Atom, Const, Function, Loop, Pop, Push, Var
 from .fence import fence
 from .lower import Frame, Lowering, TupleV, Value
 from .source import Source
-
-GENERATED_MODULE = "symdiff.generated"  # the __name__ compiler.compile_function gives
 
 # runtime helper function -> its primitive (generated code calls helpers by object)
 _HELPERS: dict[int, P.Primitive] = {id(p.impl): p for p in P.HELPERS}
@@ -50,7 +49,7 @@ _LIST_HELPERS = frozenset({P.zeros_like_list, P.sum_list_grad, P.add_lists, P.un
 
 def is_generated(src: Source) -> bool:
     """Whether ``src`` is a function symdiff generated and compiled."""
-    return getattr(src.func, "__globals__", {}).get("__name__") == GENERATED_MODULE
+    return _compiled_by_symdiff(src.func)
 
 
 def _plain(obj: Any) -> Any:

@@ -34,8 +34,7 @@ import numpy as np
 import sympy as sp
 
 from ..ad import analysis
-from ..ad.reverse import GradProgram
-from ..api.symbolic import family, number, tables
+from ..ad.program import GradProgram
 from ..ir import primitives as P
 from ..ir.nodes import (
     Assign,
@@ -50,6 +49,7 @@ from ..ir.nodes import (
     iter_assigns,
 )
 from ..naming import is_internal
+from .sympy_tables import family, number, tables
 
 _T = tables()
 SMOOTH = _T.smooth

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from symdiff import from_source, grad, gradient_source, value_and_grad
-from symdiff.api import grad as api
+from symdiff import from_source, grad, gradient_source, pipeline, value_and_grad
+from symdiff.api import cache
 
 
 def quadratic(x):
@@ -18,11 +18,11 @@ def quadratic(x):
 
 
 def test_the_same_function_is_transformed_once():
-    a = api.cached_transform(quadratic, 0, False)
-    b = api.cached_transform(quadratic, 0, False)
+    a = cache.cached_transform(quadratic, 0, False)
+    b = cache.cached_transform(quadratic, 0, False)
     assert a is b
-    assert api.transform(quadratic, 0) is not a  # transform bypasses the cache
-    assert api.cached_transform(quadratic, "x", False) is not a  # another key
+    assert pipeline.transform(quadratic, 0) is not a  # transform bypasses the cache
+    assert cache.cached_transform(quadratic, "x", False) is not a  # another key
 
 
 def _scaled(k):
@@ -36,7 +36,7 @@ def test_threads_transform_and_call_the_same_and_different_functions():
     def work(i):
         k = i % 6
         g = grad(fns[k])(x) if i % 2 else value_and_grad(fns[k])(x)[1]
-        same = api.cached_transform(fns[0], 0, False).grad(x)
+        same = cache.cached_transform(fns[0], 0, False).grad(x)
         return k, g, same
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -46,7 +46,7 @@ def test_threads_transform_and_call_the_same_and_different_functions():
         np.testing.assert_allclose(same, 0 * x, atol=0)
     # every function ended with one entry per key, all of them consistent
     for k, f in enumerate(fns):
-        np.testing.assert_allclose(api.cached_transform(f, 0, False).grad(x), k * np.cos(x))
+        np.testing.assert_allclose(cache.cached_transform(f, 0, False).grad(x), k * np.cos(x))
 
 
 def test_threads_racing_on_one_cold_function_agree_on_its_source():

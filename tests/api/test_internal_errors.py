@@ -15,7 +15,7 @@ from symdiff import (
     grad,
     value_and_grad,
 )
-from symdiff.api import grad as api
+from symdiff import pipeline as api
 
 
 def subject(x):
@@ -31,7 +31,7 @@ def test_internal_error_is_not_a_symdiff_error():
 
 
 def test_a_failing_reverse_pass_is_an_internal_error_with_the_ir(monkeypatch):
-    monkeypatch.setattr(api, "reverse", boom)
+    monkeypatch.setattr(api, "derivative_program", boom)
     with pytest.raises(InternalError) as e:
         api.transform(subject)
     err = e.value
@@ -62,17 +62,19 @@ def test_a_failing_formatter_attaches_the_unformatted_source(monkeypatch):
         raise ValueError("cannot format")
 
     monkeypatch.setattr(api, "format_source", refuse)
+    t = api.transform(subject)  # formatting waits until the source is read
     with pytest.raises(InternalError, match="ValueError during formatting") as e:
-        api.transform(subject)
+        _ = t.grad_source
     assert "def subject_grad(x):" in e.value.source
     assert "--- generated source ---" in str(e.value)
+    assert e.value.ir.startswith("def subject(x):")
 
 
 def test_an_internal_error_raised_without_the_ir_gets_it(monkeypatch):
     def bare(*args, **kwargs):
         raise InternalError("an invariant broke")
 
-    monkeypatch.setattr(api, "reverse", bare)
+    monkeypatch.setattr(api, "derivative_program", bare)
     with pytest.raises(InternalError, match="this is a bug in symdiff: an invariant broke") as e:
         api.transform(subject)
     assert e.value.ir.startswith("def subject(x):")
@@ -82,7 +84,7 @@ def test_a_symdiff_error_from_a_stage_passes_unchanged(monkeypatch):
     def refuse(*args, **kwargs):
         raise NonDifferentiableError("no rule here")
 
-    monkeypatch.setattr(api, "reverse", refuse)
+    monkeypatch.setattr(api, "derivative_program", refuse)
     with pytest.raises(NonDifferentiableError, match="no rule here"):
         api.transform(subject)
 

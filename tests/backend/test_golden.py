@@ -9,7 +9,7 @@ from pathlib import Path
 import black
 import pytest
 
-from symdiff.api.grad import transform
+from symdiff.pipeline import transform
 
 from ..golden_cases import CASES
 

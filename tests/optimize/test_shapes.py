@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symdiff
-from symdiff.api.grad import cached_transform
+from symdiff.api.cache import cached_transform
 
 from ..helpers import agrees
 

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from symdiff import check_grad, from_source
-from symdiff.ad.reverse import GradProgram
+from symdiff.ad.program import GradProgram
 from symdiff.ad.rules import RULES
-from symdiff.api.grad import transform
 from symdiff.ir import primitives as P
 from symdiff.ir.nodes import Assign, Const, Function, If, Loop, Var, iter_assigns, run
 from symdiff.optimize.simplify import Budget, count_ops, simplify, simplify_with_report
+from symdiff.pipeline import transform
 
 GOLDEN = pathlib.Path(__file__).parent.parent / "golden" / "simplify"
 UPDATE = os.environ.get("SYMDIFF_UPDATE_GOLDEN") == "1"

@@ -1,0 +1,134 @@
+"""The base of every derivative object ``grad``, ``jvp``, ``vjp``, ``jacobian``, ``hessian``
+and ``hvp`` return: what they share about ``f``, its ``wrt`` and calling generated code.
+
+A derivative object resolves ``wrt`` against ``f``'s arguments once, keeps the
+transformation it runs current (a rebound global or redefined helper transforms again),
+binds and coerces a call's arguments the same way, passes a bound method's object as the
+first argument, and compares a decorated ``f``'s value with the generated code's once.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from ..ad.program import Kind
+from ..errors import InputError, UndefinedNameError
+from ..frontend.source import unwrap
+from ..pipeline import Transformed
+from .cache import cached_transform, current
+from .calls import UNBOUND, arguments, bound_self, decorated, prepare, verify_decorated
+from .wrt import Wrt, param_names, resolve_wrt, signature_defaults
+
+
+class Derivative:
+    """A derivative of ``f`` computed by generated code (shared plumbing).
+
+    ``_names`` and ``_positions`` are those of the function the generated code takes (a
+    method's ``self`` included); ``wrt`` counts the arguments the caller passes, and
+    ``_wrt`` is what the transformation is asked for.
+    """
+
+    mode: Kind = Kind.JVP  # the program this object's transformation builds
+
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, simplify: bool = False, bound: Any = None):
+        self._f = f
+        self.wrt = wrt
+        self.simplify = simplify
+        self._self = bound_self(f) if bound is None else bound
+        self._names = param_names(unwrap(f))
+        shift = 0 if self._self is UNBOUND else 1
+        positions, self._single = resolve_wrt(self._names[shift:], wrt, f)
+        self._positions = tuple(p + shift for p in positions)
+        chosen = tuple(self._names[p] for p in self._positions)
+        self._wrt: Wrt = wrt if not shift else chosen[0] if self._single else chosen
+        self._defaults = signature_defaults(unwrap(f))
+        self._verify = decorated(f)  # compare the decorated value once (_check_decorated)
+        self.__symdiff_grad__ = True  # never differentiated through f by mistake
+        self._t: Transformed | None = None
+
+    def _named(self, kind: str) -> None:
+        """Name this object after ``f`` (``loss_jacobian``); a call takes ``f``'s arguments."""
+        fname = getattr(self._f, "__name__", "f")
+        if getattr(type(self), "__symdiff_generated__", None) is None:
+            try:
+                self.__signature__ = inspect.signature(
+                    self._f if self._self is not UNBOUND else unwrap(self._f)
+                )
+            except (TypeError, ValueError):
+                pass
+        self.__name__ = f"{fname}_{kind}"
+        self.__qualname__ = self.__name__
+        self.__doc__ = f"The {kind} of {fname} (symdiff)."
+
+    def _transformed(self, mode: Kind) -> Transformed:
+        return cached_transform(self._f, self._wrt, self.simplify, mode)
+
+    def _eager(self) -> None:
+        """Transform now, so that refusals happen at construction; a name defined later in
+        the module waits for the first call."""
+        try:
+            self._t = self._transformed(self.mode)
+        except UndefinedNameError:
+            self._t = None
+
+    @property
+    def transformed(self) -> Transformed:
+        """The transformation behind this object (program, sources, compiled functions)."""
+        t = self._t
+        if t is None or not current(t):
+            t = self._t = self._transformed(self.mode)
+            self._renewed()
+        return t
+
+    def _renewed(self) -> None:
+        """Called when the transformation was (re)built: forget what depended on the old."""
+
+    @property
+    def source(self) -> str:
+        return self.transformed.value_and_grad_source
+
+    def _with_self(self, args: tuple) -> tuple:
+        return args if self._self is UNBOUND else (self._self, *args)
+
+    def _bind(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, dict[str, Any]]:
+        """The arguments as generated code takes them (a bound method's object first,
+        coerced as ``grad`` does), and every argument by name."""
+        args, kwargs = prepare(self._with_self(args), kwargs, self._names, self._positions)
+        bound = {**self._defaults, **arguments(self._names, args, kwargs)}
+        missing = [self._names[p] for p in self._positions if self._names[p] not in bound]
+        if missing:
+            raise TypeError(f"{self.__name__} is missing the argument {missing[0]!r}")
+        return args, kwargs, bound
+
+    def _check_decorated(self, args: tuple, kwargs: dict, value: Any) -> None:
+        """Once: the generated code's value against the decorated ``f``'s on the caller's
+        arguments (``args`` as the caller passed them)."""
+        if self._verify:
+            verify_decorated(self._f, args, kwargs, value)
+            self._verify = False
+
+    def _wrt_values(self, bound: dict[str, Any]) -> list[Any]:
+        return [bound[self._names[p]] for p in self._positions]
+
+    def _directions(self, given: tuple, xs: list[Any], what: str) -> list[Any]:
+        """Direction arguments as float arrays shaped like the inputs they go with."""
+        out = []
+        for v, x, p in zip(given, xs, self._positions):
+            name = self._names[p]
+            arr = np.asarray(v)
+            if arr.dtype.kind not in "biuf":
+                raise InputError(f"the {what} for {name} must be real numbers, not {arr.dtype}")
+            if arr.shape != np.shape(x):
+                raise InputError(
+                    f"the {what} for {name} has shape {arr.shape}, but {name} has shape "
+                    f"{np.shape(x)}"
+                )
+            dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float64)
+            out.append(np.asarray(arr, dtype=dtype) if arr.ndim else dtype.type(arr))
+        return out
+
+    def __repr__(self) -> str:
+        return f"<symdiff {self.__name__} wrt={self.wrt!r}>"

@@ -1,0 +1,223 @@
+"""symdiff from end to end: a user's function in, its compiled derivative out.
+
+``transform`` runs the stages in order, once, bypassing every cache:
+
+    source → fence + lower (or relower) → check the IR → reverse / forward mode
+           → simplify (optional) → emit → compile
+
+and formats the generated source with black only when someone reads it (``Transformed``
+does that lazily, once): black is most of a transformation's cost, and a gradient that is
+only called never needs it. The API objects (``api.gradient``, ``api.higher``) add argument
+handling and caching on top; nothing here knows about them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable
+
+from .ad.modes import derivative_program
+from .ad.program import GradProgram, Kind
+from .api.wrt import Wrt, resolve_wrt
+from .backend.bindings import bind
+from .backend.compiler import compile_function
+from .backend.emitter import Emitted, emit
+from .backend.fmt import format_source
+from .errors import InternalError, NonScalarOutputError, SymdiffError, describe
+from .frontend.lower import lower
+from .frontend.reads import Read, reads
+from .frontend.relower import is_generated, lower_generated
+from .frontend.source import Source, get_source
+from .ir import nodes as ir
+from .ir import primitives as P
+
+
+@dataclass(frozen=True)
+class Transformed:
+    """Everything one transformation produced: IR, derivative program, compiled functions.
+
+    ``grad`` and ``value_and_grad`` are compiled from the emitter's text as it is. The
+    black-formatted sources, the NumPy-float versions and the functions compiled from the
+    formatted text (what a second derivative reads back) are made on first use, once.
+    """
+
+    source: Source
+    function: ir.Function
+    program: GradProgram
+    helpers: tuple[Source, ...]
+    emitted: Emitted
+    grad: Callable[..., Any]
+    value_and_grad: Callable[..., Any]
+    wrt_positions: tuple[int, ...]
+    single: bool
+    # (function, dotted name, object) for every global or closure name read: see api.cache
+    reads: tuple[Read, ...] = ()
+
+    @cached_property
+    def grad_source(self) -> str:
+        """The generated gradient (or derivative) function, black-formatted."""
+        return self._formatted(self.emitted.grad_source)
+
+    @cached_property
+    def value_and_grad_source(self) -> str:
+        """The generated value-and-gradient function, black-formatted."""
+        return self._formatted(self.emitted.vg_source)
+
+    @cached_property
+    def grad_np(self) -> Callable[..., Any]:
+        """``grad`` computing with NumPy floats: inf and nan where Python floats raise."""
+        return self._compile(self.emitted.grad_name, self.emitted.grad_source, numpy_floats=True)
+
+    @cached_property
+    def value_and_grad_np(self) -> Callable[..., Any]:
+        """``value_and_grad`` computing with NumPy floats."""
+        return self._compile(self.emitted.vg_name, self.emitted.vg_source, numpy_floats=True)
+
+    @cached_property
+    def readable_grad(self) -> Callable[..., Any]:
+        """``grad`` compiled from the formatted source: the function ``grad(grad(f))`` reads
+        back, so that its comments and locations are those of the code users see."""
+        return self._compile(self.emitted.grad_name, self.grad_source)
+
+    @cached_property
+    def readable_value_and_grad(self) -> Callable[..., Any]:
+        """``value_and_grad`` compiled from the formatted source (see ``readable_grad``)."""
+        return self._compile(self.emitted.vg_name, self.value_and_grad_source)
+
+    def _formatted(self, text: str) -> str:
+        try:
+            return format_source(text)
+        except Exception as exc:
+            err = _internal(exc, "formatting", self.source, self.function, text)
+            if err is exc:
+                raise
+            raise err from exc
+
+    def _compile(self, name: str, text: str, numpy_floats: bool = False) -> Callable[..., Any]:
+        fun = _load(name, text, bind(self.emitted.bindings, numpy_floats), self.source)
+        # differentiated again, the result is stale when self is
+        fun.__symdiff_from__ = self  # type: ignore[attr-defined]
+        return fun
+
+
+def transform(
+    f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False, mode: Kind | str = Kind.GRAD
+) -> Transformed:
+    """Run the whole pipeline once, bypassing the cache.
+
+    ``mode`` is the kind of derivative program (``ad.program.Kind``). A ``SymdiffError``
+    says the user's code is outside the subset. Any other exception out of a stage is a bug
+    in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
+    so that the two are never confused.
+    """
+    src = get_source(f)
+    state: dict[str, Any] = {"stage": "lowering"}
+    try:
+        return _stages(f, src, wrt, simplify, Kind(mode), state)
+    except SymdiffError:
+        raise
+    except Exception as exc:
+        err = _internal(exc, state["stage"], src, state.get("fn"), state.get("source", ""))
+        if err is exc:
+            raise
+        raise err from exc
+
+
+def _stages(
+    f: Any, src: Source, wrt: Wrt, simplify: bool, kind: Kind, state: dict[str, Any]
+) -> Transformed:
+    """The stages in order; ``state`` records how far they got, for ``InternalError``."""
+    fn, helpers = lower_source(src)
+    state.update(fn=fn, stage="checking the IR")
+    ir.check(fn)
+    positions, single = resolve_wrt([p.name for p in fn.params], wrt, f)
+    check_result(fn, src)
+    state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
+    prog = derivative_program(fn, tuple(fn.params[i] for i in positions), kind)
+    prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
+    if simplify:
+        state["stage"] = "simplification"
+        from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
+
+        prog = simplify_program(prog)
+    state["stage"] = "emission"
+    emitted = emit(prog, f"{src.file}:{src.tree.lineno} ({src.name})")
+    state.update(stage="loading the generated code", source=emitted.grad_source)
+    bindings = bind(emitted.bindings)
+    g = _load(emitted.grad_name, emitted.grad_source, bindings, src)
+    vg = _load(emitted.vg_name, emitted.vg_source, bindings, src)
+    t = Transformed(
+        src, fn, prog, tuple(helpers), emitted, g, vg, positions, single, reads(src, helpers)
+    )
+    for fun in (g, vg):
+        fun.__symdiff_from__ = t  # type: ignore[attr-defined]  # stale when t is
+    return t
+
+
+def lower_source(src: Source) -> tuple[ir.Function, list[Source]]:
+    """The IR of ``src`` and the helper sources inlined: the user's code is lowered, code
+    symdiff generated (a gradient differentiated again) is read back by ``relower``."""
+    if is_generated(src):
+        return lower_generated(src, reserved=set())
+    return lower(src, reserved=set())
+
+
+def check_result(fn: ir.Function, src: Source) -> None:
+    """Refuse, when the gradient is built, a result that can never be a real scalar."""
+    result = fn.result
+    if isinstance(result, ir.Const):
+        value = result.value
+        if value is None or isinstance(value, (str, bytes, tuple, list, dict, complex)):
+            raise NonScalarOutputError(
+                f"{src.name} returns {describe(value)}, which has no gradient",
+                src.loc(src.tree),
+                "return the real number to differentiate",
+            )
+        return
+    for stmt in fn.body:
+        if isinstance(stmt, ir.Assign) and stmt.target == result and stmt.prim is P.make_tuple:
+            raise NonScalarOutputError(
+                f"{src.name} returns a tuple of {len(stmt.args)} values; a gradient needs "
+                "one scalar result",
+                stmt.loc,
+                "return one of them (or their sum), and differentiate each result separately",
+            )
+
+
+def ir_text(fn: ir.Function | None) -> str:
+    """The IR as ``InternalError`` attaches it ("" before there is any)."""
+    try:
+        return ir.pformat(fn) if fn is not None else ""
+    except Exception:  # the IR is what broke: say so rather than hide the first error
+        return "<the IR could not be printed>"
+
+
+def _internal(
+    exc: Exception, stage: str, src: Source, fn: ir.Function | None, source: str
+) -> InternalError:
+    """``exc``, out of ``stage``, as the ``InternalError`` it is, with the IR and source."""
+    if isinstance(exc, InternalError):
+        if exc.ir or fn is None:
+            return exc
+        return InternalError(exc.message, ir=ir_text(fn), source=exc.source or source)
+    where = f"{src.name} ({src.file}:{src.tree.lineno})"
+    return InternalError(
+        f"{type(exc).__name__} during {stage} of {where}: {exc}", ir=ir_text(fn), source=source
+    )
+
+
+def _load(name: str, text: str, bindings: dict[str, Any], src: Source) -> Callable[..., Any]:
+    """Compile one generated function; it takes the defaults of the function it came from."""
+    fun = compile_function(text, name, _filename(name, text), bindings)
+    fun.__defaults__ = src.func.__defaults__
+    fun.__kwdefaults__ = src.func.__kwdefaults__
+    return fun
+
+
+def _filename(name: str, text: str) -> str:
+    """A file name per distinct source: two functions called ``f`` never share a linecache
+    entry (tracebacks would show the other one's lines); the same source, the same name."""
+    return f"<symdiff {name} {hashlib.sha1(text.encode()).hexdigest()[:10]}>"
