@@ -2,9 +2,10 @@
 
 Run by ``bench.py`` once per case in a new subprocess so nothing is already imported or
 cached. NumPy and the case module are imported before the clock starts: they are the user's
-costs, not symdiff's. ``black`` is imported lazily by the first transformation, so "first
-grad()" includes it; ``transform`` timings afterwards call ``symdiff.pipeline.transform`` directly,
-which bypasses the cache, and show the pipeline alone.
+costs, not symdiff's. ``black`` is imported and run only when a generated source is read,
+which a gradient that is only called never does, so "first grad()" does not include it;
+``transform`` timings afterwards call ``symdiff.pipeline.transform`` directly, which bypasses
+the cache, and show the pipeline alone.
 
     python benchmarks/first_call.py CASE [--repeat N] [--cpu]
     python benchmarks/first_call.py --black [--cpu]   # only the cost of importing black

@@ -138,3 +138,31 @@ def test_every_derivative_object_takes_a_bound_method():
     hess_fd = _fd(lambda u: symdiff.grad(m.energy)(u), w)
     np.testing.assert_allclose(symdiff.hessian(m.energy)(w), hess_fd, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(symdiff.hvp(m.energy)(w, v), hess_fd @ v, rtol=1e-6, atol=1e-7)
+
+
+def test_the_generated_module_name_is_written_once():
+    """The mark of generated code is one constant next to the compiler that sets it; the
+    pipeline (not lower()) asks it whether a function is symdiff's own output."""
+    import ast
+    import pathlib
+
+    from symdiff.backend import compiler
+
+    package = pathlib.Path(symdiff.__file__).parent
+    places = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value == compiler.GENERATED_MODULE:
+                if id(node) not in docstrings:
+                    places.append(path.relative_to(package).as_posix())
+    assert places == ["backend/compiler.py"]
+    t = pipeline.transform(loss, 0)
+    assert compiler.is_generated(t.grad) and not compiler.is_generated(loss)
