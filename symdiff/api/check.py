@@ -16,7 +16,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import GradientCheckError
+from ..errors import GradientCheckError, NonFiniteError
+from .blame import call_user, function_loc
 
 MAX_COORDS = 64  # coordinates checked one by one per argument; the rest by a random direction
 
@@ -65,8 +66,8 @@ class CheckReport:
 def tolerances(dtype: np.dtype) -> tuple[float, float, float]:
     """(relative step, rtol, atol per unit of |f|) for a precision."""
     if np.dtype(dtype) == np.float64:
-        return np.finfo(np.float64).eps ** (1 / 3), 1e-5, 1e-6
-    return np.finfo(np.float32).eps ** (1 / 3), 2e-2, 2e-3
+        return float(np.finfo(np.float64).eps) ** (1 / 3), 1e-5, 1e-6
+    return float(np.finfo(np.float32).eps) ** (1 / 3), 2e-2, 2e-3
 
 
 def _float64(v: Any) -> Any:
@@ -102,12 +103,23 @@ def check_grad(
     positions, single = _resolve_wrt(names, wrt, f)
     if grad_fn is None:
         grad_fn = grad(f, wrt=wrt if single else tuple(names[p] for p in positions))
-    grads = grad_fn(*args, **kwargs)
-    grads = (grads,) if single else tuple(grads)
     bound = inspect.signature(inspect.unwrap(f)).bind(*args, **kwargs)
     bound.apply_defaults()
     base = dict(bound.arguments)
-    f0 = float(np.asarray(f(**{k: _float64(v) for k, v in base.items()})))
+    fname = getattr(f, "__name__", "f")
+    f0 = float(np.asarray(call_user(f, fname, **{k: _float64(v) for k, v in base.items()})))
+    if not np.isfinite(f0):
+        raise_non_finite(f, f0, base)
+    grads = grad_fn(*args, **kwargs)
+    try:
+        grads = (grads,) if single else tuple(grads)
+    except TypeError:
+        grads = (grads,)  # one gradient where a tuple of them was due: counted just below
+    if len(grads) != len(positions):
+        raise GradientCheckError(
+            f"{len(grads)} gradients for the {len(positions)} arguments "
+            f"{', '.join(names[p] for p in positions)} of {fname}"
+        )
     rng = np.random.default_rng(seed)
     reports = []
     for pos, g in zip(positions, grads):
@@ -118,11 +130,19 @@ def check_grad(
         rt = rtol if rtol is not None else rt
         at_abs = (atol if atol is not None else at) * max(1.0, abs(f0))
         xf = np.array(x, dtype=np.float64)
-        g = np.asarray(g, dtype=np.float64)
+        try:
+            g = np.asarray(g, dtype=np.float64)
+        except (TypeError, ValueError):
+            g = np.asarray(None)  # not an array of numbers: the wrong shape, reported below
         if g.shape != xf.shape:
-            raise GradientCheckError(
-                f"the gradient for {name} has shape {g.shape}, but {name} has shape {xf.shape}"
-            )
+            if raise_on_failure:
+                raise GradientCheckError(
+                    f"the gradient for {name} has shape {g.shape}, but {name} has shape "
+                    f"{xf.shape}"
+                )
+            inf = float("inf")  # a gradient of the wrong shape disagrees everywhere
+            reports.append(ArgReport(name, xf.shape, str(dtype), inf, inf, 0, False))
+            continue
 
         def value(xnew: np.ndarray) -> float:
             v = (
@@ -132,12 +152,14 @@ def check_grad(
             )
             call = {k: _float64(val) for k, val in base.items()}
             call[name] = v
-            return float(np.asarray(f(**call)))
+            return float(np.asarray(call_user(f, fname, **call)))
 
         coords = np.arange(xf.size)
         if xf.size > MAX_COORDS:
             coords = np.sort(rng.choice(xf.size, MAX_COORDS, replace=False))
-        errs_abs, errs_rel, ok = [], [], True
+        errs_abs: list[float] = []
+        errs_rel: list[float] = []
+        ok = True
         for i in coords:
             h = step * max(1.0, abs(xf.flat[i]))
             xp, xm = xf.copy(), xf.copy()
@@ -160,10 +182,43 @@ def check_grad(
                 len(coords), bool(ok),
             )  # fmt: skip
         )
-    report = CheckReport(getattr(f, "__name__", "f"), tuple(reports), rt, at)
+    report = CheckReport(fname, tuple(reports), rt, at)
     if raise_on_failure and not report.ok:
         raise GradientCheckError(f"gradient disagrees with finite differences\n{report}", report)
     return report
+
+
+def raise_non_finite(f: Callable[..., Any], value: float, arguments: dict[str, Any]) -> None:
+    """``f`` is NaN or infinite at the point to check: finite differences of it mean nothing
+    there, so say that (naming the arguments that hold NaN or inf) instead of reporting every
+    coordinate as a disagreeing gradient."""
+    fname = getattr(f, "__name__", "f")
+    what = "NaN" if np.isnan(value) else "infinite"
+    culprits = []
+    for name, v in arguments.items():
+        try:
+            arr = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            if arr.ndim:
+                at = first if len(first) != 1 else first[0]
+                culprits.append(f"{name} holds {arr[first]} at index {at} "
+                                f"({int(bad.sum())} of {arr.size})")  # fmt: skip
+            else:
+                culprits.append(f"{name} holds {arr[()]}")
+    message = (
+        f"{fname} is {what} at this input ({fname}(...) = {value}), so its gradient cannot be "
+        "checked there"
+    )
+    if culprits:
+        message += ": argument " + "; argument ".join(culprits)
+        hint = "check the inputs at a point where every argument is finite"
+    else:
+        hint = f"check at a point where {fname} is finite (inside its domain, short of overflow)"
+    raise NonFiniteError(message, loc=function_loc(f), hint=hint)
 
 
 def _record(g: float, fd: float, rtol: float, atol: float, errs_abs: list, errs_rel: list) -> bool:

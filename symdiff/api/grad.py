@@ -40,6 +40,7 @@ from ..frontend.lower import lower
 from ..frontend.source import Source, get_source, refuse_gradients, unwrap
 from ..ir import nodes as ir
 from ..ir import primitives as P
+from . import blame
 
 Wrt = int | str | Sequence[int | str]
 
@@ -643,7 +644,10 @@ class GradientFunction:
         # wrt counts the arguments the caller passes (a bound method's self is not one)
         self._names = _param_names(unwrap(f))
         shift = 0 if self._self is _UNBOUND else 1
-        positions, self._single = _resolve_wrt(self._names[shift:], wrt, f)
+        try:
+            positions, self._single = _resolve_wrt(self._names[shift:], wrt, f)
+        except WrtError as exc:
+            raise blame.explain_build(exc, f) from None
         self._positions = tuple(p + shift for p in positions)
         chosen = tuple(self._names[p] for p in self._positions)
         self._wrt = wrt if not shift else chosen[0] if self._single else chosen
@@ -703,9 +707,9 @@ class GradientFunction:
         if self._self is not _UNBOUND:
             args = (self._self, *args)
         given = args
-        args, kwargs = _prepare(args, kwargs, self._names, self._positions)
         want_value = self._with_value or self._verify
         try:
+            args, kwargs = _prepare(args, kwargs, self._names, self._positions)
             try:
                 if want_value:
                     value, grads = t.value_and_grad(*args, **kwargs)
@@ -713,11 +717,9 @@ class GradientFunction:
                     value, grads = None, t.grad(*args, **kwargs)
             except (ZeroDivisionError, OverflowError):
                 value, grads = _numpy_floats(t, want_value, args, kwargs)
-        except (SymdiffError, ArithmeticError):
-            raise
-        except Exception as exc:
-            _blame(self._f, user_args, user_kwargs, exc, t)
-            raise
+        except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
+            err = blame.explain_call(exc, self._f, user_args, user_kwargs, t)
+            raise err from err.__cause__
         if value is not None:
             _refuse_complex(value)
         if self._verify:
@@ -775,21 +777,6 @@ def _defaults(f: Any) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     return {p.name: p.default for p in params if p.default is not p.empty}
-
-
-def _blame(f: Any, args: tuple, kwargs: dict, exc: Exception, t: Transformed) -> None:
-    """The generated code raised: the user's error if ``f`` raises on these inputs too,
-    otherwise symdiff's (raised as ``InternalError``)."""
-    try:
-        f(*args, **kwargs)
-    except Exception:
-        return  # f fails as well: the caller re-raises the original exception
-    raise InternalError(
-        f"the generated gradient raised {type(exc).__name__}: {exc}, "
-        f"but {getattr(f, '__name__', 'the function')} itself runs on the same inputs",
-        ir=_ir_text({"fn": t.function}),
-        source=t.value_and_grad_source,
-    ) from exc
 
 
 def _verify_decorated(f: Any, args: tuple, kwargs: dict, value: Any) -> None:
