@@ -129,6 +129,18 @@ def raising_loc(exc: BaseException, files: set[str] = frozenset()) -> Loc | None
     return None
 
 
+def origin(src: Source) -> str:
+    """``file:line (name)`` of the user's function a source derives from, for the docstring
+    of generated code: a gradient differentiated again (``grad(grad(f))``, ``hvp``) reads
+    back generated code, whose own file name (``<symdiff f_grad 1a2b...>``) means nothing
+    to its reader; each generated function points to the transformation that wrote it."""
+    maker = getattr(src.func, "__symdiff_from__", None)
+    while maker is not None:
+        src = maker.source
+        maker = getattr(src.func, "__symdiff_from__", None)
+    return f"{src.file}:{src.tree.lineno} ({src.name})"
+
+
 # ----------------------------------------------------------------------------- the user's errors
 
 _MIXED: dict[type, type] = {}

@@ -238,6 +238,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
     wrt = parse_wrt(args.wrt)
     targets = resolve_all(args.targets, wrt)
     names = [t.name for t in targets]
+    plain: Wrt | dict[str, Wrt]
     if args.kind is None and wrt is None and all(_whole_file(s) for s in args.targets):
         objs = [o for spec in args.targets for o in file_derivatives(spec)]
         plain = {t.name: t.wrt for t in targets}
@@ -251,13 +252,22 @@ def cmd_emit(args: argparse.Namespace) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    out = args.output
-    if not out.endswith(".py"):
-        stem = os.path.splitext(os.path.basename(targets[0].path))[0]
-        out = os.path.join(out, f"{stem}_grad.py")
+    stem = os.path.splitext(os.path.basename(targets[0].path))[0]
+    out = output_path(args.output, f"{stem}_grad.py")
     _write(out, text)
     print(f"wrote {out} ({', '.join(names)})")
     return 0
+
+
+def output_path(out: str, name: str) -> str:
+    """Where ``emit -o OUT`` writes: OUT itself when it names a file (ends in ``.py``, is an
+    existing file, or has an extension and is no existing folder), else ``OUT/name`` (an
+    existing folder, a path ending in a separator, a name without an extension)."""
+    if os.path.isdir(out) or out.endswith((os.sep, "/")):
+        return os.path.join(out, name)
+    if out.endswith(".py") or os.path.isfile(out) or os.path.splitext(out)[1]:
+        return out
+    return os.path.join(out, name)
 
 
 def _write(path: str, text: str) -> None:
@@ -517,7 +527,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 traceback.print_exc()
             print(f"    error (a bug in symdiff): {type(exc).__name__}: {exc}\n")
     print(summary_table(rows))
-    failed = [r["example"] for r in rows if r["check"] != "ok"]
+    failed = [str(r["example"]) for r in rows if r["check"] != "ok"]
     if failed:
         print(f"FAILED: {', '.join(failed)}")
         return 1
@@ -631,7 +641,9 @@ def build_parser() -> argparse.ArgumentParser:
             "symdiff emit a.py:f b.py:g --wrt 0         # one module, wrt=0 for both",
             "symdiff emit examples/newton_step.py:loss --wrt w --kind grad,hessian",
         )
-        + "\n\n-o DIR writes DIR/<first file>_grad.py; without -o the module is printed.",
+        + "\n\n-o FILE writes FILE (a name ending in .py, an existing file, or any name with an"
+        "\nextension); -o DIR writes DIR/<first file>_grad.py (an existing folder, a name"
+        "\nending in /, or one without an extension); without -o the module is printed.",
         cmd_emit, options,
     )  # fmt: skip
     p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC", help=target)

@@ -129,8 +129,7 @@ def _pipeline(
 
         prog = simplify_program(prog)
     state["stage"] = "emission"
-    origin = f"{src.file}:{src.tree.lineno} ({src.name})"
-    emitted = emit(prog, origin)
+    emitted = emit(prog, blame.origin(src))
     state.update(stage="formatting", source=emitted.grad_source)
     grad_src = format_source(emitted.grad_source)
     vg_src = format_source(emitted.vg_source)
