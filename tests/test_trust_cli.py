@@ -166,3 +166,29 @@ def test_demo_fails_on_a_wrong_hand_written_gradient(capsys, tmp_path):
     assert verdicts["hands.good"] == "ok"
     assert "hands.f" in out.splitlines()[-1] and out.splitlines()[-1].startswith("FAILED: ")
     assert "all " not in out.splitlines()[-1]
+
+
+NAN_MODULE = """
+import numpy as np
+
+
+def f(x):  # @def
+    return np.sum(x * x)
+
+
+def example_f():
+    return (np.array([1.0, np.nan]),)
+"""
+
+
+def test_a_nan_example_input_is_an_input_error_not_a_failed_check(capsys, tmp_path):
+    path = tmp_path / "nanny.py"
+    path.write_text(textwrap.dedent(NAN_MODULE))
+    code, out, err = run(capsys, "check", f"{path}:f")
+    assert code == 2  # an error in the input, not a gradient verdict
+    assert "FAIL" not in out + err
+    line = next(i for i, t in enumerate(NAN_MODULE.splitlines(), 1) if "# @def" in t)
+    assert err.splitlines()[0] == (
+        f"error: nanny.py:{line}:1: f is NaN at this input (f(...) = nan), so its gradient "
+        "cannot be checked there: argument x holds nan at index 1 (1 of 2)"
+    )

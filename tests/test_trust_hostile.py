@@ -240,7 +240,7 @@ CASES = [
         lambda: symdiff.grad(S.total)(np.array(["a", "b"])),
         (InputError,),
         "def-total",
-        "argument x of total is an array of dtype <U1 (not numbers), so it cannot be "
+        "argument x of total is an array of dtype <U1, not of numbers, so it cannot be "
         "differentiated",
         HINT_ARRAY,
     ),

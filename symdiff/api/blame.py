@@ -368,5 +368,5 @@ def describe_input(value: Any) -> str | None:
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "iufcb":
             return None
-        return f"an array of dtype {value.dtype} (not numbers)"
+        return f"an array of dtype {value.dtype}, not of numbers"
     return f"a {kind}, not a number or an array of numbers"
