@@ -32,10 +32,12 @@ __all__ = [
 
 
 def ensure_scalar(value, name, error=ValueError):
-    """Refuse a non-scalar result: its gradient is not defined, and summing it would hide bugs."""
+    """Refuse a non-scalar result: its gradient is not defined, and summing it would
+    hide bugs."""
     if np.ndim(value) != 0:
         raise error(
-            f"{name} must return a scalar to be differentiated, but returned an array of shape {np.shape(value)}"
+            f"{name} must return a scalar to be differentiated, but returned an array "
+            f"of shape {np.shape(value)}"
         )
     return value
 

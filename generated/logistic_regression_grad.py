@@ -16,7 +16,8 @@ __all__ = ["loss", "loss_grad", "loss_value_and_grad"]
 
 
 def unbroadcast(g, x):
-    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of ``x``."""
+    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of
+    ``x``."""
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
@@ -24,8 +25,8 @@ def unbroadcast(g, x):
 
 
 def sum_to(g, shape):
-    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
-    a value whose shape is known but which was never computed."""
+    """``g`` summed over the axes that broadcasting added, down to ``shape``:
+    unbroadcast for a value whose shape is known but which was never computed."""
     if np.shape(g) == shape:
         return g
     lead = np.ndim(g) - len(shape)
@@ -38,7 +39,8 @@ def sum_to(g, shape):
 
 
 def _as_matrices(g, a, b):
-    """``a @ b`` with vector operands promoted to matrices, as matmul does, and ``g`` to match."""
+    """``a @ b`` with vector operands promoted to matrices, as matmul does, and ``g`` to
+    match."""
     g = np.asarray(g)
     if np.ndim(b) == 1:
         g, b = g[..., None], np.reshape(b, (-1, 1))
@@ -48,7 +50,8 @@ def _as_matrices(g, a, b):
 
 
 def matmul_grad_b(g, a, b):
-    """The adjoint of ``b`` in ``a @ b``, for every mix of vectors, matrices and stacks."""
+    """The adjoint of ``b`` in ``a @ b``, for every mix of vectors, matrices and
+    stacks."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim <= 2:
         return a.T @ g  # what a layer passes back: W^T delta
     gm, am, bm = _as_matrices(g, a, b)

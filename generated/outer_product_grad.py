@@ -24,7 +24,8 @@ __all__ = [
 
 
 def unbroadcast(g, x):
-    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of ``x``."""
+    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of
+    ``x``."""
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
@@ -32,8 +33,8 @@ def unbroadcast(g, x):
 
 
 def sum_to(g, shape):
-    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
-    a value whose shape is known but which was never computed."""
+    """``g`` summed over the axes that broadcasting added, down to ``shape``:
+    unbroadcast for a value whose shape is known but which was never computed."""
     if np.shape(g) == shape:
         return g
     lead = np.ndim(g) - len(shape)
@@ -46,7 +47,8 @@ def sum_to(g, shape):
 
 
 def _as_matrices(g, a, b):
-    """``a @ b`` with vector operands promoted to matrices, as matmul does, and ``g`` to match."""
+    """``a @ b`` with vector operands promoted to matrices, as matmul does, and ``g`` to
+    match."""
     g = np.asarray(g)
     if np.ndim(b) == 1:
         g, b = g[..., None], np.reshape(b, (-1, 1))
@@ -56,7 +58,8 @@ def _as_matrices(g, a, b):
 
 
 def matmul_grad_a(g, a, b):
-    """The adjoint of ``a`` in ``a @ b``, for every mix of vectors, matrices and stacks."""
+    """The adjoint of ``a`` in ``a @ b``, for every mix of vectors, matrices and
+    stacks."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2:
         if b.ndim == 1:
             return np.outer(g, b)  # the weight gradient of a layer: delta x^T

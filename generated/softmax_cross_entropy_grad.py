@@ -24,7 +24,8 @@ __all__ = [
 
 
 def unbroadcast(g, x):
-    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of ``x``."""
+    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of
+    ``x``."""
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
@@ -32,8 +33,8 @@ def unbroadcast(g, x):
 
 
 def sum_to(g, shape):
-    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
-    a value whose shape is known but which was never computed."""
+    """``g`` summed over the axes that broadcasting added, down to ``shape``:
+    unbroadcast for a value whose shape is known but which was never computed."""
     if np.shape(g) == shape:
         return g
     lead = np.ndim(g) - len(shape)

@@ -29,7 +29,8 @@ __all__ = [
 
 
 def unbroadcast(g, x):
-    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of ``x``."""
+    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of
+    ``x``."""
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g  # the common case, kept cheap
@@ -37,8 +38,8 @@ def unbroadcast(g, x):
 
 
 def sum_to(g, shape):
-    """``g`` summed over the axes that broadcasting added, down to ``shape``: unbroadcast for
-    a value whose shape is known but which was never computed."""
+    """``g`` summed over the axes that broadcasting added, down to ``shape``:
+    unbroadcast for a value whose shape is known but which was never computed."""
     if np.shape(g) == shape:
         return g
     lead = np.ndim(g) - len(shape)
@@ -74,9 +75,9 @@ def _block(items, axis, full):
 
 
 def jacobian_columns(tangent, inputs, shape):
-    """Forward mode: ``tangent(*directions)`` is J·directions; one call per input element
-    gives one column. Returns a block of shape ``shape + x.shape`` per ``x`` in ``inputs``.
-    """
+    """Forward mode: ``tangent(*directions)`` is J·directions; one call per input
+    element gives one column. Returns a block of shape ``shape + x.shape`` per ``x`` in
+    ``inputs``."""
     zeros = [_unit(np.shape(x), _float_dtype(x)) for x in inputs]
     blocks = []
     for j, x in enumerate(inputs):

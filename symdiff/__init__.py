@@ -4,8 +4,6 @@ The pipeline, one module per stage: source → fence → lower → (ir) → reve
 builder) → simplify → emit → fmt → compiler → check. ``pipeline`` runs it, ``api`` wraps it.
 """
 
-__version__ = "0.1.0"
-
 from .api.check import CheckReport, check_grad  # noqa: E402
 from .api.custom import CustomRule, defrule, undefrule  # noqa: E402
 from .api.export import emit  # noqa: E402
@@ -28,6 +26,7 @@ from .errors import (
 )
 from .frontend.source import from_source  # noqa: E402
 from .pipeline import transform  # noqa: E402
+from .version import __version__ as __version__
 
 __all__ = [
     "grad",

@@ -37,6 +37,21 @@ class SymdiffError(Exception):
         self.hint = hint
         super().__init__(self._render())
 
+    def relocated(
+        self, loc: Loc | None, message: str | None = None, hint: str | None = None
+    ) -> SymdiffError:
+        """A copy of this error (same class) placed at ``loc``, optionally reworded: for a
+        refusal raised where its place was not known (see ``symdiff.api.blame``)."""
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.loc = loc
+        new.message = self.message if message is None else message
+        new.hint = self.hint if hint is None else hint
+        new.args = (new._render(),)
+        new.__cause__ = self.__cause__
+        new.__suppress_context__ = True
+        return new
+
     def _render(self) -> str:
         parts = []
         if self.loc is not None:
@@ -90,6 +105,25 @@ class GradientCheckError(SymdiffError, AssertionError):
     def __init__(self, message: str, report: object = None):
         self.report = report
         super().__init__(message)
+
+
+class NonFiniteError(SymdiffError, ValueError):
+    """The function is NaN or infinite at the point where its gradient is to be checked.
+
+    Finite differences of a NaN are NaN, so every coordinate would "disagree"; the fault is
+    the input (or the function's domain), not the gradient, and the message says which."""
+
+
+class UserCodeError(SymdiffError):
+    """The user's own code raised: their function (run by generated code or directly), an
+    example or hand-written gradient, or their module while it was imported.
+
+    The message is located at the user's line that raised. Raised for a user's exception,
+    the instance is also of that exception's class (see ``symdiff.api.blame``), so that an
+    ``except ValueError`` written around a call keeps catching the ``ValueError`` of a wrong
+    shape; ``original`` is the exception itself."""
+
+    original: BaseException | None = None
 
 
 class InternalError(Exception):

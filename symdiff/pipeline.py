@@ -30,7 +30,7 @@ from .errors import InternalError, NonScalarOutputError, SymdiffError, describe
 from .frontend.lower import lower
 from .frontend.reads import Read, reads
 from .frontend.relower import is_generated, lower_generated
-from .frontend.source import Source, get_source
+from .frontend.source import Source, get_source, origin
 from .ir import nodes as ir
 from .ir import primitives as P
 
@@ -144,7 +144,7 @@ def _stages(
 
         prog = simplify_program(prog)
     state["stage"] = "emission"
-    emitted = emit(prog, f"{src.file}:{src.tree.lineno} ({src.name})")
+    emitted = emit(prog, origin(src))
     state.update(stage="loading the generated code", source=emitted.grad_source)
     bindings = bind(emitted.bindings)
     g = _load(emitted.grad_name, emitted.grad_source, bindings, src)

@@ -83,7 +83,8 @@ def ensure_scalar(value, name, error=ValueError):
     """Refuse a non-scalar result: its gradient is not defined, and summing it would hide bugs."""
     if np.ndim(value) != 0:
         raise error(
-            f"{name} must return a scalar to be differentiated, but returned an array of shape {np.shape(value)}"
+            f"{name} must return a scalar to be differentiated, but returned an array "
+            f"of shape {np.shape(value)}"
         )
     return value
 
@@ -102,9 +103,9 @@ def scalar_seed(x, name, error=ValueError):
     """The tangent 1.0 of a scalar argument: then one forward pass gives its derivative."""
     if np.ndim(x) != 0:
         raise error(
-            f"{name} must be a scalar here: this derivative is computed in forward mode, one "
-            f"input element at a time, but {name} has shape {np.shape(x)}; use symdiff.hessian "
-            "or symdiff.jacobian(..., mode='fwd') for arrays"
+            f"{name} must be a scalar here: this derivative is computed in forward "
+            f"mode, one input element at a time, but {name} has shape {np.shape(x)}; "
+            "use symdiff.hessian or symdiff.jacobian(..., mode='fwd') for arrays"
         )
     return 1.0
 
@@ -629,8 +630,8 @@ def svd_grad(gu, gs, gvh, u, s, vh):
     ]
     if any(np.any(p != 0) for p in extra):
         raise ValueError(
-            "the gradient through the columns that np.linalg.svd(full_matrices=True) adds is "
-            "not defined; use full_matrices=False"
+            "the gradient through the columns that np.linalg.svd(full_matrices=True) "
+            "adds is not defined; use full_matrices=False"
         )
     u, vh = u[..., :, :k], vh[..., :k, :]
     ut, v = np.swapaxes(u, -1, -2), np.swapaxes(vh, -1, -2)

@@ -20,7 +20,7 @@ from ..errors import (
     UnsupportedFunctionError,
     describe,
 )
-from ..pipeline import Transformed, ir_text
+from ..pipeline import Transformed
 
 UNBOUND = object()  # no bound object: the function is not a bound method
 _READY = (float, np.ndarray)
@@ -174,19 +174,3 @@ def _show(value: Any) -> str:
         return repr(float(value))
     except (TypeError, ValueError):
         return describe(value)
-
-
-def blame(f: Any, args: tuple, kwargs: dict, exc: Exception, t: Transformed) -> None:
-    """The generated code raised: the user's error if ``f`` raises on these inputs too
-    (the caller then re-raises the original exception), otherwise symdiff's, raised here
-    as ``InternalError``."""
-    try:
-        f(*args, **kwargs)
-    except Exception:
-        return
-    raise InternalError(
-        f"the generated gradient raised {type(exc).__name__}: {exc}, "
-        f"but {getattr(f, '__name__', 'the function')} itself runs on the same inputs",
-        ir=ir_text(t.function),
-        source=t.value_and_grad_source,
-    ) from exc

@@ -1,80 +1,18 @@
-"""Checking gradients against central finite differences, f'(x) ≈ (f(x+h) − f(x−h)) / 2h.
+"""``check_grad``: a gradient, symdiff's or a hand-written one, against finite differences.
 
-Defaults are chosen for the input's precision. The step is h = ε^(1/3)·max(1, |x|) (ε the
-machine epsilon), which balances the O(h²) truncation error against the O(ε/h) rounding
-error: about 6e-6 relative in float64, 5e-3 in float32. The function is evaluated in float64
-even for float32 inputs, so the reference is as good as it can be; the gradient is accepted
-when |g − fd| ≤ atol + rtol·max(|g|, |fd|), with (rtol, atol) = (1e-5, 1e-6·scale) for
-float64 and (2e-2, 2e-3·scale) for float32, scale = max(1, |f(x)|). Large arguments are
-checked on a deterministic sample of coordinates plus one random direction.
+The comparison itself (steps, tolerances, sampling, the report) is ``api.differences``; this
+module adds only the default, symdiff's own gradient of ``f``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-import numpy as np
+from .differences import ArgReport, CheckReport, compare, tolerances
+from .gradient import grad
+from .wrt import param_names, resolve_wrt
 
-from ..errors import GradientCheckError
-
-MAX_COORDS = 64  # coordinates checked one by one per argument; the rest by a random direction
-
-
-@dataclass(frozen=True)
-class ArgReport:
-    name: str
-    shape: tuple[int, ...]
-    dtype: str
-    max_abs_error: float
-    max_rel_error: float
-    checked: int  # coordinates compared one by one
-    ok: bool
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    function: str
-    args: tuple[ArgReport, ...]
-    rtol: float
-    atol: float
-
-    @property
-    def ok(self) -> bool:
-        return all(a.ok for a in self.args)
-
-    def table(self) -> str:
-        rows = [("argument", "shape", "max abs error", "max rel error", "verdict")]
-        for a in self.args:
-            rows.append(
-                (
-                    a.name,
-                    str(a.shape),
-                    f"{a.max_abs_error:.2e}",
-                    f"{a.max_rel_error:.2e}",
-                    "ok" if a.ok else "FAIL",
-                )
-            )
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
-
-    def __str__(self) -> str:
-        return f"gradient check of {self.function} (rtol={self.rtol:g}, atol={self.atol:g})\n{self.table()}"
-
-
-def tolerances(dtype: np.dtype) -> tuple[float, float, float]:
-    """(relative step, rtol, atol per unit of |f|) for a precision."""
-    if np.dtype(dtype) == np.float64:
-        return np.finfo(np.float64).eps ** (1 / 3), 1e-5, 1e-6
-    return np.finfo(np.float32).eps ** (1 / 3), 2e-2, 2e-3
-
-
-def _float64(v: Any) -> Any:
-    if isinstance(v, np.ndarray) and v.dtype.kind == "f":
-        return v.astype(np.float64)
-    if isinstance(v, np.floating):
-        return np.float64(v)
-    return v
+__all__ = ["ArgReport", "CheckReport", "check_grad", "tolerances"]
 
 
 def check_grad(
@@ -94,88 +32,18 @@ def check_grad(
     ``wrt`` argument (a tuple when ``wrt`` is a tuple); by default symdiff's own. Raises
     ``GradientCheckError`` past the tolerance unless ``raise_on_failure=False``.
     """
-    import inspect
-
-    from .. import grad  # the public grad: api.gradient runs check_grad, so not from there
-    from .wrt import param_names as _param_names
-    from .wrt import resolve_wrt as _resolve_wrt
-
-    names = _param_names(f)
-    positions, single = _resolve_wrt(names, wrt, f)
     if grad_fn is None:
+        names = param_names(f)
+        positions, single = resolve_wrt(names, wrt, f)
         grad_fn = grad(f, wrt=wrt if single else tuple(names[p] for p in positions))
-    grads = grad_fn(*args, **kwargs)
-    grads = (grads,) if single else tuple(grads)
-    bound = inspect.signature(inspect.unwrap(f)).bind(*args, **kwargs)
-    bound.apply_defaults()
-    base = dict(bound.arguments)
-    f0 = float(np.asarray(f(**{k: _float64(v) for k, v in base.items()})))
-    rng = np.random.default_rng(seed)
-    reports = []
-    for pos, g in zip(positions, grads):
-        name = names[pos]
-        x = base[name]
-        dtype = np.asarray(x).dtype if np.asarray(x).dtype.kind == "f" else np.dtype(np.float64)
-        step, rt, at = tolerances(dtype)
-        rt = rtol if rtol is not None else rt
-        at_abs = (atol if atol is not None else at) * max(1.0, abs(f0))
-        xf = np.array(x, dtype=np.float64)
-        g = np.asarray(g, dtype=np.float64)
-        if g.shape != xf.shape:
-            raise GradientCheckError(
-                f"the gradient for {name} has shape {g.shape}, but {name} has shape {xf.shape}"
-            )
-
-        def value(xnew: np.ndarray) -> float:
-            v = (
-                xnew
-                if isinstance(x, np.ndarray)
-                else type(x)(xnew) if isinstance(x, float) else xnew
-            )
-            call = {k: _float64(val) for k, val in base.items()}
-            call[name] = v
-            return float(np.asarray(f(**call)))
-
-        coords = np.arange(xf.size)
-        if xf.size > MAX_COORDS:
-            coords = np.sort(rng.choice(xf.size, MAX_COORDS, replace=False))
-        errs_abs, errs_rel, ok = [], [], True
-        for i in coords:
-            h = step * max(1.0, abs(xf.flat[i]))
-            xp, xm = xf.copy(), xf.copy()
-            xp.flat[i] += h
-            xm.flat[i] -= h
-            fd = (
-                value(xp.reshape(xf.shape) if xf.ndim else xp.reshape(()))
-                - value(xm.reshape(xf.shape) if xf.ndim else xm.reshape(()))
-            ) / (2 * h)
-            ok &= _record(g.flat[i], fd, rt, at_abs, errs_abs, errs_rel)
-        if xf.size > MAX_COORDS:
-            d = rng.standard_normal(xf.shape)
-            d /= np.linalg.norm(d)
-            h = step * max(1.0, float(np.max(np.abs(xf))))
-            fd = (value(xf + h * d) - value(xf - h * d)) / (2 * h)
-            ok &= _record(float(np.sum(g * d)), fd, rt, at_abs, errs_abs, errs_rel)
-        reports.append(
-            ArgReport(
-                name, xf.shape, str(dtype), max(errs_abs, default=0.0), max(errs_rel, default=0.0),
-                len(coords), bool(ok),
-            )  # fmt: skip
-        )
-    report = CheckReport(getattr(f, "__name__", "f"), tuple(reports), rt, at)
-    if raise_on_failure and not report.ok:
-        raise GradientCheckError(f"gradient disagrees with finite differences\n{report}", report)
-    return report
-
-
-def _record(g: float, fd: float, rtol: float, atol: float, errs_abs: list, errs_rel: list) -> bool:
-    err = abs(g - fd)
-    scale = max(abs(g), abs(fd))
-    if not np.isfinite(g) or not np.isfinite(fd):
-        same = (np.isnan(g) and np.isnan(fd)) or g == fd
-        errs_abs.append(0.0 if same else float("inf"))
-        errs_rel.append(0.0 if same else float("inf"))
-        return bool(same)
-    errs_abs.append(float(err))
-    errs_rel.append(float(err / scale) if scale > 0 else 0.0)
-    return bool(err <= atol + rtol * scale)
+    return compare(
+        f,
+        args,
+        kwargs,
+        grad_fn=grad_fn,
+        wrt=wrt,
+        rtol=rtol,
+        atol=atol,
+        seed=seed,
+        raise_on_failure=raise_on_failure,
+    )

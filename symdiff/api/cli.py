@@ -16,8 +16,10 @@ Exit status: 0 success, 1 a gradient check failed (or ``regenerate --check`` fou
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import inspect
+import math
 import os
 import re
 import sys
@@ -29,11 +31,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import __version__
-from ..errors import InternalError, SymdiffError
+from ..errors import GradientCheckError, InternalError, SymdiffError
 from ..pipeline import Transformed
+from ..version import __version__
+from .blame import call_user, raising_loc, user_error
 from .cache import cached_transform
-from .check import CheckReport, check_grad
+from .check import ArgReport, CheckReport, check_grad
 from .gradient import grad
 from .wrt import Wrt
 
@@ -46,10 +49,6 @@ TIMING_SECONDS = 0.02  # per timed run; three runs per function keep the demo sh
 
 class CommandError(SymdiffError):
     """A command line names something that does not exist or breaks a convention."""
-
-
-class UserCodeError(SymdiffError):
-    """The user's module (or one of its example functions) raised while symdiff ran it."""
 
 
 # ----------------------------------------------------------------------------- user modules
@@ -90,12 +89,8 @@ class Target:
 
 
 def _run_user(fn: Callable[..., Any], what: str, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except SymdiffError:
-        raise
-    except Exception as exc:
-        raise UserCodeError(f"{what} raised {type(exc).__name__}: {exc}") from exc
+    """Run the user's code (an example, a hand-written gradient): what it raises is theirs."""
+    return call_user(fn, what, *args)
 
 
 _modules: dict[tuple[str, int], Any] = {}
@@ -122,7 +117,7 @@ def load_module(path: str) -> Any:
         spec.loader.exec_module(module)
     except Exception as exc:
         sys.modules.pop(name, None)
-        raise UserCodeError(f"importing {path} raised {type(exc).__name__}: {exc}") from exc
+        raise user_error(exc, f"importing {path}", raising_loc(exc, {full})) from exc
     finally:
         sys.path[:] = saved_path
     _modules[key] = module
@@ -246,6 +241,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
     wrt = parse_wrt(args.wrt)
     targets = resolve_all(args.targets, wrt)
     names = [t.name for t in targets]
+    plain: Wrt | dict[str, Wrt]
     if args.kind is None and wrt is None and all(_whole_file(s) for s in args.targets):
         objs = [o for spec in args.targets for o in file_derivatives(spec)]
         plain = {t.name: t.wrt for t in targets}
@@ -259,13 +255,22 @@ def cmd_emit(args: argparse.Namespace) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    out = args.output
-    if not out.endswith(".py"):
-        stem = os.path.splitext(os.path.basename(targets[0].path))[0]
-        out = os.path.join(out, f"{stem}_grad.py")
+    stem = os.path.splitext(os.path.basename(targets[0].path))[0]
+    out = output_path(args.output, f"{stem}_grad.py")
     _write(out, text)
     print(f"wrote {out} ({', '.join(names)})")
     return 0
+
+
+def output_path(out: str, name: str) -> str:
+    """Where ``emit -o OUT`` writes: OUT itself when it names a file (ends in ``.py``, is an
+    existing file, or has an extension and is no existing folder), else ``OUT/name`` (an
+    existing folder, a path ending in a separator, a name without an extension)."""
+    if os.path.isdir(out) or out.endswith((os.sep, "/")):
+        return os.path.join(out, name)
+    if out.endswith(".py") or os.path.isfile(out) or os.path.splitext(out)[1]:
+        return out
+    return os.path.join(out, name)
 
 
 def _write(path: str, text: str) -> None:
@@ -277,10 +282,35 @@ def _write(path: str, text: str) -> None:
 
 
 def run_check(t: Target, simplify: bool = False) -> tuple[CheckReport, Transformed, tuple]:
+    """Check symdiff's gradient and, when the file has one, the hand-written gradient too,
+    both against finite differences with ``check_grad``'s tolerances: the report holds one
+    row per argument for each (the hand-written rows named ``<FUNC>_hand_grad: <arg>``), so
+    a wrong hand-written gradient fails the check exactly as a wrong generated one would."""
     args = t.example()
     tr = cached_transform(t.func, t.wrt, simplify)
     report = check_grad(t.func, *args, wrt=t.wrt, raise_on_failure=False)
+    hand = hand_report(t, args)
+    if hand is not None:
+        report = CheckReport(report.function, report.args + hand, report.rtol, report.atol)
     return report, tr, args
+
+
+def hand_report(t: Target, inputs: tuple) -> tuple[ArgReport, ...] | None:
+    """The rows of the hand-written gradient's check, or None when the file has none."""
+    hand = t.hand_grad()
+    if hand is None:
+        return None
+    label = f"{t.name}{HAND_SUFFIX}"
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _run_user(lambda: hand(*args, **kwargs), f"{label}()")
+
+    try:
+        report = check_grad(t.func, *inputs, wrt=t.wrt, grad_fn=call, raise_on_failure=False)
+    except GradientCheckError as exc:  # the wrong shape or number of gradients: a failure
+        why = exc.message.replace("the gradient", "its gradient")
+        return (ArgReport(f"{label}: {why}", (), "", math.inf, math.inf, 0, False),)
+    return tuple(dataclasses.replace(a, name=f"{label}: {a.name}") for a in report.args)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -300,6 +330,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _hand_difference(t: Target, tr: Transformed, inputs: tuple) -> float | None:
+    """The largest difference between the generated and the hand-written gradient (inf when
+    their shapes differ): shown beside the check, which is what decides the verdict."""
     hand = t.hand_grad()
     if hand is None:
         return None
@@ -307,18 +339,18 @@ def _hand_difference(t: Target, tr: Transformed, inputs: tuple) -> float | None:
     theirs = _run_user(hand, f"{t.name}{HAND_SUFFIX}()", *inputs)
     if not tr.single:
         if not isinstance(theirs, (tuple, list)) or len(theirs) != len(mine):
-            raise CommandError(
-                f"{t.name}{HAND_SUFFIX} returned {type(theirs).__name__}, "
-                f"expected a tuple of {len(mine)} gradients"
-            )
+            return math.inf
         pairs = list(zip(mine, theirs))
     else:
         pairs = [(mine, theirs)]
     worst = 0.0
     for a, b in pairs:
-        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        try:
+            a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        except (TypeError, ValueError):
+            return math.inf
         if a.shape != b.shape:
-            return float("inf")
+            return math.inf
         worst = max(worst, float(np.max(np.abs(a - b), initial=0.0)))
     return worst
 
@@ -498,7 +530,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 traceback.print_exc()
             print(f"    error (a bug in symdiff): {type(exc).__name__}: {exc}\n")
     print(summary_table(rows))
-    failed = [r["example"] for r in rows if r["check"] != "ok"]
+    failed = [str(r["example"]) for r in rows if r["check"] != "ok"]
     if failed:
         print(f"FAILED: {', '.join(failed)}")
         return 1
@@ -513,8 +545,9 @@ def demo_one(t: Target, row: dict) -> None:
     print(_section(f"source ({tr.source.file}):", helpers + tr.source.text))
     print(_section("generated gradient:", tr.grad_source))
     print(_section("finite-difference check:", report.table()))
-    row["check"] = "ok" if report.ok else "FAIL"
-    row["rel"] = f"{max((a.max_rel_error for a in report.args), default=0.0):.1e}"
+    own = [a for a in report.args if not a.name.startswith(f"{t.name}{HAND_SUFFIX}: ")]
+    row["check"] = "ok" if report.ok else "FAIL" if not all(a.ok for a in own) else "FAIL (hand)"
+    row["rel"] = f"{max((a.max_rel_error for a in own), default=0.0):.1e}"
     row["gen"] = best_time(lambda: tr.grad(*inputs))
     hand = t.hand_grad()
     if hand is None:
@@ -611,7 +644,9 @@ def build_parser() -> argparse.ArgumentParser:
             "symdiff emit a.py:f b.py:g --wrt 0         # one module, wrt=0 for both",
             "symdiff emit examples/newton_step.py:loss --wrt w --kind grad,hessian",
         )
-        + "\n\n-o DIR writes DIR/<first file>_grad.py; without -o the module is printed.",
+        + "\n\n-o FILE writes FILE (a name ending in .py, an existing file, or any name with an"
+        "\nextension); -o DIR writes DIR/<first file>_grad.py (an existing folder, a name"
+        "\nending in /, or one without an extension); without -o the module is printed.",
         cmd_emit, options,
     )  # fmt: skip
     p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC", help=target)

@@ -15,9 +15,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..ad.program import Kind
-from ..errors import InputError, UndefinedNameError
+from ..errors import InputError, UndefinedNameError, WrtError
 from ..frontend.source import unwrap
 from ..pipeline import Transformed
+from . import blame
 from .cache import cached_transform, current
 from .calls import UNBOUND, arguments, bound_self, decorated, prepare, verify_decorated
 from .wrt import Wrt, param_names, resolve_wrt, signature_defaults
@@ -40,7 +41,10 @@ class Derivative:
         self._self = bound_self(f) if bound is None else bound
         self._names = param_names(unwrap(f))
         shift = 0 if self._self is UNBOUND else 1
-        positions, self._single = resolve_wrt(self._names[shift:], wrt, f)
+        try:
+            positions, self._single = resolve_wrt(self._names[shift:], wrt, f)
+        except WrtError as exc:
+            raise blame.explain_build(exc, f) from None
         self._positions = tuple(p + shift for p in positions)
         chosen = tuple(self._names[p] for p in self._positions)
         self._wrt: Wrt = wrt if not shift else chosen[0] if self._single else chosen

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
-import inspect
 import math
 import os
 import symtable
@@ -24,7 +23,6 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .. import __version__, runtime
 from ..backend.emitter import Globals, local_names
 from ..backend.emitter import emit as emit_functions
 from ..backend.fmt import format_source
@@ -33,24 +31,19 @@ from ..frontend.source import Source
 from ..ir.nodes import Const
 from ..naming import NameGen
 from ..pipeline import Transformed
+from ..version import __version__
 from . import custom
 from .cache import cached_transform
+from .copied import CONSTANTS as _RUNTIME_CONSTANTS
+from .copied import HELPERS as _RUNTIME
+from .copied import WIDTH as _WIDTH
+from .copied import helper_source
+from .copied import needed as _runtime_needed
 from .wrt import Wrt
 
-_WIDTH = 88  # black's line length in fmt.py
 MAX_CONSTANT_ELEMENTS = 1000  # larger arrays belong in a data file, not in source code
 _ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 _DTYPES = {"b", "i", "u", "f"}
-_RUNTIME = {
-    name: obj
-    for name, obj in vars(runtime).items()
-    if inspect.isfunction(obj) and obj.__module__ == runtime.__name__
-}
-_RUNTIME_CONSTANTS = {
-    name: obj
-    for name, obj in vars(runtime).items()
-    if not name.startswith("__") and not inspect.isfunction(obj) and not inspect.ismodule(obj)
-}
 
 
 class StandaloneError(SymdiffError):
@@ -373,45 +366,6 @@ def _equal_deep(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-# ----------------------------------------------------------------------------- runtime helpers
-
-
-def _runtime_needed(names: list[str]) -> tuple[list[str], list[str]]:
-    """The runtime helpers used, those they call, and the runtime constants they read."""
-    todo, need, consts = list(names), set(), set()
-    while todo:
-        name = todo.pop()
-        if name in need:
-            continue
-        need.add(name)
-        tree = ast.parse(textwrap.dedent(inspect.getsource(_RUNTIME[name])))
-        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        todo += sorted(read & set(_RUNTIME))
-        consts |= read & set(_RUNTIME_CONSTANTS)
-    return [n for n in _RUNTIME if n in need], sorted(consts)
-
-
-class _Rename(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, str]):
-        self.mapping = mapping
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        node.id = self.mapping.get(node.id, node.id)
-        return node
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        node.name = self.mapping.get(node.name, node.name)
-        self.generic_visit(node)
-        return node
-
-
-def _runtime_source(name: str, mapping: dict[str, str]) -> str:
-    text = textwrap.dedent(inspect.getsource(_RUNTIME[name]))
-    if all(k == v for k, v in mapping.items()):
-        return text
-    return ast.unparse(_Rename(mapping).visit(ast.parse(text))) + "\n"
-
-
 # ----------------------------------------------------------------------------- assembly
 
 
@@ -617,7 +571,7 @@ def _assemble(units: list[_Unit], simplify: bool) -> str:
     header = _header(units, files, digest, simplify)
     parts = [header, _import_block(imports), f"__all__ = {exported!r}"]
     parts += constants
-    parts += [_runtime_source(h, rename) for h in needed]
+    parts += [helper_source(h, rename, _WIDTH) for h in needed]
     files_order = list(dict.fromkeys(_file_of(s) for s in sources))
     in_file_order = sorted(sources, key=lambda s: (files_order.index(_file_of(s)), _line(s)))
     parts += [texts[s.name] for s in in_file_order]

@@ -12,12 +12,12 @@ import functools
 from typing import Any, Callable
 
 from ..ad.program import Kind
-from ..errors import SymdiffError
 from ..pipeline import Transformed
+from . import blame
 from .cache import CACHE_ATTR, cached_transform, current
-from .calls import UNBOUND, arguments, blame, finish, numpy_floats, prepare, refuse_complex
-from .check import check_grad
+from .calls import UNBOUND, arguments, finish, numpy_floats, prepare, refuse_complex
 from .derivative import Derivative
+from .differences import compare
 from .wrt import Wrt
 
 
@@ -86,9 +86,9 @@ class GradientFunction(Derivative):
             t = self.transformed
         user_args, user_kwargs = args, kwargs
         given = self._with_self(args)
-        args, kwargs = prepare(given, kwargs, self._names, self._positions)
         want_value = self._with_value or self._verify
         try:
+            args, kwargs = prepare(given, kwargs, self._names, self._positions)
             try:
                 if want_value:
                     value, grads = t.value_and_grad(*args, **kwargs)
@@ -96,22 +96,20 @@ class GradientFunction(Derivative):
                     value, grads = None, t.grad(*args, **kwargs)
             except (ZeroDivisionError, OverflowError):
                 value, grads = numpy_floats(t, want_value, args, kwargs)
-        except (SymdiffError, ArithmeticError):
-            raise
-        except Exception as exc:
-            blame(self._f, user_args, user_kwargs, exc, t)
-            raise
+        except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
+            err = blame.explain_call(exc, self._f, user_args, user_kwargs, t)
+            raise err from err.__cause__
         if value is not None:
             refuse_complex(value)
         self._check_decorated(user_args, user_kwargs, value)
         if self.check:
             self.check = False  # once, on the first call's inputs
-            check_grad(
+            compare(
                 self._f,
-                *user_args,
+                user_args,
+                user_kwargs,
                 wrt=self.wrt,
                 grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
-                **user_kwargs,
             )
         return self._results(t, value, grads, given, user_kwargs, kwargs)
 

@@ -19,13 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__, naming, runtime
+from .. import naming, runtime
 from ..ad.analysis import prune
 from ..ad.reverse import GradProgram
 from ..errors import Loc
 from ..ir.nodes import Assign, Atom, Block, Const, If, Loop, Pop, Push, Var, defined_by, used_by
 from ..naming import NameGen, is_internal
 from ..optimize import shapes
+from ..version import __version__
 
 _INFIX = {
     "+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow, "@": ast.MatMult,

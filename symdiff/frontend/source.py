@@ -221,3 +221,15 @@ def from_source(
     if name not in ns:
         raise SourceUnavailableError(f"the text does not define {name!r}")
     return ns[name]
+
+
+def origin(src: Source) -> str:
+    """``file:line (name)`` of the user's function a source derives from, for the docstring
+    of generated code: a gradient differentiated again (``grad(grad(f))``, ``hvp``) reads
+    back generated code, whose own file name (``<symdiff f_grad 1a2b...>``) means nothing
+    to its reader; each generated function points to the transformation that wrote it."""
+    maker = getattr(src.func, "__symdiff_from__", None)
+    while maker is not None:
+        src = maker.source
+        maker = getattr(src.func, "__symdiff_from__", None)
+    return f"{src.file}:{src.tree.lineno} ({src.name})"

@@ -4,6 +4,7 @@ arguments, from_source) the gradient is checked exactly."""
 
 import functools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -372,15 +373,18 @@ def test_bad_wrt_is_refused_when_the_gradient_is_built(wrt, words):
 @pytest.mark.parametrize(
     "value,words",
     [
-        ("abc", "argument n has dtype <U3"),
-        (None, "argument n has dtype object"),
-        ([[1.0], [2.0, 3.0]], "argument n is not an array of numbers"),
-        (np.array([1.0, None]), "argument n has dtype object"),
+        ("abc", "argument n of two is a str ('abc'), not a number"),
+        (None, "argument n of two is None"),
+        (
+            [[1.0], [2.0, 3.0]],
+            "argument n of two is a list of items of different shapes ((1,), (2,))",
+        ),
+        (np.array([1.0, None]), "argument n of two is an array of dtype object, not of numbers"),
     ],
 )
 def test_non_numeric_wrt_argument_is_refused_at_call_time(value, words):
     g = grad(two, wrt="n")
-    with pytest.raises(InputError, match=words):
+    with pytest.raises(InputError, match=re.escape(words)):
         g(1.0, value)
 
 
