@@ -10,10 +10,11 @@ user's own functions are inlined, and module-level values become named constants
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import types
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 import numpy as np
 
@@ -81,7 +82,8 @@ _VIEWS = frozenset(
 # operations whose result, used as an index, makes indexing advanced (a copy, never a view)
 _INDEX_ARRAYS = frozenset(
     {"np.array", "np.arange", "np.argsort", "lt", "le", "gt", "ge", "eq", "ne", "np.logical_and",
-     "np.logical_or", "np.logical_not"}
+     "np.logical_or", "np.logical_not", "np.unique", "np.triu_indices", "np.tril_indices",
+     "np.triu_indices_from", "np.tril_indices_from", "np.diag_indices"}
 )  # fmt: skip
 _LIST_OPS = frozenset({P.list_append, P.np_stack_list, P.np_array_list, P.sum_list, P.b_len})
 
@@ -126,6 +128,9 @@ class Lowering:
         self.index_arrays: set[Var] = set()  # arrays and masks: as an index, they copy
         self.renamed: dict[Var, Var] = {}  # temporary -> its new name (see rename_temp)
         self.callers: list[Frame] = []  # the frames of the calls being inlined
+        # values that cannot depend on the inputs: built from constants, or results of
+        # operations without a derivative (shapes, indices, masks, random draws)
+        self.inert: set[Var] = set()
 
     # ---------------------------------------------------------------- entry
     def function(self) -> Function:
@@ -182,12 +187,15 @@ class Lowering:
         )
 
     # ---------------------------------------------------------------- statements
-    def body(self, frame: Frame, stmts: list[ast.stmt]) -> None:
+    def body(self, frame: Frame, stmts: list[ast.stmt], tail: Sequence[ast.stmt] = ()) -> None:
+        """Lower ``stmts`` on the path ``frame``. ``tail`` is what runs after them when the
+        path goes on (the rest of the enclosing bodies, up to the function or loop body):
+        an ``if`` whose branches return on some paths only lowers it into the others."""
         for i, stmt in enumerate(stmts):
             if frame.done:
                 return  # code after return/break/continue never runs
             if isinstance(stmt, ast.If):
-                self.lower_if(frame, stmt, stmts[i + 1 :])
+                self.lower_if(frame, stmt, stmts[i + 1 :], tail)
                 return
             self.statement(frame, stmt)
 
@@ -234,25 +242,33 @@ class Lowering:
             )
 
     # ---------------------------------------------------------------- control flow
-    def nested(self, frame: Frame, block: list[Stmt], stmts: list[ast.stmt]) -> list[Stmt]:
+    def nested(
+        self, frame: Frame, block: list[Stmt], stmts: list[ast.stmt], tail: Sequence[ast.stmt] = ()
+    ) -> list[Stmt]:
         """Lower ``stmts`` on the path ``frame`` into ``block`` (appending to it)."""
         outer, self.block = self.block, block
         try:
-            self.body(frame, stmts)
+            self.body(frame, stmts, tail)
         finally:
             self.block = outer
         return block
 
-    def lower_if(self, frame: Frame, node: ast.If, rest: list[ast.stmt]) -> None:
+    def lower_if(
+        self, frame: Frame, node: ast.If, rest: list[ast.stmt], tail: Sequence[ast.stmt] = ()
+    ) -> None:
         """An ``if``; when one branch ends the path (return/break/continue), the statements
-        after the ``if`` run only on the other, so they are lowered into that branch."""
+        after the ``if`` run only on the other, so they are lowered into that branch: all of
+        them up to the end of the function or loop body (``tail`` too). An ``elif`` that
+        returns is then followed by the final ``return`` on its open path, and a ``break``
+        nested in two ``if``s skips the rest of the loop body, as in Python."""
         cond = self.condition(frame, node.test)
         then_f, else_f = frame.fork(), frame.fork()
-        then_b = self.nested(then_f, [], node.body)
-        else_b = self.nested(else_f, [], node.orelse)
-        if rest and then_f.done != else_f.done:
+        then_b = self.nested(then_f, [], node.body, [*rest, *tail])
+        else_b = self.nested(else_f, [], node.orelse, [*rest, *tail])
+        after = [*rest, *tail]
+        if after and then_f.done != else_f.done:
             open_f, open_b = (else_f, else_b) if then_f.done else (then_f, then_b)
-            self.nested(open_f, open_b, rest)
+            self.nested(open_f, open_b, after)
             open_f.done = True  # this path now reaches the end of the enclosing body
             rest = []
         phis = self.merge(frame, then_f, else_f, node)
@@ -418,6 +434,8 @@ class Lowering:
             ast.copy_location(inner, node)
             header, reads = self.iteration(frame, inner)
             return header, lambda i: TupleV((i, reads(i))) if i is not None else 0
+        if fname is reversed:
+            return self.reversed_iteration(frame, node, call)
         if fname is zip:
             seqs = [self.atom(self.expr(frame, a), a, frame) for a in call.args]
             lens = [self.apply(P.b_len, (s,), (), None, frame, it) for s in seqs]
@@ -436,6 +454,64 @@ class Lowering:
             )
         n = self.apply(P.b_len, (seq,), (), None, frame, it)
         return (Const(0), n), lambda i: self.item(seq, i, frame, it) if i is not None else 0
+
+    def reversed_iteration(self, frame: Frame, node: ast.For, call: ast.Call):
+        """``for v in reversed(seq)``: ``seq`` walked from its end; a range backwards is the
+        range of the same elements with the opposite step."""
+        loc = frame.src.loc(call)
+        if len(call.args) != 1 or call.keywords:
+            raise UnsupportedSyntaxError("reversed() takes one argument", loc)
+        arg = call.args[0]
+        kind = self.callee_object(frame, arg.func) if isinstance(arg, ast.Call) else None
+        if kind is enumerate or kind is zip:
+            raise UnsupportedSyntaxError(
+                f"reversed() of {kind.__name__}(...) fails in Python too "
+                f"({kind.__name__} objects cannot be reversed)",
+                loc,
+                f"write {kind.__name__}(reversed(...)) over the reversed sequence instead",
+            )
+        inner = ast.For(target=ast.Name("_"), iter=arg, body=[], orelse=[])
+        ast.copy_location(inner, node)
+        header, reads = self.iteration(frame, inner)
+        if reads(None) is None:  # a range
+            return self.reversed_range(frame, header, call), reads
+        last = self.arith(P.sub, header[1], Const(1), frame, call)
+        return header, lambda i: (
+            reads(self.arith(P.sub, last, i, frame, call)) if i is not None else 0
+        )
+
+    def reversed_range(self, frame: Frame, header: tuple, node: ast.AST) -> tuple[Atom, ...]:
+        """``range(a, b, s)`` backwards: ``range(last, a - s, -s)``, with ``last`` the range's
+        final element (below ``a - s`` when the range is empty, so the result is empty too)."""
+        start, stop = header[0], header[1]
+        step = header[2] if len(header) > 2 else Const(1)
+        if not (isinstance(step, Const) and isinstance(step.value, int) and step.value != 0):
+            raise UnsupportedSyntaxError(
+                "reversed(range(...)) needs a constant, non-zero integer step",
+                frame.src.loc(node),
+                "write the backward range out: range(last, first - 1, -1)",
+            )
+        s = step.value
+        # the count of steps to the final element: (b - a - 1) // s for s > 0, (b - a + 1) // s
+        # for s < 0 (floor division rounds the partial step away)
+        span = self.arith(P.sub, stop, start, frame, node)
+        span = self.arith(P.sub if s > 0 else P.add, span, Const(1), frame, node)
+        steps = self.arith(P.floordiv, span, step, frame, node)
+        last = self.arith(P.add, start, self.arith(P.mul, steps, step, frame, node), frame, node)
+        return (last, self.arith(P.sub, start, step, frame, node), Const(-s))
+
+    def arith(self, prim: Primitive, a: Atom, b: Atom, frame: Frame, node: ast.AST) -> Atom:
+        """Integer arithmetic of loop bounds, done now when both sides are plain numbers."""
+        if isinstance(a, Const) and isinstance(b, Const) and a.name is None and b.name is None:
+            return Const(prim.impl(a.value, b.value))
+        if (
+            b == Const(0)
+            and prim in (P.add, P.sub)
+            or b == Const(1)
+            and prim in (P.mul, P.floordiv)
+        ):
+            return a
+        return self.apply(prim, (a, b), (), None, frame, node)
 
     def item(self, seq: Atom, i: Atom, frame: Frame, node: ast.AST) -> Var:
         return self.apply(P.getitem, (seq, i), (("index", (("at", 0),)),), None, frame, node)
@@ -692,9 +768,7 @@ class Lowering:
 
     def global_value(self, frame: Frame, obj: Any, path: str, node: ast.AST) -> Value:
         """A module-level object: modules and functions stay objects, numbers become constants."""
-        if isinstance(obj, _CONSTANT_TYPES) or (
-            isinstance(obj, tuple) and all(isinstance(v, _CONSTANT_TYPES) for v in obj)
-        ):
+        if _constant_data(obj):
             if isinstance(obj, np.ndarray) and obj.dtype == object:
                 raise UnsupportedSyntaxError(
                     f"`{path}` is an object array, which cannot be differentiated",
@@ -703,7 +777,18 @@ class Lowering:
             return Const(obj, path)
         return Obj(obj, path)
 
+    def refuse_dunder(self, frame: Frame, node: ast.Attribute) -> None:
+        """``f.__globals__``, ``x.__class__``: the interpreter's internals, never a value."""
+        if node.attr.startswith("__") and node.attr.endswith("__"):
+            raise UnsupportedSyntaxError(
+                f"reading `{ast.unparse(node)}` is not supported: symdiff reads names, not "
+                "the interpreter's internals",
+                frame.src.loc(node),
+                "refer to the module-level name itself, or pass the value as an argument",
+            )
+
     def attribute(self, frame: Frame, node: ast.Attribute, hint: str | None) -> Value:
+        self.refuse_dunder(frame, node)
         base = self.expr(frame, node.value)
         if isinstance(base, Obj):
             try:
@@ -773,6 +858,7 @@ class Lowering:
         src = frame.src
         func = node.func
         if isinstance(func, ast.Attribute):
+            self.refuse_dunder(frame, func)
             base = self.expr(frame, func.value)
             if not isinstance(base, Obj):
                 return self.method(frame, node, base, func.attr, hint)
@@ -786,6 +872,16 @@ class Lowering:
         prim = P.resolve(obj) if obj is not None else None
         if obj is sum and len(args) == 1 and not kwargs:
             return self.builtin_sum(frame, args[0], hint, node)
+        if obj is reversed:
+            raise UnsupportedSyntaxError(
+                "reversed() is supported only as what a for loop walks (for v in reversed(xs))",
+                src.loc(node),
+                "to reverse an array, write x[::-1]",
+            )
+        if obj is isinstance and len(args) == 2:
+            args[1] = _classinfo(args[1], frame.src.loc(node.args[1]))
+        if _is_scalar_type(obj):
+            return self.scalar_cast(frame, obj, args, kwargs, node, name)
         if obj is np.array and args:  # a list of values, or a copy of one array
             self._list_prim = None
             literal = isinstance(args[0], (ListV, TupleV)) or args[0] in self.lists
@@ -796,6 +892,7 @@ class Lowering:
             self._list_prim = None
             prim, args, kwargs = P.normalize(prim, args, kwargs)
             atoms, params = self.bind(frame, prim, args, kwargs, node, name)
+            self.check_constant_inputs(frame, prim, atoms, node, name)
             value = self.apply(self._list_prim or prim, atoms, params, hint, frame, node)
             return self.results(frame, prim, value, params, node, name)
         if isinstance(obj, types.FunctionType) and _from_library(obj):
@@ -807,6 +904,9 @@ class Lowering:
         if isinstance(obj, types.FunctionType) and not hasattr(obj, "__symdiff_grad__"):
             return self.inline(frame, obj, args, kwargs, node, hint)
         if isinstance(obj, (types.FunctionType, types.MethodType)) or callable(obj):
+            refusal = _refusal_for(obj, name)
+            if refusal is not None:
+                raise UnsupportedFunctionError(refusal[0], src.loc(node), refusal[1])
             target = getattr(obj, "__qualname__", name)
             raise UnsupportedFunctionError(
                 f"symdiff has no derivative rule for `{name}` ({target})",
@@ -814,6 +914,51 @@ class Lowering:
                 CUSTOM_RULE_HINT,
             )
         raise UnsupportedSyntaxError(f"`{name}` is not callable", src.loc(node))
+
+    def check_constant_inputs(
+        self, frame: Frame, prim: Primitive, atoms: tuple[Atom, ...], node: ast.AST, name: str
+    ) -> None:
+        """Random draws and ``np.unique`` are constants only when what they read is: a draw
+        from ``normal(0, sigma)`` moves with ``sigma``, ``np.unique(x)`` selects from ``x``."""
+        if prim not in P.RANDOM and prim not in P.UNIQUE_NEEDS_CONSTANT:
+            return
+        if all(self.is_inert(a) for a in atoms):
+            return
+        if prim in P.RANDOM:
+            raise UnsupportedFunctionError(
+                f"the arguments of `{name}` depend on the function's inputs, so the draw does "
+                "too, and symdiff has no rule for how it moves",
+                frame.src.loc(node),
+                "draw with fixed parameters and transform the draw, e.g. "
+                "loc + scale * np.random.standard_normal(size)",
+            )
+        raise UnsupportedFunctionError(
+            f"`{name}` is supported only on values that do not depend on the function's "
+            "inputs (such as lists of indices)",
+            frame.src.loc(node),
+            "for computed values, pass the unique values in as an argument",
+        )
+
+    def scalar_cast(
+        self, frame: Frame, kind: type, args: list[Value], kwargs: dict[str, Value],
+        node: ast.Call, name: str,
+    ) -> Value:  # fmt: skip
+        """``np.float32(2.0)``: a NumPy scalar of a constant is a constant, made now."""
+        values = [_static(v) for v in [*args, *kwargs.values()]]
+        if not all(isinstance(v, Const) for v in values):
+            raise UnsupportedFunctionError(
+                f"`{name}` of a value computed from the inputs is not supported: symdiff "
+                "differentiates in float64",
+                frame.src.loc(node),
+                "convert the inputs before calling the function, or use np.float64(...)",
+            )
+        try:
+            value = kind(*(v.value for v in values[: len(args)]))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise UnsupportedSyntaxError(
+                f"`{ast.unparse(node)}` fails: {exc}", frame.src.loc(node)
+            ) from None
+        return Const(value)
 
     def results(
         self, frame: Frame, prim: Primitive, value: Var, params: tuple, node: ast.AST, name: str
@@ -1034,6 +1179,8 @@ class Lowering:
                 self.alias_src[named] = (value,)
                 if value in self.lists:
                     self.lists.add(named)
+                if value in self.inert:
+                    self.inert.add(named)
                 return named
         return value
 
@@ -1051,9 +1198,17 @@ class Lowering:
                 return Const(tuple(a.value for a in atoms))
             prim = P.make_tuple if isinstance(value, TupleV) else P.np_array
             return self.apply(prim, atoms, (), None, frame, node)
+        kind = type(value.value).__name__
         raise UnsupportedSyntaxError(
-            f"`{value.path}` cannot be used as a value here", frame.src.loc(node)
+            f"`{value.path}` cannot be used as a value here (it is a {kind})",
+            frame.src.loc(node),
+            "values are numbers, arrays, and lists or tuples of them: pass the data in as an "
+            "argument, or hold it in a module-level constant of those types",
         )
+
+    def is_inert(self, a: Atom) -> bool:
+        """Whether ``a`` is certainly the same whatever the inputs are."""
+        return isinstance(a, Const) or self.renamed.get(a, a) in self.inert or a in self.inert
 
     def temp(self) -> Var:
         self.temps += 1
@@ -1079,6 +1234,8 @@ class Lowering:
             target = Var(self.names.fresh(hint))
         if prim in P.LIST_MAKERS:
             self.lists.add(target)
+        if not prim.differentiable or all(self.is_inert(a) for a in args):
+            self.inert.add(target)
         if prim.name in _INDEX_ARRAYS:
             self.index_arrays.add(target)
         if prim.name in _VIEWS and args:
@@ -1087,6 +1244,69 @@ class Lowering:
                 self.alias_src[target] = (args[0],)
         self.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
+
+
+def _constant_data(obj: Any, depth: int = 0) -> bool:
+    """Numbers, strings, arrays, and lists and tuples of them (``OBS_T = [0.0, 0.5]``): data
+    the function reads by name. The generated code reads the same object by the same name, so
+    a list the module changes later is read as it is then, as the function itself reads it."""
+    if isinstance(obj, _CONSTANT_TYPES):
+        return True
+    if isinstance(obj, (list, tuple)) and depth < 32:
+        return all(_constant_data(v, depth + 1) for v in obj)
+    return False
+
+
+def _is_scalar_type(obj: Any) -> bool:
+    """A NumPy scalar type with no primitive of its own (``np.float32``, ``np.int64``)."""
+    return isinstance(obj, type) and issubclass(obj, np.generic) and P.resolve(obj) is None
+
+
+def _classinfo(v: Value, loc: Any) -> Value:
+    """The second argument of ``isinstance``: a class or a tuple of classes, kept by name so
+    that the generated code tests against the same classes."""
+    if isinstance(v, Obj) and isinstance(v.value, type):
+        return Const(v.value, v.path)
+    if isinstance(v, TupleV):
+        return TupleV(tuple(_classinfo(i, loc) for i in v.items))
+    raise UnsupportedSyntaxError(
+        "isinstance() needs a class or a tuple of classes written in the function", loc
+    )
+
+
+_BUILTIN_NAMES = sorted(
+    p.spelling for p in P.ALL.values() if "." not in p.spelling and hasattr(builtins, p.spelling)
+)
+
+
+def _refusal_for(obj: Any, name: str) -> tuple[str, str] | None:
+    """A true message and hint for a callable that needs no derivative rule to be refused:
+    a class, a builtin, a random generator's method."""
+    owner = getattr(obj, "__self__", None)
+    if isinstance(owner, (np.random.RandomState, np.random.Generator)) or (
+        getattr(obj, "__module__", None) or ""
+    ).startswith("numpy.random"):
+        supported = ", ".join(sorted(p.spelling for p in P.RANDOM))
+        return (
+            f"`{name}` is not a random draw symdiff supports",
+            f"draws from NumPy's global generator are constants with respect to the inputs: "
+            f"{supported}",
+        )
+    if isinstance(obj, type):
+        return (
+            f"`{name}` is a class: symdiff does not construct objects in a differentiated "
+            "function",
+            "build arrays with NumPy functions (np.array, np.zeros, ...) and pass objects in "
+            "as arguments",
+        )
+    if getattr(obj, "__module__", None) == "builtins" or getattr(builtins, name, None) is obj:
+        return (
+            f"the builtin `{name}()` is not supported",
+            "supported builtins: "
+            + ", ".join(_BUILTIN_NAMES)
+            + "; range, enumerate, zip and reversed in for loops",
+        )
+    return None
 
 
 def _assigned_names(stmts: list) -> set[str]:
@@ -1143,11 +1363,13 @@ def _static(v: Value) -> Value:
         return Const(P.dtype_name(v.value))
     if isinstance(v, Const) and isinstance(v.value, np.ndarray) and v.value.size <= 64:
         return Const(_tuples(v.value.tolist()))  # static parameters are hashable
+    if isinstance(v, Const) and isinstance(v.value, list):
+        return Const(_tuples(v.value))  # a module-level list passed as axis=, shape=, ...
     return v
 
 
 def _tuples(value: Any) -> Any:
-    return tuple(map(_tuples, value)) if isinstance(value, list) else value
+    return tuple(map(_tuples, value)) if isinstance(value, (list, tuple)) else value
 
 
 _LIBRARIES = frozenset({"numpy", "scipy", "math", "builtins"})

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import runtime
-from ..errors import InternalError, UnsupportedSyntaxError
+from ..errors import InternalError, UnsupportedFunctionError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Atom, Const, Function, Loop, Pop, Push, Var
 from .fence import fence
@@ -304,6 +304,14 @@ class GeneratedLowering(Lowering):
         node: ast.AST,
     ) -> Var:  # fmt: skip
         """The list helpers of generated code take lists (user code cannot call them)."""
+        if prim in P.RANDOM:
+            raise UnsupportedFunctionError(
+                f"`{prim.spelling}` draws random numbers, and a gradient that draws them "
+                "cannot be differentiated again: every run of it draws anew, so its passes "
+                "would not see the same numbers",
+                frame.src.loc(node),
+                "draw the numbers outside and pass them in as an argument",
+            )
         if prim not in _LIST_HELPERS:
             return super().apply(prim, args, params, hint, frame, node)
         saved, self.lists = self.lists, set()
