@@ -239,6 +239,18 @@ def append_to_array(x):
     return x
 
 
+def array_method(x):
+    y = x * 2.0
+    return np.sum(y.tolist())  # <-
+
+
+def zip_strict(x):
+    s = 0.0
+    for a, b in zip(x, x, strict=True):  # <-
+        s = s + a * b
+    return s
+
+
 def range_keywords(x):
     s = 0.0
     for i in range(stop=3):  # <-
@@ -315,6 +327,14 @@ CASES = [
     (undefined, UndefinedNameError, r"the name `not_defined_anywhere` is not defined", "not_", 0),
     (bad_attribute, UnsupportedSyntaxError, r"the attribute `.foo` is not supported", "y.foo", 0),
     (append_to_array, UnsupportedSyntaxError, r"append is supported on lists created", "x.", 0),
+    (array_method, UnsupportedFunctionError, r"the array method `.tolist\(\)`", "y.tolist", 0),
+    (
+        zip_strict,
+        UnsupportedSyntaxError,
+        r"zip\(\) is supported over one or more sequences, without keywords",
+        "zip(",
+        0,
+    ),
     (range_keywords, UnsupportedSyntaxError, r"range\(\) takes 1 to 3 positional", "range(", 0),
     (no_rule, UnsupportedFunctionError, r"no derivative rule for `np.linalg.qr`", "np.linalg", 1),
     (math_on_list, UnsupportedFunctionError, r"no derivative rule for `math.fsum`", "math.", 1),
