@@ -68,6 +68,10 @@ def indexed(x):
     return x * OBS_T[2] + x**2 * OBS_Y[-1] + len(OBS_T)
 
 
+def summed(x):
+    return x * sum(OBS_T) + x**2 * sum(OBS_Y)
+
+
 def live(x):
     return np.sum(x * np.array(LIVE))
 
@@ -91,6 +95,7 @@ def test_for_over_nested_tuples():
 def test_nested_list_and_list_items():
     assert agrees(grid_matrix, np.array([0.5, -1.0])).ok
     assert agrees(indexed, 1.3).ok
+    assert agrees(summed, 1.3).ok
     assert agrees(list_as_static_argument, np.array([[0.5, -1.0], [2.0, 0.1]])).ok
 
 
@@ -393,3 +398,15 @@ def test_random_draws_with_computed_parameters_are_refused():
 
     with pytest.raises(UnsupportedFunctionError, match="depend on the function's inputs"):
         grad(moving)(np.ones(3), 1.0)
+
+
+@pytest.mark.parametrize(
+    "f", [summed, elif_chain, reversed_negative_step, reversed_list, over_pairs, typed]
+)
+def test_second_derivatives_of_the_new_constructs(f):
+    """The generated gradients read back (relower) and differentiate again."""
+    g1, g2 = grad(f), grad(grad(f))
+    for x in (1.3, -1.7):
+        h = 1e-5
+        fd = (g1(x + h) - g1(x - h)) / (2 * h)
+        assert g2(x) == pytest.approx(fd, rel=1e-6, abs=1e-6)

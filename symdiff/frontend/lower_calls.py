@@ -172,8 +172,13 @@ class CallLowering(LoweringBase):
             return total
         if self.memory.is_list(seq):
             return self.apply(P.sum_list, (seq,), (), hint, frame, node)
+        if isinstance(seq, Const) and isinstance(seq.value, (list, tuple)):
+            # module-level data, summed when the gradient runs (as f reads it then)
+            return self.apply(P.sum_list, (seq,), (), hint, frame, node)
         raise UnsupportedFunctionError(
-            "sum() is supported over lists; for arrays use np.sum", frame.src.loc(node)
+            "sum() is supported over lists and tuples (written out, built in a loop, or "
+            "module-level); for arrays use np.sum",
+            frame.src.loc(node),
         )
 
     def method(
