@@ -7,6 +7,7 @@ never an internal state of the lowering that tripped over it.
 from __future__ import annotations
 
 import ast
+import re
 
 from ..errors import UnsupportedSyntaxError
 from .source import Source
@@ -65,6 +66,11 @@ _REFUSED_EXPRS: dict[type, tuple[str, str]] = {
 }
 
 
+# deeper expressions than this are refused: the passes after lowering walk expressions
+# recursively, and a chain of thousands of operators would exhaust Python's stack there
+MAX_EXPRESSION_DEPTH = 200
+
+
 def fence(src: Source) -> None:
     """Raise ``UnsupportedSyntaxError`` at the first construct symdiff cannot differentiate."""
     fn = src.tree
@@ -72,11 +78,37 @@ def fence(src: Source) -> None:
         _refuse(src, fn, "async functions", "use a plain def")
     for stmt in fn.body:
         _check(src, stmt)
+    for stmt in fn.body:
+        _check_depth(src, stmt)
+
+
+def _check_depth(src: Source, stmt: ast.stmt) -> None:
+    """Refuse, at its start, an expression nested deeper than ``MAX_EXPRESSION_DEPTH``
+    (counted without recursion, so that the count itself cannot overflow)."""
+    todo: list[tuple[ast.AST, int, ast.AST | None]] = [(stmt, 0, None)]
+    while todo:
+        node, depth, top = todo.pop()
+        if isinstance(node, ast.expr):
+            top = top or node
+            depth += 1
+            if depth > MAX_EXPRESSION_DEPTH:
+                raise UnsupportedSyntaxError(
+                    f"this expression nests more than {MAX_EXPRESSION_DEPTH} operations deep",
+                    src.loc(top),
+                    "split it into several assignments",
+                )
+        else:
+            depth, top = 0, None
+        todo.extend((child, depth, top) for child in ast.iter_child_nodes(node))
 
 
 def _refuse(src: Source, node: ast.AST, what: str, hint: str) -> None:
+    # the verb agrees with the head noun: "expression statements (calls ...)" are, "*args
+    # unpacking in calls" and "assignment to attributes" is
+    head = re.split(r" \(| in | to | inside ", what)[0]
+    plural = head.endswith("s")
     raise UnsupportedSyntaxError(
-        (f"{what} are not supported" if what.endswith("s") else f"{what} is not supported"),
+        (f"{what} are not supported" if plural else f"{what} is not supported"),
         src.loc(node),
         f"{hint}. symdiff supports: {SUPPORTED}.",
     )

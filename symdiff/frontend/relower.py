@@ -31,12 +31,13 @@ import numpy as np
 
 from .. import runtime
 from ..backend.compiler import is_generated as _compiled_by_symdiff
-from ..errors import InternalError, UnsupportedSyntaxError
+from ..errors import InternalError, UnsupportedFunctionError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Atom, Const, Function, Loop, Pop, Push, Var
 from .fence import fence
-from .lower import Frame, Lowering, TupleV, Value
+from .lowering import Lowering
 from .source import Source
+from .values import Frame, TupleV, Value
 
 # runtime helper function -> its primitive (generated code calls helpers by object)
 _HELPERS: dict[int, P.Primitive] = {id(p.impl): p for p in P.HELPERS}
@@ -148,7 +149,7 @@ class GeneratedLowering(Lowering):
             (item,) = call.args
             parts = item.elts if isinstance(item, ast.Tuple) else [item]
             values = tuple(self.atom(self.expr(frame, p), p, frame) for p in parts)
-            self.block.append(Push(self.tape(frame, receiver, call), values, loc))
+            self.build.block.append(Push(self.tape(frame, receiver, call), values, loc))
             return
         if receiver is not None:
             super().append(frame, call)
@@ -174,9 +175,9 @@ class GeneratedLowering(Lowering):
         names = target.elts if isinstance(target, ast.Tuple) else [target]
         if not all(isinstance(n, ast.Name) for n in names):
             raise InternalError(f"generated code pops into {ast.unparse(target)}")
-        popped = tuple(Var(self.names.fresh(n.id)) for n in names)
+        popped = tuple(Var(self.build.names.fresh(n.id)) for n in names)
         tape = self.tape(frame, receiver, node)
-        self.block.append(Pop(tape, popped, frame.src.loc(node)))
+        self.build.block.append(Pop(tape, popped, frame.src.loc(node)))
         for n, v in zip(names, popped):
             frame.env[n.id] = v
 
@@ -246,10 +247,10 @@ class GeneratedLowering(Lowering):
             forward = copy.copy(node)
             forward.iter = it.args[0]
             super().lower_for(frame, forward)
-            loop = self.block[-1]
+            loop = self.build.block[-1]
             if not isinstance(loop, Loop):
                 raise InternalError("lowering a reversed loop did not end with the loop")
-            self.block[-1] = dataclasses.replace(loop, kind="reversed")
+            self.build.block[-1] = dataclasses.replace(loop, kind="reversed")
             return
         super().lower_for(frame, node)
 
@@ -267,7 +268,9 @@ class GeneratedLowering(Lowering):
                 return self.index_grad(frame, node, hint)
             if prim is not None:
                 args = [self.expr(frame, a) for a in node.args]
-                kwargs = {k.arg: self.expr(frame, k.value) for k in node.keywords}
+                kwargs = {
+                    k.arg: self.expr(frame, k.value) for k in node.keywords if k.arg is not None
+                }
                 atoms, params = self.bind(frame, prim, args, kwargs, node, func.id)
                 return self.apply(prim, atoms, params, hint, frame, node)
         if isinstance(func, ast.Attribute):
@@ -279,7 +282,9 @@ class GeneratedLowering(Lowering):
                 prim = P.resolve(plain)
                 if prim is not None:
                     args = [self.expr(frame, a) for a in node.args]
-                    kwargs = {k.arg: self.expr(frame, k.value) for k in node.keywords}
+                    kwargs = {
+                        k.arg: self.expr(frame, k.value) for k in node.keywords if k.arg is not None
+                    }
                     prim, args, kwargs = P.normalize(prim, args, kwargs)
                     atoms, params = self.bind(frame, prim, args, kwargs, node, ast.unparse(func))
                     value = self.apply(prim, atoms, params, hint, frame, node)
@@ -303,14 +308,22 @@ class GeneratedLowering(Lowering):
         node: ast.AST,
     ) -> Var:  # fmt: skip
         """The list helpers of generated code take lists (user code cannot call them)."""
+        if prim in P.RANDOM:
+            raise UnsupportedFunctionError(
+                f"`{prim.spelling}` draws random numbers, and a gradient that draws them "
+                "cannot be differentiated again: every run of it draws anew, so its passes "
+                "would not see the same numbers",
+                frame.src.loc(node),
+                "draw the numbers outside and pass them in as an argument",
+            )
         if prim not in _LIST_HELPERS:
             return super().apply(prim, args, params, hint, frame, node)
-        saved, self.lists = self.lists, set()
+        saved, self.memory.lists = self.memory.lists, set()
         try:
             target = super().apply(prim, args, params, hint, frame, node)
         finally:
-            self.lists = saved
-        self.lists.add(target)  # a list adjoint: read back with pop, like a tape
+            self.memory.lists = saved
+        self.memory.lists.add(target)  # a list adjoint: read back with pop, like a tape
         return target
 
     def sharing(self, frame: Frame, name: str, value: Value) -> list[str]:

@@ -134,7 +134,7 @@ def get_source(f: Any) -> Source:
         )
     if f.__name__ == "<lambda>":
         raise SourceUnavailableError(
-            "lambda functions are not supported", hint="write the function with `def`"
+            "lambda functions are not supported", _lambda_loc(f), "write the function with `def`"
         )
     code = f.__code__
     try:
@@ -185,6 +185,17 @@ def get_source(f: Any) -> Source:
         closure=closure,
         text=text,
     )
+
+
+def _lambda_loc(f: types.FunctionType) -> Loc | None:
+    """Where a lambda was written: its first line, at the word ``lambda`` when that line has
+    it (a lambda has no source of its own, but its code object knows its line)."""
+    code = f.__code__
+    text = linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\n")
+    if not text:
+        return None
+    col = max(text.find("lambda"), 0)
+    return Loc(display_path(code.co_filename), code.co_firstlineno, col, text, "<lambda>")
 
 
 _counter = itertools.count(1)  # next() is atomic: threads never share a file name

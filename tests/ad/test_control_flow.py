@@ -440,7 +440,7 @@ def not_all_paths(x):
         (comprehension, "list comprehensions are not supported"),
         (global_write, "global statements are not supported"),
         (with_block, "with blocks are not supported"),
-        (attribute_write, "assignment to attributes are not supported"),
+        (attribute_write, "assignment to attributes is not supported"),
         (not_all_paths, "not every path"),
     ],
 )
