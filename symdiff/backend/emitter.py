@@ -3,9 +3,12 @@
 The work is done in three steps, one module each: ``plan`` decides what each function
 computes and under which names (pruning, shapes, storage, in-place updates, folding),
 ``printer`` turns the IR into fresh ``ast`` statements with the comment quoting the source
-line each one differentiates, and this driver puts a function around them: the signature,
-the docstring, the value check and the return. ``module_names`` binds every module-level
-name the code reads (``np``, helpers, the user's constants) under a name no local shadows.
+line each one differentiates (``comments`` says which line that is), and this driver puts
+a function around them: the signature, the docstring, the value check and the return.
+``module_names`` binds every module-level name the code reads (``np``, helpers, the user's
+constants) under a name no local shadows. ``Emitted`` also carries, per function, the
+``Loc`` of every statement: ``line_locations`` turns that into a map from the lines of the
+generated (and formatted) text back to the user's lines.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from typing import Any, Callable
 
 from .. import __version__, naming
 from ..ad.reverse import GradProgram
+from ..errors import Loc
 from ..ir.nodes import Const, Loop, Var, defined_by
 from ..naming import is_internal
+from .comments import line_locations
 from .module_names import Globals
 from .plan import Plan, walk
 from .printer import Printer
 
-__all__ = ["Emitted", "Globals", "emit", "local_names", "subject"]
+__all__ = ["Emitted", "Globals", "emit", "line_locations", "local_names", "subject"]
 
 # per kind of program (GradProgram.kind): the two functions' names and titles, and what d_v is
 _KINDS = {
@@ -58,10 +63,16 @@ class Emitted:
     vg_source: str
     bindings: dict[str, Any] = field(default_factory=dict)
     helpers: list[str] = field(default_factory=list)  # names of runtime helpers used
+    # per function, the Loc of each statement in source order: see comments.line_locations
+    grad_locations: tuple[Loc | None, ...] = ()
+    vg_locations: tuple[Loc | None, ...] = ()
 
 
-def function_source(prog: GradProgram, g: Globals, which: str, name: str, origin: str) -> str:
-    """One generated function: ``which`` is "grad" or "value_and_grad"."""
+def function_source(
+    prog: GradProgram, g: Globals, which: str, name: str, origin: str
+) -> tuple[str, tuple[Loc | None, ...]]:
+    """One generated function (``which`` is "grad" or "value_and_grad") and the Loc of each
+    of its statements in source order, its docstring first."""
     plan = Plan(prog, set(g.gen.taken), which)
     g.locals_seen |= set(plan.names.values())
     p = Printer(plan, g)
@@ -99,7 +110,8 @@ def function_source(prog: GradProgram, g: Globals, which: str, name: str, origin
     args = _arguments(signature, dict(prog.defaults), lambda v: g.const(Const(v)))
     head = ast.FunctionDef(name, args, [ast.Expr(ast.Constant(_indented(doc)))], [], None)
     ast.fix_missing_locations(head)  # unparse reads line numbers of a def
-    return "\n".join([ast.unparse(head), *p.render(body, 1)]) + "\n"
+    text = "\n".join([ast.unparse(head), *p.render(body, 1)]) + "\n"
+    return text, (None, *p.locations(body))
 
 
 def _indented(doc: str) -> str:
@@ -161,6 +173,8 @@ def emit(prog: GradProgram, origin: str, g: Globals | None = None) -> Emitted:
     g = g or Globals(set())
     g.gen.taken |= local_names(prog)
     grad_name, vg_name = (g.gen.fresh(k.format(subject(prog))) for k in _KINDS[prog.kind][:2])
-    grad_src = function_source(prog, g, "grad", grad_name, origin)
-    vg_src = function_source(prog, g, "value_and_grad", vg_name, origin)
-    return Emitted(grad_name, vg_name, grad_src, vg_src, dict(g.bindings), list(g.helpers))
+    grad_src, grad_locs = function_source(prog, g, "grad", grad_name, origin)
+    vg_src, vg_locs = function_source(prog, g, "value_and_grad", vg_name, origin)
+    return Emitted(
+        grad_name, vg_name, grad_src, vg_src, dict(g.bindings), list(g.helpers), grad_locs, vg_locs
+    )

@@ -21,12 +21,12 @@ from ..ad.reverse import GradProgram
 from ..errors import Loc
 from ..ir.nodes import Assign, Block, If, Loop, Pop, Push, Var
 from ..naming import NameGen
+from .comments import Quotes, statements
 from .exprs import Exprs
 from .facts import UPDATES
 from .module_names import Globals
 from .plan import Plan
 
-COMMENT_WIDTH = 80
 _INDENT = "    "
 
 
@@ -42,6 +42,10 @@ class Printer:
         self.prog: GradProgram = plan.prog
         self.comments: dict[int, list[str]] = {}  # id of an ast statement -> lines above it
         self.bare: set[int] = set()  # statements whose tuple value is written without parens
+        self.locs: dict[int, Loc | None] = {}  # id of an ast statement -> the Loc it is from
+        self.quotes = Quotes(
+            self.prog.name, (plan.forward, plan.backward), plan.facts.defs, plan.fold
+        )
 
     # ------------------------------------------------------------ comments
     def attach(self, stmts: list[ast.stmt], lines: list[str]) -> list[ast.stmt]:
@@ -51,25 +55,15 @@ class Printer:
             self.comments[key] = lines + self.comments.get(key, [])
         return stmts
 
-    def comment(self, loc: Loc) -> str:
-        """``# line 12: y = f(x)``; a statement of an inlined function names the function."""
-        if loc.file.startswith("<symdiff "):  # a statement of generated code: it has no file
-            where = loc.func
-        elif loc.func == self.prog.name:
-            where = f"line {loc.line}"
-        else:
-            where = f"{loc.func}, line {loc.line}"
-        text = f"# {where}: {loc.text.strip()}"
-        return text if len(text) <= COMMENT_WIDTH else text[: COMMENT_WIDTH - 3] + "..."
+    def _noted(self, stmts: list[ast.stmt], loc: Loc | None, lines: list[str]) -> list[ast.stmt]:
+        """``stmts`` under comment ``lines``, each recorded as coming from ``loc``."""
+        for st in stmts:
+            self.locs[id(st)] = loc
+        return self.attach(stmts, lines)
 
-    def _comment(self, loc: Loc | None, comment_all: bool, state: dict) -> list[str]:
-        key = (loc.file, loc.line, loc.func) if loc is not None else None
-        if loc is None or key == state.get("last"):
-            return []
-        state["last"] = key
-        if comment_all or loc.func != self.prog.name:
-            return [self.comment(loc)]
-        return []
+    def locations(self, body: list[ast.stmt]) -> tuple[Loc | None, ...]:
+        """The Loc of every statement of ``body`` in source order (see ``line_locations``)."""
+        return tuple(self.locs.get(id(st)) for st in statements(body))
 
     # ------------------------------------------------------------ statements
     def block(self, block: Block, comment_all: bool, state: dict) -> list[ast.stmt]:
@@ -87,18 +81,20 @@ class Printer:
             elif isinstance(s, If):
                 out += self.if_(s, comment_all)
             else:
-                out += self.loop(s, comment_all)
+                out += self.loop(s, comment_all, state)
         return out
 
     def assign(self, s: Assign, comment_all: bool, state: dict) -> list[ast.stmt]:
         if s.prim.name in UPDATES:
-            lines = self._comment(s.loc, comment_all, state)
-            return self.attach(self.update(s), lines)
+            loc = self.quotes.source(s, state.get("last"))
+            lines = self.quotes.comment(loc, comment_all, state)
+            return self._noted(self.update(s), loc, lines)
         expr = self.x.expr(s)
         if s.target in self.plan.fold:
             self.x.folded[s.target] = expr
             return []
-        lines = self._comment(s.loc, comment_all, state)
+        loc = self.quotes.source(s, state.get("last"))
+        lines = self.quotes.comment(loc, comment_all, state)
         name = self.names[s.target]
         old = s.args[0] if s.args else None
         if (
@@ -110,8 +106,8 @@ class Printer:
             and isinstance(expr, ast.BinOp)
         ):
             # an accumulator nothing else reads: add into it instead of allocating anew
-            return self.attach([ast.AugAssign(_store(name), expr.op, expr.right)], lines)
-        return self.attach([_assign(_store(name), expr)], lines)
+            return self._noted([ast.AugAssign(_store(name), expr.op, expr.right)], loc, lines)
+        return self._noted([_assign(_store(name), expr)], loc, lines)
 
     def update(self, s: Assign) -> list[ast.stmt]:
         """``y[i] = v`` or ``xs.append(v)``: in place when the old value is never read again,
@@ -145,9 +141,14 @@ class Printer:
                     stmts.append(_assign(_store(name), self.x.atom(src)))
             branches.append(stmts)
         then, orelse = branches
-        return [ast.If(cond, then or [ast.Pass()], orelse)]
+        node = ast.If(cond, then or [ast.Pass()], orelse)
+        self.locs[id(node)] = s.loc
+        return [node]
 
-    def loop(self, s: Loop, comment_all: bool) -> list[ast.stmt]:
+    def loop(self, s: Loop, comment_all: bool, state: dict) -> list[ast.stmt]:
+        """The statements setting the loop's state up, then the loop, its header quoted
+        directly above it."""
+        lines = self.quotes.comment(s.loc, comment_all, state)
         out: list[ast.stmt] = []
         for c in s.carries:
             name = self.names[c.var]
@@ -184,7 +185,9 @@ class Printer:
             body.append(ast.If(self.x.atom(s.exit), [ast.Break()], []))
         if not body:
             body.append(ast.Pass())
-        return out + [head]
+        for st in (*out, head):  # the set-up belongs to the loop too, for line_locations
+            self.locs[id(st)] = s.loc
+        return out + self.attach([head], lines)
 
     def _index_name(self, s: Loop) -> str:
         # "_" only when no variable of the user's is called that (it would be overwritten)
