@@ -18,8 +18,10 @@ from symdiff.api.grad import transform
 from symdiff.backend.comments import line_locations
 from symdiff.backend.emitter import emit
 from symdiff.backend.fmt import format_source
+from symdiff.errors import SymdiffError
 
 from .golden_cases import CASES
+from .programs import RandomChooser, generate
 from .test_simplify import GOLDEN_SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,13 +69,15 @@ def test_the_corpus_is_not_empty():
     assert quoted > 100
 
 
-@pytest.mark.parametrize("name, text, source", UNITS, ids=[u[0] for u in UNITS])
-def test_every_comment_quotes_its_source_line(name, text, source):
+def check_comments(name: str, text: str, source: list[str]) -> int:
+    """Assert the comment rule over one generated function; the number of comments checked."""
     lines = text.splitlines()
+    checked = 0
     for i, line in enumerate(lines):
         m = COMMENT.match(line)
         if m is None:
             continue
+        checked += 1
         indent, _, number, quoted = m.groups()
         n = int(number)
         assert 1 <= n <= len(source), f"{name}: {line.strip()} names no line of its source"
@@ -88,6 +92,30 @@ def test_every_comment_quotes_its_source_line(name, text, source):
             code = after.strip()
             assert code.startswith(("for ", "while ")), f"{name}: {line.strip()} above {code!r}"
             assert after[: len(indent)] == indent and after[len(indent)] != " ", name
+    return checked
+
+
+@pytest.mark.parametrize("name, text, source", UNITS, ids=[u[0] for u in UNITS])
+def test_every_comment_quotes_its_source_line(name, text, source):
+    check_comments(name, text, source)
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp", "vjp", "hvp"])
+def test_comments_of_random_programs(mode):
+    """The seeded programs of the fuzz campaign (helpers, loops, branches, constants), in
+    every kind of derivative program, simplified or not."""
+    checked = 0
+    for seed in range(30):
+        prog = generate(RandomChooser(seed), seed)
+        source = prog.source.splitlines()
+        for simplify in (False, True) if mode == "grad" else (False,):
+            try:
+                t = transform(prog.function(), wrt=prog.wrt, simplify=simplify, mode=mode)
+            except SymdiffError:
+                continue
+            for text in (t.grad_source, t.value_and_grad_source):
+                checked += check_comments(f"seed {seed} ({mode})", text, source)
+    assert checked > 100
 
 
 def _comment_lines(text: str) -> dict[int, int]:
