@@ -194,7 +194,6 @@ def leaky_relu_max_sum_grad(z):
     # backward pass
     # leaky_relu_max, line 33: return np.maximum(ALPHA * z, z)
     d_t1 = (t1 > z) + 0.5 * (t1 == z)
-    # line 53: def leaky_relu_max_sum(z):
     d_z = 1.0 - d_t1 + d_t1 * ALPHA
     return d_z
 
@@ -212,7 +211,6 @@ def leaky_relu_max_sum_value_and_grad(z):
     # backward pass
     # leaky_relu_max, line 33: return np.maximum(ALPHA * z, z)
     d_t1 = (t1 > z) + 0.5 * (t1 == z)
-    # line 53: def leaky_relu_max_sum(z):
     d_z = 1.0 - d_t1 + d_t1 * ALPHA
     return leaky_relu_max_sum, d_z
 
@@ -230,7 +228,6 @@ def leaky_relu_where_sum_grad(z):
     # leaky_relu_where, line 37: return np.where(z > 0, z, ALPHA * z)
     t2 = np.shape(z)
     t3 = np.broadcast_to(1.0, np.broadcast_shapes(np.shape(t1), t2, t2))
-    # line 57: def leaky_relu_where_sum(z):
     d_z = (
         unbroadcast(np.where(t1, t3, 0.0), z)
         + unbroadcast(np.where(t1, 0.0, t3), z) * ALPHA
@@ -254,6 +251,5 @@ def leaky_relu_where_sum_value_and_grad(z):
     t3 = np.shape(z)
     t4 = np.broadcast_to(1.0, np.broadcast_shapes(np.shape(t1), t3, t3))
     d_t2 = unbroadcast(np.where(t1, 0.0, t4), t2)
-    # line 57: def leaky_relu_where_sum(z):
     d_z = unbroadcast(np.where(t1, t4, 0.0), z) + d_t2 * ALPHA
     return leaky_relu_where_sum, d_z

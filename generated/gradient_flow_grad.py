@@ -156,7 +156,6 @@ def circuit_grad(x, y, z):
     # line 38: m = max(y, z)
     t1 = (y > z) + 0.5 * (y == z)
     d_z = s * (1.0 - t1)
-    # line 35: def circuit(x, y, z):
     d_y = s * t1 + m
     return m, d_y, d_z
 
@@ -176,6 +175,5 @@ def circuit_value_and_grad(x, y, z):
     # line 38: m = max(y, z)
     t1 = (y > z) + 0.5 * (y == z)
     d_z = s * (1.0 - t1)
-    # line 35: def circuit(x, y, z):
     d_y = s * t1 + m
     return circuit, (m, d_y, d_z)

@@ -59,6 +59,7 @@ def cube_root_grad(a):
     # backward pass
     d_x = 1.0
     d_a = 0.0
+    # line 21: while abs(x * x * x - a) > 1e-12 * a:
     for _ in range(steps):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # line 22: x = x - (x * x * x - a) / (3.0 * x * x)
@@ -66,14 +67,12 @@ def cube_root_grad(a):
         d_t4 = d_a_1 * t5_1
         d_t3 = d_t4 * x_4
         t6 = d_a_1 * x_4 * x_4
-        # line 21: while abs(x * x * x - a) > 1e-12 * a:
         d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1 * t2_1 - t6 - t6
         d_a = d_a + d_a_1
     if t1:
         d_a_2 = d_x
     else:
         d_a_2 = 0.0
-    # line 19: def cube_root(a: float) -> float:
     d_a_3 = d_a + d_a_2
     return (d_a_3,)
 
@@ -104,6 +103,7 @@ def cube_root_value_and_grad(a):
     # backward pass
     d_x = 1.0
     d_a = 0.0
+    # line 21: while abs(x * x * x - a) > 1e-12 * a:
     for _ in range(steps):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # line 22: x = x - (x * x * x - a) / (3.0 * x * x)
@@ -111,14 +111,12 @@ def cube_root_value_and_grad(a):
         d_t4 = d_a_1 * t5_1
         d_t3 = d_t4 * x_4
         t6 = d_a_1 * x_4 * x_4
-        # line 21: while abs(x * x * x - a) > 1e-12 * a:
         d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1 * t2_1 - t6 - t6
         d_a = d_a + d_a_1
     if t1:
         d_a_2 = d_x
     else:
         d_a_2 = 0.0
-    # line 19: def cube_root(a: float) -> float:
     d_a_3 = d_a + d_a_2
     return x, (d_a_3,)
 
@@ -139,6 +137,7 @@ def loss_grad(a, w):
     else:
         x = 1.0
     steps = 0
+    # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
     while abs(x * x * x - a_1) > 1e-12 * a_1:
         # cube_root, line 22: x = x - (x * x * x - a) / (3.0 * x * x)
         t2 = x * x
@@ -147,13 +146,13 @@ def loss_grad(a, w):
         t5 = (t2 * x - a_1) / t4
         x_2 = x - t5
         tape.append((t4, t5, x, t3, t2))
-        # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
         steps = steps + 1
         x = x_2
     # backward pass
     # line 28: return (r - 2.0) ** 2 + 0.1 * w * w
     d_x = 2.0 * (x - 2.0)
     d_a_1 = 0.0
+    # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
     for _ in range(steps):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # cube_root, line 22: x = x - (x * x * x - a) / (3.0 * x * x)
@@ -161,7 +160,6 @@ def loss_grad(a, w):
         d_t4 = d_a_1_1 * t5_1
         d_t3 = d_t4 * x_4
         t6 = d_a_1_1 * x_4 * x_4
-        # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
         d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1_1 * t2_1 - t6 - t6
         d_a_1 = d_a_1 + d_a_1_1
     if t1:
@@ -171,7 +169,6 @@ def loss_grad(a, w):
     # line 27: r = cube_root(a * w)
     d_a_1_3 = d_a_1 + d_a_1_2
     d_a = d_a_1_3 * w
-    # line 26: def loss(a: float, w: float) -> float:
     d_w = 0.1 * w + w * 0.1 + d_a_1_3 * a
     return d_a, d_w
 
@@ -192,6 +189,7 @@ def loss_value_and_grad(a, w):
     else:
         x = 1.0
     steps = 0
+    # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
     while abs(x * x * x - a_1) > 1e-12 * a_1:
         # cube_root, line 22: x = x - (x * x * x - a) / (3.0 * x * x)
         t2 = x * x
@@ -200,7 +198,6 @@ def loss_value_and_grad(a, w):
         t5 = (t2 * x - a_1) / t4
         x_2 = x - t5
         tape.append((t4, t5, x, t3, t2))
-        # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
         steps = steps + 1
         x = x_2
     t6 = x - 2.0
@@ -210,6 +207,7 @@ def loss_value_and_grad(a, w):
     # line 28: return (r - 2.0) ** 2 + 0.1 * w * w
     d_t6 = 2.0 * t6
     d_a_1 = 0.0
+    # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
     for _ in range(steps):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # cube_root, line 22: x = x - (x * x * x - a) / (3.0 * x * x)
@@ -217,7 +215,6 @@ def loss_value_and_grad(a, w):
         d_t4 = d_a_1_1 * t5_1
         d_t3 = d_t4 * x_4
         t8 = d_a_1_1 * x_4 * x_4
-        # cube_root, line 21: while abs(x * x * x - a) > 1e-12 * a:
         d_t6 = d_t6 + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1_1 * t2_1 - t8 - t8
         d_a_1 = d_a_1 + d_a_1_1
     if t1:
@@ -227,6 +224,5 @@ def loss_value_and_grad(a, w):
     # line 27: r = cube_root(a * w)
     d_a_1_3 = d_a_1 + d_a_1_2
     d_a = d_a_1_3 * w
-    # line 26: def loss(a: float, w: float) -> float:
     d_w = t7 + w * 0.1 + d_a_1_3 * a
     return loss, (d_a, d_w)

@@ -137,7 +137,6 @@ def loss_grad(w, X, y):
     d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
     # line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
     d_p = unbroadcast(sum_to(t9, t3) * y, p) / p - d_t5
-    # line 27: def loss(w, X, y):
     d_w = t8 + t8 + matmul_grad_b(d_p / t2 * p * t1, X, w)
     return d_w
 
@@ -175,7 +174,6 @@ def loss_value_and_grad(w, X, y):
     d_t3 = unbroadcast(d_t4 * y, t3)
     # line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
     d_p = d_t3 / p - d_t6
-    # line 27: def loss(w, X, y):
     d_w = t11 + t11 + matmul_grad_b(d_p / t2 * p * t1, X, w)
     return loss, d_w
 

@@ -98,10 +98,10 @@ def loss_grad(Wx, Wh, b, xs, h0, target):
     # backward pass
     # line 24: return 0.5 * np.sum((h - target) ** 2)
     d_h = unbroadcast(h - target, h)
-    # line 22: for x_t in xs:
     d_Wh = np.zeros_like(Wh)
     d_Wx = np.zeros_like(Wx)
     d_b = np.zeros_like(b)
+    # line 22: for x_t in xs:
     for i in reversed(range(t1)):
         h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 = tape.pop()
         # line 23: h = np.tanh(Wx @ x_t + Wh @ h + b)
@@ -113,7 +113,6 @@ def loss_grad(Wx, Wh, b, xs, h0, target):
         d_Wh_1 = matmul_grad_a(d_t3, Wh, h_3)
         d_h = matmul_grad_b(d_t3, Wh, h_3)
         d_Wx_1 = matmul_grad_a(d_t2, Wx, x_t_1)
-        # line 22: for x_t in xs:
         d_Wh += d_Wh_1
         d_Wx += d_Wx_1
         d_b += d_b_1
@@ -143,10 +142,10 @@ def loss_value_and_grad(Wx, Wh, b, xs, h0, target):
     # backward pass
     # line 24: return 0.5 * np.sum((h - target) ** 2)
     d_h = unbroadcast(t5, h)
-    # line 22: for x_t in xs:
     d_Wh = np.zeros_like(Wh)
     d_Wx = np.zeros_like(Wx)
     d_b = np.zeros_like(b)
+    # line 22: for x_t in xs:
     for i in reversed(range(t1)):
         h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 = tape.pop()
         # line 23: h = np.tanh(Wx @ x_t + Wh @ h + b)
@@ -158,7 +157,6 @@ def loss_value_and_grad(Wx, Wh, b, xs, h0, target):
         d_Wh_1 = matmul_grad_a(d_t3, Wh, h_3)
         d_h = matmul_grad_b(d_t3, Wh, h_3)
         d_Wx_1 = matmul_grad_a(d_t2, Wx, x_t_1)
-        # line 22: for x_t in xs:
         d_Wh += d_Wh_1
         d_Wx += d_Wx_1
         d_b += d_b_1

@@ -79,7 +79,6 @@ def cross_entropy_grad(z, y):
     d_t1 = d_p / t3
     d_t3 = -unbroadcast(d_t1 * p, t3)
     d_t2 = np.broadcast_to(d_t3, t4)
-    # line 22: def cross_entropy(z, y):
     d_z = d_t2 * t2 + d_t1 * t1
     return d_z
 
@@ -108,7 +107,6 @@ def cross_entropy_value_and_grad(z, y):
     d_t1 = d_p / t3
     d_t3 = -unbroadcast(d_t1 * p, t3)
     d_t2 = np.broadcast_to(d_t3, t5)
-    # line 22: def cross_entropy(z, y):
     d_z = d_t2 * t2 + d_t1 * t1
     return cross_entropy, d_z
 
@@ -137,7 +135,6 @@ def stable_cross_entropy_grad(z, y):
     # line 28: shifted = z - np.max(z)
     d_shifted = d_log_p + d_t2 * t2
     t5 = z == t1
-    # line 27: def stable_cross_entropy(z, y):
     d_z = d_shifted - unbroadcast(d_shifted, t1) / np.sum(t5, keepdims=True) * t5
     return d_z
 
@@ -168,6 +165,5 @@ def stable_cross_entropy_value_and_grad(z, y):
     # line 28: shifted = z - np.max(z)
     d_shifted = d_log_p + d_t2 * t2
     t6 = z == t1
-    # line 27: def stable_cross_entropy(z, y):
     d_z = d_shifted - unbroadcast(d_shifted, t1) / np.sum(t6, keepdims=True) * t6
     return stable_cross_entropy, d_z

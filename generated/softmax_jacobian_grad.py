@@ -137,7 +137,6 @@ def cross_entropy_grad(z, y):
     d_e = t5 + np.broadcast_to(d_t2, t4)
     t6 = d_e * e
     t7 = z == t1
-    # line 28: def cross_entropy(z, y):
     d_z = t6 - unbroadcast(t6, t1) / np.sum(t7, keepdims=True) * t7
     return d_z
 
@@ -171,7 +170,6 @@ def cross_entropy_value_and_grad(z, y):
     d_e = t6 + np.broadcast_to(d_t2, t5)
     t7 = d_e * e
     t8 = z == t1
-    # line 28: def cross_entropy(z, y):
     d_z = t7 - unbroadcast(t7, t1) / np.sum(t8, keepdims=True) * t8
     return cross_entropy, d_z
 
@@ -237,7 +235,6 @@ def softmax_vjp(z, d_softmax):
     d_e = t3 + np.broadcast_to(d_t2, np.shape(z))
     t4 = d_e * e
     t5 = z == t1
-    # line 23: def softmax(z):
     d_z = t4 - unbroadcast(t4, t1) / np.sum(t5, keepdims=True) * t5
     return d_z
 
@@ -261,7 +258,6 @@ def softmax_value_and_vjp(z, d_softmax):
     d_e = t3 + np.broadcast_to(d_t2, np.shape(z))
     t4 = d_e * e
     t5 = z == t1
-    # line 23: def softmax(z):
     d_z = t4 - unbroadcast(t4, t1) / np.sum(t5, keepdims=True) * t5
     return softmax, d_z
 

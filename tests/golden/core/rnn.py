@@ -19,10 +19,10 @@ def rnn_grad(Wx, Wh, b, xs, h0):
     # backward pass
     # line 49: return np.sum(h**2)
     d_h = 2.0 * h
-    # line 47: for x_t in xs:
     d_Wh = np.zeros_like(Wh)
     d_Wx = np.zeros_like(Wx)
     d_b = np.zeros_like(b)
+    # line 47: for x_t in xs:
     for i in reversed(range(t1)):
         h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 = tape.pop()
         # line 48: h = np.tanh(Wx @ x_t + Wh @ h + b)
@@ -34,7 +34,6 @@ def rnn_grad(Wx, Wh, b, xs, h0):
         d_Wh_1 = matmul_grad_a(d_t3, Wh, h_3)
         d_h = matmul_grad_b(d_t3, Wh, h_3)
         d_Wx_1 = matmul_grad_a(d_t2, Wx, x_t_1)
-        # line 47: for x_t in xs:
         d_Wh += d_Wh_1
         d_Wx += d_Wx_1
         d_b += d_b_1

@@ -18,14 +18,13 @@ def scalar_loop_grad(x, n):
     t2 = math.cos(x)
     d_y = 1.0
     d_x = 0.0
+    # line 30: for i in range(n):
     for _ in reversed(range(n)):
         t1_1, y_3 = tape.pop()
         # line 31: y = y * math.cos(y) + 0.1 * math.sin(x)
         d_x_1 = d_y * 0.1 * t2
         d_t1 = d_y * y_3
-        # line 30: for i in range(n):
         d_y = d_y * t1_1 - d_t1 * math.sin(y_3)
         d_x = d_x + d_x_1
-    # line 28: def scalar_loop(x, n):
     d_x_2 = d_y + d_x
     return d_x_2

@@ -24,6 +24,5 @@ def softmax_cross_entropy_grad(z, y):
     t4 = d_e * e
     # line 22: m = np.max(z)
     t5 = z == m
-    # line 21: def softmax_cross_entropy(z, y):
     d_z = t4 - unbroadcast(t4, m) / np.sum(t5, keepdims=True) * t5
     return d_z
