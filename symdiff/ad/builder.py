@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..errors import Loc
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Const, Pop, Primitive, Var
+from ..ir.nodes import Assign, Atom, Const, Form, Pop, Primitive, Var
 
 
 class Builder:
@@ -51,7 +51,7 @@ class Builder:
         when ``g`` is 1.0. Only values of the block being reversed (and the blocks around it)
         are remembered, since only they are in scope there."""
         for s in stmts:
-            if s.prim.differentiable and s.prim.form not in ("newlist", "list", "append"):
+            if s.prim.differentiable and s.prim.form not in (Form.NEWLIST, Form.LIST, Form.APPEND):
                 self._memo.setdefault((s.prim.name, s.args, s.params), s.target)
                 self._defs.setdefault(s.target, s)
 
@@ -232,7 +232,7 @@ def same_shape(b: Builder, a: Atom) -> Atom:
 
 def _same_shape(b: Builder, a: Atom) -> Atom:
     d = b.defining(a)
-    while d is not None and (d.prim.elementwise or d.prim.form in ("infix", "prefix")):
+    while d is not None and (d.prim.elementwise or d.prim.form.operator):
         arrays = [x for x in d.args if not b.is_scalar(x)]  # a module-level array is not scalar
         if not arrays or d.prim is P.matmul:
             break
@@ -258,7 +258,7 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     if prim is P.unbroadcast and _negated(b, args[0]) is not None:
         # the sum of -g is minus the sum of g: negate the (smaller) summed array
         return b.apply(P.neg, b.apply(P.unbroadcast, _negated(b, args[0]), args[1])).atom
-    if prim.form not in ("infix", "prefix"):
+    if not prim.form.operator:
         return None
     nums = [_num(a) for a in args]
     if prim is P.neg:

@@ -202,7 +202,7 @@ class Forward:
                 "this function",
             )
         b.loc = s.loc
-        b.family = "math" if s.prim.name.startswith("math.") else "np"
+        b.family = "math" if s.prim.family == "math" else "np"
         xs = [Sym(a, b) for a in s.args]
         y = Sym(s.target, b)
         params = dict(s.params)
@@ -365,7 +365,7 @@ class Forward:
 
 
 def _pointwise(prim) -> bool:
-    return (prim.elementwise or prim.form in ("infix", "prefix")) and prim is not P.matmul
+    return (prim.elementwise or prim.form.operator) and prim is not P.matmul
 
 
 def _walk(block: Block):

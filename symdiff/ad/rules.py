@@ -670,6 +670,6 @@ RULES.update(
         if prim.elementwise
         and not prim.linear
         and prim not in _SELECTIONS
-        and not prim.name.startswith("math.")
+        and prim.family != "math"
     }
 )

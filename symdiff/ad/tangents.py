@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..ir import primitives as P
-from ..ir.nodes import Primitive
+from ..ir.nodes import Form, Primitive
 from .rules import DEG, LN2, LN10, PI, TWO_BY_SQRT_PI, _item, same
 
 Rule = Callable[..., Any]
@@ -88,7 +88,7 @@ def _split_args(prim: Primitive, args: tuple) -> tuple[tuple, tuple]:
 
 def variadic(prim: Primitive) -> bool:
     """Rows of these receive ``(xs, dxs)`` as two tuples."""
-    return prim.nargs == -1 or prim.form in ("listcall", "list", "tuple")
+    return prim.nargs == -1 or prim.form in (Form.LISTCALL, Form.LIST, Form.TUPLE)
 
 
 def _expand(F, y, x, axis, keepdims):

@@ -41,7 +41,8 @@ from ..ad.builder import Sym
 from ..errors import SymdiffError
 from ..frontend.source import Source, get_source
 from ..ir import primitives as P
-from ..ir.nodes import Const, Primitive, iter_assigns
+from ..ir.nodes import Const, Form, Primitive, iter_assigns
+from ..naming import family
 
 __all__ = ["CustomRule", "CustomRuleError", "defrule", "undefrule", "declared"]
 
@@ -132,13 +133,13 @@ def defrule(
     arrays, static = _signature(function, nargs)
     prim = Primitive(
         spelling,
-        "call",
+        Form.CALL,
         spelling,
         function,
         nargs=arrays,
         defaults=static,
         elementwise=isinstance(function, np.ufunc) if elementwise is None else elementwise,
-        returns_scalar=spelling.startswith("math."),
+        returns_scalar=family(spelling) == "math",
     )
     declared = CustomRule(function, rule, prim)
     with _LOCK:

@@ -23,7 +23,22 @@ from .. import __version__, naming, runtime
 from ..ad.analysis import prune
 from ..ad.reverse import GradProgram
 from ..errors import Loc
-from ..ir.nodes import Assign, Atom, Block, Const, If, Loop, Pop, Push, Var, defined_by, used_by
+from ..ir.nodes import (
+    Assign,
+    Atom,
+    Block,
+    Const,
+    Effect,
+    Form,
+    If,
+    Loop,
+    LoopKind,
+    Pop,
+    Push,
+    Var,
+    defined_by,
+    used_by,
+)
 from ..naming import NameGen, is_internal
 from ..optimize import shapes
 
@@ -133,17 +148,10 @@ class Globals:
         return ast.Name(self.name("c", v))
 
 
-# operations that make an updated copy of their first argument, or update it in place when
-# nothing else reads the old value: y[i] = v and xs.append(v)
-_UPDATES = {"setitem": "np.copy", "list_append": "list", "index_add": "np.copy"}
-
-# operations whose result is always a new array the generated code may update in place
-_FRESH = frozenset(
-    {"np.zeros", "np.ones", "np.zeros_like", "np.ones_like", "np.full", "np.full_like",
-     "np.arange", "np.eye", "np.copy", "np.array", "np.concatenate", "np.stack", "setitem",
-     "index_grad", "list", "list_append", "unstack", "sum_list_grad", "zeros_like_list",
-     "index_add"}
-)  # fmt: skip
+def _copier(prim) -> str:
+    """The copy an update (``Effect.UPDATE``: ``y[i] = v``, ``xs.append(v)``) starts from
+    when it cannot work in place; results of ``Effect.FRESH`` and updates may be updated."""
+    return "list" if prim.form is Form.APPEND else "np.copy"
 
 
 class Variant:
@@ -268,8 +276,8 @@ class Variant:
 
     def _copy_fn(self, v: Var) -> str:
         for r in self.reads_by.get(v, ()):
-            if isinstance(r, Assign) and r.prim.name in _UPDATES:
-                return _UPDATES[r.prim.name]
+            if isinstance(r, Assign) and r.prim.effect is Effect.UPDATE:
+                return _copier(r.prim)
         return "np.copy"
 
     def _carry_of(self, v: Var):
@@ -286,7 +294,7 @@ class Variant:
             return False
         d = self.defs.get(v)
         if isinstance(d, Assign):
-            return d.prim.name in _FRESH or (
+            return d.prim.effect in (Effect.FRESH, Effect.UPDATE) or (
                 d.prim.elementwise and not self.prog.scalar_value and False
             )
         if isinstance(d, Loop):
@@ -303,7 +311,7 @@ class Variant:
 
     def _coalesce(self, block: Block) -> None:
         for s in block:
-            if isinstance(s, Assign) and s.prim.name in _UPDATES:
+            if isinstance(s, Assign) and s.prim.effect is Effect.UPDATE:
                 old = s.args[0]
                 if not (isinstance(old, Var) and self.count(old) == 1):
                     continue
@@ -362,7 +370,7 @@ class Variant:
             and (primal is None or is_internal(primal.name))
             and v not in self.restored
             and isinstance(d, Assign)
-            and d.prim.name not in _UPDATES
+            and d.prim.effect is not Effect.UPDATE
             and d.prim.name != "new_tape"
             and self.count(v) == 1
             and self.reads[v][0] == self.def_block[v]
@@ -468,7 +476,7 @@ class Variant:
                 return self.gen.fresh(self.names[fwd])
         v = members[0]
         for hint in ("tape", "steps"):
-            if any(m.name.startswith(naming.INTERNAL_PREFIX + hint) for m in members):
+            if any(naming.is_internal_of(m.name, hint) for m in members):
                 return self.gen.fresh(hint)
         d = self.defs.get(v)
         foldable = (
@@ -510,19 +518,19 @@ class Variant:
         prim = s.prim
         args = [self.atom(a) for a in s.args]
         params = dict(s.params)
-        if prim.form == "infix":
+        if prim.form is Form.INFIX:
             if prim.spelling in _COMPARE:
                 return ast.Compare(args[0], [_COMPARE[prim.spelling]()], [args[1]])
             return ast.BinOp(args[0], _INFIX[prim.spelling](), args[1])
-        if prim.form == "prefix":
+        if prim.form is Form.PREFIX:
             return ast.UnaryOp(_PREFIX[prim.spelling](), args[0])
-        if prim.form == "getitem":
+        if prim.form is Form.GETITEM:
             return ast.Subscript(args[0], self.index(params["index"], args[1:]))
-        if prim.form == "attr":
+        if prim.form is Form.ATTR:
             return ast.Attribute(args[0], prim.spelling)
-        if prim.form == "tuple":
+        if prim.form is Form.TUPLE:
             return ast.Tuple(args)
-        if prim.form in ("newlist", "list"):
+        if prim.form in (Form.NEWLIST, Form.LIST):
             return ast.List(args)
         keywords = []
         for k, v in sorted(params.items()):
@@ -533,7 +541,7 @@ class Variant:
             else:
                 keywords.append(ast.keyword(k, self.g.const(Const(v))))
         func = self.g.dotted(prim.spelling)
-        if prim.form == "listcall":
+        if prim.form is Form.LISTCALL:
             return ast.Call(func, [ast.List(args)], keywords)
         return ast.Call(func, args, keywords)
 
@@ -560,7 +568,7 @@ class Variant:
         out = []
         loc = s.loc
         key = (loc.file, loc.line, loc.func) if loc is not None else None
-        if s.prim.name in _UPDATES:
+        if s.prim.effect is Effect.UPDATE:
             return self._comment(loc, key, comment_all, state) + self.update(s)
         expr = self.expr(s)
         if s.target in self.fold:
@@ -598,9 +606,9 @@ class Variant:
         target = self.names[s.target]
         lines = []
         if s.target not in self.inplace:
-            copy = ast.unparse(self.g.dotted(_UPDATES[s.prim.name]))
+            copy = ast.unparse(self.g.dotted(_copier(s.prim)))
             lines.append(f"{target} = {copy}({ast.unparse(old)})")
-        if s.prim.name == "list_append":
+        if s.prim.form is Form.APPEND:
             lines.append(f"{target}.append({ast.unparse(value)})")
             return lines
         if s.prim.name == "index_add":
@@ -645,7 +653,7 @@ class Variant:
         else:
             index = NameGen(set(self.names.values())).fresh("_")
         body: list[str] = []
-        if s.kind == "while":
+        if s.kind is LoopKind.WHILE:
             cond_lines = self.block(s.cond_block, comment_all, {})
             cond = ast.unparse(self.atom(s.cond))
             if cond_lines:
@@ -660,7 +668,7 @@ class Variant:
             # builtins through the module's names: a parameter may be called reversed
             rng = f"{ast.unparse(self.g.dotted('range'))}({', '.join(bounds)})"
             backwards = f"{ast.unparse(self.g.dotted('reversed'))}({rng})"
-            header = f"for {index} in {rng if s.kind == 'range' else backwards}:"
+            header = f"for {index} in {rng if s.kind is LoopKind.RANGE else backwards}:"
         body += self.block(s.body, comment_all, {})
         copies = [
             (self.names[c.var], ast.unparse(self.atom(c.next)))

@@ -19,8 +19,23 @@ import numpy as np
 
 from ..errors import UndefinedNameError, UnsupportedFunctionError, UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Carry, Const, Function, If, Loop, Phi, Primitive, Stmt, Var
-from ..naming import NameGen
+from ..ir.nodes import (
+    Assign,
+    Atom,
+    Carry,
+    Const,
+    Effect,
+    Form,
+    Function,
+    If,
+    Loop,
+    LoopKind,
+    Phi,
+    Primitive,
+    Stmt,
+    Var,
+)
+from ..naming import NameGen, is_internal_of
 from .fence import fence
 from .source import Source, get_source
 
@@ -68,20 +83,10 @@ _COMPARE = {
 }
 _CONSTANT_TYPES = (int, float, bool, complex, str, type(None), np.ndarray, np.generic)
 _MAX_INLINE_DEPTH = 50
-# operations whose result may be a view of their first argument (shares its memory)
-_VIEWS = frozenset(
-    {"getitem", "np.reshape", "np.ravel", "np.transpose", "T", "np.swapaxes", "np.moveaxis",
-     "np.expand_dims", "np.squeeze", "np.broadcast_to", "np.asarray", "np.atleast_1d",
-     "np.atleast_2d", "np.flip", "np.fliplr", "np.flipud", "np.diagonal", "list_append",
-     # for real arrays these return their argument itself, or a view of it
-     "np.real", "real", "np.real_if_close", "np.conj", "np.float64", "np.atleast_3d",
-     "np.rot90", "np.rollaxis", "np.diag", "np.split", "np.array_split", "np.hsplit",
-     "np.vsplit", "np.dsplit", "tuple_item"}
-)  # fmt: skip
 # operations whose result, used as an index, makes indexing advanced (a copy, never a view)
 _INDEX_ARRAYS = frozenset(
-    {"np.array", "np.arange", "np.argsort", "lt", "le", "gt", "ge", "eq", "ne", "np.logical_and",
-     "np.logical_or", "np.logical_not"}
+    {P.np_array, P.np_array_list, P.np_arange, P.np_argsort, P.lt, P.le, P.gt, P.ge, P.eq, P.ne,
+     P.np_logical_and, P.np_logical_or, P.np_logical_not}
 )  # fmt: skip
 _LIST_OPS = frozenset({P.list_append, P.np_stack_list, P.np_array_list, P.sum_list, P.b_len})
 
@@ -342,7 +347,7 @@ class Lowering:
         self.nested(body_f, block, node.body)
         final = self.leave_loop(frame, body_f, carries, node.body + [node.target], node)
         self.block.append(
-            Loop("range", header, index, final, tuple(block), exit=body_f.exit, loc=loc)
+            Loop(LoopKind.RANGE, header, index, final, tuple(block), exit=body_f.exit, loc=loc)
         )
 
     def lower_while(self, frame: Frame, node: ast.While) -> None:
@@ -360,7 +365,17 @@ class Lowering:
         block = self.nested(body_f, [], node.body)
         final = self.leave_loop(frame, body_f, carries, node.body, node)
         self.block.append(
-            Loop("while", (), None, final, tuple(block), tuple(cond_block), cond, body_f.exit, loc)
+            Loop(
+                LoopKind.WHILE,
+                (),
+                None,
+                final,
+                tuple(block),
+                tuple(cond_block),
+                cond,
+                body_f.exit,
+                loc,
+            )
         )
 
     def enter_loop(self, frame: Frame, body_f: Frame, carried: list[str], node: ast.AST) -> dict:
@@ -895,7 +910,7 @@ class Lowering:
         if prim in P.LIST_CONSUMERS and args and args[0] in self.lists:
             prim = P.LIST_CONSUMERS[prim]
             self._list_prim = prim
-        if prim.form == "listcall":
+        if prim.form is Form.LISTCALL:
             if not args or not isinstance(args[0], (ListV, TupleV)):
                 raise UnsupportedSyntaxError(
                     f"`{name}` needs a literal list or tuple of arrays here", loc,
@@ -1018,7 +1033,7 @@ class Lowering:
 
         ``sigmoid(W @ x + b)`` then reads ``z = W @ x + b`` in the generated code.
         """
-        if not (isinstance(value, Var) and value.name.startswith("%t")):
+        if not (isinstance(value, Var) and is_internal_of(value.name, "t")):
             return value
         for i in range(len(self.block) - 1, -1, -1):
             stmt = self.block[i]
@@ -1079,9 +1094,9 @@ class Lowering:
             target = Var(self.names.fresh(hint))
         if prim in P.LIST_MAKERS:
             self.lists.add(target)
-        if prim.name in _INDEX_ARRAYS:
+        if prim in _INDEX_ARRAYS:
             self.index_arrays.add(target)
-        if prim.name in _VIEWS and args:
+        if (prim.effect is Effect.VIEW or prim.form is Form.APPEND) and args:
             advanced = prim is P.getitem and any(a in self.index_arrays for a in args[1:])
             if not advanced:  # x[[0, 0]], x[mask]: advanced indexing always copies
                 self.alias_src[target] = (args[0],)

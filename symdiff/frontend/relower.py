@@ -32,7 +32,7 @@ import numpy as np
 from .. import runtime
 from ..errors import InternalError, UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Atom, Const, Function, Loop, Pop, Push, Var
+from ..ir.nodes import Atom, Const, Function, Loop, LoopKind, Pop, Push, Var
 from .fence import fence
 from .lower import Frame, Lowering, TupleV, Value
 from .source import Source
@@ -250,7 +250,7 @@ class GeneratedLowering(Lowering):
             loop = self.block[-1]
             if not isinstance(loop, Loop):
                 raise InternalError("lowering a reversed loop did not end with the loop")
-            self.block[-1] = dataclasses.replace(loop, kind="reversed")
+            self.block[-1] = dataclasses.replace(loop, kind=LoopKind.REVERSED)
             return
         super().lower_for(frame, node)
 
