@@ -61,3 +61,54 @@ def test_internal_names_are_decoded_by_naming():
     assert naming.is_internal_of("%b3", "b")
     assert not naming.is_internal_of("%tape%b3", "t")
     assert not naming.is_internal_of("b3", "b") and naming.internal_tag("t1") is None
+
+
+# ----------------------------------------------------------------------------- the catalogue
+
+
+def test_every_primitive_is_catalogued_under_its_own_name():
+    prims = _catalogue()
+    assert len({p.name for p in prims}) == len(set(prims))
+    for prim in prims:
+        assert P.ALL[prim.name] is prim
+
+
+def test_the_catalogue_refuses_a_name_claimed_twice():
+    from symdiff.errors import InternalError
+    from symdiff.ir.catalogue import Catalogue
+
+    cat = Catalogue()
+    cat.add(Primitive("twice", Form.CALL, "twice", abs))
+    with pytest.raises(InternalError, match="twice"):
+        cat.add(Primitive("twice", Form.CALL, "other", abs))
+
+
+def test_the_catalogue_refuses_an_object_standing_for_two_primitives():
+    from symdiff.errors import InternalError
+    from symdiff.ir.catalogue import Catalogue
+
+    cat = Catalogue()
+    cat.add(Primitive("a", Form.CALL, "a", abs), abs)
+    with pytest.raises(InternalError):
+        cat.add(Primitive("b", Form.CALL, "b", abs), abs)
+    cat.add(P.np_exp)
+    cat.freeze()
+    with pytest.raises(InternalError, match="complete"):
+        cat.add(P.np_log)
+
+
+@pytest.mark.parametrize("table", ["ALL", "BY_OBJECT", "METHODS", "ATTRIBUTES"])
+def test_the_catalogue_is_read_only(table):
+    mapping = getattr(P, table)
+    with pytest.raises(TypeError):
+        mapping["np.exp"] = P.np_log
+    with pytest.raises(TypeError):
+        del mapping[next(iter(mapping))]
+    assert isinstance(P.HELPERS, tuple)
+
+
+def test_resolving_an_unhashable_object_finds_nothing():
+    import numpy as np
+
+    assert P.resolve(np.zeros(3)) is None and P.resolve([np.exp]) is None
+    assert P.resolve(np.exp) is P.np_exp

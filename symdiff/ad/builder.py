@@ -98,7 +98,7 @@ class Builder:
         return self.apply(P.eq, a, b)
 
     def __getattr__(self, name: str) -> Callable[..., Sym]:
-        prim = P.ALL.get(f"{self.family}.{name}") or P.ALL.get(f"np.{name}") or P.ALL.get(name)
+        prim = P.named(f"{self.family}.{name}") or P.named(f"np.{name}") or P.named(name)
         if prim is None:
             raise AttributeError(name)
         return lambda *args, **params: self.apply(prim, *args, **params)

@@ -37,7 +37,7 @@ from ..ir.nodes import (  # fmt: skip
 from ..naming import Counter, is_internal_of
 from . import analysis
 from .builder import Builder, Sym, same_shape
-from .rules import RULES
+from .rules import rule_for
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ class Reverse:
         if g is None:
             return
         prim = stmt.prim
-        rule = RULES.get(prim)
+        rule = rule_for(prim)
         if rule is None:
             raise NonDifferentiableError(
                 f"no derivative rule for `{prim.name}`, and its result depends on the "

@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Const, Primitive
+from ..ir.ruleset import USER_RULES, RuleSet
 from .builder import Sym
 
 Rule = Callable[..., tuple]
@@ -589,8 +590,9 @@ INTERNAL: frozenset[Primitive] = frozenset(
 )
 
 
-def rule_for(prim: Primitive) -> Rule | None:
-    return RULES.get(prim)
+def rule_for(prim: Primitive, declared: RuleSet = USER_RULES) -> Rule | None:
+    """The adjoint rule of ``prim``: a row of the table, or the rule a user declared."""
+    return RULES.get(prim) or declared.adjoint(prim)
 
 
 # ---- adjoints zeroed by a selection: 0 * inf = 0 -------------------------------------------

@@ -755,7 +755,7 @@ def _defined_in(block: Block) -> set[Var]:
 def _custom_impl(spelling: str) -> Any:
     from ..ir import primitives as prims
 
-    prim = prims.ALL.get(spelling)
+    prim = prims.named(spelling)
     if prim is None:
         raise KeyError(f"no primitive spelled {spelling!r}")
     return prim.impl

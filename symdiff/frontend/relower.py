@@ -39,11 +39,6 @@ from .source import Source
 
 GENERATED_MODULE = "symdiff.generated"  # the __name__ compiler.compile_function gives
 
-# runtime helper function -> its primitive (generated code calls helpers by object)
-_HELPERS: dict[int, P.Primitive] = {id(p.impl): p for p in P.HELPERS}
-_HELPERS[id(runtime.index_grad)] = P.index_grad
-
-
 # helpers that take or make lists (the adjoints of lists built in loops)
 _LIST_HELPERS = frozenset({P.zeros_like_list, P.sum_list_grad, P.add_lists, P.unstack})
 
@@ -263,7 +258,7 @@ class GeneratedLowering(Lowering):
         func = node.func
         if isinstance(func, ast.Name) and func.id not in frame.env:
             found, obj = frame.src.lookup(func.id)
-            prim = _HELPERS.get(id(_plain(obj))) if found else None
+            prim = P.helper_for(_plain(obj)) if found else None
             if prim is P.index_grad:
                 return self.index_grad(frame, node, hint)
             if prim is not None:

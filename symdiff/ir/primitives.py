@@ -12,18 +12,17 @@ import builtins
 import inspect
 import math
 import operator
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from .. import runtime
+from .catalogue import Catalogue, lookup
 from .nodes import Const, Effect, Form, Primitive
+from .ruleset import USER_RULES
 
-ALL: dict[str, Primitive] = {}
-BY_OBJECT: dict[int, Primitive] = {}  # id(python object) -> primitive
-_KEEP: list[Any] = []  # keeps the objects behind BY_OBJECT ids alive
-METHODS: dict[str, Primitive] = {}  # x.sum(...), x.reshape(...)
-ATTRIBUTES: dict[str, Primitive] = {}  # x.T, x.shape
+_CATALOGUE = Catalogue()  # filled below, frozen into ALL and BY_OBJECT at the end
 
 
 class _Required:
@@ -47,11 +46,7 @@ REQUIRED = _Required()
 
 
 def _add(prim: Primitive, *objects: Any) -> Primitive:
-    ALL[prim.name] = prim
-    for obj in objects:
-        BY_OBJECT[id(obj)] = prim
-        _KEEP.append(obj)
-    return prim
+    return _CATALOGUE.add(prim, *objects)
 
 
 def infix(name: str, symbol: str, impl: Callable, **kw: Any) -> Primitive:
@@ -62,9 +57,12 @@ def prefix(name: str, symbol: str, impl: Callable, **kw: Any) -> Primitive:
     return _add(Primitive(name, Form.PREFIX, symbol, impl, nargs=1, **kw))
 
 
-def call(spelling: str, impl: Callable, *aliases: Any, **kw: Any) -> Primitive:
-    """A function primitive written ``spelling(args)``; ``impl`` and aliases resolve to it."""
-    return _add(Primitive(spelling, Form.CALL, spelling, impl, **kw), impl, *aliases)
+def call(
+    spelling: str, impl: Callable, *aliases: Any, name: str | None = None, **kw: Any
+) -> Primitive:
+    """A function primitive written ``spelling(args)``; ``impl`` and aliases resolve to it.
+    ``name`` (default: the spelling) tells apart two primitives written the same way."""
+    return _add(Primitive(name or spelling, Form.CALL, spelling, impl, **kw), impl, *aliases)
 
 
 def ufunc(spelling: str, impl: Callable, *aliases: Any, nargs: int = 1, **kw: Any) -> Primitive:
@@ -78,11 +76,11 @@ def mathfn(name: str, nargs: int = 1, **kw: Any) -> Primitive:
 def helper(fn: Callable, nargs: int, **kw: Any) -> Primitive:
     """A function of ``runtime``: generated code calls it by its plain name."""
     prim = _add(Primitive(fn.__name__, Form.CALL, fn.__name__, fn, nargs=nargs, **kw))
-    HELPERS.append(prim)
+    _HELPERS.append(prim)
     return prim
 
 
-HELPERS: list[Primitive] = []  # every runtime helper primitive: only gradients call them
+_HELPERS: list[Primitive] = []  # every runtime helper primitive: only gradients call them
 
 
 # ----------------------------------------------------------------------------- operators
@@ -154,7 +152,7 @@ b_float = call("float", builtins.float, returns_scalar=True, linear=True)
 b_int = call("int", builtins.int, returns_scalar=True, differentiable=False)
 b_len = call("len", builtins.len, returns_scalar=True, differentiable=False)
 b_round = call("round", builtins.round, differentiable=False)
-b_pow = call("pow", builtins.pow, nargs=2, elementwise=True)
+b_pow = call("pow", builtins.pow, name="pow:builtin", nargs=2, elementwise=True)
 
 # ----------------------------------------------------------------------------- numpy: elementwise
 np_exp = ufunc("np.exp", np.exp)
@@ -644,10 +642,12 @@ scalar_seed = helper(runtime.scalar_seed, 1, defaults=(("name", REQUIRED),), dif
 real_attr = _add(Primitive("real", Form.ATTR, "real", np.real, linear=True, effect=Effect.VIEW))
 imag_attr = _add(Primitive("imag", Form.ATTR, "imag", np.imag, differentiable=False))
 
-ATTRIBUTES.update(
-    T=T_attr, shape=shape_attr, size=size_attr, ndim=ndim_attr, real=real_attr, imag=imag_attr
+# x.T, x.shape
+ATTRIBUTES: Mapping[str, Primitive] = MappingProxyType(
+    dict(T=T_attr, shape=shape_attr, size=size_attr, ndim=ndim_attr, real=real_attr, imag=imag_attr)
 )
-METHODS.update(
+# x.sum(...), x.reshape(...)
+METHODS: Mapping[str, Primitive] = MappingProxyType(dict(
     sum=np_sum, mean=np_mean, max=np_max, min=np_min, reshape=np_reshape, transpose=np_transpose,
     dot=np_dot, copy=np_copy, ravel=np_ravel, argmax=np_argmax, argmin=np_argmin,
     prod=np_prod, var=np_var, std=np_std, cumsum=np_cumsum, cumprod=np_cumprod, clip=np_clip,
@@ -655,7 +655,7 @@ METHODS.update(
     astype=np_array_of, trace=np_trace, diagonal=np_diagonal, take=np_take, conj=np_conj,
     conjugate=np_conj, round=np_round, all=np_all, any=np_any, argsort=np_argsort,
     nonzero=np_nonzero,
-)  # fmt: skip
+))  # fmt: skip
 
 # ----------------------------------------------------------------------------- several results
 # A function with several results (w, v = np.linalg.eigh(a)) is one primitive whose value is
@@ -783,8 +783,18 @@ def dtype_name(obj: Any) -> str | None:
 
 
 def resolve(obj: Any) -> Primitive | None:
-    """The primitive a Python object stands for, or None."""
-    return BY_OBJECT.get(id(obj))
+    """The primitive a Python object stands for (built in, or declared by the user), or None."""
+    return lookup(BY_OBJECT, obj) or USER_RULES.primitive_for(obj)
+
+
+def named(name: str) -> Primitive | None:
+    """The primitive of a name (``np.exp``, or a declared function's spelling), or None."""
+    return ALL.get(name) or USER_RULES.named(name)
+
+
+def helper_for(impl: Any) -> Primitive | None:
+    """The helper primitive whose implementation is ``impl`` (a generated gradient read back)."""
+    return lookup(_BY_IMPL, impl)
 
 
 # a comparison's mask as numbers (fast, and fine for Python bools too)
@@ -810,7 +820,7 @@ list_append = _add(
 )
 np_stack_list = _add(
     Primitive(
-        "np.stack",
+        "np.stack:list",
         Form.CALL,
         "np.stack",
         np.stack,
@@ -820,7 +830,7 @@ np_stack_list = _add(
     )
 )
 np_array_list = _add(
-    Primitive("np.array", Form.CALL, "np.array", np.array, nargs=1, effect=Effect.FRESH)
+    Primitive("np.array:list", Form.CALL, "np.array", np.array, nargs=1, effect=Effect.FRESH)
 )
 sum_list = _add(Primitive("sum", Form.CALL, "sum", builtins.sum, nargs=1))
 unstack = helper(runtime.unstack, 1, defaults=(("axis", 0),), effect=Effect.FRESH)
@@ -845,4 +855,11 @@ INTERNAL_ONLY = frozenset(
         unstack,
         sum_list_grad,
     }
+)
+
+# ----------------------------------------------------------------------------- the frozen catalogue
+ALL, BY_OBJECT = _CATALOGUE.freeze()  # name -> primitive, Python object -> primitive
+HELPERS: tuple[Primitive, ...] = tuple(_HELPERS)
+_BY_IMPL: Mapping[Any, Primitive] = MappingProxyType(
+    {**{p.impl: p for p in HELPERS}, runtime.index_grad: index_grad}
 )
