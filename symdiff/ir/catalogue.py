@@ -9,7 +9,7 @@ an object by a different primitive is refused on the spot: the package does not 
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 from ..errors import InternalError
 from .nodes import Primitive
@@ -45,7 +45,10 @@ class Catalogue:
         return MappingProxyType(dict(self._by_name)), MappingProxyType(dict(self._by_object))
 
 
-def lookup(table: Mapping[Any, Primitive], obj: Any) -> Primitive | None:
+V = TypeVar("V")
+
+
+def lookup(table: Mapping[Any, V], obj: Any) -> V | None:
     """``table[obj]``, or None, for any object: an unhashable one (an array) names nothing."""
     try:
         return table.get(obj)
