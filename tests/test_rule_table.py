@@ -112,3 +112,123 @@ def test_resolving_an_unhashable_object_finds_nothing():
 
     assert P.resolve(np.zeros(3)) is None and P.resolve([np.exp]) is None
     assert P.resolve(np.exp) is P.np_exp
+
+
+# ----------------------------------------------------------------------------- partials
+
+import numpy as np  # noqa: E402
+
+from symdiff.ad import rules, tangents  # noqa: E402
+from symdiff.ad.partials import PARTIALS  # noqa: E402
+
+RNG = np.random.default_rng(12)
+
+
+class _Numeric:
+    """A stand-in for the expression builder that computes with NumPy at once, so that a
+    row of partials can be checked against finite differences directly."""
+
+    zero = None
+
+    def is_zero(self, d):
+        return d is None
+
+    def eq(self, a, b):
+        return np.equal(a, b).astype(float)
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+class _Held(np.ndarray):
+    """An input array with an ``atom`` (the identity the builder compares)."""
+
+
+def _held(values, token):
+    out = np.asarray(values, dtype=float).view(_Held)
+    out.atom = token
+    return out
+
+
+def _inputs(prim, n):
+    lo, hi = (1.3, 1.7) if prim in (P.m_acosh, P.np_arccosh) else (0.3, 0.7)
+    xs = [RNG.uniform(lo, hi, 5)] + [RNG.uniform(1.2, 1.8, 5) for _ in range(n - 1)]
+    if prim is P.np_clip:
+        xs = [RNG.uniform(0.3, 0.7, 8), np.full(8, 0.45), np.full(8, 0.55)]
+    return xs
+
+
+def _evaluate(prim, xs):
+    if prim.family == "math":
+        return np.array([prim.impl(*map(float, vals)) for vals in zip(*xs)])
+    return np.asarray(prim.impl(*xs), dtype=float)
+
+
+def _arities(prim):
+    return (1, 2) if prim is P.m_log else (1 if prim.nargs == -1 else prim.nargs,)
+
+
+ROWS = [(p, n) for p in PARTIALS for n in _arities(p)]
+
+
+@pytest.mark.parametrize("prim,n", ROWS, ids=[f"{p.name}/{n}" for p, n in ROWS])
+def test_each_partial_agrees_with_central_differences(prim, n):
+    F, h = _Numeric(), 1e-6
+    xs = _inputs(prim, n)
+    y = _evaluate(prim, xs)
+    row = PARTIALS[prim]
+    held = [_held(x, i) for i, x in enumerate(xs)]
+    for i in range(n):
+        plus = [x + h if j == i else x for j, x in enumerate(xs)]
+        minus = [x - h if j == i else x for j, x in enumerate(xs)]
+        fd = (_evaluate(prim, plus) - _evaluate(prim, minus)) / (2 * h)
+        exact = np.broadcast_to(row.of[i](F, 1.0, y, *held), y.shape)
+        np.testing.assert_allclose(exact, fd, rtol=1e-6, atol=1e-8, err_msg=f"∂/∂a{i}")
+    dxs = [RNG.normal(size=x.shape) for x in xs]
+    plus = [x + h * d for x, d in zip(xs, dxs)]
+    minus = [x - h * d for x, d in zip(xs, dxs)]
+    fd = (_evaluate(prim, plus) - _evaluate(prim, minus)) / (2 * h)
+    for tangent in (row.tangent, row.summed):  # the fused form (if any) and the sum
+        got = np.broadcast_to(tangent(F, y, tuple(held), tuple(dxs)), y.shape)
+        np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("prim", [p for p in PARTIALS if PARTIALS[p].fused], ids=str)
+def test_a_fused_tangent_of_a_square_is_the_sum_of_its_partials(prim):
+    """``a * a`` (one input twice): the fused form's special case against the plain sum."""
+    F = _Numeric()
+    a = _held(RNG.uniform(0.3, 0.7, 4), "same")
+    da = RNG.normal(size=4)
+    y = _evaluate(prim, [a, a])
+    row = PARTIALS[prim]
+    np.testing.assert_allclose(
+        row.tangent(F, y, (a, a), (da, da)), row.summed(F, y, (a, a), (da, da)), rtol=1e-12
+    )
+
+
+def test_both_tables_derive_every_row_of_partials():
+    for prim in PARTIALS:
+        assert prim in rules.RULES and prim in tangents.TANGENTS, prim.name
+
+
+@pytest.mark.parametrize("table", [rules.RULES, tangents.TANGENTS], ids=["RULES", "TANGENTS"])
+def test_the_rule_tables_cannot_be_mutated(table):
+    with pytest.raises(TypeError):
+        table[P.np_exp] = table[P.np_log]
+    with pytest.raises(TypeError):
+        del table[P.np_exp]
+    with pytest.raises(AttributeError):
+        table.update({})
+    with pytest.raises(TypeError):
+        PARTIALS[P.np_exp] = PARTIALS[P.np_log]
+
+
+def test_tangents_import_nothing_private():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(tangents))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.module != "rules", "tangents reads rules' rows"
+            assert not any(a.name.startswith("_") for a in node.names), node.module

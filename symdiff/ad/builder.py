@@ -26,7 +26,7 @@ class Builder:
         scalar: Callable[[Atom], bool],
         active: Callable[[Atom], bool],
     ):
-        self.stmts: list[Assign] = []
+        self.stmts: list[Assign | Pop] = []
         self.fresh = fresh
         self._scalar = scalar
         self._active = active
@@ -62,8 +62,9 @@ class Builder:
 
     def pop(self, lst: Sym) -> Sym:
         """The last item of a list adjoint, removed from it (the list is consumed linearly)."""
-        target = self.fresh()
-        self.stmts.append(Pop(_atom(lst), (target,), self.loc))
+        target, tape = self.fresh(), _atom(lst)
+        assert isinstance(tape, Var), "a list adjoint is a variable"
+        self.stmts.append(Pop(tape, (target,), self.loc))
         return Sym(target, self)
 
     # -- queries rules may ask
@@ -96,6 +97,10 @@ class Builder:
 
     def eq(self, a: Any, b: Any) -> Sym:
         return self.apply(P.eq, a, b)
+
+    def item(self, t: Any, i: int) -> Sym:
+        """Item ``i`` of a tuple-valued result (``w, v = np.linalg.eigh(a)``)."""
+        return self.apply(P.tuple_item, t, i, index=(("at", 0),))
 
     def __getattr__(self, name: str) -> Callable[..., Sym]:
         prim = P.named(f"{self.family}.{name}") or P.named(f"np.{name}") or P.named(name)

@@ -22,23 +22,19 @@ Conventions at non-differentiable points (documented in the README and docs/nump
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..errors import InternalError, NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Const, Primitive
 from ..ir.ruleset import USER_RULES, RuleSet
 from .builder import Sym
+from .partials import PARTIALS, same
 
 Rule = Callable[..., tuple]
-
-LN2 = math.log(2.0)
-LN10 = math.log(10.0)
-PI = math.pi
-DEG = math.pi / 180.0  # one degree in radians
-TWO_BY_SQRT_PI = 2.0 / math.sqrt(math.pi)  # erf'(0)
 
 
 def unary(d: Callable[..., Any]) -> Rule:
@@ -113,11 +109,6 @@ def _listed(part_rule):
     return lambda F, g, y, *xs, **p: tuple(part_rule(F, g, xs, i, **p) for i in range(len(xs)))
 
 
-def same(rule: Rule, *prims: Primitive) -> dict[Primitive, Rule]:
-    """One derivative for every spelling of a function (``math.exp``, ``np.exp``)."""
-    return dict.fromkeys(prims, rule)
-
-
 def parts_of(F, g, n: int) -> list:
     """The adjoints of the items of a tuple-valued result, None for an unused item.
 
@@ -140,24 +131,6 @@ def _constant(F, a, what: str) -> Any:
     if not isinstance(a.atom, Const):
         raise UnsupportedSyntaxError(f"{what} must be a constant when the gradient is built", F.loc)
     return a.atom.value
-
-
-def _item(F, t, i: int):
-    return F.apply(P.tuple_item, t, i, index=(("at", 0),))
-
-
-def _log(F, g, y, x, *base):
-    """``math.log(x)`` and ``math.log(x, b)`` = ln x / ln b."""
-    if not base:
-        return (g / x,)
-    (b,) = base
-    return g / (x * F.log(b)), -(g * y / (b * F.log(b)))
-
-
-def _sinc(F, g, y, x):
-    """sinc x = sin(pi x) / (pi x): (cos(pi x) - sinc x) / x, and 0 at x = 0."""
-    at0 = F.eq(x, 0.0)
-    return g * F.where(at0, 0.0, (F.cos(PI * x) - y) / F.where(at0, 1.0, x))
 
 
 def _nan_select(F, g, a, b, larger=True):
@@ -257,11 +230,11 @@ def _solve(F, g, y, a, b):
 
 def _eigh(F, g, y, x, UPLO="L"):
     g_w, g_v = parts_of(F, g, 2)
-    return (F.eigh_grad(g_w, g_v, _item(F, y, 0), _item(F, y, 1), UPLO=UPLO),)
+    return (F.eigh_grad(g_w, g_v, F.item(y, 0), F.item(y, 1), UPLO=UPLO),)
 
 
 def _eigvalsh(F, g, y, x, UPLO="L"):
-    vectors = _item(F, F.apply(P.la_eigh, x, UPLO=UPLO), 1)
+    vectors = F.item(F.apply(P.la_eigh, x, UPLO=UPLO), 1)
     return (F.eigh_grad(g, None, y, vectors, UPLO=UPLO),)
 
 
@@ -276,10 +249,10 @@ def _pinv(F, g, y, a, rcond=None, hermitian=False):
 def _svd(F, g, y, a, full_matrices=True, compute_uv=True, hermitian=False):
     if compute_uv:
         g_u, g_s, g_vh = parts_of(F, g, 3)
-        u, s, vh = (_item(F, y, i) for i in range(3))
+        u, s, vh = (F.item(y, i) for i in range(3))
         return (F.svd_grad(g_u, g_s, g_vh, u, s, vh),)
     full = F.apply(P.la_svd, a, full_matrices=False)
-    return (F.svd_grad(None, g, None, _item(F, full, 0), y, _item(F, full, 2)),)
+    return (F.svd_grad(None, g, None, F.item(full, 0), y, F.item(full, 2)),)
 
 
 def _roll(F, g, y, x, shift, axis=None):
@@ -322,86 +295,18 @@ def _tuple_item(F, g, y, t, i, index):
     return F.apply(P.make_tuple, *([None] * i.atom.value), g), None
 
 
-RULES: dict[Primitive, Rule] = {
-    # ---- binary arithmetic ------------------------------------------------- ∂/∂a, ∂/∂b
-    P.add: lambda F, g, y, a, b: (g, g),
-    P.sub: lambda F, g, y, a, b: (g, -g),
-    P.mul: lambda F, g, y, a, b: (g * b, g * a),
-    P.div: lambda F, g, y, a, b: (g / b, -((g / b) * y)),
-    P.pow: lambda F, g, y, a, b: (g * b * a ** (b - 1), g * y * F.log(a)),
-    P.neg: linear(lambda F, g, x: -g),
-    P.pos: linear(lambda F, g, x: g),
+_EXPLICIT: dict[Primitive, Rule] = {
     P.matmul: lambda F, g, y, a, b: (
         F.matmul_grad_a(g, a, b),
         F.matmul_grad_b(g, a, b),
     ),
-    # ---- elementary functions: ∂/∂x, one row for every spelling -----------------------
-    **same(unary(lambda F, g, y, x: g * y), P.m_exp, P.np_exp),
-    **same(unary(lambda F, g, y, x: g * y * LN2), P.m_exp2, P.np_exp2),
-    **same(unary(lambda F, g, y, x: g * (y + 1.0)), P.m_expm1, P.np_expm1),
-    P.m_log: _log,
-    P.np_log: unary(lambda F, g, y, x: g / x),
-    **same(unary(lambda F, g, y, x: g / (x * LN2)), P.m_log2, P.np_log2),
-    **same(unary(lambda F, g, y, x: g / (x * LN10)), P.m_log10, P.np_log10),
-    **same(unary(lambda F, g, y, x: g / (1.0 + x)), P.m_log1p, P.np_log1p),
-    **same(unary(lambda F, g, y, x: g / (2.0 * y)), P.m_sqrt, P.np_sqrt),
-    **same(unary(lambda F, g, y, x: g / (3.0 * y**2)), P.m_cbrt, P.np_cbrt),
-    P.np_square: unary(lambda F, g, y, x: g * (2.0 * x)),
-    P.np_reciprocal: unary(lambda F, g, y, x: -(g * y**2)),
-    **same(unary(lambda F, g, y, x: g * F.cos(x)), P.m_sin, P.np_sin),
-    **same(unary(lambda F, g, y, x: -(g * F.sin(x))), P.m_cos, P.np_cos),
-    **same(unary(lambda F, g, y, x: g * (1.0 + y**2)), P.m_tan, P.np_tan),
-    **same(unary(lambda F, g, y, x: g / F.sqrt(1.0 - x**2)), P.m_asin, P.np_arcsin),
-    **same(unary(lambda F, g, y, x: -(g / F.sqrt(1.0 - x**2))), P.m_acos, P.np_arccos),
-    **same(unary(lambda F, g, y, x: g / (1.0 + x**2)), P.m_atan, P.np_arctan),
-    **same(unary(lambda F, g, y, x: g * F.cosh(x)), P.m_sinh, P.np_sinh),
-    **same(unary(lambda F, g, y, x: g * F.sinh(x)), P.m_cosh, P.np_cosh),
-    **same(unary(lambda F, g, y, x: g * (1.0 - y**2)), P.m_tanh, P.np_tanh),
-    **same(unary(lambda F, g, y, x: g / F.sqrt(x**2 + 1.0)), P.m_asinh, P.np_arcsinh),
-    **same(unary(lambda F, g, y, x: g / F.sqrt(x**2 - 1.0)), P.m_acosh, P.np_arccosh),
-    **same(unary(lambda F, g, y, x: g / (1.0 - x**2)), P.m_atanh, P.np_arctanh),
-    P.np_sinc: unary(_sinc),
-    P.m_erf: unary(lambda F, g, y, x: g * TWO_BY_SQRT_PI * F.exp(-(x**2))),
-    P.m_erfc: unary(lambda F, g, y, x: -(g * TWO_BY_SQRT_PI * F.exp(-(x**2)))),
-    **same(unary(lambda F, g, y, x: g * F.sign(x)), P.m_fabs, P.np_abs, P.np_fabs, P.b_abs),
-    **same(unary(lambda F, g, y, x: g * DEG), P.m_radians, P.np_deg2rad, P.np_radians),
-    **same(unary(lambda F, g, y, x: g / DEG), P.m_degrees, P.np_rad2deg, P.np_degrees),
-    P.np_nan_to_num: unary(lambda F, g, y, x: g * F.isfinite(x)),
-    **same(linear(lambda F, g, x: g), P.b_float, P.np_float64, P.np_positive),
-    **same(linear(lambda F, g, x: g), P.np_real, P.np_conj, P.real_attr, P.np_real_if_close),
-    P.np_negative: linear(lambda F, g, x: -g),
-    # ---- binary elementwise: ∂/∂a, ∂/∂b ----------------------------------------------
-    P.np_add: lambda F, g, y, a, b: (g, g),
-    P.np_subtract: lambda F, g, y, a, b: (g, -g),
-    P.np_multiply: lambda F, g, y, a, b: (g * b, g * a),
-    P.np_divide: lambda F, g, y, a, b: (g / b, -((g / b) * y)),
-    **same(
-        lambda F, g, y, a, b: (g * b * a ** (b - 1), g * y * F.log(a)),
-        P.m_pow,
-        P.np_power,
-        P.b_pow,
-    ),
-    P.np_float_power: lambda F, g, y, a, b: (
-        g * b * F.float_power(a, b - 1),
-        g * y * F.log(a),
-    ),
-    **same(lambda F, g, y, a, b: (g, -(g * F.floor(a / b))), P.mod, P.np_remainder),
-    **same(lambda F, g, y, a, b: (g, -(g * F.trunc(a / b))), P.m_fmod, P.np_fmod),
-    **same(lambda F, g, y, a, b: (g * a / y, g * b / y), P.m_hypot, P.np_hypot),
-    **same(
-        lambda F, g, y, a, b: (g * b / (a**2 + b**2), -(g * a / (a**2 + b**2))),
-        P.m_atan2,
-        P.np_arctan2,
-    ),
-    P.np_logaddexp: lambda F, g, y, a, b: (g * F.exp(a - y), g * F.exp(b - y)),
-    P.np_logaddexp2: lambda F, g, y, a, b: (g * F.exp2(a - y), g * F.exp2(b - y)),
+    P.b_float: linear(lambda F, g, x: g),
     # ---- selection ----------------------------------------------------------------
     **same(lambda F, g, y, a, b: _select(F, g, a, b), P.np_maximum, P.b_max),
     **same(lambda F, g, y, a, b: _select(F, g, a, b, larger=False), P.np_minimum, P.b_min),
     P.np_fmax: lambda F, g, y, a, b: _nan_select(F, g, a, b),
     P.np_fmin: lambda F, g, y, a, b: _nan_select(F, g, a, b, larger=False),
     P.np_where: lambda F, g, y, c, a, b: (None, F.where(c, g, 0.0), F.where(c, 0.0, g)),
-    P.np_clip: lambda F, g, y, x, lo, hi: (g * F.eq(x, y), g * (x < lo), g * (x > hi)),
     # ---- reductions and scans -----------------------------------------------------
     P.np_sum: _sum,
     **same(_mean, P.np_mean, P.np_average),
@@ -527,44 +432,42 @@ RULES: dict[Primitive, Rule] = {
 # grad(grad(f)) reverses a generated gradient; these are its helpers' adjoints. Each helper is
 # linear in the adjoint it receives (g here, h the adjoint of its own result); matmul_grad_a/b
 # are bilinear in g and the other operand. Their tangents are in tangents.py.
-RULES.update(
-    {
-        P.unbroadcast: lambda F, h, y, g, x: (F.broadcast_to(h, F.shape(g)), None),
-        P.sum_to: lambda F, h, y, g, shape: (F.broadcast_to(h, F.shape(g)), None),
-        # reorderings: scattering back (permutation_grad, sort_grad) and gathering forward
-        # (permutation_tangent) are each other's transposes
-        P.permutation_grad: lambda F, h, y, g, x, out, axis=-1: (
-            F.permutation_tangent(h, x, out, axis=axis),
-            None,
-            None,
-        ),
-        P.permutation_tangent: lambda F, h, y, d, x, out, axis=-1: (
-            F.permutation_grad(h, x, out, axis=axis),
-            None,
-            None,
-        ),
-        P.sort_grad: lambda F, h, y, g, x, axis=-1: (
-            F.permutation_tangent(h, x, F.apply(P.np_sort, x, axis=axis), axis=axis),
-            None,
-        ),
-        P.matmul_grad_a: lambda F, h, y, g, a, b: (h @ b, None, F.matmul_grad_b(g, h, b)),
-        P.matmul_grad_b: lambda F, h, y, g, a, b: (a @ h, F.matmul_grad_a(g, a, h), None),
-        P.index_grad: lambda F, h, y, g, x, *idx, index: (
-            F.unbroadcast(F.getitem(h, *idx, index=index), g),
-            None,
-            *(None,) * len(idx),
-        ),
-        P.index_add: lambda F, h, y, acc, g, *idx, index: (
-            h,
-            F.unbroadcast(F.getitem(h, *idx, index=index), g),
-            *(None,) * len(idx),
-        ),
-        P.scalar_checked: lambda F, h, y, x, value, name: (
-            F.scalar_checked(h, value, name=name),
-            None,
-        ),
-    }
-)
+_HIGHER_ORDER: dict[Primitive, Rule] = {
+    P.unbroadcast: lambda F, h, y, g, x: (F.broadcast_to(h, F.shape(g)), None),
+    P.sum_to: lambda F, h, y, g, shape: (F.broadcast_to(h, F.shape(g)), None),
+    # reorderings: scattering back (permutation_grad, sort_grad) and gathering forward
+    # (permutation_tangent) are each other's transposes
+    P.permutation_grad: lambda F, h, y, g, x, out, axis=-1: (
+        F.permutation_tangent(h, x, out, axis=axis),
+        None,
+        None,
+    ),
+    P.permutation_tangent: lambda F, h, y, d, x, out, axis=-1: (
+        F.permutation_grad(h, x, out, axis=axis),
+        None,
+        None,
+    ),
+    P.sort_grad: lambda F, h, y, g, x, axis=-1: (
+        F.permutation_tangent(h, x, F.apply(P.np_sort, x, axis=axis), axis=axis),
+        None,
+    ),
+    P.matmul_grad_a: lambda F, h, y, g, a, b: (h @ b, None, F.matmul_grad_b(g, h, b)),
+    P.matmul_grad_b: lambda F, h, y, g, a, b: (a @ h, F.matmul_grad_a(g, a, h), None),
+    P.index_grad: lambda F, h, y, g, x, *idx, index: (
+        F.unbroadcast(F.getitem(h, *idx, index=index), g),
+        None,
+        *(None,) * len(idx),
+    ),
+    P.index_add: lambda F, h, y, acc, g, *idx, index: (
+        h,
+        F.unbroadcast(F.getitem(h, *idx, index=index), g),
+        *(None,) * len(idx),
+    ),
+    P.scalar_checked: lambda F, h, y, x, value, name: (
+        F.scalar_checked(h, value, name=name),
+        None,
+    ),
+}
 
 # Operations whose output is treated as a constant: the derivative is zero almost everywhere
 # (rounding, comparisons) or the value is not a real number to differentiate (shapes, sizes).
@@ -588,6 +491,22 @@ INTERNAL: frozenset[Primitive] = frozenset(
         *P.HELPERS,
     }
 )
+
+
+def _table() -> Mapping[Primitive, Rule]:
+    """Every row once: the reverse rules derived from ``partials``, the explicit rows, and
+    the zero guard on the elementwise ones it applies to. Built once, then read-only."""
+    derived: dict[Primitive, Rule] = {prim: row.adjoints for prim, row in PARTIALS.items()}
+    overlap = (derived.keys() & _EXPLICIT.keys()) | (_EXPLICIT.keys() & _HIGHER_ORDER.keys())
+    if overlap:
+        raise InternalError(f"two rows for {sorted(p.name for p in overlap)}")
+    rows = {**derived, **_EXPLICIT, **_HIGHER_ORDER}
+    return MappingProxyType(
+        {
+            prim: _zero_stays_zero(rule, prim) if _guarded(prim) else rule
+            for prim, rule in rows.items()
+        }
+    )
 
 
 def rule_for(prim: Primitive, declared: RuleSet = USER_RULES) -> Rule | None:
@@ -665,13 +584,10 @@ def _zero_stays_zero(rule: Rule, prim: Primitive) -> Rule:
     return guarded
 
 
-RULES.update(
-    {
-        prim: _zero_stays_zero(rule, prim)
-        for prim, rule in RULES.items()
-        if prim.elementwise
-        and not prim.linear
-        and prim not in _SELECTIONS
-        and prim.family != "math"
-    }
-)
+def _guarded(prim: Primitive) -> bool:
+    return (
+        prim.elementwise and not prim.linear and prim not in _SELECTIONS and prim.family != "math"
+    )
+
+
+RULES: Mapping[Primitive, Rule] = _table()
