@@ -232,3 +232,63 @@ def test_tangents_import_nothing_private():
         if isinstance(node, ast.ImportFrom):
             assert node.module != "rules", "tangents reads rules' rows"
             assert not any(a.name.startswith("_") for a in node.names), node.module
+
+
+# ----------------------------------------------------------------------------- user rules
+
+import symdiff  # noqa: E402
+from symdiff.api.custom import CustomRuleError  # noqa: E402
+from symdiff.ir.ruleset import USER_RULES, Declaration, RuleSet  # noqa: E402
+
+
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def loss(x):
+    return np.sum(softplus(x) * x)
+
+
+def test_a_declaration_lives_in_the_rule_set_and_nowhere_else():
+    tables = (dict(P.ALL), dict(P.BY_OBJECT), dict(rules.RULES), dict(tangents.TANGENTS))
+    with symdiff.defrule(softplus, lambda F, g, y, x: g / (1.0 + F.exp(-x))) as declared:
+        prim = declared.primitive
+        assert P.resolve(softplus) is prim and P.named("softplus") is prim
+        assert USER_RULES.declaration(softplus) is declared
+        assert rules.rule_for(prim) is declared.adjoint is not None
+        assert prim not in rules.RULES and tangents.tangent_for(prim) is None
+        assert (dict(P.ALL), dict(P.BY_OBJECT), dict(rules.RULES)) == tables[:3]
+        x = np.array([-1.5, 0.2, 2.0])
+        h, fd = 1e-6, np.zeros(3)
+        for i in range(3):
+            e = np.zeros(3)
+            e[i] = h
+            fd[i] = (loss(x + e) - loss(x - e)) / (2 * h)
+        np.testing.assert_allclose(symdiff.grad(loss)(x), fd, rtol=1e-7)
+    assert P.resolve(softplus) is None and P.named("softplus") is None
+    assert rules.rule_for(prim) is None and USER_RULES.declaration(softplus) is None
+    assert tables == (dict(P.ALL), dict(P.BY_OBJECT), dict(rules.RULES), dict(tangents.TANGENTS))
+
+
+def test_a_rule_set_of_its_own_is_consulted_only_when_asked():
+    prim = Primitive("twice", Form.CALL, "twice", lambda x: 2 * x)
+    adjoint = lambda F, g, y, x: (2.0 * g,)  # noqa: E731
+    mine = RuleSet()
+    decl = Declaration(prim.impl, prim, adjoint)
+    mine.declare(decl)
+    assert rules.rule_for(prim, mine) is adjoint and rules.rule_for(prim) is None
+    assert mine.primitive_for(prim.impl) is prim and USER_RULES.primitive_for(prim.impl) is None
+    assert mine.declarations() == (decl,)
+    assert mine.remove(decl) and not mine.remove(decl)
+    assert rules.rule_for(prim, mine) is None
+
+
+def test_an_unhashable_callable_cannot_be_declared():
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self, x):
+            return x
+
+    with pytest.raises(CustomRuleError, match="hashable"):
+        symdiff.defrule(Unhashable(), lambda F, g, y, x: g, name="unhashable")

@@ -135,9 +135,7 @@ def _defines(stmt) -> tuple[Var, ...]:
 
 def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
     """Values that are runtime Python lists (built by ``append`` in a loop, or by ``makers``)."""
-    from ..ir.primitives import LIST_MAKERS
-
-    makers = LIST_MAKERS if makers is None else makers
+    makers = P.LIST_MAKERS if makers is None else makers
     out: set[Var] = set()
     changed = True
     while changed:

@@ -23,6 +23,7 @@ from .. import __version__, naming, runtime
 from ..ad.analysis import prune
 from ..ad.reverse import GradProgram
 from ..errors import Loc
+from ..ir import primitives as P
 from ..ir.nodes import (
     Assign,
     Atom,
@@ -371,7 +372,7 @@ class Variant:
             and v not in self.restored
             and isinstance(d, Assign)
             and d.prim.effect is not Effect.UPDATE
-            and d.prim.name != "new_tape"
+            and d.prim is not P.new_tape
             and self.count(v) == 1
             and self.reads[v][0] == self.def_block[v]
         )
@@ -482,7 +483,7 @@ class Variant:
         foldable = (
             len(members) == 1
             and isinstance(d, Assign)
-            and d.prim.name not in ("setitem", "new_tape")
+            and d.prim not in (P.setitem, P.new_tape)
             and self.count(v) == 1
             and self.reads[v][0] == self.def_block[v]
         )
@@ -578,7 +579,7 @@ class Variant:
         name = self.names[s.target]
         old = s.args[0] if s.args else None
         if (
-            s.prim.name == "add"
+            s.prim is P.add
             and isinstance(old, Var)
             and self.names.get(old) == name
             and self.count(old) == 1
@@ -611,7 +612,7 @@ class Variant:
         if s.prim.form is Form.APPEND:
             lines.append(f"{target}.append({ast.unparse(value)})")
             return lines
-        if s.prim.name == "index_add":
+        if s.prim is P.index_add:
             at = ast.unparse(self.g.dotted("np.add.at"))
             where = ast.Subscript(self.g.dotted("np.s_"), self.index(dict(s.params)["index"], idx))
             lines.append(f"{at}({target}, {ast.unparse(where)}, {ast.unparse(value)})")
@@ -753,9 +754,7 @@ def _defined_in(block: Block) -> set[Var]:
 
 
 def _custom_impl(spelling: str) -> Any:
-    from ..ir import primitives as prims
-
-    prim = prims.named(spelling)
+    prim = P.named(spelling)
     if prim is None:
         raise KeyError(f"no primitive spelled {spelling!r}")
     return prim.impl
