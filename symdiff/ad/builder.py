@@ -52,7 +52,7 @@ class Builder:
         are remembered, since only they are in scope there."""
         for s in stmts:
             if s.prim.differentiable and s.prim.form not in (Form.NEWLIST, Form.LIST, Form.APPEND):
-                self._memo.setdefault((s.prim.name, s.args, s.params), s.target)
+                self._memo.setdefault((s.prim, s.args, s.params), s.target)
                 self._defs.setdefault(s.target, s)
 
     def append(self, stmt) -> None:
@@ -85,7 +85,7 @@ class Builder:
         folded = _fold(self, prim, atoms)
         if folded is not None:
             return Sym(folded, self)
-        key = (prim.name, atoms, kept)
+        key = (prim, atoms, kept)
         if key in self._memo:
             return Sym(self._memo[key], self)
         target = self.fresh()

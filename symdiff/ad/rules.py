@@ -7,6 +7,11 @@ NumPy one, so one row serves both spellings. Contributions of inputs that do not
 the ``wrt`` arguments are never used and are removed with the rest of the dead code;
 broadcast inputs are summed back to their own shape by the reverse pass, not by the rules.
 
+The rows of elementwise functions whose derivative is a product of partials (arithmetic,
+``exp``, ``sin``, ...) are not written here but in ``partials``, shared with forward mode;
+``RULES`` takes their adjoints from there. What is written here does not factor that way:
+selections, reductions, linear algebra, shapes, indexing and the helpers of gradients.
+
 Conventions at non-differentiable points (documented in the README and docs/numpy.md):
 - ``abs``/``fabs`` at 0 and ReLU ``maximum(x, 0)`` at 0: gradient 0.
 - ``maximum``/``minimum``/``max``/``min`` ties: split evenly when both inputs carry a

@@ -4,6 +4,8 @@ Each row maps the output ``y``, the inputs and their tangents (``da`` is the der
 ``a`` along the direction being pushed forward) to the tangent of ``y``:
 ``dy = ∂y/∂a da + ∂y/∂b db``. It is the transpose of the matching row of ``rules``: where a
 reverse rule multiplies the adjoint ``g`` by ∂y/∂a, a tangent rule multiplies ``da`` by it.
+For the elementwise functions that is literally so: their partials are written once, in
+``partials``, and ``TANGENTS`` sums them (``from_partials``); the rows below are the rest.
 
 Rows of primitives with a fixed number of inputs are ``lambda F, y, a, b, da, db: ...``;
 rows of variadic ones (indexing, ``np.concatenate``, ``np.einsum``, tuples) receive the
