@@ -34,6 +34,7 @@ class Builder:
         self.loc: Loc | None = None
         self._memo: dict[tuple, Var] = {}
         self._defs: dict[Var, Assign] = {}
+        self.shape_memo: dict[Atom, Atom] = {}  # same_shape's answers (definitions never change)
 
     @contextmanager
     def nested(self):
@@ -228,7 +229,7 @@ def _add_tuples(b: Builder, x: Atom, y: Atom) -> Atom | None:
 def same_shape(b: Builder, a: Atom) -> Atom:
     """An earlier value with the shape of ``a``: the array operand of an elementwise operation
     whose other operands are scalars. Asking it for its shape needs no new computation."""
-    memo = b.__dict__.setdefault("_shape_memo", {})
+    memo = b.shape_memo
     if a not in memo:
         memo[a] = a  # a placeholder: the definitions form a DAG, never a cycle
         memo[a] = _same_shape(b, a)
