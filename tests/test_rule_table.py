@@ -292,3 +292,45 @@ def test_an_unhashable_callable_cannot_be_declared():
 
     with pytest.raises(CustomRuleError, match="hashable"):
         symdiff.defrule(Unhashable(), lambda F, g, y, x: g, name="unhashable")
+
+
+# ----------------------------------------------------------------------------- forward mode
+
+
+def smoothmax(a, b):
+    return np.logaddexp(a, b)
+
+
+def two_inputs(x, b):
+    return np.sum(smoothmax(x * x, b) * x)
+
+
+def _central(f, x, v, h=1e-6):
+    return (np.asarray(f(x + h * v)) - np.asarray(f(x - h * v))) / (2 * h)
+
+
+def _smoothmax_rule(F, g, y, a, b):
+    return g * F.exp(a - y), g * F.exp(b - y)
+
+
+def test_a_declared_elementwise_function_gets_its_tangent_from_its_adjoint_rule():
+    x, b = np.array([-1.2, 0.3, 1.7]), np.array([0.4])  # b broadcasts against x
+    v = np.array([0.5, -1.0, 0.8])
+    with symdiff.defrule(smoothmax, _smoothmax_rule, elementwise=True):
+        value, tangent = symdiff.jvp(two_inputs, wrt=0)(x, b, v)
+        np.testing.assert_allclose(value, two_inputs(x, b), rtol=1e-14)
+        np.testing.assert_allclose(tangent, _central(lambda z: two_inputs(z, b), x, v), rtol=1e-7)
+        _, tb = symdiff.jvp(two_inputs, wrt=1)(x, b, np.array([1.0]))
+        np.testing.assert_allclose(tb, _central(lambda z: two_inputs(x, z), b, 1.0), rtol=1e-7)
+        gradient = symdiff.grad(two_inputs, wrt=0)
+        hv = symdiff.hvp(two_inputs, wrt=0)(x, b, v)
+        np.testing.assert_allclose(hv, _central(lambda z: gradient(z, b), x, v), rtol=1e-6)
+
+
+def test_a_declared_function_that_is_not_elementwise_has_no_tangent():
+    from symdiff import NonDifferentiableError
+
+    with symdiff.defrule(smoothmax, _smoothmax_rule):
+        assert symdiff.grad(two_inputs)(np.array([0.1, 0.2]), np.array([0.3, 0.4])) is not None
+        with pytest.raises(NonDifferentiableError, match="forward-mode"):
+            symdiff.jvp(two_inputs, wrt=0)(np.array([0.1]), np.array([0.3]), np.array([1.0]))

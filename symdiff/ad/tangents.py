@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import InternalError
 from ..ir import primitives as P
 from ..ir.nodes import Form, Primitive
+from ..ir.ruleset import USER_RULES, RuleSet
 from .partials import PARTIALS, Partials, same
 
 Rule = Callable[..., Any]
@@ -409,7 +410,37 @@ def _table() -> Mapping[Primitive, Rule]:
 TANGENTS: Mapping[Primitive, Rule] = _table()
 
 
-def tangent_for(prim: Primitive) -> Rule | None:
-    """The tangent rule of ``prim``. Declared functions have none: ``defrule`` gives an
-    adjoint, and forward mode refuses them rather than guess a transpose."""
-    return TANGENTS.get(prim)
+def from_adjoint(prim: Primitive, adjoint: Callable[..., tuple]) -> Rule:
+    """The tangent rule of a declared elementwise function, from its adjoint rule.
+
+    Elementwise, the Jacobian is diagonal: the adjoint of input i is ``g · ∂y/∂a_i``, a
+    product by the partial, which is its own transpose. So the adjoint rule called with the
+    tangent ``da_i`` in place of ``g`` gives ``da_i · ∂y/∂a_i``, and the tangent is their
+    sum, as for the rows of ``partials``. (A rule that asks ``F.active`` sees every input
+    as varying here.)
+    """
+
+    def rule(F, y, *args, **p):
+        xs, dxs = _split_args(prim, args)
+        total = None
+        for i, dx in enumerate(dxs):
+            if F.is_zero(dx):
+                continue
+            term = adjoint(F, dx, y, *xs, **p)[i]
+            if term is not None:
+                total = term if total is None else total + term
+        return F.zero if total is None else total
+
+    return rule
+
+
+def tangent_for(prim: Primitive, declared: RuleSet = USER_RULES) -> Rule | None:
+    """The tangent rule of ``prim``: a row of the table, or for a function declared with
+    ``defrule(..., elementwise=True)``, one derived from its adjoint rule. A declared
+    function that is not elementwise has none: its adjoint rule is not a diagonal map."""
+    rule = TANGENTS.get(prim)
+    if rule is None and prim.elementwise:
+        adjoint = declared.adjoint(prim)
+        if adjoint is not None:
+            return from_adjoint(prim, adjoint)
+    return rule
