@@ -61,3 +61,28 @@ class Counter:
 
 def is_internal(name: str) -> bool:
     return name.startswith(INTERNAL_PREFIX)
+
+
+def internal_tag(name: str) -> str | None:
+    """The tag of an internal name: its letters after the prefix (``"t"`` for ``%t3``,
+    ``"tape"`` for ``%tape%b2``), or None for a user's name. Code that asks what made a name asks this.
+    """
+    if not is_internal(name):
+        return None
+    rest = name[len(INTERNAL_PREFIX) :]
+    end = 0
+    while end < len(rest) and rest[end].isalpha():
+        end += 1
+    return rest[:end]
+
+
+def is_internal_of(name: str, tag: str) -> bool:
+    """Whether ``name`` was made by ``Counter(tag)`` (``%b4`` for ``"b"``)."""
+    return internal_tag(name) == tag
+
+
+def family(name: str) -> str | None:
+    """The module a dotted primitive name belongs to: ``"math"`` for ``math.exp``, ``"np"``
+    for ``np.exp`` and ``np.linalg.det``, None for operators and helpers."""
+    head, dot, _ = name.partition(".")
+    return head if dot and head in MODULES else None

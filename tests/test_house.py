@@ -32,11 +32,6 @@ def package(tmp_path, files, name="pkg"):
     return root
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="symdiff/ still has import circles and private cross-module imports; they are "
-    "being removed on other branches, and this marker goes when those merges land",
-)
 def test_the_package_passes_the_house_check():
     code, out = house()
     assert code == 0, out

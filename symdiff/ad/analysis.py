@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Block, Const, Function, If, Loop, Pop, Push, Var
 
 
@@ -77,7 +78,7 @@ def _scalar_facts(fn: Function, out: set[Var], assumed: set, anywhere: bool = Fa
     shapes = {  # tuples of ints: an item of one (``X.shape[0]``) is a Python int
         s.target
         for s in _walk(fn.body)
-        if isinstance(s, Assign) and s.prim.name in ("shape", "np.shape")
+        if isinstance(s, Assign) and s.prim in (P.shape_attr, P.np_shape)
     }
     changed = True
     while changed:
@@ -87,7 +88,7 @@ def _scalar_facts(fn: Function, out: set[Var], assumed: set, anywhere: bool = Fa
             if isinstance(stmt, Assign):
                 if _scalar_result(stmt, out) or _item_of_shape(stmt, shapes):
                     new.append(stmt.target)
-                backward = stmt.prim.name.startswith("math.") or (
+                backward = stmt.prim.family == "math" or (
                     stmt.target in out and _pointwise(stmt.prim)
                 )
                 if backward:
@@ -134,9 +135,7 @@ def _defines(stmt) -> tuple[Var, ...]:
 
 def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
     """Values that are runtime Python lists (built by ``append`` in a loop, or by ``makers``)."""
-    from ..ir.primitives import LIST_MAKERS
-
-    makers = LIST_MAKERS if makers is None else makers
+    makers = P.LIST_MAKERS if makers is None else makers
     out: set[Var] = set()
     changed = True
     while changed:
@@ -167,14 +166,14 @@ def is_scalar(a: Atom, known: set[Var]) -> bool:
 
 
 def _pointwise(prim) -> bool:
-    return (prim.elementwise or prim.form in ("infix", "prefix")) and prim.name != "matmul"
+    return (prim.elementwise or prim.form.operator) and prim is not P.matmul
 
 
 def _scalar_result(stmt: Assign, known: set[Var]) -> bool:
     prim = stmt.prim
     if prim.returns_scalar:
         return True
-    if prim.name in ("np.sum", "np.mean", "np.max", "np.min") and stmt.param("axis") is None:
+    if prim in (P.np_sum, P.np_mean, P.np_max, P.np_min) and stmt.param("axis") is None:
         return not stmt.param("keepdims", False)
     if _pointwise(prim):
         return all(is_scalar(a, known) for a in stmt.args)
@@ -182,7 +181,7 @@ def _scalar_result(stmt: Assign, known: set[Var]) -> bool:
 
 
 def _item_of_shape(stmt: Assign, shapes: set[Var]) -> bool:
-    index = stmt.param("index") if stmt.prim.name == "getitem" else None
+    index = stmt.param("index") if stmt.prim is P.getitem else None
     return (
         bool(stmt.args)
         and stmt.args[0] in shapes

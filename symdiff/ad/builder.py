@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..errors import Loc
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Const, Pop, Primitive, Var
+from ..ir.nodes import Assign, Atom, Const, Form, Pop, Primitive, Var
 
 
 class Builder:
@@ -26,7 +26,7 @@ class Builder:
         scalar: Callable[[Atom], bool],
         active: Callable[[Atom], bool],
     ):
-        self.stmts: list[Assign] = []
+        self.stmts: list[Assign | Pop] = []
         self.fresh = fresh
         self._scalar = scalar
         self._active = active
@@ -34,6 +34,7 @@ class Builder:
         self.loc: Loc | None = None
         self._memo: dict[tuple, Var] = {}
         self._defs: dict[Var, Assign] = {}
+        self.shape_memo: dict[Atom, Atom] = {}  # same_shape's answers (definitions never change)
 
     @contextmanager
     def nested(self):
@@ -51,8 +52,8 @@ class Builder:
         when ``g`` is 1.0. Only values of the block being reversed (and the blocks around it)
         are remembered, since only they are in scope there."""
         for s in stmts:
-            if s.prim.differentiable and s.prim.form not in ("newlist", "list", "append"):
-                self._memo.setdefault((s.prim.name, s.args, s.params), s.target)
+            if s.prim.differentiable and s.prim.form not in (Form.NEWLIST, Form.LIST, Form.APPEND):
+                self._memo.setdefault((s.prim, s.args, s.params), s.target)
                 self._defs.setdefault(s.target, s)
 
     def append(self, stmt) -> None:
@@ -62,8 +63,9 @@ class Builder:
 
     def pop(self, lst: Sym) -> Sym:
         """The last item of a list adjoint, removed from it (the list is consumed linearly)."""
-        target = self.fresh()
-        self.stmts.append(Pop(_atom(lst), (target,), self.loc))
+        target, tape = self.fresh(), _atom(lst)
+        assert isinstance(tape, Var), "a list adjoint is a variable"
+        self.stmts.append(Pop(tape, (target,), self.loc))
         return Sym(target, self)
 
     # -- queries rules may ask
@@ -84,7 +86,7 @@ class Builder:
         folded = _fold(self, prim, atoms)
         if folded is not None:
             return Sym(folded, self)
-        key = (prim.name, atoms, kept)
+        key = (prim, atoms, kept)
         if key in self._memo:
             return Sym(self._memo[key], self)
         target = self.fresh()
@@ -97,8 +99,12 @@ class Builder:
     def eq(self, a: Any, b: Any) -> Sym:
         return self.apply(P.eq, a, b)
 
+    def item(self, t: Any, i: int) -> Sym:
+        """Item ``i`` of a tuple-valued result (``w, v = np.linalg.eigh(a)``)."""
+        return self.apply(P.tuple_item, t, i, index=(("at", 0),))
+
     def __getattr__(self, name: str) -> Callable[..., Sym]:
-        prim = P.ALL.get(f"{self.family}.{name}") or P.ALL.get(f"np.{name}") or P.ALL.get(name)
+        prim = P.named(f"{self.family}.{name}") or P.named(f"np.{name}") or P.named(name)
         if prim is None:
             raise AttributeError(name)
         return lambda *args, **params: self.apply(prim, *args, **params)
@@ -223,7 +229,7 @@ def _add_tuples(b: Builder, x: Atom, y: Atom) -> Atom | None:
 def same_shape(b: Builder, a: Atom) -> Atom:
     """An earlier value with the shape of ``a``: the array operand of an elementwise operation
     whose other operands are scalars. Asking it for its shape needs no new computation."""
-    memo = b.__dict__.setdefault("_shape_memo", {})
+    memo = b.shape_memo
     if a not in memo:
         memo[a] = a  # a placeholder: the definitions form a DAG, never a cycle
         memo[a] = _same_shape(b, a)
@@ -232,7 +238,7 @@ def same_shape(b: Builder, a: Atom) -> Atom:
 
 def _same_shape(b: Builder, a: Atom) -> Atom:
     d = b.defining(a)
-    while d is not None and (d.prim.elementwise or d.prim.form in ("infix", "prefix")):
+    while d is not None and (d.prim.elementwise or d.prim.form.operator):
         arrays = [x for x in d.args if not b.is_scalar(x)]  # a module-level array is not scalar
         if not arrays or d.prim is P.matmul:
             break
@@ -258,7 +264,7 @@ def _fold(b: Builder, prim: Primitive, args: tuple[Atom, ...]) -> Atom | None:
     if prim is P.unbroadcast and _negated(b, args[0]) is not None:
         # the sum of -g is minus the sum of g: negate the (smaller) summed array
         return b.apply(P.neg, b.apply(P.unbroadcast, _negated(b, args[0]), args[1])).atom
-    if prim.form not in ("infix", "prefix"):
+    if not prim.form.operator:
         return None
     nums = [_num(a) for a in args]
     if prim is P.neg:

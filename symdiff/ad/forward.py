@@ -44,7 +44,7 @@ from ..naming import Counter, NameGen, is_internal
 from . import analysis
 from .builder import Builder, Sym
 from .program import GradProgram, Kind
-from .tangents import TANGENTS, variadic
+from .tangents import tangent_for, variadic
 
 # combining tangents rather than scaling them: a zero among them is a real 0.0, not a zero result
 _COMBINING = frozenset(
@@ -192,7 +192,7 @@ class Forward:
             return
         if s.prim is not P.tuple_item:  # a tuple read as an array: no item may be missing
             dxs = [self.dense_items(d, a) for d, a in zip(dxs, s.args)]
-        rule = TANGENTS.get(s.prim)
+        rule = tangent_for(s.prim)
         if rule is None:
             raise NonDifferentiableError(
                 f"no forward-mode (tangent) rule for `{s.prim.name}`, and its result depends "
@@ -202,7 +202,7 @@ class Forward:
                 "this function",
             )
         b.loc = s.loc
-        b.family = "math" if s.prim.name.startswith("math.") else "np"
+        b.family = "math" if s.prim.family == "math" else "np"
         xs = [Sym(a, b) for a in s.args]
         y = Sym(s.target, b)
         params = dict(s.params)
@@ -365,7 +365,7 @@ class Forward:
 
 
 def _pointwise(prim) -> bool:
-    return (prim.elementwise or prim.form in ("infix", "prefix")) and prim is not P.matmul
+    return (prim.elementwise or prim.form.operator) and prim is not P.matmul
 
 
 def _walk(block: Block):

@@ -21,6 +21,7 @@ from ..ir.nodes import (  # fmt: skip
     Function,
     If,
     Loop,
+    LoopKind,
     Phi,
     Pop,
     Push,
@@ -30,11 +31,11 @@ from ..ir.nodes import (  # fmt: skip
     pformat,
     substitute,
 )
-from ..naming import Counter
+from ..naming import Counter, is_internal_of
 from . import analysis
 from .builder import Builder, Sym, same_shape
 from .program import GradProgram
-from .rules import RULES
+from .rules import rule_for
 
 
 class Reverse:
@@ -72,7 +73,7 @@ class Reverse:
         if made is None:
             return False
         prim = made.prim
-        pointwise = prim.elementwise or prim.form in ("infix", "prefix")
+        pointwise = prim.elementwise or prim.form.operator
         if prim.returns_scalar or (
             pointwise and prim is not P.matmul and all(map(self.is_scalar, made.args))
         ):
@@ -142,7 +143,7 @@ class Reverse:
             else:
                 total = total + Sym(p, self.b)
         atom = total.atom
-        if isinstance(atom, Var) and atom.name.startswith("%b") and atom not in self.adjoint_of:
+        if isinstance(atom, Var) and is_internal_of(atom.name, "b") and atom not in self.adjoint_of:
             self.adjoint_of[atom] = v
         return atom
 
@@ -164,7 +165,7 @@ class Reverse:
         if g is None:
             return
         prim = stmt.prim
-        rule = RULES.get(prim)
+        rule = rule_for(prim)
         if rule is None:
             raise NonDifferentiableError(
                 f"no derivative rule for `{prim.name}`, and its result depends on the "
@@ -182,7 +183,7 @@ class Reverse:
             else:
                 shape = b.apply(P.np_shape, stmt.target)
             g = b.apply(P.np_broadcast_to, g, shape).atom
-        b.family = "math" if prim.name.startswith("math.") else "np"
+        b.family = "math" if prim.family == "math" else "np"
         syms = [Sym(a, b) for a in stmt.args]
         parts = rule(b, Sym(g, b), Sym(stmt.target, b), *syms, **dict(stmt.params))
         if len(parts) != len(stmt.args):
@@ -335,7 +336,7 @@ class Reverse:
         active = [c for c in s.carries if self.is_active(c.var)]
         if not any(gouts[c] is not None for c in active):
             return
-        counted = s.kind != "range" or s.exit is not None
+        counted = s.kind is not LoopKind.RANGE or s.exit is not None
         tape = Var(f"%tape{self.counter()}")
         outer_tape, self.tape = self.tape, tape
         dvars = {c: Var(self.counter()) for c in active}
@@ -410,9 +411,9 @@ class Reverse:
         if counted:
             count = Var(f"%steps{self.counter()}")
             self.trip_counts[id(s)] = count
-            header, index, kind = (Const(0), count), None, "range"
+            header, index, kind = (Const(0), count), None, LoopKind.RANGE
         else:
-            header, index, kind = s.header, s.index, "reversed"
+            header, index, kind = s.header, s.index, LoopKind.REVERSED
         self.extra[id(s)] = ((Push(tape, tuple(needed), s.loc),) if needed else (),)
         if needed or any(isinstance(x, Push) for x in _walk_stmts(body_b)):
             self.tapes.append(tape)
@@ -448,19 +449,19 @@ class Reverse:
 
 
 _TOTAL_MATH = frozenset(
-    "math." + n
-    for n in ("sin", "cos", "exp", "tanh", "atan", "sinh", "cosh", "expm1", "erf", "fabs")
+    {P.m_sin, P.m_cos, P.m_exp, P.m_tanh, P.m_atan, P.m_sinh, P.m_cosh, P.m_expm1, P.m_erf}
+    | {P.m_fabs}
 )
 
 
 def _total(prim) -> bool:
     """Whether an operation computes without raising whatever its (finite) inputs."""
-    if prim.name.startswith("np."):
+    if prim.family == "np":
         # not np.zeros_like: a fresh array may be updated in place inside the loop
-        return prim.elementwise or prim.name in ("np.shape", "np.size")
-    if prim.form in ("infix", "prefix"):
-        return prim.name in ("add", "sub", "mul", "neg", "pos", "gt", "lt", "ge", "le", "eq", "ne")
-    return prim.name in _TOTAL_MATH
+        return prim.elementwise or prim is P.np_shape or prim is P.np_size
+    if prim.form.operator:
+        return prim in (P.add, P.sub, P.mul, P.neg, P.pos, P.gt, P.lt, P.ge, P.le, P.eq, P.ne)
+    return prim in _TOTAL_MATH
 
 
 def _walk_stmts(block):

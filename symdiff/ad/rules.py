@@ -7,6 +7,11 @@ NumPy one, so one row serves both spellings. Contributions of inputs that do not
 the ``wrt`` arguments are never used and are removed with the rest of the dead code;
 broadcast inputs are summed back to their own shape by the reverse pass, not by the rules.
 
+The rows of elementwise functions whose derivative is a product of partials (arithmetic,
+``exp``, ``sin``, ...) are not written here but in ``partials``, shared with forward mode;
+``RULES`` takes their adjoints from there. What is written here does not factor that way:
+selections, reductions, linear algebra, shapes, indexing and the helpers of gradients.
+
 Conventions at non-differentiable points (documented in the README and docs/numpy.md):
 - ``abs``/``fabs`` at 0 and ReLU ``maximum(x, 0)`` at 0: gradient 0.
 - ``maximum``/``minimum``/``max``/``min`` ties: split evenly when both inputs carry a
@@ -21,23 +26,20 @@ Conventions at non-differentiable points (documented in the README and docs/nump
 
 from __future__ import annotations
 
-import math
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..errors import InternalError, NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Const, Primitive
+from ..ir.ruleset import USER_RULES, RuleSet
 from .builder import Sym
+from .partials import PARTIALS, same
+from .zero_guard import guard, needs_guard
 
 Rule = Callable[..., tuple]
-
-LN2 = math.log(2.0)
-LN10 = math.log(10.0)
-PI = math.pi
-DEG = math.pi / 180.0  # one degree in radians
-TWO_BY_SQRT_PI = 2.0 / math.sqrt(math.pi)  # erf'(0)
 
 
 def unary(d: Callable[..., Any]) -> Rule:
@@ -112,11 +114,6 @@ def _listed(part_rule):
     return lambda F, g, y, *xs, **p: tuple(part_rule(F, g, xs, i, **p) for i in range(len(xs)))
 
 
-def same(rule: Rule, *prims: Primitive) -> dict[Primitive, Rule]:
-    """One derivative for every spelling of a function (``math.exp``, ``np.exp``)."""
-    return dict.fromkeys(prims, rule)
-
-
 def parts_of(F, g, n: int) -> list:
     """The adjoints of the items of a tuple-valued result, None for an unused item.
 
@@ -139,24 +136,6 @@ def _constant(F, a, what: str) -> Any:
     if not isinstance(a.atom, Const):
         raise UnsupportedSyntaxError(f"{what} must be a constant when the gradient is built", F.loc)
     return a.atom.value
-
-
-def _item(F, t, i: int):
-    return F.apply(P.tuple_item, t, i, index=(("at", 0),))
-
-
-def _log(F, g, y, x, *base):
-    """``math.log(x)`` and ``math.log(x, b)`` = ln x / ln b."""
-    if not base:
-        return (g / x,)
-    (b,) = base
-    return g / (x * F.log(b)), -(g * y / (b * F.log(b)))
-
-
-def _sinc(F, g, y, x):
-    """sinc x = sin(pi x) / (pi x): (cos(pi x) - sinc x) / x, and 0 at x = 0."""
-    at0 = F.eq(x, 0.0)
-    return g * F.where(at0, 0.0, (F.cos(PI * x) - y) / F.where(at0, 1.0, x))
 
 
 def _nan_select(F, g, a, b, larger=True):
@@ -256,11 +235,11 @@ def _solve(F, g, y, a, b):
 
 def _eigh(F, g, y, x, UPLO="L"):
     g_w, g_v = parts_of(F, g, 2)
-    return (F.eigh_grad(g_w, g_v, _item(F, y, 0), _item(F, y, 1), UPLO=UPLO),)
+    return (F.eigh_grad(g_w, g_v, F.item(y, 0), F.item(y, 1), UPLO=UPLO),)
 
 
 def _eigvalsh(F, g, y, x, UPLO="L"):
-    vectors = _item(F, F.apply(P.la_eigh, x, UPLO=UPLO), 1)
+    vectors = F.item(F.apply(P.la_eigh, x, UPLO=UPLO), 1)
     return (F.eigh_grad(g, None, y, vectors, UPLO=UPLO),)
 
 
@@ -275,10 +254,10 @@ def _pinv(F, g, y, a, rcond=None, hermitian=False):
 def _svd(F, g, y, a, full_matrices=True, compute_uv=True, hermitian=False):
     if compute_uv:
         g_u, g_s, g_vh = parts_of(F, g, 3)
-        u, s, vh = (_item(F, y, i) for i in range(3))
+        u, s, vh = (F.item(y, i) for i in range(3))
         return (F.svd_grad(g_u, g_s, g_vh, u, s, vh),)
     full = F.apply(P.la_svd, a, full_matrices=False)
-    return (F.svd_grad(None, g, None, _item(F, full, 0), y, _item(F, full, 2)),)
+    return (F.svd_grad(None, g, None, F.item(full, 0), y, F.item(full, 2)),)
 
 
 def _roll(F, g, y, x, shift, axis=None):
@@ -321,86 +300,18 @@ def _tuple_item(F, g, y, t, i, index):
     return F.apply(P.make_tuple, *([None] * i.atom.value), g), None
 
 
-RULES: dict[Primitive, Rule] = {
-    # ---- binary arithmetic ------------------------------------------------- ∂/∂a, ∂/∂b
-    P.add: lambda F, g, y, a, b: (g, g),
-    P.sub: lambda F, g, y, a, b: (g, -g),
-    P.mul: lambda F, g, y, a, b: (g * b, g * a),
-    P.div: lambda F, g, y, a, b: (g / b, -((g / b) * y)),
-    P.pow: lambda F, g, y, a, b: (g * b * a ** (b - 1), g * y * F.log(a)),
-    P.neg: linear(lambda F, g, x: -g),
-    P.pos: linear(lambda F, g, x: g),
+_EXPLICIT: dict[Primitive, Rule] = {
     P.matmul: lambda F, g, y, a, b: (
         F.matmul_grad_a(g, a, b),
         F.matmul_grad_b(g, a, b),
     ),
-    # ---- elementary functions: ∂/∂x, one row for every spelling -----------------------
-    **same(unary(lambda F, g, y, x: g * y), P.m_exp, P.np_exp),
-    **same(unary(lambda F, g, y, x: g * y * LN2), P.m_exp2, P.np_exp2),
-    **same(unary(lambda F, g, y, x: g * (y + 1.0)), P.m_expm1, P.np_expm1),
-    P.m_log: _log,
-    P.np_log: unary(lambda F, g, y, x: g / x),
-    **same(unary(lambda F, g, y, x: g / (x * LN2)), P.m_log2, P.np_log2),
-    **same(unary(lambda F, g, y, x: g / (x * LN10)), P.m_log10, P.np_log10),
-    **same(unary(lambda F, g, y, x: g / (1.0 + x)), P.m_log1p, P.np_log1p),
-    **same(unary(lambda F, g, y, x: g / (2.0 * y)), P.m_sqrt, P.np_sqrt),
-    **same(unary(lambda F, g, y, x: g / (3.0 * y**2)), P.m_cbrt, P.np_cbrt),
-    P.np_square: unary(lambda F, g, y, x: g * (2.0 * x)),
-    P.np_reciprocal: unary(lambda F, g, y, x: -(g * y**2)),
-    **same(unary(lambda F, g, y, x: g * F.cos(x)), P.m_sin, P.np_sin),
-    **same(unary(lambda F, g, y, x: -(g * F.sin(x))), P.m_cos, P.np_cos),
-    **same(unary(lambda F, g, y, x: g * (1.0 + y**2)), P.m_tan, P.np_tan),
-    **same(unary(lambda F, g, y, x: g / F.sqrt(1.0 - x**2)), P.m_asin, P.np_arcsin),
-    **same(unary(lambda F, g, y, x: -(g / F.sqrt(1.0 - x**2))), P.m_acos, P.np_arccos),
-    **same(unary(lambda F, g, y, x: g / (1.0 + x**2)), P.m_atan, P.np_arctan),
-    **same(unary(lambda F, g, y, x: g * F.cosh(x)), P.m_sinh, P.np_sinh),
-    **same(unary(lambda F, g, y, x: g * F.sinh(x)), P.m_cosh, P.np_cosh),
-    **same(unary(lambda F, g, y, x: g * (1.0 - y**2)), P.m_tanh, P.np_tanh),
-    **same(unary(lambda F, g, y, x: g / F.sqrt(x**2 + 1.0)), P.m_asinh, P.np_arcsinh),
-    **same(unary(lambda F, g, y, x: g / F.sqrt(x**2 - 1.0)), P.m_acosh, P.np_arccosh),
-    **same(unary(lambda F, g, y, x: g / (1.0 - x**2)), P.m_atanh, P.np_arctanh),
-    P.np_sinc: unary(_sinc),
-    P.m_erf: unary(lambda F, g, y, x: g * TWO_BY_SQRT_PI * F.exp(-(x**2))),
-    P.m_erfc: unary(lambda F, g, y, x: -(g * TWO_BY_SQRT_PI * F.exp(-(x**2)))),
-    **same(unary(lambda F, g, y, x: g * F.sign(x)), P.m_fabs, P.np_abs, P.np_fabs, P.b_abs),
-    **same(unary(lambda F, g, y, x: g * DEG), P.m_radians, P.np_deg2rad, P.np_radians),
-    **same(unary(lambda F, g, y, x: g / DEG), P.m_degrees, P.np_rad2deg, P.np_degrees),
-    P.np_nan_to_num: unary(lambda F, g, y, x: g * F.isfinite(x)),
-    **same(linear(lambda F, g, x: g), P.b_float, P.np_float64, P.np_positive),
-    **same(linear(lambda F, g, x: g), P.np_real, P.np_conj, P.real_attr, P.np_real_if_close),
-    P.np_negative: linear(lambda F, g, x: -g),
-    # ---- binary elementwise: ∂/∂a, ∂/∂b ----------------------------------------------
-    P.np_add: lambda F, g, y, a, b: (g, g),
-    P.np_subtract: lambda F, g, y, a, b: (g, -g),
-    P.np_multiply: lambda F, g, y, a, b: (g * b, g * a),
-    P.np_divide: lambda F, g, y, a, b: (g / b, -((g / b) * y)),
-    **same(
-        lambda F, g, y, a, b: (g * b * a ** (b - 1), g * y * F.log(a)),
-        P.m_pow,
-        P.np_power,
-        P.b_pow,
-    ),
-    P.np_float_power: lambda F, g, y, a, b: (
-        g * b * F.float_power(a, b - 1),
-        g * y * F.log(a),
-    ),
-    **same(lambda F, g, y, a, b: (g, -(g * F.floor(a / b))), P.mod, P.np_remainder),
-    **same(lambda F, g, y, a, b: (g, -(g * F.trunc(a / b))), P.m_fmod, P.np_fmod),
-    **same(lambda F, g, y, a, b: (g * a / y, g * b / y), P.m_hypot, P.np_hypot),
-    **same(
-        lambda F, g, y, a, b: (g * b / (a**2 + b**2), -(g * a / (a**2 + b**2))),
-        P.m_atan2,
-        P.np_arctan2,
-    ),
-    P.np_logaddexp: lambda F, g, y, a, b: (g * F.exp(a - y), g * F.exp(b - y)),
-    P.np_logaddexp2: lambda F, g, y, a, b: (g * F.exp2(a - y), g * F.exp2(b - y)),
+    P.b_float: linear(lambda F, g, x: g),
     # ---- selection ----------------------------------------------------------------
     **same(lambda F, g, y, a, b: _select(F, g, a, b), P.np_maximum, P.b_max),
     **same(lambda F, g, y, a, b: _select(F, g, a, b, larger=False), P.np_minimum, P.b_min),
     P.np_fmax: lambda F, g, y, a, b: _nan_select(F, g, a, b),
     P.np_fmin: lambda F, g, y, a, b: _nan_select(F, g, a, b, larger=False),
     P.np_where: lambda F, g, y, c, a, b: (None, F.where(c, g, 0.0), F.where(c, 0.0, g)),
-    P.np_clip: lambda F, g, y, x, lo, hi: (g * F.eq(x, y), g * (x < lo), g * (x > hi)),
     # ---- reductions and scans -----------------------------------------------------
     P.np_sum: _sum,
     **same(_mean, P.np_mean, P.np_average),
@@ -526,44 +437,42 @@ RULES: dict[Primitive, Rule] = {
 # grad(grad(f)) reverses a generated gradient; these are its helpers' adjoints. Each helper is
 # linear in the adjoint it receives (g here, h the adjoint of its own result); matmul_grad_a/b
 # are bilinear in g and the other operand. Their tangents are in tangents.py.
-RULES.update(
-    {
-        P.unbroadcast: lambda F, h, y, g, x: (F.broadcast_to(h, F.shape(g)), None),
-        P.sum_to: lambda F, h, y, g, shape: (F.broadcast_to(h, F.shape(g)), None),
-        # reorderings: scattering back (permutation_grad, sort_grad) and gathering forward
-        # (permutation_tangent) are each other's transposes
-        P.permutation_grad: lambda F, h, y, g, x, out, axis=-1: (
-            F.permutation_tangent(h, x, out, axis=axis),
-            None,
-            None,
-        ),
-        P.permutation_tangent: lambda F, h, y, d, x, out, axis=-1: (
-            F.permutation_grad(h, x, out, axis=axis),
-            None,
-            None,
-        ),
-        P.sort_grad: lambda F, h, y, g, x, axis=-1: (
-            F.permutation_tangent(h, x, F.apply(P.np_sort, x, axis=axis), axis=axis),
-            None,
-        ),
-        P.matmul_grad_a: lambda F, h, y, g, a, b: (h @ b, None, F.matmul_grad_b(g, h, b)),
-        P.matmul_grad_b: lambda F, h, y, g, a, b: (a @ h, F.matmul_grad_a(g, a, h), None),
-        P.index_grad: lambda F, h, y, g, x, *idx, index: (
-            F.unbroadcast(F.getitem(h, *idx, index=index), g),
-            None,
-            *(None,) * len(idx),
-        ),
-        P.index_add: lambda F, h, y, acc, g, *idx, index: (
-            h,
-            F.unbroadcast(F.getitem(h, *idx, index=index), g),
-            *(None,) * len(idx),
-        ),
-        P.scalar_checked: lambda F, h, y, x, value, name: (
-            F.scalar_checked(h, value, name=name),
-            None,
-        ),
-    }
-)
+_HIGHER_ORDER: dict[Primitive, Rule] = {
+    P.unbroadcast: lambda F, h, y, g, x: (F.broadcast_to(h, F.shape(g)), None),
+    P.sum_to: lambda F, h, y, g, shape: (F.broadcast_to(h, F.shape(g)), None),
+    # reorderings: scattering back (permutation_grad, sort_grad) and gathering forward
+    # (permutation_tangent) are each other's transposes
+    P.permutation_grad: lambda F, h, y, g, x, out, axis=-1: (
+        F.permutation_tangent(h, x, out, axis=axis),
+        None,
+        None,
+    ),
+    P.permutation_tangent: lambda F, h, y, d, x, out, axis=-1: (
+        F.permutation_grad(h, x, out, axis=axis),
+        None,
+        None,
+    ),
+    P.sort_grad: lambda F, h, y, g, x, axis=-1: (
+        F.permutation_tangent(h, x, F.apply(P.np_sort, x, axis=axis), axis=axis),
+        None,
+    ),
+    P.matmul_grad_a: lambda F, h, y, g, a, b: (h @ b, None, F.matmul_grad_b(g, h, b)),
+    P.matmul_grad_b: lambda F, h, y, g, a, b: (a @ h, F.matmul_grad_a(g, a, h), None),
+    P.index_grad: lambda F, h, y, g, x, *idx, index: (
+        F.unbroadcast(F.getitem(h, *idx, index=index), g),
+        None,
+        *(None,) * len(idx),
+    ),
+    P.index_add: lambda F, h, y, acc, g, *idx, index: (
+        h,
+        F.unbroadcast(F.getitem(h, *idx, index=index), g),
+        *(None,) * len(idx),
+    ),
+    P.scalar_checked: lambda F, h, y, x, value, name: (
+        F.scalar_checked(h, value, name=name),
+        None,
+    ),
+}
 
 # Operations whose output is treated as a constant: the derivative is zero almost everywhere
 # (rounding, comparisons) or the value is not a real number to differentiate (shapes, sizes).
@@ -589,87 +498,22 @@ INTERNAL: frozenset[Primitive] = frozenset(
 )
 
 
-def rule_for(prim: Primitive) -> Rule | None:
-    return RULES.get(prim)
-
-
-# ---- adjoints zeroed by a selection: 0 * inf = 0 -------------------------------------------
-# np.where(x > 0, np.log(x), 0.0) evaluates log everywhere; where x <= 0 the unselected value
-# is -inf or NaN and its adjoint is 0, but log's rule g / x then gives 0 / 0 = NaN, which the
-# sum of contributions spreads to the whole gradient. Downstream of a selection (where,
-# maximum/minimum, clip), the contributions of an elementwise rule with non-constant partial
-# derivatives are written where(g == 0, 0, contribution): an adjoint that is exactly zero
-# contributes exactly zero. Elsewhere the rules are left as they are: the guard costs a pass.
-_SELECTIONS = frozenset({P.np_where, P.np_maximum, P.np_minimum, P.np_fmax, P.np_fmin})
-_SELECTIONS |= frozenset({P.np_clip, P.b_max, P.b_min})
-_INDICATORS = frozenset({P.gt, P.lt, P.ge, P.le, P.eq, P.ne})
-_CASTS = frozenset(p for p in (P.np_asarray, getattr(P, "as_float", None)) if p is not None)
-
-
-def _indicator(F, a, depth: int = 0) -> bool:
-    """``a`` is 0/1-valued by construction (a comparison, or arithmetic of comparisons)."""
-    made = F.defining(a)
-    if made is None or depth > 4:
-        return False
-    if made.prim in _INDICATORS:
-        return True
-    return made.prim in (P.add, P.sub, P.mul) and all(
-        isinstance(b, Const) or _indicator(F, b, depth + 1) for b in made.args
+def _table() -> Mapping[Primitive, Rule]:
+    """Every row once: the reverse rules derived from ``partials``, the explicit rows, and
+    the zero guard on the elementwise ones it applies to. Built once, then read-only."""
+    derived: dict[Primitive, Rule] = {prim: row.adjoints for prim, row in PARTIALS.items()}
+    overlap = (derived.keys() & _EXPLICIT.keys()) | (_EXPLICIT.keys() & _HIGHER_ORDER.keys())
+    if overlap:
+        raise InternalError(f"two rows for {sorted(p.name for p in overlap)}")
+    rows = {**derived, **_EXPLICIT, **_HIGHER_ORDER}
+    return MappingProxyType(
+        {prim: guard(rule, prim) if needs_guard(prim) else rule for prim, rule in rows.items()}
     )
 
 
-def _selected(F, a, depth: int = 0) -> bool:
-    """``a`` (an adjoint) may be zero where a selection left its primal out."""
-    made = F.defining(a)
-    if made is None or depth > 8:
-        return False
-    if made.prim is P.np_where:
-        return True
-    if (made.prim is P.mul or made.prim in _CASTS) and any(_indicator(F, b) for b in made.args):
-        return True  # g * (a > b), or the indicator alone as floats when g is 1
-    if made.prim in (
-        P.mul,
-        P.div,
-        P.add,
-        P.sub,
-        P.neg,
-        P.pos,
-        P.unbroadcast,
-        P.sum_to,
-        P.np_broadcast_to,
-    ):
-        return any(_selected(F, b, depth + 1) for b in made.args)
-    return False
+def rule_for(prim: Primitive, declared: RuleSet = USER_RULES) -> Rule | None:
+    """The adjoint rule of ``prim``: a row of the table, or the rule a user declared."""
+    return RULES.get(prim) or declared.adjoint(prim)
 
 
-def _finite_const(a) -> bool:
-    v = a.atom if isinstance(a, Sym) else a
-    return isinstance(v, Const) and isinstance(v.value, (int, float)) and math.isfinite(v.value)
-
-
-def _zero_stays_zero(rule: Rule, prim: Primitive) -> Rule:
-    def guarded(F, g, y, *xs, **params):
-        parts = rule(F, g, y, *xs, **params)
-        if not _selected(F, g.atom):
-            return parts
-        if (prim is P.mul and any(map(_finite_const, xs))) or (
-            prim is P.div and _finite_const(xs[1])
-        ):
-            return parts  # g * c and g / c are zero where g is: no guard needed
-        zero = F.eq(g, 0.0)
-        return tuple(None if p is None else F.where(zero, 0.0, p) for p in parts)
-
-    guarded.__doc__ = rule.__doc__
-    return guarded
-
-
-RULES.update(
-    {
-        prim: _zero_stays_zero(rule, prim)
-        for prim, rule in RULES.items()
-        if prim.elementwise
-        and not prim.linear
-        and prim not in _SELECTIONS
-        and not prim.name.startswith("math.")
-    }
-)
+RULES: Mapping[Primitive, Rule] = _table()

@@ -4,6 +4,8 @@ Each row maps the output ``y``, the inputs and their tangents (``da`` is the der
 ``a`` along the direction being pushed forward) to the tangent of ``y``:
 ``dy = ∂y/∂a da + ∂y/∂b db``. It is the transpose of the matching row of ``rules``: where a
 reverse rule multiplies the adjoint ``g`` by ∂y/∂a, a tangent rule multiplies ``da`` by it.
+For the elementwise functions that is literally so: their partials are written once, in
+``partials``, and ``TANGENTS`` sums them (``from_partials``); the rows below are the rest.
 
 Rows of primitives with a fixed number of inputs are ``lambda F, y, a, b, da, db: ...``;
 rows of variadic ones (indexing, ``np.concatenate``, ``np.einsum``, tuples) receive the
@@ -24,13 +26,16 @@ ReLU, ``clip`` passes the tangent where ``lo <= x <= hi``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from ..errors import InternalError
 from ..ir import primitives as P
-from ..ir.nodes import Primitive
-from .rules import DEG, LN2, LN10, PI, TWO_BY_SQRT_PI, _item, same
+from ..ir.nodes import Form, Primitive
+from ..ir.ruleset import USER_RULES, RuleSet
+from .partials import PARTIALS, Partials, same
 
 Rule = Callable[..., Any]
 
@@ -88,31 +93,12 @@ def _split_args(prim: Primitive, args: tuple) -> tuple[tuple, tuple]:
 
 def variadic(prim: Primitive) -> bool:
     """Rows of these receive ``(xs, dxs)`` as two tuples."""
-    return prim.nargs == -1 or prim.form in ("listcall", "list", "tuple")
+    return prim.nargs == -1 or prim.form in (Form.LISTCALL, Form.LIST, Form.TUPLE)
 
 
 def _expand(F, y, x, axis, keepdims):
     """A reduction's result with the reduced axes put back, so that it broadcasts over x."""
     return F.expand_dims(y, axis) if axis is not None and not keepdims else y
-
-
-def _product(F, y, a, b, da, db):
-    """d(a b) = da b + a db; a square x * x is 2 x dx."""
-    if a.atom == b.atom:
-        return 2.0 * a * da
-    return da * b + a * db
-
-
-def _pow(F, y, a, b, da, db):
-    return da * (b * a ** (b - 1)) + db * (y * F.log(a))
-
-
-def _log(F, y, xs, dxs):
-    """``math.log(x)`` and ``math.log(x, b)`` = ln x / ln b."""
-    if len(xs) == 1:
-        return dxs[0] / xs[0]
-    (x, b), (dx, db) = xs, dxs
-    return dx / (x * F.log(b)) - db * y / (b * F.log(b))
 
 
 def _select(F, a, b, da, db, larger=True):
@@ -132,16 +118,6 @@ def _nan_select(F, a, b, da, db, larger=True):
         wa = F.where(b_nan, 1.0, F.where(a_nan, 0.0, a_wins + 0.5 * F.eq(a, b)))
         return da * wa + db * (1.0 - wa)
     return da * F.where(b_nan, 1.0, a_wins) + db * F.where(a_nan, 1.0, b_wins)
-
-
-def _sinc(F, y, x, dx):
-    """sinc x = sin(pi x) / (pi x): (cos(pi x) - sinc x) / x, and 0 at x = 0."""
-    at0 = F.eq(x, 0.0)
-    return dx * F.where(at0, 0.0, (F.cos(PI * x) - y) / F.where(at0, 1.0, x))
-
-
-def _clip(F, y, x, lo, hi, dx, dlo, dhi):
-    return dx * F.eq(x, y) + dlo * (x < lo) + dhi * (x > hi)
 
 
 def _reduced(F, weights, dx, axis, keepdims):
@@ -275,68 +251,9 @@ def _list_append(F, y, xs, v, dxs, dv):
     return F.apply(P.list_append, F.dense(dxs, xs), F.dense(dv, v))
 
 
-TANGENTS: dict[Primitive, Rule] = {
-    # ---- arithmetic ---------------------------------------------------- dy = ... da, db
-    P.add: lambda F, y, a, b, da, db: da + db,
-    P.sub: lambda F, y, a, b, da, db: da - db,
-    P.mul: _product,
-    P.div: lambda F, y, a, b, da, db: (da - y * db) / b,
-    P.pow: _pow,
-    P.neg: lambda F, y, x, dx: -dx,
-    P.pos: lambda F, y, x, dx: dx,
+_EXPLICIT: dict[Primitive, Rule] = {
     P.matmul: lambda F, y, a, b, da, db: da @ b + a @ db,
-    # ---- elementary functions: f'(x) dx, one row for every spelling --------------------
-    **same(lambda F, y, x, dx: dx * y, P.m_exp, P.np_exp),
-    **same(lambda F, y, x, dx: dx * y * LN2, P.m_exp2, P.np_exp2),
-    **same(lambda F, y, x, dx: dx * (y + 1.0), P.m_expm1, P.np_expm1),
-    P.m_log: _log,
-    P.np_log: lambda F, y, x, dx: dx / x,
-    **same(lambda F, y, x, dx: dx / (x * LN2), P.m_log2, P.np_log2),
-    **same(lambda F, y, x, dx: dx / (x * LN10), P.m_log10, P.np_log10),
-    **same(lambda F, y, x, dx: dx / (1.0 + x), P.m_log1p, P.np_log1p),
-    **same(lambda F, y, x, dx: dx / (2.0 * y), P.m_sqrt, P.np_sqrt),
-    **same(lambda F, y, x, dx: dx / (3.0 * y**2), P.m_cbrt, P.np_cbrt),
-    P.np_square: lambda F, y, x, dx: dx * (2.0 * x),
-    P.np_reciprocal: lambda F, y, x, dx: -(dx * y**2),
-    **same(lambda F, y, x, dx: dx * F.cos(x), P.m_sin, P.np_sin),
-    **same(lambda F, y, x, dx: -(dx * F.sin(x)), P.m_cos, P.np_cos),
-    **same(lambda F, y, x, dx: dx * (1.0 + y**2), P.m_tan, P.np_tan),
-    **same(lambda F, y, x, dx: dx / F.sqrt(1.0 - x**2), P.m_asin, P.np_arcsin),
-    **same(lambda F, y, x, dx: -(dx / F.sqrt(1.0 - x**2)), P.m_acos, P.np_arccos),
-    **same(lambda F, y, x, dx: dx / (1.0 + x**2), P.m_atan, P.np_arctan),
-    **same(lambda F, y, x, dx: dx * F.cosh(x), P.m_sinh, P.np_sinh),
-    **same(lambda F, y, x, dx: dx * F.sinh(x), P.m_cosh, P.np_cosh),
-    **same(lambda F, y, x, dx: dx * (1.0 - y**2), P.m_tanh, P.np_tanh),
-    **same(lambda F, y, x, dx: dx / F.sqrt(x**2 + 1.0), P.m_asinh, P.np_arcsinh),
-    **same(lambda F, y, x, dx: dx / F.sqrt(x**2 - 1.0), P.m_acosh, P.np_arccosh),
-    **same(lambda F, y, x, dx: dx / (1.0 - x**2), P.m_atanh, P.np_arctanh),
-    P.np_sinc: _sinc,
-    P.m_erf: lambda F, y, x, dx: dx * TWO_BY_SQRT_PI * F.exp(-(x**2)),
-    P.m_erfc: lambda F, y, x, dx: -(dx * TWO_BY_SQRT_PI * F.exp(-(x**2))),
-    **same(lambda F, y, x, dx: dx * F.sign(x), P.m_fabs, P.np_abs, P.np_fabs, P.b_abs),
-    **same(lambda F, y, x, dx: dx * DEG, P.m_radians, P.np_deg2rad, P.np_radians),
-    **same(lambda F, y, x, dx: dx / DEG, P.m_degrees, P.np_rad2deg, P.np_degrees),
-    P.np_nan_to_num: lambda F, y, x, dx, **p: dx * F.isfinite(x),
-    **same(lambda F, y, x, dx: F.apply(P.b_float, dx), P.b_float),
-    **same(lambda F, y, x, dx: dx, P.np_float64, P.np_positive, P.np_real, P.np_conj),
-    P.np_real_if_close: lambda F, y, x, dx: dx,
-    P.real_attr: lambda F, y, x, dx: dx,
-    P.np_negative: lambda F, y, x, dx: -dx,
-    # ---- binary elementwise ---------------------------------------------------------
-    P.np_add: lambda F, y, a, b, da, db: da + db,
-    P.np_subtract: lambda F, y, a, b, da, db: da - db,
-    P.np_multiply: _product,
-    P.np_divide: lambda F, y, a, b, da, db: (da - y * db) / b,
-    **same(_pow, P.m_pow, P.np_power, P.b_pow),
-    P.np_float_power: lambda F, y, a, b, da, db: (
-        da * (b * F.float_power(a, b - 1)) + db * (y * F.log(a))
-    ),
-    **same(lambda F, y, a, b, da, db: da - db * F.floor(a / b), P.mod, P.np_remainder),
-    **same(lambda F, y, a, b, da, db: da - db * F.trunc(a / b), P.m_fmod, P.np_fmod),
-    **same(lambda F, y, a, b, da, db: (da * a + db * b) / y, P.m_hypot, P.np_hypot),
-    **same(lambda F, y, a, b, da, db: (da * b - db * a) / (a**2 + b**2), P.m_atan2, P.np_arctan2),
-    P.np_logaddexp: lambda F, y, a, b, da, db: da * F.exp(a - y) + db * F.exp(b - y),
-    P.np_logaddexp2: lambda F, y, a, b, da, db: da * F.exp2(a - y) + db * F.exp2(b - y),
+    P.b_float: lambda F, y, x, dx: F.apply(P.b_float, dx),
     # ---- selection ------------------------------------------------------------------
     **same(lambda F, y, a, b, da, db: _select(F, a, b, da, db), P.np_maximum, P.b_max),
     **same(
@@ -345,7 +262,6 @@ TANGENTS: dict[Primitive, Rule] = {
     P.np_fmax: lambda F, y, a, b, da, db: _nan_select(F, a, b, da, db),
     P.np_fmin: lambda F, y, a, b, da, db: _nan_select(F, a, b, da, db, larger=False),
     P.np_where: lambda F, y, c, a, b, dc, da, db: F.where(c, da, db),
-    P.np_clip: _clip,
     # ---- reductions and scans -----------------------------------------------------
     **{prim: linear(prim) for prim in (P.np_sum, P.np_mean, P.np_average, P.np_cumsum)},
     P.np_diff: linear(P.np_diff),
@@ -406,12 +322,12 @@ TANGENTS: dict[Primitive, Rule] = {
     # ---- symmetric factorizations (distinct eigenvalues, as for their gradients) ----------
     P.la_cholesky: lambda F, y, x, dx: F.cholesky_tangent(dx, y),
     P.la_eigvalsh: lambda F, y, x, dx, UPLO="L": F.eigvalsh_tangent(
-        dx, _item(F, F.apply(P.la_eigh, x, UPLO=UPLO), 1), UPLO=UPLO
+        dx, F.item(F.apply(P.la_eigh, x, UPLO=UPLO), 1), UPLO=UPLO
     ),
     P.la_eigh: lambda F, y, x, dx, UPLO="L": F.apply(
         P.make_tuple,
-        F.eigvalsh_tangent(dx, _item(F, y, 1), UPLO=UPLO),
-        F.eigh_vectors_tangent(dx, _item(F, y, 0), _item(F, y, 1), UPLO=UPLO),
+        F.eigvalsh_tangent(dx, F.item(y, 1), UPLO=UPLO),
+        F.eigh_vectors_tangent(dx, F.item(y, 0), F.item(y, 1), UPLO=UPLO),
     ),
     P.make_tuple: _make_tuple,
     P.tuple_item: _tuple_item,
@@ -471,5 +387,60 @@ TANGENTS: dict[Primitive, Rule] = {
 }
 
 
-def tangent_for(prim: Primitive) -> Rule | None:
-    return TANGENTS.get(prim)
+def from_partials(prim: Primitive, row: Partials) -> Rule:
+    """The tangent rule of a row of ``partials``: ``Σ_i da_i · ∂y/∂a_i``."""
+
+    def rule(F, y, *args, **p):
+        xs, dxs = _split_args(prim, args)
+        return row.tangent(F, y, tuple(xs), tuple(dxs), **p)
+
+    rule.__doc__ = f"Σ da_i · ∂y/∂a_i of `{prim.name}` (symdiff.ad.partials)."
+    return rule
+
+
+def _table() -> Mapping[Primitive, Rule]:
+    """The rows derived from ``partials`` and the explicit ones, once; then read-only."""
+    overlap = PARTIALS.keys() & _EXPLICIT.keys()
+    if overlap:
+        raise InternalError(f"two tangent rows for {sorted(p.name for p in overlap)}")
+    derived = {prim: from_partials(prim, row) for prim, row in PARTIALS.items()}
+    return MappingProxyType({**derived, **_EXPLICIT})
+
+
+TANGENTS: Mapping[Primitive, Rule] = _table()
+
+
+def from_adjoint(prim: Primitive, adjoint: Callable[..., tuple]) -> Rule:
+    """The tangent rule of a declared elementwise function, from its adjoint rule.
+
+    Elementwise, the Jacobian is diagonal: the adjoint of input i is ``g · ∂y/∂a_i``, a
+    product by the partial, which is its own transpose. So the adjoint rule called with the
+    tangent ``da_i`` in place of ``g`` gives ``da_i · ∂y/∂a_i``, and the tangent is their
+    sum, as for the rows of ``partials``. (A rule that asks ``F.active`` sees every input
+    as varying here.)
+    """
+
+    def rule(F, y, *args, **p):
+        xs, dxs = _split_args(prim, args)
+        total = None
+        for i, dx in enumerate(dxs):
+            if F.is_zero(dx):
+                continue
+            term = adjoint(F, dx, y, *xs, **p)[i]
+            if term is not None:
+                total = term if total is None else total + term
+        return F.zero if total is None else total
+
+    return rule
+
+
+def tangent_for(prim: Primitive, declared: RuleSet = USER_RULES) -> Rule | None:
+    """The tangent rule of ``prim``: a row of the table, or for a function declared with
+    ``defrule(..., elementwise=True)``, one derived from its adjoint rule. A declared
+    function that is not elementwise has none: its adjoint rule is not a diagonal map."""
+    rule = TANGENTS.get(prim)
+    if rule is None and prim.elementwise:
+        adjoint = declared.adjoint(prim)
+        if adjoint is not None:
+            return from_adjoint(prim, adjoint)
+    return rule

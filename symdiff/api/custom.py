@@ -36,18 +36,18 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import runtime
-from ..ad import rules as R
 from ..ad.builder import Sym
 from ..errors import SymdiffError
 from ..frontend.source import Source, get_source
 from ..ir import primitives as P
-from ..ir.nodes import Const, Primitive, iter_assigns
+from ..ir.nodes import Const, Form, Primitive, iter_assigns
+from ..ir.ruleset import USER_RULES, Declaration
+from ..naming import family
 from . import cache
 
 __all__ = ["CustomRule", "CustomRuleError", "defrule", "undefrule", "declared"]
 
-_LOCK = threading.Lock()
-_DECLARED: dict[int, "CustomRule"] = {}  # id(function) -> its declaration
+_LOCK = threading.Lock()  # one declaration or removal at a time (replacing is two steps)
 _RESERVED = frozenset({"np", "math"})
 
 
@@ -56,12 +56,11 @@ class CustomRuleError(SymdiffError, ValueError):
 
 
 @dataclass(frozen=True, eq=False)
-class CustomRule:
-    """One declared rule: ``remove()`` it, or use it as a context manager."""
+class CustomRule(Declaration):
+    """One declared rule: ``remove()`` it, or use it as a context manager. It lives in
+    ``symdiff.ir.ruleset.USER_RULES`` until removed; ``rule`` is the function as given."""
 
-    function: Callable[..., Any]
-    rule: Callable[..., Any] | None
-    primitive: Primitive
+    rule: Callable[..., Any] | None = None
 
     @property
     def name(self) -> str:
@@ -71,16 +70,9 @@ class CustomRule:
     def remove(self) -> None:
         """Forget the rule: symdiff looks inside the function again (or refuses it)."""
         with _LOCK:
-            if _DECLARED.get(id(self.function)) is not self:
-                return
-            del _DECLARED[id(self.function)]
-            prim = self.primitive
-            if P.ALL.get(prim.name) is prim:
-                del P.ALL[prim.name]
-            if P.BY_OBJECT.get(id(self.function)) is prim:
-                del P.BY_OBJECT[id(self.function)]
-            R.RULES.pop(prim, None)
-        _forget_gradients()
+            removed = USER_RULES.remove(self)
+        if removed:
+            _forget_gradients()
 
     def __enter__(self) -> "CustomRule":
         return self
@@ -119,8 +111,15 @@ def defrule(
             f"the rule for {_describe(function)} must be a function like "
             "`lambda F, g, y, x: g * ...`"
         )
-    existing = _DECLARED.get(id(function))
-    if existing is not None:
+    try:
+        hash(function)
+    except TypeError:
+        raise CustomRuleError(
+            f"{_describe(function)} cannot be declared: it is not hashable",
+            hint="declare a plain function that calls it",
+        ) from None
+    existing = USER_RULES.declaration(function)
+    if isinstance(existing, CustomRule):
         existing.remove()
     builtin = P.resolve(function)
     if builtin is not None:
@@ -133,39 +132,36 @@ def defrule(
     arrays, static = _signature(function, nargs)
     prim = Primitive(
         spelling,
-        "call",
+        Form.CALL,
         spelling,
         function,
         nargs=arrays,
         defaults=static,
         elementwise=isinstance(function, np.ufunc) if elementwise is None else elementwise,
-        returns_scalar=spelling.startswith("math."),
+        returns_scalar=family(spelling) == "math",
     )
-    declared = CustomRule(function, rule, prim)
+    declared = CustomRule(function, prim, None if rule is None else _checked(rule, prim), rule)
     with _LOCK:
-        P.ALL[spelling] = prim
-        P.BY_OBJECT[id(function)] = prim
-        if rule is not None:
-            R.RULES[prim] = _checked(rule, prim)
-        _DECLARED[id(function)] = declared
+        USER_RULES.declare(declared)
     _forget_gradients()
     return declared
 
 
 def undefrule(function: Callable[..., Any]) -> None:
     """Remove the rule declared for ``function``, if any."""
-    declared = _DECLARED.get(id(function))
-    if declared is not None:
+    declared = USER_RULES.declaration(function)
+    if isinstance(declared, CustomRule):
         declared.remove()
 
 
 def declared() -> tuple[CustomRule, ...]:
     """The rules declared now, oldest first."""
-    return tuple(_DECLARED.values())
+    return tuple(d for d in USER_RULES.declarations() if isinstance(d, CustomRule))
 
 
 def is_declared(function: Any) -> bool:
-    return id(function) in _DECLARED and _DECLARED[id(function)].function is function
+    declared = USER_RULES.declaration(function)
+    return declared is not None and declared.function is function
 
 
 # ----------------------------------------------------------------------------- internals
@@ -191,7 +187,7 @@ def _spelling(function: Any, name: str | None) -> str:
         raise CustomRuleError(
             f"{_describe(function)} has no usable name", hint="pass name='my_function'"
         )
-    taken = spelling in P.ALL or spelling in _RESERVED
+    taken = P.named(spelling) is not None or spelling in _RESERVED
     if taken or hasattr(runtime, spelling) or hasattr(builtins, spelling):
         raise CustomRuleError(
             f"the name `{spelling}` is taken by symdiff or Python",

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from ..ad.program import GradProgram
 from ..errors import SymdiffError
 from ..ir import nodes as ir
+from ..ir.nodes import Form, LoopKind
 from ..naming import is_internal
 from .cache import cached_transform
 from .wrt import Wrt
@@ -146,8 +147,8 @@ class _Dot:
 
 def _label(stmt: ir.Assign) -> str:
     prim = stmt.prim
-    text = {"getitem": "[ ]", "attr": f".{prim.spelling}", "tuple": "tuple"}.get(
-        prim.form, prim.name if prim.form == "newlist" else prim.spelling
+    text = {Form.GETITEM: "[ ]", Form.ATTR: f".{prim.spelling}", Form.TUPLE: "tuple"}.get(
+        prim.form, prim.name if prim.form is Form.NEWLIST else prim.spelling
     )
     extra = [f"{k}={v!r}" for k, v in stmt.params if k != "index"]
     return "\n".join([text, *extra])
@@ -251,11 +252,13 @@ class _Drawing:
             self.d.edge(test, merge, "", "choice")
 
     def loop(self, s: ir.Loop) -> None:
-        if s.kind == "while":
+        if s.kind is LoopKind.WHILE:
             title = "while loop"
         else:
             index = s.index.name if s.index is not None and not is_internal(s.index.name) else "_"
-            title = f"for {index} in {'reversed(range)' if s.kind == 'reversed' else 'range'}"
+            title = (
+                f"for {index} in {'reversed(range)' if s.kind is LoopKind.REVERSED else 'range'}"
+            )
         self.d.open(self.prefix, title)
         carried = ", ".join(filter(None, (self.value_name(c.var) for c in s.carries)))
         head = self.new_node(label="loop" + (f"\ncarries {carried}" if carried else ""),

@@ -9,9 +9,8 @@ between two places could get the parentheses of the other.
 from __future__ import annotations
 
 import ast
-from typing import Any
 
-from ..ir.nodes import Assign, Atom, Const, Var
+from ..ir.nodes import Assign, Atom, Const, Form, Var
 from .module_names import Globals
 
 _INFIX = {
@@ -66,22 +65,22 @@ class Exprs:
     def expr(self, s: Assign) -> ast.expr:
         """The right-hand side of ``s`` as the primitive's form writes it."""
         prim = s.prim
-        form = _form(prim.form)
+        form = prim.form
         args = [self.atom(a) for a in s.args]
         params = dict(s.params)
-        if form == "infix":
+        if form is Form.INFIX:
             if prim.spelling in _COMPARE:
                 return ast.Compare(args[0], [_COMPARE[prim.spelling]()], [args[1]])
             return ast.BinOp(args[0], _INFIX[prim.spelling](), args[1])
-        if form == "prefix":
+        if form is Form.PREFIX:
             return ast.UnaryOp(_PREFIX[prim.spelling](), args[0])
-        if form == "getitem":
+        if form is Form.GETITEM:
             return ast.Subscript(args[0], self.index(params["index"], args[1:]))
-        if form == "attr":
+        if form is Form.ATTR:
             return ast.Attribute(args[0], prim.spelling)
-        if form == "tuple":
+        if form is Form.TUPLE:
             return ast.Tuple(args)
-        if form in ("newlist", "list"):
+        if form in (Form.NEWLIST, Form.LIST):
             return ast.List(args)
         keywords = []
         for k, v in sorted(params.items()):
@@ -92,12 +91,6 @@ class Exprs:
             else:
                 keywords.append(ast.keyword(k, self.g.const(Const(v))))
         func = self.g.dotted(prim.spelling)
-        if form == "listcall":
+        if form is Form.LISTCALL:
             return ast.Call(func, [ast.List(args)], keywords)
         return ast.Call(func, args, keywords)
-
-
-def _form(form: Any) -> str:
-    """A primitive's form as a plain string, whether it is stored as one or as a str-valued
-    enum member (``str(member)`` of such an enum need not be its value)."""
-    return str(getattr(form, "value", form))

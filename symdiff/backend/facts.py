@@ -10,19 +10,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir.nodes import Assign, Atom, Block, Carry, If, Loop, Pop, Push, Var
+from ..ir.nodes import (
+    Assign,
+    Atom,
+    Block,
+    Carry,
+    Effect,
+    Form,
+    If,
+    Loop,
+    Pop,
+    Primitive,
+    Push,
+    Var,
+)
 
-# operations that make an updated copy of their first argument, or update it in place when
-# nothing else reads the old value: y[i] = v and xs.append(v); the value is the copy function
-UPDATES = {"setitem": "np.copy", "list_append": "list", "index_add": "np.copy"}
 
-# operations whose result is always a new array the generated code may update in place
-FRESH = frozenset(
-    {"np.zeros", "np.ones", "np.zeros_like", "np.ones_like", "np.full", "np.full_like",
-     "np.arange", "np.eye", "np.copy", "np.array", "np.concatenate", "np.stack", "setitem",
-     "index_grad", "list", "list_append", "unstack", "sum_list_grad", "zeros_like_list",
-     "index_add"}
-)  # fmt: skip
+def is_update(prim: Primitive) -> bool:
+    """An operation that makes an updated copy of its first argument, or updates it in place
+    when nothing else reads the old value: ``y[i] = v``, ``xs.append(v)``, ``np.add.at``."""
+    return prim.effect is Effect.UPDATE
+
+
+def copier(prim: Primitive) -> str:
+    """The copy an update starts from when it cannot work in place."""
+    return "list" if prim.form is Form.APPEND else "np.copy"
 
 
 class Facts:
@@ -120,8 +132,8 @@ class Facts:
     def copy_fn(self, v: Var) -> str:
         """How to copy ``v`` before updating it: ``list`` for a list, else ``np.copy``."""
         for r in self.reads_by.get(v, ()):
-            if isinstance(r, Assign) and r.prim.name in UPDATES:
-                return UPDATES[r.prim.name]
+            if isinstance(r, Assign) and is_update(r.prim):
+                return copier(r.prim)
         return "np.copy"
 
     def carry_of(self, v: Var) -> Carry | None:
@@ -139,7 +151,8 @@ class Facts:
             return False
         d = self.defs.get(v)
         if isinstance(d, Assign):
-            return d.prim.name in FRESH
+            # a new array, or an update's copy: nothing else can see it
+            return d.prim.effect in (Effect.FRESH, Effect.UPDATE)
         if isinstance(d, Loop):
             for c in d.carries:
                 if v in (c.var, c.out):

@@ -83,7 +83,7 @@ class Globals:
 
 def custom_impl(spelling: str) -> Any:
     """The implementation of the primitive spelled ``spelling`` (one the user declared)."""
-    prim = prims.ALL.get(spelling)
+    prim = prims.named(spelling)
     if prim is None:
         raise KeyError(f"no primitive spelled {spelling!r}")
     return prim.impl

@@ -23,10 +23,11 @@ from typing import Any, Iterator
 from .. import naming
 from ..ad.analysis import prune
 from ..ad.program import GradProgram
+from ..ir import primitives as P
 from ..ir.nodes import Assign, Block, If, Loop, Var, defined_by, used_by
 from ..naming import NameGen, is_internal
 from ..optimize import shapes
-from .facts import UPDATES, Facts
+from .facts import Facts, is_update
 
 
 class Plan:
@@ -77,7 +78,7 @@ class Plan:
     def _coalesce(self, block: Block) -> None:
         count = self.facts.count
         for s in block:
-            if isinstance(s, Assign) and s.prim.name in UPDATES:
+            if isinstance(s, Assign) and is_update(s.prim):
                 old = s.args[0]
                 if not (isinstance(old, Var) and count(old) == 1):
                     continue
@@ -144,8 +145,8 @@ class Plan:
             and (primal is None or is_internal(primal.name))
             and v not in self.restored
             and isinstance(d, Assign)
-            and d.prim.name not in UPDATES
-            and d.prim.name != "new_tape"
+            and not is_update(d.prim)
+            and d.prim is not P.new_tape
             and self.facts.read_once_where_made(v)
         )
 
@@ -253,13 +254,13 @@ class Plan:
                 return self.gen.fresh(self.names[fwd])
         v = members[0]
         for hint in ("tape", "steps"):
-            if any(m.name.startswith(naming.INTERNAL_PREFIX + hint) for m in members):
+            if any(naming.is_internal_of(m.name, hint) for m in members):
                 return self.gen.fresh(hint)
         d = self.facts.defs.get(v)
         foldable = (
             len(members) == 1
             and isinstance(d, Assign)
-            and d.prim.name not in ("setitem", "new_tape")
+            and d.prim not in (P.setitem, P.new_tape)
             and self.facts.read_once_where_made(v)
         )
         return None if foldable else self.gen.temp()

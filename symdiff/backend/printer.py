@@ -19,11 +19,12 @@ from typing import Any
 
 from ..ad.program import GradProgram
 from ..errors import Loc
-from ..ir.nodes import Assign, Block, If, Loop, Pop, Push, Var
+from ..ir import primitives as P
+from ..ir.nodes import Assign, Block, Form, If, Loop, LoopKind, Pop, Push, Var
 from ..naming import NameGen
 from .comments import Quotes, statements
 from .exprs import Exprs
-from .facts import UPDATES
+from .facts import copier, is_update
 from .module_names import Globals
 from .plan import Plan
 
@@ -85,7 +86,7 @@ class Printer:
         return out
 
     def assign(self, s: Assign, comment_all: bool, state: dict) -> list[ast.stmt]:
-        if s.prim.name in UPDATES:
+        if is_update(s.prim):
             loc = self.quotes.source(s, state.get("last"))
             lines = self.quotes.comment(loc, comment_all, state)
             return self._noted(self.update(s), loc, lines)
@@ -98,7 +99,7 @@ class Printer:
         name = self.names[s.target]
         old = s.args[0] if s.args else None
         if (
-            s.prim.name == "add"
+            s.prim is P.add
             and isinstance(old, Var)
             and self.names.get(old) == name
             and self.facts.count(old) == 1
@@ -116,11 +117,11 @@ class Printer:
         target = self.names[s.target]
         out: list[ast.stmt] = []
         if s.target not in self.plan.inplace:
-            out.append(_assign(_store(target), _call(self.g.dotted(UPDATES[s.prim.name]), old)))
-        if s.prim.name == "list_append":
+            out.append(_assign(_store(target), _call(self.g.dotted(copier(s.prim)), old)))
+        if s.prim.form is Form.APPEND:
             out.append(ast.Expr(_call(_method(target, "append"), value)))
             return out
-        if s.prim.name == "index_add":
+        if s.prim is P.index_add:
             at = self.g.dotted("np.add.at")
             where = ast.Subscript(self.g.dotted("np.s_"), self.x.index(s.param("index"), idx))
             out.append(ast.Expr(_call(at, ast.Name(target), where, value)))
@@ -159,7 +160,7 @@ class Printer:
                 out.append(_assign(_store(name), self.x.atom(c.init)))
         body: list[ast.stmt] = []
         head: ast.stmt
-        if s.kind == "while":
+        if s.kind is LoopKind.WHILE:
             cond_stmts = self.block(s.cond_block, comment_all, {})
             assert s.cond is not None, "a while loop without its condition"
             cond = self.x.atom(s.cond)
@@ -204,7 +205,7 @@ class Printer:
         # builtins through the module's names: a parameter may be called reversed
         rng = _call(self.g.dotted("range"), *bounds)
         backwards = _call(self.g.dotted("reversed"), rng)
-        return rng if s.kind == "range" else backwards
+        return rng if s.kind is LoopKind.RANGE else backwards
 
     # ------------------------------------------------------------ text
     def render(self, stmts: list[ast.stmt], depth: int) -> list[str]:

@@ -13,24 +13,14 @@ from __future__ import annotations
 from typing import TypeGuard
 
 from ..ir import primitives as P
-from ..ir.nodes import Atom, Const, Primitive, Var
+from ..ir.nodes import Atom, Const, Effect, Form, Primitive, Var
 from .values import Frame, Value
 
-# operations whose result may be a view of their first argument (shares its memory)
-VIEWS = frozenset(
-    {"getitem", "np.reshape", "np.ravel", "np.transpose", "T", "np.swapaxes", "np.moveaxis",
-     "np.expand_dims", "np.squeeze", "np.broadcast_to", "np.asarray", "np.atleast_1d",
-     "np.atleast_2d", "np.flip", "np.fliplr", "np.flipud", "np.diagonal", "list_append",
-     # for real arrays these return their argument itself, or a view of it
-     "np.real", "real", "np.real_if_close", "np.conj", "np.float64", "np.atleast_3d",
-     "np.rot90", "np.rollaxis", "np.diag", "np.split", "np.array_split", "np.hsplit",
-     "np.vsplit", "np.dsplit", "tuple_item"}
-)  # fmt: skip
 # operations whose result, used as an index, makes indexing advanced (a copy, never a view)
 INDEX_ARRAYS = frozenset(
-    {"np.array", "np.arange", "np.argsort", "lt", "le", "gt", "ge", "eq", "ne", "np.logical_and",
-     "np.logical_or", "np.logical_not", "np.unique", "np.triu_indices", "np.tril_indices",
-     "np.triu_indices_from", "np.tril_indices_from", "np.diag_indices"}
+    {P.np_array, P.np_array_list, P.np_arange, P.np_argsort, P.lt, P.le, P.gt, P.ge, P.eq, P.ne,
+     P.np_logical_and, P.np_logical_or, P.np_logical_not, P.np_unique, P.np_triu_indices,
+     P.np_tril_indices, P.np_triu_indices_from, P.np_tril_indices_from, P.np_diag_indices}
 )  # fmt: skip
 # the operations a runtime list may be passed to
 LIST_OPS = frozenset({P.list_append, P.np_stack_list, P.np_array_list, P.sum_list, P.b_len})
@@ -56,9 +46,10 @@ class Memory:
             self.lists.add(target)
         if not prim.differentiable or all(self.is_inert(a) for a in args):
             self.inert.add(target)
-        if prim.name in INDEX_ARRAYS:
+        if prim in INDEX_ARRAYS:
             self.index_arrays.add(target)
-        if prim.name in VIEWS and args:
+        # a result that may share its first argument's memory: a view, or the list appended to
+        if (prim.effect is Effect.VIEW or prim.form is Form.APPEND) and args:
             advanced = prim is P.getitem and any(a in self.index_arrays for a in args[1:])
             if not advanced:  # x[[0, 0]], x[mask]: advanced indexing always copies
                 self.alias_src[target] = (args[0],)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from ..ir.nodes import Assign, Atom, Stmt, Var
-from ..naming import NameGen
+from ..naming import NameGen, is_internal_of
 from .aliasing import Memory
 from .values import Value
 
@@ -50,7 +50,7 @@ class Builder:
 
     def rename_temp(self, value: Value, name: str, memory: Memory) -> Value:
         """Give a just-computed temporary the name of the parameter it is bound to."""
-        if not (isinstance(value, Var) and value.name.startswith("%t")):
+        if not (isinstance(value, Var) and is_internal_of(value.name, "t")):
             return value
         for i in range(len(self.block) - 1, -1, -1):
             stmt = self.block[i]

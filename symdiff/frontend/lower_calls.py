@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import UnsupportedFunctionError, UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Atom, Const, Primitive, Var
+from ..ir.nodes import Atom, Const, Form, Primitive, Var
 from .fence import fence
 from .lower_base import LoweringBase
 from .source import get_source
@@ -231,7 +231,7 @@ class CallLowering(LoweringBase):
         """Split a call's arguments into array inputs (atoms) and static parameters."""
         loc = frame.src.loc(node)
         prim = self.list_variant(prim, args)
-        if prim.form == "listcall":
+        if prim.form is Form.LISTCALL:
             if not args or not isinstance(args[0], (ListV, TupleV)):
                 raise UnsupportedSyntaxError(
                     f"`{name}` needs a literal list or tuple of arrays here", loc,

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Atom, Carry, Const, Loop, Primitive, Stmt, Var
+from ..ir.nodes import Atom, Carry, Const, Loop, LoopKind, Primitive, Stmt, Var
 from .lower_base import LoweringBase
 from .values import Frame, ListV, TupleV, assigned_names, index_name
 
@@ -54,7 +54,7 @@ class LoopLowering(LoweringBase):
         self.nested(body_f, block, node.body)
         final = self.leave_loop(frame, body_f, carries, node.body + [node.target], node)
         self.build.block.append(
-            Loop("range", header, index, final, tuple(block), exit=body_f.exit, loc=loc)
+            Loop(LoopKind.RANGE, header, index, final, tuple(block), exit=body_f.exit, loc=loc)
         )
 
     def lower_while(self, frame: Frame, node: ast.While) -> None:
@@ -70,7 +70,17 @@ class LoopLowering(LoweringBase):
         block = self.nested(body_f, [], node.body)
         final = self.leave_loop(frame, body_f, carries, node.body, node)
         self.build.block.append(
-            Loop("while", (), None, final, tuple(block), tuple(cond_block), cond, body_f.exit, loc)
+            Loop(
+                LoopKind.WHILE,
+                (),
+                None,
+                final,
+                tuple(block),
+                tuple(cond_block),
+                cond,
+                body_f.exit,
+                loc,
+            )
         )
 
     def enter_loop(self, frame: Frame, body_f: Frame, carried: list[str], node: ast.AST) -> dict:

@@ -33,16 +33,11 @@ from .. import runtime
 from ..backend.compiler import is_generated as _compiled_by_symdiff
 from ..errors import InternalError, UnsupportedFunctionError, UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Atom, Const, Function, Loop, Pop, Push, Var
+from ..ir.nodes import Atom, Const, Function, Loop, LoopKind, Pop, Push, Var
 from .fence import fence
 from .lowering import Lowering
 from .source import Source
 from .values import Frame, TupleV, Value
-
-# runtime helper function -> its primitive (generated code calls helpers by object)
-_HELPERS: dict[int, P.Primitive] = {id(p.impl): p for p in P.HELPERS}
-_HELPERS[id(runtime.index_grad)] = P.index_grad
-
 
 # helpers that take or make lists (the adjoints of lists built in loops)
 _LIST_HELPERS = frozenset({P.zeros_like_list, P.sum_list_grad, P.add_lists, P.unstack})
@@ -250,7 +245,7 @@ class GeneratedLowering(Lowering):
             loop = self.build.block[-1]
             if not isinstance(loop, Loop):
                 raise InternalError("lowering a reversed loop did not end with the loop")
-            self.build.block[-1] = dataclasses.replace(loop, kind="reversed")
+            self.build.block[-1] = dataclasses.replace(loop, kind=LoopKind.REVERSED)
             return
         super().lower_for(frame, node)
 
@@ -263,7 +258,7 @@ class GeneratedLowering(Lowering):
         func = node.func
         if isinstance(func, ast.Name) and func.id not in frame.env:
             found, obj = frame.src.lookup(func.id)
-            prim = _HELPERS.get(id(_plain(obj))) if found else None
+            prim = P.helper_for(_plain(obj)) if found else None
             if prim is P.index_grad:
                 return self.index_grad(frame, node, hint)
             if prim is not None:

@@ -34,9 +34,11 @@ After the types come the three tools that make later bugs cheap to find: ``check
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from typing import Any, Callable, Union
 
 from ..errors import InternalError, Loc
+from ..naming import family
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,47 @@ class Const:
 Atom = Union[Var, Const]
 
 
+class Form(StrEnum):
+    """How the emitter writes a primitive. A closed set: the emitter has one case per member,
+    so a new form cannot be introduced by a typo in a string. Members compare equal to their
+    old string values, so code written against strings keeps reading them."""
+
+    INFIX = "infix"  # a + b
+    PREFIX = "prefix"  # -a
+    CALL = "call"  # np.exp(a)
+    LISTCALL = "listcall"  # np.stack([a, b], axis=0)
+    GETITEM = "getitem"  # a[i, 1:]
+    ATTR = "attr"  # a.T
+    NEWLIST = "newlist"  # [] (a tape)
+    LIST = "list"  # [a, b]
+    APPEND = "append"  # xs + [v]
+    TUPLE = "tuple"  # (a, b)
+
+    @property
+    def operator(self) -> bool:
+        """Written with an operator symbol: Python's own broadcasting arithmetic."""
+        return self is Form.INFIX or self is Form.PREFIX
+
+
+class Effect(Enum):
+    """What a primitive's result shares with its first argument, for the in-place updates
+    the emitter writes and the aliasing the lowering refuses."""
+
+    NONE = "none"  # a new value, which generated code never updates in place
+    VIEW = "view"  # may share memory with its first argument (x.T, x[1:], np.reshape)
+    FRESH = "fresh"  # always a new array, which generated code may update in place
+    UPDATE = "update"  # a copy of its first argument with a part replaced (y[i] = v)
+
+
+class LoopKind(StrEnum):
+    """``range``: ``for index in range(*header)``; ``reversed``: the same range backwards
+    (backward sweeps); ``while``: ``cond_block`` computes ``cond`` before every iteration."""
+
+    RANGE = "range"
+    REVERSED = "reversed"
+    WHILE = "while"
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Primitive:
     """One operation symdiff knows: how it is written, evaluated and whether it broadcasts.
@@ -89,7 +132,7 @@ class Primitive:
     """
 
     name: str
-    form: str
+    form: Form
     spelling: str
     impl: Callable[..., Any] = field(repr=False)
     nargs: int = 1  # -1: any number of array arguments
@@ -98,6 +141,17 @@ class Primitive:
     linear: bool = False
     differentiable: bool = True
     returns_scalar: bool = False  # always a Python/NumPy scalar (math.*, full reductions)
+    effect: Effect = Effect.NONE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "form", Form(self.form))  # a string spelling is checked here
+        object.__setattr__(self, "effect", Effect(self.effect))
+
+    @property
+    def family(self) -> str | None:
+        """``"math"`` or ``"np"`` for a module's function: a rule builds with the same family
+        (``math.cos`` inside a ``math`` rule); None for operators and helpers."""
+        return family(self.name)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -147,7 +201,7 @@ class Carry:
 
 @dataclass(frozen=True, slots=True)
 class Loop:
-    kind: str  # "range", "reversed" or "while"
+    kind: LoopKind
     header: tuple[Atom, ...]
     index: Var | None
     carries: tuple[Carry, ...]
@@ -156,6 +210,9 @@ class Loop:
     cond: Atom | None = None
     exit: Atom | None = None
     loc: Loc | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", LoopKind(self.kind))  # "range" is checked here
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,14 +440,14 @@ def _run_loop(s: Loop, env: dict[Var, Any]) -> None:
     val = lambda a: _value(a, env)  # noqa: E731
     for c in s.carries:
         env[c.var] = val(c.init)
-    if s.kind == "while":
+    if s.kind is LoopKind.WHILE:
         indices: Any = iter(int, 1)  # forever; the condition ends it
     else:
         indices = range(*map(val, s.header))
-        if s.kind == "reversed":
+        if s.kind is LoopKind.REVERSED:
             indices = reversed(indices)
     for i in indices:
-        if s.kind == "while":
+        if s.kind is LoopKind.WHILE:
             run_block(s.cond_block, env)
             if not val(s.cond):
                 break
@@ -437,8 +494,10 @@ def format_block(stmts: Block, depth: int, lines: list[str]) -> None:
                 lines.append(f"{pad}{p.target} = phi({p.then}, {p.orelse})")
         else:
             carries = ", ".join(f"{c.var}={c.init}->{c.next}" for c in s.carries)
-            head = ", ".join(map(str, s.header)) if s.kind != "while" else str(s.cond)
-            lines.append(f"{pad}loop {s.kind}({head}) index={s.index} [{carries}] exit={s.exit}:")
+            head = ", ".join(map(str, s.header)) if s.kind is not LoopKind.WHILE else str(s.cond)
+            lines.append(
+                f"{pad}loop {s.kind.value}({head}) index={s.index} [{carries}] exit={s.exit}:"
+            )
             format_block(s.cond_block + s.body, depth + 1, lines)
             for c in s.carries:
                 lines.append(f"{pad}{c.out} = {c.var}")

@@ -12,18 +12,17 @@ import builtins
 import inspect
 import math
 import operator
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from .. import runtime
-from .nodes import Const, Primitive
+from .catalogue import Catalogue, lookup
+from .nodes import Const, Effect, Form, Primitive
+from .ruleset import USER_RULES
 
-ALL: dict[str, Primitive] = {}
-BY_OBJECT: dict[int, Primitive] = {}  # id(python object) -> primitive
-_KEEP: list[Any] = []  # keeps the objects behind BY_OBJECT ids alive
-METHODS: dict[str, Primitive] = {}  # x.sum(...), x.reshape(...)
-ATTRIBUTES: dict[str, Primitive] = {}  # x.T, x.shape
+_CATALOGUE = Catalogue()  # filled below, frozen into ALL and BY_OBJECT at the end
 
 
 class _Required:
@@ -47,24 +46,23 @@ REQUIRED = _Required()
 
 
 def _add(prim: Primitive, *objects: Any) -> Primitive:
-    ALL[prim.name] = prim
-    for obj in objects:
-        BY_OBJECT[id(obj)] = prim
-        _KEEP.append(obj)
-    return prim
+    return _CATALOGUE.add(prim, *objects)
 
 
 def infix(name: str, symbol: str, impl: Callable, **kw: Any) -> Primitive:
-    return _add(Primitive(name, "infix", symbol, impl, nargs=2, **kw))
+    return _add(Primitive(name, Form.INFIX, symbol, impl, nargs=2, **kw))
 
 
 def prefix(name: str, symbol: str, impl: Callable, **kw: Any) -> Primitive:
-    return _add(Primitive(name, "prefix", symbol, impl, nargs=1, **kw))
+    return _add(Primitive(name, Form.PREFIX, symbol, impl, nargs=1, **kw))
 
 
-def call(spelling: str, impl: Callable, *aliases: Any, **kw: Any) -> Primitive:
-    """A function primitive written ``spelling(args)``; ``impl`` and aliases resolve to it."""
-    return _add(Primitive(spelling, "call", spelling, impl, **kw), impl, *aliases)
+def call(
+    spelling: str, impl: Callable, *aliases: Any, name: str | None = None, **kw: Any
+) -> Primitive:
+    """A function primitive written ``spelling(args)``; ``impl`` and aliases resolve to it.
+    ``name`` (default: the spelling) tells apart two primitives written the same way."""
+    return _add(Primitive(name or spelling, Form.CALL, spelling, impl, **kw), impl, *aliases)
 
 
 def ufunc(spelling: str, impl: Callable, *aliases: Any, nargs: int = 1, **kw: Any) -> Primitive:
@@ -77,12 +75,12 @@ def mathfn(name: str, nargs: int = 1, **kw: Any) -> Primitive:
 
 def helper(fn: Callable, nargs: int, **kw: Any) -> Primitive:
     """A function of ``runtime``: generated code calls it by its plain name."""
-    prim = _add(Primitive(fn.__name__, "call", fn.__name__, fn, nargs=nargs, **kw))
-    HELPERS.append(prim)
+    prim = _add(Primitive(fn.__name__, Form.CALL, fn.__name__, fn, nargs=nargs, **kw))
+    _HELPERS.append(prim)
     return prim
 
 
-HELPERS: list[Primitive] = []  # every runtime helper primitive: only gradients call them
+_HELPERS: list[Primitive] = []  # every runtime helper primitive: only gradients call them
 
 
 # ----------------------------------------------------------------------------- operators
@@ -154,7 +152,7 @@ b_float = call("float", builtins.float, returns_scalar=True, linear=True)
 b_int = call("int", builtins.int, returns_scalar=True, differentiable=False)
 b_len = call("len", builtins.len, returns_scalar=True, differentiable=False)
 b_round = call("round", builtins.round, differentiable=False)
-b_pow = call("pow", builtins.pow, nargs=2, elementwise=True)
+b_pow = call("pow", builtins.pow, name="pow:builtin", nargs=2, elementwise=True)
 
 # ----------------------------------------------------------------------------- numpy: elementwise
 np_exp = ufunc("np.exp", np.exp)
@@ -189,9 +187,11 @@ np_deg2rad = ufunc("np.deg2rad", np.deg2rad, linear=True)
 np_radians = ufunc("np.radians", np.radians, linear=True)
 np_rad2deg = ufunc("np.rad2deg", np.rad2deg, linear=True)
 np_degrees = ufunc("np.degrees", np.degrees, linear=True)
-np_real = ufunc("np.real", np.real, linear=True)  # real inputs only: the identity
-np_real_if_close = ufunc("np.real_if_close", np.real_if_close, linear=True)
-np_conj = ufunc("np.conj", np.conj, linear=True)
+np_real = ufunc(
+    "np.real", np.real, linear=True, effect=Effect.VIEW
+)  # real inputs only: the identity
+np_real_if_close = ufunc("np.real_if_close", np.real_if_close, linear=True, effect=Effect.VIEW)
+np_conj = ufunc("np.conj", np.conj, linear=True, effect=Effect.VIEW)
 np_imag = ufunc("np.imag", np.imag, differentiable=False)  # real inputs: 0
 np_angle = ufunc("np.angle", np.angle, differentiable=False)  # real inputs: 0 or pi
 np_nan_to_num = ufunc(
@@ -257,7 +257,7 @@ np_average = call("np.average", np.average, defaults=_AXES, linear=True)
 np_average_weighted = _add(
     Primitive(
         "np.average:weighted",
-        "call",
+        Form.CALL,
         "np.average",
         np.average,
         nargs=3,
@@ -297,9 +297,13 @@ np_tensordot = call("np.tensordot", np.tensordot, nargs=2, defaults=(("axes", 2)
 np_kron = call("np.kron", np.kron, nargs=2)
 np_cross = call("np.cross", np.cross, nargs=2, defaults=(("axis", None),))
 np_trace = call("np.trace", np.trace, defaults=(("offset", 0), ("axis1", 0), ("axis2", 1)))
-np_diag = call("np.diag", np.diag, defaults=(("k", 0),), linear=True)
+np_diag = call("np.diag", np.diag, defaults=(("k", 0),), linear=True, effect=Effect.VIEW)
 np_diagonal = call(
-    "np.diagonal", np.diagonal, defaults=(("offset", 0), ("axis1", 0), ("axis2", 1)), linear=True
+    "np.diagonal",
+    np.diagonal,
+    defaults=(("offset", 0), ("axis1", 0), ("axis2", 1)),
+    linear=True,
+    effect=Effect.VIEW,
 )
 np_triu = call("np.triu", np.triu, defaults=(("k", 0),), linear=True)
 np_tril = call("np.tril", np.tril, defaults=(("k", 0),), linear=True)
@@ -323,30 +327,44 @@ la_svd = call(  # (u, s, vh), or s alone with compute_uv=False
 
 # ----------------------------------------------------------------------------- numpy: shape
 np_transpose = call(
-    "np.transpose", np.transpose, np.permute_dims, defaults=(("axes", None),), linear=True
+    "np.transpose",
+    np.transpose,
+    np.permute_dims,
+    defaults=(("axes", None),),
+    linear=True,
+    effect=Effect.VIEW,
 )
-np_swapaxes = call("np.swapaxes", np.swapaxes, nargs=3, linear=True)
+np_swapaxes = call("np.swapaxes", np.swapaxes, nargs=3, linear=True, effect=Effect.VIEW)
 np_moveaxis = call(
     "np.moveaxis",
     np.moveaxis,
     defaults=(("source", REQUIRED), ("destination", REQUIRED)),
     linear=True,
+    effect=Effect.VIEW,
 )
 np_rollaxis = call(
-    "np.rollaxis", np.rollaxis, defaults=(("axis", REQUIRED), ("start", 0)), linear=True
+    "np.rollaxis",
+    np.rollaxis,
+    defaults=(("axis", REQUIRED), ("start", 0)),
+    linear=True,
+    effect=Effect.VIEW,
 )
-np_reshape = call("np.reshape", np.reshape, nargs=2, linear=True)
-np_ravel = call("np.ravel", np.ravel, linear=True)
-np_squeeze = call("np.squeeze", np.squeeze, defaults=(("axis", None),), linear=True)
-np_expand_dims = call("np.expand_dims", np.expand_dims, nargs=2, linear=True)
-np_broadcast_to = call("np.broadcast_to", np.broadcast_to, nargs=2, linear=True)
-np_atleast_1d = call("np.atleast_1d", np.atleast_1d, linear=True)
-np_atleast_2d = call("np.atleast_2d", np.atleast_2d, linear=True)
-np_atleast_3d = call("np.atleast_3d", np.atleast_3d, linear=True)
-np_flip = call("np.flip", np.flip, defaults=(("axis", None),), linear=True)
-np_fliplr = call("np.fliplr", np.fliplr, linear=True)
-np_flipud = call("np.flipud", np.flipud, linear=True)
-np_rot90 = call("np.rot90", np.rot90, defaults=(("k", 1), ("axes", (0, 1))), linear=True)
+np_reshape = call("np.reshape", np.reshape, nargs=2, linear=True, effect=Effect.VIEW)
+np_ravel = call("np.ravel", np.ravel, linear=True, effect=Effect.VIEW)
+np_squeeze = call(
+    "np.squeeze", np.squeeze, defaults=(("axis", None),), linear=True, effect=Effect.VIEW
+)
+np_expand_dims = call("np.expand_dims", np.expand_dims, nargs=2, linear=True, effect=Effect.VIEW)
+np_broadcast_to = call("np.broadcast_to", np.broadcast_to, nargs=2, linear=True, effect=Effect.VIEW)
+np_atleast_1d = call("np.atleast_1d", np.atleast_1d, linear=True, effect=Effect.VIEW)
+np_atleast_2d = call("np.atleast_2d", np.atleast_2d, linear=True, effect=Effect.VIEW)
+np_atleast_3d = call("np.atleast_3d", np.atleast_3d, linear=True, effect=Effect.VIEW)
+np_flip = call("np.flip", np.flip, defaults=(("axis", None),), linear=True, effect=Effect.VIEW)
+np_fliplr = call("np.fliplr", np.fliplr, linear=True, effect=Effect.VIEW)
+np_flipud = call("np.flipud", np.flipud, linear=True, effect=Effect.VIEW)
+np_rot90 = call(
+    "np.rot90", np.rot90, defaults=(("k", 1), ("axes", (0, 1))), linear=True, effect=Effect.VIEW
+)
 np_roll = call("np.roll", np.roll, defaults=(("shift", REQUIRED), ("axis", None)), linear=True)
 np_tile = call("np.tile", np.tile, defaults=(("reps", REQUIRED),), linear=True)
 np_repeat = call(
@@ -361,12 +379,13 @@ np_pad = call(
 np_concatenate = _add(
     Primitive(
         "np.concatenate",
-        "listcall",
+        Form.LISTCALL,
         "np.concatenate",
         lambda *xs, axis=0: np.concatenate(xs, axis=axis),
         nargs=-1,
         defaults=(("axis", 0),),
         linear=True,
+        effect=Effect.FRESH,
     ),
     np.concatenate,
     np.concat,
@@ -374,12 +393,13 @@ np_concatenate = _add(
 np_stack = _add(
     Primitive(
         "np.stack",
-        "listcall",
+        Form.LISTCALL,
         "np.stack",
         lambda *xs, axis=0: np.stack(xs, axis=axis),
         nargs=-1,
         defaults=(("axis", 0),),
         linear=True,
+        effect=Effect.FRESH,
     ),
     np.stack,
 )
@@ -390,7 +410,7 @@ def _joiner(name: str, fn: Callable) -> Primitive:
     return _add(
         Primitive(
             name,
-            "listcall",
+            Form.LISTCALL,
             name,
             lambda *xs: fn(xs),
             nargs=-1,
@@ -409,26 +429,27 @@ np_column_stack = _joiner("np.column_stack", np.column_stack)
 np_array = _add(
     Primitive(
         "np.array",
-        "listcall",
+        Form.LISTCALL,
         "np.array",
         lambda *xs: np.array(xs),
         nargs=-1,
         linear=True,
+        effect=Effect.FRESH,
     ),
 )
 # np.array(x) of one array (not a list of them): a copy, possibly converted
 # (x.astype(t) and np.astype(x, t) copy too: never a view, so never an alias of x)
 np_array_of = _add(
-    Primitive("np.array:copy", "call", "np.array", np.array, defaults=(("dtype", None),)),
+    Primitive("np.array:copy", Form.CALL, "np.array", np.array, defaults=(("dtype", None),)),
     np.array,
     *([np.astype] if hasattr(np, "astype") else []),
 )
-np_asarray = call("np.asarray", np.asarray, defaults=(("dtype", None),))
+np_asarray = call("np.asarray", np.asarray, defaults=(("dtype", None),), effect=Effect.VIEW)
 np_append = call("np.append", np.append, nargs=2, defaults=(("axis", None),), linear=True)
 np_linspace = call("np.linspace", np.linspace, nargs=2, defaults=(("num", 50), ("endpoint", True)))
-np_float64 = call("np.float64", np.float64, linear=True)
+np_float64 = call("np.float64", np.float64, linear=True, effect=Effect.VIEW)
 np_take = call("np.take", np.take, nargs=2, defaults=(("axis", None),), linear=True)
-np_copy = call("np.copy", np.copy, linear=True)
+np_copy = call("np.copy", np.copy, linear=True, effect=Effect.FRESH)
 
 
 def _splitter(name: str, fn: Callable, takes_axis: bool) -> Primitive:
@@ -436,7 +457,9 @@ def _splitter(name: str, fn: Callable, takes_axis: bool) -> Primitive:
     defaults: tuple = (("indices_or_sections", REQUIRED),)
     if takes_axis:
         defaults += (("axis", 0),)
-    return _add(Primitive(name, "call", name, fn, defaults=defaults, linear=True), fn)
+    return _add(
+        Primitive(name, Form.CALL, name, fn, defaults=defaults, linear=True, effect=Effect.VIEW), fn
+    )
 
 
 np_split = _splitter("np.split", np.split, True)
@@ -452,17 +475,19 @@ np_broadcast_shapes = call(
 )
 np_size = call("np.size", np.size, returns_scalar=True, differentiable=False)
 np_ndim = call("np.ndim", np.ndim, returns_scalar=True, differentiable=False)
-np_zeros = call("np.zeros", np.zeros, differentiable=False)
-np_ones = call("np.ones", np.ones, differentiable=False)
+np_zeros = call("np.zeros", np.zeros, differentiable=False, effect=Effect.FRESH)
+np_ones = call("np.ones", np.ones, differentiable=False, effect=Effect.FRESH)
 np_empty = call("np.empty", np.empty, differentiable=False)
-np_zeros_like = call("np.zeros_like", np.zeros_like, differentiable=False)
-np_ones_like = call("np.ones_like", np.ones_like, differentiable=False)
+np_zeros_like = call("np.zeros_like", np.zeros_like, differentiable=False, effect=Effect.FRESH)
+np_ones_like = call("np.ones_like", np.ones_like, differentiable=False, effect=Effect.FRESH)
 np_empty_like = call("np.empty_like", np.empty_like, differentiable=False)
 # the fill value may depend on the inputs: its adjoint is the sum of g
-np_full_like = call("np.full_like", np.full_like, nargs=2, defaults=(("dtype", None),))
-np_full = call("np.full", np.full, nargs=2, defaults=(("dtype", None),))
-np_arange = call("np.arange", np.arange, nargs=-1, differentiable=False)
-np_eye = call("np.eye", np.eye, differentiable=False)
+np_full_like = call(
+    "np.full_like", np.full_like, nargs=2, defaults=(("dtype", None),), effect=Effect.FRESH
+)
+np_full = call("np.full", np.full, nargs=2, defaults=(("dtype", None),), effect=Effect.FRESH)
+np_arange = call("np.arange", np.arange, nargs=-1, differentiable=False, effect=Effect.FRESH)
+np_eye = call("np.eye", np.eye, differentiable=False, effect=Effect.FRESH)
 np_identity = call("np.identity", np.identity, differentiable=False)
 np_tri = call("np.tri", np.tri, differentiable=False)
 
@@ -505,7 +530,17 @@ def _setitem(x: Any, v: Any, *idx: Any, index: tuple) -> Any:
     return out
 
 
-getitem = _add(Primitive("getitem", "getitem", "[]", _getitem, nargs=-1, defaults=(("index", ()),)))
+getitem = _add(
+    Primitive(
+        "getitem",
+        Form.GETITEM,
+        "[]",
+        _getitem,
+        nargs=-1,
+        defaults=(("index", ()),),
+        effect=Effect.VIEW,
+    )
+)
 
 
 def _index_add(acc: Any, g: Any, *idx: Any, index: tuple) -> Any:
@@ -516,16 +551,32 @@ def _index_add(acc: Any, g: Any, *idx: Any, index: tuple) -> Any:
 
 # acc with g added at an index: how a loop accumulates the adjoint of x[i] (in place)
 index_add = _add(
-    Primitive("index_add", "call", "index_add", _index_add, nargs=-1, defaults=(("index", ()),))
+    Primitive(
+        "index_add",
+        Form.CALL,
+        "index_add",
+        _index_add,
+        nargs=-1,
+        defaults=(("index", ()),),
+        effect=Effect.UPDATE,
+    )
 )
 # y[i] = v as a value: a copy of y with the indexed part replaced (see runtime.setitem)
 setitem = _add(
-    Primitive("setitem", "call", "setitem", _setitem, nargs=-1, defaults=(("index", ()),))
+    Primitive(
+        "setitem",
+        Form.CALL,
+        "setitem",
+        _setitem,
+        nargs=-1,
+        defaults=(("index", ()),),
+        effect=Effect.UPDATE,
+    )
 )
-shape_attr = _add(Primitive("shape", "attr", "shape", np.shape, differentiable=False))
-size_attr = _add(Primitive("size", "attr", "size", np.size, differentiable=False))
-ndim_attr = _add(Primitive("ndim", "attr", "ndim", np.ndim, differentiable=False))
-T_attr = _add(Primitive("T", "attr", "T", np.transpose, linear=True))
+shape_attr = _add(Primitive("shape", Form.ATTR, "shape", np.shape, differentiable=False))
+size_attr = _add(Primitive("size", Form.ATTR, "size", np.size, differentiable=False))
+ndim_attr = _add(Primitive("ndim", Form.ATTR, "ndim", np.ndim, differentiable=False))
+T_attr = _add(Primitive("T", Form.ATTR, "T", np.transpose, linear=True, effect=Effect.VIEW))
 
 # ----------------------------------------------------------------------------- runtime helpers
 unbroadcast = helper(runtime.unbroadcast, 2)
@@ -536,11 +587,12 @@ unconcat = helper(runtime.unconcat, -1, defaults=(("part", REQUIRED), ("axis", 0
 index_grad = _add(
     Primitive(
         "index_grad",
-        "call",
+        Form.CALL,
         "index_grad",
         _index_grad,
         nargs=-1,
         defaults=(("index", ()),),
+        effect=Effect.FRESH,
     )
 )
 
@@ -587,13 +639,15 @@ linspace_grad = helper(
 scalar_checked = helper(runtime.scalar_checked, 2, defaults=(("name", REQUIRED),))
 scalar_seed = helper(runtime.scalar_seed, 1, defaults=(("name", REQUIRED),), differentiable=False)
 
-real_attr = _add(Primitive("real", "attr", "real", np.real, linear=True))
-imag_attr = _add(Primitive("imag", "attr", "imag", np.imag, differentiable=False))
+real_attr = _add(Primitive("real", Form.ATTR, "real", np.real, linear=True, effect=Effect.VIEW))
+imag_attr = _add(Primitive("imag", Form.ATTR, "imag", np.imag, differentiable=False))
 
-ATTRIBUTES.update(
-    T=T_attr, shape=shape_attr, size=size_attr, ndim=ndim_attr, real=real_attr, imag=imag_attr
+# x.T, x.shape
+ATTRIBUTES: Mapping[str, Primitive] = MappingProxyType(
+    dict(T=T_attr, shape=shape_attr, size=size_attr, ndim=ndim_attr, real=real_attr, imag=imag_attr)
 )
-METHODS.update(
+# x.sum(...), x.reshape(...)
+METHODS: Mapping[str, Primitive] = MappingProxyType(dict(
     sum=np_sum, mean=np_mean, max=np_max, min=np_min, reshape=np_reshape, transpose=np_transpose,
     dot=np_dot, copy=np_copy, ravel=np_ravel, argmax=np_argmax, argmin=np_argmin,
     prod=np_prod, var=np_var, std=np_std, cumsum=np_cumsum, cumprod=np_cumprod, clip=np_clip,
@@ -601,14 +655,22 @@ METHODS.update(
     astype=np_array_of, trace=np_trace, diagonal=np_diagonal, take=np_take, conj=np_conj,
     conjugate=np_conj, round=np_round, all=np_all, any=np_any, argsort=np_argsort,
     nonzero=np_nonzero,
-)  # fmt: skip
+))  # fmt: skip
 
 # ----------------------------------------------------------------------------- several results
 # A function with several results (w, v = np.linalg.eigh(a)) is one primitive whose value is
 # a tuple; the lowering reads its items at once with ``tuple_item`` (``t[0]``, ``t[1]``). The
 # adjoint of the tuple is a tuple built from the items' adjoints (None for an unused item).
 tuple_item = _add(
-    Primitive("tuple_item", "getitem", "[]", _getitem, nargs=-1, defaults=(("index", ()),))
+    Primitive(
+        "tuple_item",
+        Form.GETITEM,
+        "[]",
+        _getitem,
+        nargs=-1,
+        defaults=(("index", ()),),
+        effect=Effect.VIEW,
+    )
 )
 
 
@@ -679,7 +741,7 @@ def normalize(prim: Primitive, args: list, kwargs: dict) -> tuple[Primitive, lis
     if prim is np_array and args and not _is_sequence(args[0]):
         prim = np_array_of
     signature = _signature(prim)
-    if signature is None or prim.form == "listcall" or prim.nargs == -1:
+    if signature is None or prim.form is Form.LISTCALL or prim.nargs == -1:
         return prim, list(args), dict(kwargs)
     names, numpy_defaults = signature
     if len(args) > len(names):
@@ -721,39 +783,65 @@ def dtype_name(obj: Any) -> str | None:
 
 
 def resolve(obj: Any) -> Primitive | None:
-    """The primitive a Python object stands for, or None."""
-    return BY_OBJECT.get(id(obj))
+    """The primitive a Python object stands for (built in, or declared by the user), or None."""
+    return lookup(BY_OBJECT, obj) or USER_RULES.primitive_for(obj)
+
+
+def named(name: str) -> Primitive | None:
+    """The primitive of a name (``np.exp``, or a declared function's spelling), or None."""
+    return ALL.get(name) or USER_RULES.named(name)
+
+
+def helper_for(impl: Any) -> Primitive | None:
+    """The helper primitive whose implementation is ``impl`` (a generated gradient read back)."""
+    return lookup(_BY_IMPL, impl)
 
 
 # a comparison's mask as numbers (fast, and fine for Python bools too)
 as_float = _add(
     Primitive(
-        "as_float", "call", "np.asarray", lambda m, dtype=float: np.asarray(m, dtype=dtype),
+        "as_float", Form.CALL, "np.asarray", lambda m, dtype=float: np.asarray(m, dtype=dtype),
         defaults=(("dtype", None),), differentiable=False,
     )
 )  # fmt: skip
 
 # ----------------------------------------------------------------------------- tapes
-new_tape = _add(Primitive("new_tape", "newlist", "[]", list, nargs=0, differentiable=False))
+new_tape = _add(Primitive("new_tape", Form.NEWLIST, "[]", list, nargs=0, differentiable=False))
 
 # ----------------------------------------------------------------------------- lists
 # Lists built in a loop (xs.append(v)) are runtime Python lists; their adjoint is a list too.
-make_list = _add(Primitive("list", "list", "[]", lambda *xs: list(xs), nargs=-1))
-list_append = _add(Primitive("list_append", "append", "append", lambda xs, v: [*xs, v], nargs=2))
-np_stack_list = _add(
-    Primitive("np.stack", "call", "np.stack", np.stack, nargs=1, defaults=(("axis", 0),))
+make_list = _add(
+    Primitive("list", Form.LIST, "[]", lambda *xs: list(xs), nargs=-1, effect=Effect.FRESH)
 )
-np_array_list = _add(Primitive("np.array", "call", "np.array", np.array, nargs=1))
-sum_list = _add(Primitive("sum", "call", "sum", builtins.sum, nargs=1))
-unstack = helper(runtime.unstack, 1, defaults=(("axis", 0),))
-sum_list_grad = helper(runtime.sum_list_grad, 2)
-zeros_like_list = helper(runtime.zeros_like_list, 1, differentiable=False)
+list_append = _add(
+    Primitive(
+        "list_append", Form.APPEND, "append", lambda xs, v: [*xs, v], nargs=2, effect=Effect.UPDATE
+    )
+)
+np_stack_list = _add(
+    Primitive(
+        "np.stack:list",
+        Form.CALL,
+        "np.stack",
+        np.stack,
+        nargs=1,
+        defaults=(("axis", 0),),
+        effect=Effect.FRESH,
+    )
+)
+np_array_list = _add(
+    Primitive("np.array:list", Form.CALL, "np.array", np.array, nargs=1, effect=Effect.FRESH)
+)
+sum_list = _add(Primitive("sum", Form.CALL, "sum", builtins.sum, nargs=1))
+unstack = helper(runtime.unstack, 1, defaults=(("axis", 0),), effect=Effect.FRESH)
+sum_list_grad = helper(runtime.sum_list_grad, 2, effect=Effect.FRESH)
+zeros_like_list = helper(runtime.zeros_like_list, 1, differentiable=False, effect=Effect.FRESH)
 add_lists = helper(runtime.add_lists, 2)
 LIST_MAKERS = frozenset({make_list, list_append})
 LIST_CONSUMERS = {np_stack: np_stack_list, np_array: np_array_list}
 
 # ----------------------------------------------------------------------------- packing
-make_tuple = _add(Primitive("tuple", "tuple", "()", lambda *xs: tuple(xs), nargs=-1))
+make_tuple = _add(Primitive("tuple", Form.TUPLE, "()", lambda *xs: tuple(xs), nargs=-1))
 
 # helpers symdiff writes into gradients; a user calling one of them gets no special meaning
 INTERNAL_ONLY = frozenset(
@@ -822,3 +910,11 @@ RANDOM = frozenset(
         "permutation",
     )
 )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- the frozen catalogue
+ALL, BY_OBJECT = _CATALOGUE.freeze()  # name -> primitive, Python object -> primitive
+HELPERS: tuple[Primitive, ...] = tuple(_HELPERS)
+_BY_IMPL: Mapping[Any, Primitive] = MappingProxyType(
+    {**{p.impl: p for p in HELPERS}, runtime.index_grad: index_grad}
+)

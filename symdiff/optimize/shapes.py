@@ -45,7 +45,7 @@ def _broadcasts(stmt: Assign) -> bool:
     prim = stmt.prim
     if prim in (P.matmul, P.not_) or not stmt.args:  # `not x` is one bool, whatever x is
         return False
-    if prim.form in ("infix", "prefix"):
+    if prim.form.operator:
         return True
     if isinstance(prim.impl, np.ufunc):  # not a generalized one: np.matmul has a signature
         return prim.impl.signature is None

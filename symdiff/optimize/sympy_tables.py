@@ -121,8 +121,7 @@ def tables() -> Tables:
 
 def family(prim: Primitive) -> str | None:
     """``"np"`` or ``"math"`` for a function primitive, None for an operator."""
-    head = prim.name.split(".")[0]
-    return head if head in ("np", "math") else None
+    return prim.family
 
 
 def number(value: Any) -> sp.Expr | None:
