@@ -99,6 +99,8 @@ def _defined(kind: Callable[[Any], bool]) -> dict[str, tuple[int, int, Any]]:
         for name, obj in vars(module).items():
             if not kind(obj) or name.startswith("__") or _imported(module, obj):
                 continue
+            if name in found and found[name][2] is obj:
+                continue  # a value a topic module takes from a sibling (not a function)
             if name in found:
                 raise ImportError(f"two runtime modules define {name!r}; an emitted module can't")
             line = obj.__code__.co_firstlineno if inspect.isfunction(obj) else 0
