@@ -91,6 +91,12 @@ def test_helper_names_are_unique_across_the_topics():
     assert set(defined) == set(copied.HELPERS)
 
 
+def test_the_copy_layout_names_only_helpers_that_exist():
+    # a stale name would hide that a renamed helper now falls to the end of emitted modules
+    assert set(copied.LAYOUT) <= set(copied.HELPERS)
+    assert list(copied.HELPERS)[: len(copied.LAYOUT)] == list(copied.LAYOUT)
+
+
 def test_a_copy_follows_calls_into_other_topic_modules():
     funcs, _ = copied.needed(["dot_grad"])
     homes = {copied.HELPERS[f].__module__.rsplit(".", 1)[1] for f in funcs}

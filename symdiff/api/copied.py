@@ -6,6 +6,10 @@ helper's own layout and comments (a rename touches only the names renamed, where
 found them) and is made to fit the module's line length: ``symdiff.runtime`` is written at
 the project's 100 columns, an emitted module at black's 88, and black reflows neither
 docstrings, comments nor strings, so those are rewrapped here.
+
+The runtime is a package of topic modules, but an emitted module holds its copies side by
+side in one namespace: helpers are found in every topic module, a call from one topic into
+another is followed through the caller's own module, and a name two topics define is refused.
 """
 
 from __future__ import annotations
@@ -116,6 +120,8 @@ def _imported(module: types.ModuleType, obj: Any) -> bool:
 
 
 def _ordered(found: dict[str, tuple[int, int, Any]]) -> dict[str, Any]:
+    """``found`` by name, in ``LAYOUT`` order: ``needed`` lists what a module copies in the
+    order of this dict, and that order is the layout of every emitted module."""
     place = {name: i for i, name in enumerate(LAYOUT)}
     key = {n: (place.get(n, len(LAYOUT)), rank, line) for n, (rank, line, _) in found.items()}
     return {name: found[name][2] for name in sorted(found, key=key.__getitem__)}
