@@ -6,6 +6,10 @@ helper's own layout and comments (a rename touches only the names renamed, where
 found them) and is made to fit the module's line length: ``symdiff.runtime`` is written at
 the project's 100 columns, an emitted module at black's 88, and black reflows neither
 docstrings, comments nor strings, so those are rewrapped here.
+
+The runtime is a package of topic modules, but an emitted module holds its copies side by
+side in one namespace: helpers are found in every topic module, a call from one topic into
+another is followed through the caller's own module, and a name two topics define is refused.
 """
 
 from __future__ import annotations
@@ -14,36 +18,144 @@ import ast
 import inspect
 import re
 import textwrap
-from typing import Any
+import types
+from typing import Any, Callable
 
 from .. import runtime
 
 WIDTH = 88  # black's line length in backend/fmt.py
 
-HELPERS: dict[str, Any] = {
-    name: obj
-    for name, obj in vars(runtime).items()
-    if inspect.isfunction(obj) and obj.__module__ == runtime.__name__
-}
-CONSTANTS: dict[str, Any] = {
-    name: obj
-    for name, obj in vars(runtime).items()
-    if not name.startswith("__") and not inspect.isfunction(obj) and not inspect.ismodule(obj)
-}
+# The order an emitted module lays its copied helpers out in: that of the single module
+# ``symdiff.runtime`` was before it became one module per topic, so that a module emitted
+# after the split is byte for byte the one emitted before it. A helper not listed here (a
+# new one) follows the listed ones, by topic module and then by its place in that module.
+LAYOUT = (
+    "unbroadcast",
+    "sum_to",
+    "_as_matrices",
+    "matmul_grad_a",
+    "matmul_grad_b",
+    "index_grad",
+    "unconcat",
+    "ensure_scalar",
+    "scalar_checked",
+    "scalar_seed",
+    "unstack",
+    "sum_list_grad",
+    "zeros_like_list",
+    "_reduced_last",
+    "_restore",
+    "prod_grad",
+    "median_grad",
+    "sort_grad",
+    "cumprod_grad",
+    "diff_grad",
+    "norm_grad",
+    "_matrix_norm_grad",
+    "average_grad",
+    "take_grad",
+    "diagonal_grad",
+    "diag_grad",
+    "tile_grad",
+    "repeat_grad",
+    "unpad",
+    "rollaxis_grad",
+    "unjoin",
+    "unsplit",
+    "_letters",
+    "_einsum_terms",
+    "einsum_grad",
+    "tensordot_grad",
+    "dot_grad",
+    "inner_grad",
+    "kron_grad",
+    "convolve_grad",
+    "solve_adjoint",
+    "solve_grad_a",
+    "_symmetric_read",
+    "eigh_grad",
+    "_inverse_gaps",
+    "cholesky_grad",
+    "_symmetric_tangent",
+    "cholesky_tangent",
+    "eigvalsh_tangent",
+    "eigh_vectors_tangent",
+    "add_lists",
+    "svd_grad",
+    "permutation_grad",
+    "permutation_tangent",
+    "linspace_grad",
+    "_unit",
+    "_float_dtype",
+    "zero_directions",
+    "_block",
+    "jacobian_columns",
+    "jacobian_rows",
+)
+
+
+def _defined(kind: Callable[[Any], bool]) -> dict[str, tuple[int, int, Any]]:
+    """The module-level objects of ``kind`` that the runtime's topic modules define, by name,
+    with (module rank, source line) for ordering. An emitted module holds the copies in one
+    namespace, so a name defined by two topic modules could not be copied: it is refused."""
+    found: dict[str, tuple[int, int, Any]] = {}
+    for rank, module in enumerate(runtime.TOPICS):
+        for name, obj in vars(module).items():
+            if not kind(obj) or name.startswith("__") or _imported(module, obj):
+                continue
+            if name in found and found[name][2] is obj:
+                continue  # a value a topic module takes from a sibling (not a function)
+            if name in found:
+                raise ImportError(f"two runtime modules define {name!r}; an emitted module can't")
+            line = obj.__code__.co_firstlineno if inspect.isfunction(obj) else 0
+            found[name] = (rank, line, obj)
+    return found
+
+
+def _imported(module: types.ModuleType, obj: Any) -> bool:
+    """Whether ``obj`` came into ``module`` from elsewhere (NumPy, a sibling topic module)."""
+    if inspect.ismodule(obj):
+        return True
+    return inspect.isfunction(obj) and obj.__module__ != module.__name__
+
+
+def _ordered(found: dict[str, tuple[int, int, Any]]) -> dict[str, Any]:
+    """``found`` by name, in ``LAYOUT`` order: ``needed`` lists what a module copies in the
+    order of this dict, and that order is the layout of every emitted module."""
+    place = {name: i for i, name in enumerate(LAYOUT)}
+    key = {n: (place.get(n, len(LAYOUT)), rank, line) for n, (rank, line, _) in found.items()}
+    return {name: found[name][2] for name in sorted(found, key=key.__getitem__)}
+
+
+# every function of the runtime (private ones too: a copy carries the helpers it calls)
+HELPERS: dict[str, Any] = _ordered(_defined(inspect.isfunction))
+# the runtime's module-level values that are neither functions nor modules
+CONSTANTS: dict[str, Any] = _ordered(
+    _defined(lambda obj: not inspect.isfunction(obj) and not inspect.ismodule(obj))
+)
 
 
 def needed(names: list[str]) -> tuple[list[str], list[str]]:
-    """The runtime helpers used, those they call, and the runtime constants they read."""
+    """The runtime helpers used, those they call, and the runtime constants they read.
+
+    A name a helper reads is looked up where that helper is defined, so a call into another
+    topic module is followed like a call within its own."""
     todo, need, consts = list(names), set(), set()
     while todo:
         name = todo.pop()
         if name in need:
             continue
         need.add(name)
-        tree = ast.parse(textwrap.dedent(inspect.getsource(HELPERS[name])))
-        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        todo += sorted(read & set(HELPERS))
-        consts |= read & set(CONSTANTS)
+        fn = HELPERS[name]
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        for read in sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}):
+            obj = fn.__globals__.get(read)
+            if HELPERS.get(read) is obj is not None:
+                todo.append(read)
+            elif read in CONSTANTS and CONSTANTS[read] is obj:
+                consts.add(read)
+            elif obj is not None and inspect.isfunction(obj) and obj in HELPERS.values():
+                raise RuntimeError(f"{name} calls the runtime helper {obj.__name__} as {read}")
     return [n for n in HELPERS if n in need], sorted(consts)
 
 
