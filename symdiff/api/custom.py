@@ -188,7 +188,7 @@ def _spelling(function: Any, name: str | None) -> str:
             f"{_describe(function)} has no usable name", hint="pass name='my_function'"
         )
     taken = P.named(spelling) is not None or spelling in _RESERVED
-    if taken or hasattr(runtime, spelling) or hasattr(builtins, spelling):
+    if taken or spelling in runtime.__all__ or hasattr(builtins, spelling):
         raise CustomRuleError(
             f"the name `{spelling}` is taken by symdiff or Python",
             hint=f"pass another name, e.g. name='{spelling}_fn'",

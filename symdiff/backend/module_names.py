@@ -45,7 +45,7 @@ class Globals:
         head, *rest = spelling.split(".")
         if head in naming.MODULES:
             obj = importlib.import_module(naming.MODULES[head])
-        elif hasattr(runtime, head):
+        elif head in runtime.__all__:
             obj = getattr(runtime, head)
             if head not in self.helpers:
                 self.helpers.append(head)
