@@ -218,6 +218,8 @@ def explain_build(exc: SymdiffError, f: Any) -> SymdiffError:
 def explain_call(exc: BaseException, f: Any, args: tuple, kwargs: dict, t: Any) -> BaseException:
     """What a gradient call should raise for ``exc``, which left the generated code (or the
     preparation of its arguments): see the module docstring for the rule."""
+    if isinstance(exc, InternalError):  # already judged, by a derivative object run inside
+        return exc
     if isinstance(exc, SymdiffError):
         return _place(exc, f, args, kwargs, t)
     try:
