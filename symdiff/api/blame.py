@@ -91,7 +91,7 @@ def return_loc(f: Any) -> Loc | None:
     return src.loc(returns[0] if len(returns) == 1 else src.tree)
 
 
-def _own_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
+def _own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
     """The nodes of a function's body, not those of functions or classes defined in it."""
     out: list[ast.AST] = []
     todo: list[ast.AST] = list(fn.body)

@@ -106,9 +106,9 @@ def literal(value: Any, np_name: str, what: str) -> str:
         return repr(value)
     if isinstance(value, np.generic) and value.dtype.kind in _DTYPES and value.dtype.itemsize <= 8:
         inner = (
-            _number(value.item(), np_name)
-            if value.dtype.kind != "f"
-            else _float_text(value, np_name)
+            _float_text(value, np_name)
+            if isinstance(value, np.floating)  # the scalars of dtype kind "f"
+            else _number(value.item(), np_name)
         )
         return f"{np_name}.{_dtype_name(value.dtype)}({inner})"
     if isinstance(value, (tuple, list)):

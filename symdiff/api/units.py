@@ -38,9 +38,11 @@ def lineage(t: Transformed) -> list[Transformed]:
     """The transformations ``t`` was built on, innermost (the user's function) first: a
     program read back from generated code points to the one that generated it."""
     out = [t]
-    while getattr(out[0].source.func, "__symdiff_from__", None) is not None:
-        out.insert(0, out[0].source.func.__symdiff_from__)
-    return out
+    while True:
+        origin: Transformed | None = getattr(out[0].source.func, "__symdiff_from__", None)
+        if origin is None:
+            return out
+        out.insert(0, origin)
 
 
 def make_unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> Unit:
