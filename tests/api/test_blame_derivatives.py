@@ -46,6 +46,7 @@ def assert_users_matmul(info, func, tag):
     assert exc.loc is not None and exc.loc.file.endswith("test_blame_derivatives.py")
     assert exc.loc.line == line_of(tag) and exc.loc.func == func
     assert exc.loc.text.strip().startswith("y = W @ x")
+    assert exc.loc.text[exc.loc.col :].startswith("W @ x")  # the caret under the matmul
     first = str(exc).splitlines()[0]
     assert first.startswith(f"{exc.loc.file}:{exc.loc.line}:9: {func} raised ValueError: matmul: ")
     assert str(exc).splitlines()[1].strip() == f"y = W @ x  # @{tag}"
@@ -101,6 +102,34 @@ def test_a_pullback_after_a_good_call_still_computes():
         ]
     )
     np.testing.assert_allclose(pullback(ct), fd, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(value, dense(W, X))
+
+
+class Layer:
+    def apply(self, W, x):
+        y = W @ x  # @method
+        return np.tanh(y)
+
+
+def test_a_bound_methods_error_is_located_in_the_method():
+    with pytest.raises(ValueError) as info:  # the object is passed first, as f takes it
+        symdiff.jvp(Layer().apply, wrt=1)(W_BAD, X_BAD, np.ones(5))
+    exc = info.value
+    assert isinstance(exc, UserCodeError) and exc.loc.line == line_of("method")
+    assert exc.loc.text[exc.loc.col :].startswith("W @ x")  # the caret under the matmul
+    assert (
+        str(exc)
+        .splitlines()[0]
+        .startswith(f"{exc.loc.file}:{exc.loc.line}:13: apply raised ValueError: matmul: ")
+    )
+
+
+def test_a_good_jvp_still_matches_central_differences():
+    t = np.array([0.5, -1.0, 0.25, 2.0])
+    value, d = symdiff.jvp(dense, wrt=1)(W, X, t)
+    eps = 1e-6
+    fd = (dense(W, X + eps * t) - dense(W, X - eps * t)) / (2 * eps)
+    np.testing.assert_allclose(d, fd, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(value, dense(W, X))
 
 
