@@ -91,7 +91,7 @@ def return_loc(f: Any) -> Loc | None:
     return src.loc(returns[0] if len(returns) == 1 else src.tree)
 
 
-def _own_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
+def _own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
     """The nodes of a function's body, not those of functions or classes defined in it."""
     out: list[ast.AST] = []
     todo: list[ast.AST] = list(fn.body)
@@ -218,6 +218,8 @@ def explain_build(exc: SymdiffError, f: Any) -> SymdiffError:
 def explain_call(exc: BaseException, f: Any, args: tuple, kwargs: dict, t: Any) -> BaseException:
     """What a gradient call should raise for ``exc``, which left the generated code (or the
     preparation of its arguments): see the module docstring for the rule."""
+    if isinstance(exc, InternalError):  # already judged, by a derivative object run inside
+        return exc
     if isinstance(exc, SymdiffError):
         return _place(exc, f, args, kwargs, t)
     try:

@@ -9,8 +9,9 @@ first argument, and compares a decorated ``f``'s value with the generated code's
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -114,21 +115,44 @@ class Derivative:
             verify_decorated(self._f, args, kwargs, value)
             self._verify = False
 
+    @contextlib.contextmanager
+    def _blamed(self, args: tuple, kwargs: dict, t: Transformed) -> Iterator[None]:
+        """Run part of a call under the one rule for blame (``blame.explain_call``): an
+        exception out of it is the user's when ``f`` raises too, else symdiff's.
+
+        ``args`` and ``kwargs`` are ``f``'s own arguments as the caller passed them, never
+        the tangents, cotangents or vectors that follow them: the rule reruns ``f`` on
+        exactly these, and ``f`` called with a tangent too would fail for the wrong reason.
+        ``t`` is the transformation whose generated code ran, for an ``InternalError``.
+        """
+        try:
+            yield
+        except Exception as exc:
+            err = blame.explain_call(exc, self._f, args, kwargs, t)
+            raise err from err.__cause__
+
     def _wrt_values(self, bound: dict[str, Any]) -> list[Any]:
         return [bound[self._names[p]] for p in self._positions]
 
     def _directions(self, given: tuple, xs: list[Any], what: str) -> list[Any]:
-        """Direction arguments as float arrays shaped like the inputs they go with."""
+        """Direction arguments as float arrays shaped like the inputs they go with.
+
+        A wrong one is the caller's error even where ``f`` runs, so it is refused here,
+        before any generated code, naming the argument and placed at its parameter."""
         out = []
         for v, x, p in zip(given, xs, self._positions):
             name = self._names[p]
             arr = np.asarray(v)
             if arr.dtype.kind not in "biuf":
-                raise InputError(f"the {what} for {name} must be real numbers, not {arr.dtype}")
+                raise InputError(
+                    f"the {what} for {name} must be real numbers, not {arr.dtype}",
+                    blame.param_loc(self._f, name),
+                )
             if arr.shape != np.shape(x):
                 raise InputError(
                     f"the {what} for {name} has shape {arr.shape}, but {name} has shape "
-                    f"{np.shape(x)}"
+                    f"{np.shape(x)}",
+                    blame.param_loc(self._f, name),
                 )
             dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float64)
             out.append(np.asarray(arr, dtype=dtype) if arr.ndim else dtype.type(arr))

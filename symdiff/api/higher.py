@@ -26,6 +26,7 @@ from .. import runtime
 from ..ad.program import Kind
 from ..errors import InputError, SymdiffError, WrtError
 from ..pipeline import Transformed
+from . import blame
 from .calls import finish
 from .derivative import Derivative
 from .gradient import grad
@@ -72,9 +73,10 @@ class JVPFunction(Derivative):
                 f"followed by {k} tangent(s), one per wrt argument"
             )
         primal, given = args[: len(args) - k], args[len(args) - k :]
-        call = self.prepare(primal, kwargs)
-        tangents = self._directions(given, call.inputs, "tangent")
-        value, d = call(tangents)
+        with self._blamed(primal, kwargs, self.transformed):
+            call = self.prepare(primal, kwargs)
+            tangents = self._directions(given, call.inputs, "tangent")
+            value, d = call(tangents)
         self._check_decorated(primal, kwargs, value)
         return value, _finish_tangent(d, value, tangents)
 
@@ -142,25 +144,30 @@ class VJPFunction(Derivative):
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], Any]]:
         t = self.transformed
-        value = self._f(*args, **kwargs)
-        coerced, ckwargs, bound = self._bind(args, kwargs)
+        with self._blamed(args, kwargs, t):
+            value = self._f(*args, **kwargs)
+            coerced, ckwargs, bound = self._bind(args, kwargs)
         xs = self._wrt_values(bound)
         name = t.program.params[-1].name
 
         def pullback(cotangent: Any) -> Any:
             """``cotangent·J``: the reverse sweep seeded with ``cotangent`` (shaped like f's value)."""
             ct: Any = np.asarray(cotangent)
-            if ct.shape != np.shape(value):
+            if ct.shape != np.shape(value):  # the caller's error: f ran
                 raise InputError(
                     f"the cotangent has shape {ct.shape}, but {getattr(self._f, '__name__', 'f')}"
-                    f" returned shape {np.shape(value)}"
+                    f" returned shape {np.shape(value)}",
+                    blame.return_loc(self._f),
                 )
             ct = ct if ct.ndim else np.float64(ct)
-            if self._verify:  # the generated code's value against the decorated one, once
-                generated, grads = t.value_and_grad(*coerced, **ckwargs, **{name: ct})
+            verify = self._verify  # the generated code's value against the decorated one, once
+            with self._blamed(args, kwargs, t):
+                if verify:
+                    generated, grads = t.value_and_grad(*coerced, **ckwargs, **{name: ct})
+                else:
+                    grads = t.grad(*coerced, **ckwargs, **{name: ct})
+            if verify:
                 self._check_decorated(args, kwargs, generated)
-            else:
-                grads = t.grad(*coerced, **ckwargs, **{name: ct})
             if self._single:
                 return finish(grads, xs[0])
             return tuple(finish(g, x) for g, x in zip(grads, xs))
@@ -229,7 +236,8 @@ class JacobianFunction(Derivative):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        _, _, bound = self._bind(args, kwargs)
+        with self._blamed(args, kwargs, self.transformed):
+            _, _, bound = self._bind(args, kwargs)
         xs = self._wrt_values(bound)
         if self._vjp is None:
             mode = "fwd"
@@ -239,8 +247,9 @@ class JacobianFunction(Derivative):
             mode = "fwd" if self._jvp is not None and n_in < np.size(value) else "rev"
         self.last_mode = mode
         if mode == "fwd":
-            return self._forward(args, kwargs, xs)
-        return self._reverse(value, pullback, xs)
+            with self._blamed(args, kwargs, self._jvp.transformed):
+                return self._forward(args, kwargs, xs)
+        return self._reverse(value, pullback, xs)  # the pullback explains its own errors
 
     def _forward(self, args: tuple, kwargs: dict, xs: list[Any]) -> Any:
         """Column by column: one tangent pass per input element."""
@@ -324,10 +333,11 @@ class HessianFunction(_OverGradient):
         super().__init__(f, wrt, "hessian")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self._check_gradient(args, kwargs)
-        call = self._tangents.prepare(args, kwargs)
-        (x,) = call.inputs
-        (block,) = runtime.jacobian_columns(lambda v: call.tangent([v]), [x], np.shape(x))
+        with self._blamed(args, kwargs, self.transformed):
+            self._check_gradient(args, kwargs)
+            call = self._tangents.prepare(args, kwargs)
+            (x,) = call.inputs
+            (block,) = runtime.jacobian_columns(lambda v: call.tangent([v]), [x], np.shape(x))
         return float(block) if not np.shape(x) else block
 
 
@@ -345,14 +355,19 @@ class HVPFunction(_OverGradient):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{self.__name__} takes the arguments of f followed by v")
-        self._check_gradient(args[:-1], kwargs)
-        call = self._tangents.prepare(args[:-1], kwargs)
-        (v,) = self._directions(args[-1:], call.inputs, "vector")
-        return _finish_tangent(call.tangent([v]), call.inputs[0], [v])
+        with self._blamed(args[:-1], kwargs, self.transformed):  # f's arguments, without v
+            self._check_gradient(args[:-1], kwargs)
+            call = self._tangents.prepare(args[:-1], kwargs)
+            (v,) = self._directions(args[-1:], call.inputs, "vector")
+            d = call.tangent([v])
+        return _finish_tangent(d, call.inputs[0], [v])
 
     def gradient_and_hvp(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         """``(∇f, H·v)`` from the same single pass."""
-        return self._hvp(args[:-1], kwargs, args[-1])
+        if not args:
+            raise TypeError(f"{self.__name__} takes the arguments of f followed by v")
+        with self._blamed(args[:-1], kwargs, self.transformed):
+            return self._hvp(args[:-1], kwargs, args[-1])
 
 
 def hessian(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:

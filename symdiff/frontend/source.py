@@ -31,7 +31,7 @@ class Source:
     func: Callable[..., Any]
     name: str
     file: str  # as shown to the user: relative to the working directory when inside it
-    tree: ast.FunctionDef
+    tree: ast.FunctionDef | ast.AsyncFunctionDef  # async: refused by the fence, with its place
     lines: tuple[str, ...]  # the file's lines, for error carets and comments
     indent: int  # columns removed by dedenting (methods, nested functions)
     globals: dict[str, Any] = field(repr=False)

@@ -342,7 +342,10 @@ def test_every_runtime_helper_copies_with_everything_it_reads():
     import builtins
     import inspect
 
-    from symdiff.api.export import _RUNTIME, _RUNTIME_CONSTANTS, _global_names, _runtime_needed
+    from symdiff.api.copied import CONSTANTS as _RUNTIME_CONSTANTS
+    from symdiff.api.copied import HELPERS as _RUNTIME
+    from symdiff.api.copied import needed as _runtime_needed
+    from symdiff.api.user_code import global_names as _global_names
 
     for name in _RUNTIME:
         funcs, consts = _runtime_needed([name])
