@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Block, Const, Function, If, Loop, Pop, Push, Var
@@ -52,7 +53,7 @@ def _walk(block: Block):
             yield from _walk(stmt.cond_block)
 
 
-def scalars(fn: Function, known: set[Var] = frozenset(), anywhere: bool = False) -> set[Var]:
+def scalars(fn: Function, known: Set[Var] = frozenset(), anywhere: bool = False) -> set[Var]:
     """Values that are certainly Python or NumPy scalars.
 
     Forward facts: results of ``math`` functions and full reductions, arithmetic on scalars.
@@ -240,13 +241,15 @@ def prune(block: Block, live: set[Var]) -> Block:
         elif isinstance(stmt, Pop):
             live.add(stmt.tape)
         elif isinstance(stmt, If):
-            stmt = _prune_if(stmt, live)
-            if stmt is None:
-                continue
+            branch = _prune_if(stmt, live)
+            if branch is not None:
+                kept.append(branch)
+            continue
         else:
-            stmt = _prune_loop(stmt, live)
-            if stmt is None:
-                continue
+            loop = _prune_loop(stmt, live)
+            if loop is not None:
+                kept.append(loop)
+            continue
         kept.append(stmt)
     return tuple(reversed(kept))
 

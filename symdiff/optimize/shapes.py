@@ -110,7 +110,9 @@ def detach(forward: Block, backward: Block, outputs: set[Var]) -> tuple[Block, B
         )
         if found is None:
             break
-        body = _replace(body, found, shape_reads[body[found][0].target], fresh)
+        read = body[found][0]
+        assert isinstance(read, Assign)  # the search above matches assignments only
+        body = _replace(body, found, shape_reads[read.target], fresh)
     body = _share(body)
     return (
         tuple(s for s, back in body if not back),
