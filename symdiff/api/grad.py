@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import runtime
+from ..ad.regrad import gradient_function
 from ..ad.reverse import GradProgram, reverse
 from ..backend.compiler import compile_function
 from ..backend.emitter import emit
@@ -114,7 +115,12 @@ def _pipeline(
     mode: str = "grad",
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
-    fn, helpers = lower(src, reserved=set())
+    inner = getattr(src.func, "__symdiff_from__", None)  # a derivative, differentiated again
+    if inner is not None:  # its program as IR, never its generated text read back
+        with_value = src.func in (inner.value_and_grad, inner.value_and_grad_np)
+        fn, helpers = gradient_function(inner.program, src.name, with_value), []
+    else:
+        fn, helpers = lower(src, reserved=set())
     state.update(fn=fn, stage="checking the IR")
     ir.check(fn)
     positions, single = _resolve_wrt([p.name for p in fn.params], wrt, f)
