@@ -130,7 +130,7 @@ class _Unit:
 
 def _chain(t: Transformed) -> list[Transformed]:
     """The transformations ``t`` was built on, innermost (the user's function) first: a
-    program read back from generated code points to the one that generated it."""
+    program built on a generated function points to the transformation that made it."""
     out = [t]
     while getattr(out[0].source.func, "__symdiff_from__", None) is not None:
         out.insert(0, out[0].source.func.__symdiff_from__)

@@ -231,7 +231,6 @@ def _scalar_result(value: Any, name: str) -> Any:
 
 
 _REAL_SCALARS = (float, int, np.float64, np.float32)
-_scalar_result.__wrapped__ = runtime.ensure_scalar  # what lowering it again sees (relower)
 
 
 def _bind(bindings: dict[str, Any], numpy_floats: bool = False) -> dict[str, Any]:
@@ -812,8 +811,8 @@ def _verify_decorated(f: Any, args: tuple, kwargs: dict, value: Any) -> None:
         name = getattr(f, "__name__", "the function")
         if getattr(type(f), "__symdiff_generated__", None) is not None:  # grad(grad(f))
             raise InternalError(
-                f"differentiating {name} again: the program read back from its generated "
-                f"code computes {_show(value)} where {name} computes {_show(expected)}"
+                f"differentiating {name} again: the IR built from its gradient program "
+                f"computes {_show(value)} where {name} computes {_show(expected)}"
             )
         raise UnsupportedFunctionError(
             f"a decorator on {name} changes its value ({_show(expected)} instead of "

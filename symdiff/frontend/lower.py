@@ -1175,10 +1175,6 @@ def _op_text(op: ast.operator) -> str:
 
 def lower(src: Source, reserved: set[str]) -> tuple[Function, list[Source]]:
     """Fence and lower ``src``; returns the IR and the helper sources that were inlined."""
-    if src.func.__globals__.get("__name__") == "symdiff.generated":  # a gradient, again
-        from .relower import lower_generated
-
-        return lower_generated(src, reserved)
     fence(src)
     lowering = Lowering(src, reserved)
     fn = lowering.function()
