@@ -128,9 +128,14 @@ def test_a_tuple_of_gradients_and_the_scalar_check():
     def f(x, w):
         return np.sum(x * w) * x[0] + np.sum(w**2)
 
-    fn, generated = _converted(f, wrt=(0, 1))
     x, w = RNG.normal(size=2), RNG.normal(size=2)
+    for with_value in (False, True):
+        fn, generated = _converted(f, wrt=(0, 1), with_value=with_value)
+        _same(ir.run(fn, x, w), generated(x, w))
+    fn, generated = _converted(f, wrt=(1,))  # a tuple of one
+    assert isinstance(ir.run(fn, x, w), tuple)
     _same(ir.run(fn, x, w), generated(x, w))
+    fn, _ = _converted(f, wrt=(0, 1))
     assert fn.result in {s.target for s in ir.iter_assigns(fn.body) if s.prim.name == "tuple"}
     fn, generated = _converted(list_in_loop)
     assert ir.run(fn, 0.4) == pytest.approx(generated(0.4), rel=1e-14)
@@ -231,3 +236,20 @@ def test_a_fourth_derivative_still_differentiates_the_program_below_it():
 
     d = grad(grad(grad(grad(f))))
     assert d(0.7) == pytest.approx(120.0 * 0.7 - 3.0 * math.sin(0.7), rel=1e-12)
+
+
+def test_emitted_modules_of_derivatives_of_derivatives(tmp_path):
+    """The programs built on gradient IR are written into a module like any other; loaded
+    from its file, it computes what the in-process objects do."""
+    import importlib.util
+
+    text = symdiff.emit(hessian(loop_tape), grad(grad(grad(scalar_mix))))
+    path = tmp_path / "higher_grad.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("higher_grad", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    x = RNG.normal(size=3)
+    np.testing.assert_allclose(mod.loop_tape_hessian(x), hessian(loop_tape)(x), rtol=1e-13)
+    d3 = grad(grad(grad(scalar_mix)))
+    assert mod.scalar_mix_grad_grad_grad(0.8) == pytest.approx(d3(0.8), rel=1e-13)
