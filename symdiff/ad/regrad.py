@@ -257,10 +257,7 @@ def _rename(body: Block, result: Atom, prog: GradProgram) -> tuple[Block, Atom]:
                 if v.name.startswith(INTERNAL_PREFIX + hint):
                     new = gen.fresh(hint)
         names[v] = Var(new if new is not None else counter())
-    sub: Callable[[Atom], Atom] = lambda a: (
-        names.get(a, a) if isinstance(a, Var) else a
-    )  # noqa: E731
-    return _map_block(body, sub), sub(result)
+    return _map_block(body, _renaming(names)), _look(names, result)
 
 
 def _definitions(block: Block):
