@@ -186,44 +186,32 @@ def loss_hvp(w, X, y, v):
     for w, and the result is H·v.
     """
     # forward pass
-    # loss_grad: t1 = np.exp(-(X @ w))
+    # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
     t1 = np.exp(-(X @ w))
-    t10 = X @ v * t1
-    # loss_grad: t2 = 1.0 + t1
-    t2 = 1.0 + t1
-    # loss_grad: p = 1.0 / t2
-    p = 1.0 / t2
-    d_p_1 = p * t10 / t2
-    # loss_grad: t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
-    t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
-    # loss_grad: t4 = 1.0 - y
-    t4 = 1.0 - y
-    # loss_grad: t5 = 1.0 - p
-    t5 = 1.0 - p
-    # loss_grad: t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
-    t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
-    # loss_grad: t7 = np.broadcast_shapes(t3, t6)
-    t7 = np.broadcast_shapes(t3, t6)
-    # loss_grad: t8 = 0.5 * LAMBDA * w
-    d_t8 = 0.5 * LAMBDA * v
-    # loss_grad: t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype=int), t7)
-    t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype="int64"), t7)
-    # loss_grad: d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
-    d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
-    d_d_t5 = d_t5 * d_p_1 / t5
-    # loss_grad: d_p = unbroadcast(sum_to(t9, t3) * y, p) / p - d_t5
-    t11 = unbroadcast(sum_to(t9, t3) * y, p) / p
-    d_t11 = -(t11 * d_p_1 / p)
-    d_p = t11 - d_t5
-    d_d_p = d_t11 - d_d_t5
-    # loss_grad: d_w = t8 + t8 + matmul_grad_b(d_p / t2 * p * t1, X, w)
-    t12 = d_p / t2
-    d_t12 = (d_d_p + t12 * t10) / t2
-    d_d_w = (
-        d_t8
-        + d_t8
-        + matmul_grad_b((d_t12 * p + t12 * d_p_1) * t1 - t12 * p * t10, X, w)
-    )
+    t2 = X @ v * t1
+    t3 = 1.0 + t1
+    p = 1.0 / t3
+    d_p_1 = p * t2 / t3
+    # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+    t4 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    t5 = 1.0 - y
+    t6 = 1.0 - p
+    t7 = np.broadcast_shapes(np.shape(t5), np.shape(t6))
+    t8 = np.broadcast_shapes(t4, t7)
+    # loss, line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
+    t9 = 0.5 * LAMBDA * v
+    # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+    t10 = np.broadcast_to(-1.0 / np.prod(t8, dtype=int), t8)
+    t11 = unbroadcast(sum_to(t10, t7) * t5, t6) / t6
+    d_t11 = t11 * d_p_1 / t6
+    t12 = unbroadcast(sum_to(t10, t4) * y, p) / p
+    d_t12 = -(t12 * d_p_1 / p)
+    # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    d_p = t12 - t11
+    d_d_p = d_t12 - d_t11
+    t13 = d_p / t3
+    d_t13 = (d_d_p + t13 * t2) / t3
+    d_d_w = t9 + t9 + matmul_grad_b((d_t13 * p + t13 * d_p_1) * t1 - t13 * p * t2, X, w)
     return d_d_w
 
 
@@ -235,45 +223,37 @@ def loss_grad_and_hvp(w, X, y, v):
     for w, and the result is H·v.
     """
     # forward pass
-    # loss_grad: t1 = np.exp(-(X @ w))
+    # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
     t1 = np.exp(-(X @ w))
-    t10 = X @ v * t1
-    # loss_grad: t2 = 1.0 + t1
-    t2 = 1.0 + t1
-    # loss_grad: p = 1.0 / t2
-    p = 1.0 / t2
-    d_p_1 = p * t10 / t2
-    # loss_grad: t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
-    t3 = np.broadcast_shapes(np.shape(y), np.shape(p))
-    # loss_grad: t4 = 1.0 - y
-    t4 = 1.0 - y
-    # loss_grad: t5 = 1.0 - p
-    t5 = 1.0 - p
-    # loss_grad: t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
-    t6 = np.broadcast_shapes(np.shape(t4), np.shape(t5))
-    # loss_grad: t7 = np.broadcast_shapes(t3, t6)
-    t7 = np.broadcast_shapes(t3, t6)
-    # loss_grad: t8 = 0.5 * LAMBDA * w
-    t11 = 0.5 * LAMBDA
-    t8 = t11 * w
-    d_t8 = t11 * v
-    # loss_grad: t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype=int), t7)
-    t9 = np.broadcast_to(-1.0 / np.prod(t7, dtype="int64"), t7)
-    # loss_grad: d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
-    d_t5 = unbroadcast(sum_to(t9, t6) * t4, t5) / t5
-    d_d_t5 = d_t5 * d_p_1 / t5
-    # loss_grad: d_p = unbroadcast(sum_to(t9, t3) * y, p) / p - d_t5
-    t12 = unbroadcast(sum_to(t9, t3) * y, p) / p
-    d_t12 = -(t12 * d_p_1 / p)
-    d_p = t12 - d_t5
-    d_d_p = d_t12 - d_d_t5
-    # loss_grad: d_w = t8 + t8 + matmul_grad_b(d_p / t2 * p * t1, X, w)
-    t13 = d_p / t2
-    d_t13 = (d_d_p + t13 * t10) / t2
-    t14 = t13 * p
-    d_t14 = d_t13 * p + t13 * d_p_1
-    d_w = t8 + t8 + matmul_grad_b(t14 * t1, X, w)
-    d_d_w = d_t8 + d_t8 + matmul_grad_b(d_t14 * t1 - t14 * t10, X, w)
+    t2 = X @ v * t1
+    t3 = 1.0 + t1
+    p = 1.0 / t3
+    d_p_1 = p * t2 / t3
+    # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+    t4 = np.broadcast_shapes(np.shape(y), np.shape(p))
+    t5 = 1.0 - y
+    t6 = 1.0 - p
+    t7 = np.broadcast_shapes(np.shape(t5), np.shape(t6))
+    t8 = np.broadcast_shapes(t4, t7)
+    # loss, line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
+    t9 = 0.5 * LAMBDA
+    t10 = t9 * w
+    d_t10 = t9 * v
+    # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+    t11 = np.broadcast_to(-1.0 / np.prod(t8, dtype=int), t8)
+    t12 = unbroadcast(sum_to(t11, t7) * t5, t6) / t6
+    d_t12 = t12 * d_p_1 / t6
+    t13 = unbroadcast(sum_to(t11, t4) * y, p) / p
+    d_t13 = -(t13 * d_p_1 / p)
+    # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    d_p = t13 - t12
+    d_d_p = d_t13 - d_t12
+    t14 = d_p / t3
+    d_t14 = (d_d_p + t14 * t2) / t3
+    t15 = t14 * p
+    d_t15 = d_t14 * p + t14 * d_p_1
+    d_w = t10 + t10 + matmul_grad_b(t15 * t1, X, w)
+    d_d_w = d_t10 + d_t10 + matmul_grad_b(d_t15 * t1 - t15 * t2, X, w)
     return d_w, d_d_w
 
 

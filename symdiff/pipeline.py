@@ -2,7 +2,7 @@
 
 ``transform`` runs the stages in order, once, bypassing every cache:
 
-    source → fence + lower (or relower) → check the IR → reverse / forward mode
+    source → fence + lower (or the IR of a derivative program) → check the IR → reverse / forward mode
            → simplify (optional) → emit → compile
 
 and formats the generated source with black only when someone reads it (``Transformed``
@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from .ad.modes import derivative_program
 from .ad.program import GradProgram, Kind
+from .ad.regrad import gradient_function
 from .api.wrt import Wrt, resolve_wrt
 from .backend.bindings import bind
 from .backend.compiler import compile_function
@@ -29,7 +30,6 @@ from .backend.fmt import format_source
 from .errors import InternalError, NonScalarOutputError, SymdiffError, describe
 from .frontend.lower import lower
 from .frontend.reads import Read, reads
-from .frontend.relower import is_generated, lower_generated
 from .frontend.source import Source, get_source, origin
 from .ir import nodes as ir
 from .ir import primitives as P
@@ -158,10 +158,14 @@ def _stages(
 
 
 def lower_source(src: Source) -> tuple[ir.Function, list[Source]]:
-    """The IR of ``src`` and the helper sources inlined: the user's code is lowered, code
-    symdiff generated (a gradient differentiated again) is read back by ``relower``."""
-    if is_generated(src):
-        return lower_generated(src, reserved=set())
+    """The IR of ``src`` and the helper sources inlined. The user's code is lowered; a
+    function symdiff generated (a gradient differentiated again) is never read back as
+    text: its IR is built from the derivative program it was emitted from (``ad.regrad``),
+    so a derivative of any backend's output can be differentiated again."""
+    inner = getattr(src.func, "__symdiff_from__", None)
+    if inner is not None:
+        with_value = src.func.__name__ == inner.emitted.vg_name
+        return gradient_function(inner.program, src.name, with_value), []
     return lower(src, reserved=set())
 
 

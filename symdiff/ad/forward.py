@@ -83,7 +83,7 @@ class TangentBuilder(Builder):
         if not isinstance(d, Zero):
             return d
         x = x.atom if isinstance(x, Sym) else x
-        if isinstance(x, Const) and x.value is None:  # a placeholder (relower.merge)
+        if isinstance(x, Const) and x.value is None:  # a placeholder (regrad: branch values)
             return Sym(x, self)
         if x in self.lists:
             return self.apply(P.zeros_like_list, x)

@@ -157,8 +157,8 @@ def verify_decorated(f: Callable[..., Any], args: tuple, kwargs: dict, value: An
         name = getattr(f, "__name__", "the function")
         if getattr(type(f), "__symdiff_generated__", None) is not None:  # grad(grad(f))
             raise InternalError(
-                f"differentiating {name} again: the program read back from its generated "
-                f"code computes {_show(value)} where {name} computes {_show(expected)}"
+                f"differentiating {name} again: the IR built from its gradient program "
+                f"computes {_show(value)} where {name} computes {_show(expected)}"
             )
         raise UnsupportedFunctionError(
             f"a decorator on {name} changes its value ({_show(expected)} instead of "

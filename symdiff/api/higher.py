@@ -3,9 +3,9 @@
 Every object here runs the same pipeline as ``grad`` (``pipeline.transform``), with a different
 derivative program in the middle: ``jvp`` the tangent program of ``forward``, ``vjp`` the
 reverse program seeded with a cotangent instead of 1.0. Each shows its generated code as
-``.source``. Second derivatives differentiate the code symdiff generated: ``hessian`` and
-``hvp`` run the tangent program of the generated gradient (forward-over-reverse), which never
-needs to run a tape backwards, so loops and branches are fine.
+``.source``. Second derivatives differentiate the gradient's IR program (``ad.regrad``):
+``hessian`` and ``hvp`` run the tangent program of the gradient (forward-over-reverse),
+which never needs to run a tape backwards, so loops and branches are fine.
 
 - ``jvp(f)(*args, *tangents) -> (f(args), J·tangents)``: one forward pass.
 - ``vjp(f)(*args) -> (f(args), pullback)``, ``pullback(cotangent) -> cotangent·J``.

@@ -36,7 +36,7 @@ class Unit:
 
 def lineage(t: Transformed) -> list[Transformed]:
     """The transformations ``t`` was built on, innermost (the user's function) first: a
-    program read back from generated code points to the one that generated it."""
+    program built on a generated function points to the transformation that made it."""
     out = [t]
     while True:
         origin: Transformed | None = getattr(out[0].source.func, "__symdiff_from__", None)

@@ -54,7 +54,6 @@ def scalar_result(value: Any, name: str) -> Any:
 
 
 _REAL_SCALARS = (float, int, np.float64, np.float32)
-scalar_result.__wrapped__ = runtime.ensure_scalar  # type: ignore[attr-defined]  # (relower)
 
 
 class _NumpyCounts(types.ModuleType):

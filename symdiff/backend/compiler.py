@@ -12,9 +12,8 @@ from typing import Any, Callable
 
 from ..errors import InternalError
 
-# The module name generated code runs in. It marks a function as symdiff's own output:
-# differentiated again, such a function is read back with the meanings only symdiff writes
-# (tapes, runtime helpers; see ``frontend.relower``), never as user code.
+# The module name generated code runs in: it marks a function as symdiff's own output
+# (tracebacks, the blame rule and the cache tell it from the user's code by it).
 GENERATED_MODULE = "symdiff.generated"
 
 

@@ -6,12 +6,8 @@ part is a class over ``LoweringBase``, and ``lowering.Lowering`` combines them. 
 three objects rather than one bag of fields: the ``Builder`` (statements and names), the
 ``Memory`` (aliasing and kinds of values) and the ``Inlining`` stack.
 
-The abstract methods declared here are what one part calls in another. Eight of them are
-the hooks ``relower.GeneratedLowering`` overrides to read symdiff's own output, and an
-override changes them for every part: ``statement`` (effects, tapes), ``merge`` (values made
-on one branch), ``loop_state`` and ``leave_loop`` (accumulators and tapes), ``lower_for``
-(``reversed`` loops), ``call`` (runtime helpers), ``apply`` (list helpers) and ``sharing``
-(generated code never aliases). ``atom`` and ``apply`` build IR for all of them.
+The abstract methods declared here are what one part calls in another; ``atom`` and
+``apply`` build IR for all of them.
 """
 
 from __future__ import annotations
@@ -58,7 +54,7 @@ class LoweringBase(ABC):
 
     @abstractmethod
     def statement(self, frame: Frame, node: ast.stmt) -> None:
-        """Lower one statement other than ``if`` (``lower_stmts``; relower adds effects)."""
+        """Lower one statement other than ``if`` (``lower_stmts``)."""
 
     @abstractmethod
     def assign(self, frame: Frame, target: ast.expr, value: Value, node: ast.AST) -> None:
@@ -82,7 +78,7 @@ class LoweringBase(ABC):
 
     @abstractmethod
     def merge(self, frame: Frame, a: Frame, b: Frame, node: ast.AST) -> list[Phi]:
-        """Join two paths (``lower_branches``; relower keeps one-branch values)."""
+        """Join two paths (``lower_branches``)."""
 
     @abstractmethod
     def condition(self, frame: Frame, test: ast.expr) -> Atom:
@@ -98,7 +94,7 @@ class LoweringBase(ABC):
 
     @abstractmethod
     def lower_for(self, frame: Frame, node: ast.For) -> None:
-        """A ``for`` loop (``lower_loops``; relower adds ``reversed`` loops)."""
+        """A ``for`` loop (``lower_loops``)."""
 
     @abstractmethod
     def lower_while(self, frame: Frame, node: ast.While) -> None:
@@ -106,13 +102,13 @@ class LoweringBase(ABC):
 
     @abstractmethod
     def loop_state(self, frame: Frame, body: list[ast.stmt], targets: set[str]) -> list[str]:
-        """The names a loop carries (``lower_loops``; relower adds accumulators)."""
+        """The names a loop carries (``lower_loops``)."""
 
     @abstractmethod
     def leave_loop(
         self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST
     ) -> tuple[Carry, ...]:
-        """The carries of a loop, bound after it (``lower_loops``; relower keeps tapes)."""
+        """The carries of a loop, bound after it (``lower_loops``)."""
 
     @abstractmethod
     def callee_object(self, frame: Frame, func: ast.expr) -> Any:
@@ -148,7 +144,7 @@ class LoweringBase(ABC):
 
     @abstractmethod
     def call(self, frame: Frame, node: ast.Call, hint: str | None) -> Value:
-        """A call (``lower_calls``; relower adds the runtime helpers)."""
+        """A call (``lower_calls``)."""
 
     # ------------------------------------------------------------------ building
     def atom(self, value: Value, node: ast.AST, frame: Frame | None = None) -> Atom:
@@ -177,8 +173,7 @@ class LoweringBase(ABC):
         self, prim: Primitive, args: tuple[Atom, ...], params: tuple, hint: str | None,
         frame: Frame, node: ast.AST,
     ) -> Var:  # fmt: skip
-        """Append ``target = prim(*args, **params)`` to the current block (a hook: relower
-        lets its list helpers take lists)."""
+        """Append ``target = prim(*args, **params)`` to the current block."""
         args = tuple(self.build.resolve(a) for a in args)
         used = [a for a in args if a in self.memory.lists]
         if used and prim not in LIST_OPS:

@@ -414,6 +414,10 @@ def run(fn: Function, *args: Any) -> Any:
     return _value(fn.result, env)
 
 
+class _Pushed(tuple):
+    """The values one ``Push`` put on a tape, told apart from the items of a list value."""
+
+
 def _value(a: Atom, env: dict) -> Any:
     return a.value if isinstance(a, Const) else env[a]
 
@@ -424,9 +428,12 @@ def run_block(stmts: Block, env: dict[Var, Any]) -> None:
         if isinstance(s, Assign):
             env[s.target] = s.prim.impl(*map(val, s.args), **dict(s.params))
         elif isinstance(s, Push):
-            env[s.tape].append(tuple(map(val, s.values)))
+            env[s.tape].append(_Pushed(map(val, s.values)))
         elif isinstance(s, Pop):
-            env.update(zip(s.targets, env[s.tape].pop()))
+            item = env[s.tape].pop()
+            # a tape gives back what one Push put on it; a list value (a list's adjoint,
+            # read back item by item) gives one of its items
+            env.update(zip(s.targets, item if isinstance(item, _Pushed) else (item,), strict=True))
         elif isinstance(s, If):
             taken = bool(val(s.cond))
             run_block(s.then if taken else s.orelse, env)

@@ -404,7 +404,7 @@ def test_random_draws_with_computed_parameters_are_refused():
     "f", [summed, elif_chain, reversed_negative_step, reversed_list, over_pairs, typed]
 )
 def test_second_derivatives_of_the_new_constructs(f):
-    """The generated gradients read back (relower) and differentiate again."""
+    """The generated gradients differentiate again (their IR built from the gradient program)."""
     g1, g2 = grad(f), grad(grad(f))
     for x in (1.3, -1.7):
         h = 1e-5

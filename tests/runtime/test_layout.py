@@ -2,7 +2,7 @@
 
 Emitted modules carry copies of runtime helpers and must run with NumPy alone, so a runtime
 module that imported anything else (or a sibling's private name) would break them; and
-generated code and relower find helpers by name and identity through ``symdiff.runtime``.
+generated code finds helpers by name through ``symdiff.runtime``.
 """
 
 import ast
