@@ -33,6 +33,8 @@ from .frontend.reads import Read, reads
 from .frontend.source import Source, get_source, origin
 from .ir import nodes as ir
 from .ir import primitives as P
+from .ir.check import check
+from .ir.printer import pformat
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def _stages(
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src)
     state.update(fn=fn, stage="checking the IR")
-    ir.check(fn)
+    check(fn)
     positions, single = resolve_wrt([p.name for p in fn.params], wrt, f)
     check_result(fn, src)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
@@ -194,7 +196,7 @@ def check_result(fn: ir.Function, src: Source) -> None:
 def ir_text(fn: ir.Function | None) -> str:
     """The IR as ``InternalError`` attaches it ("" before there is any)."""
     try:
-        return ir.pformat(fn) if fn is not None else ""
+        return pformat(fn) if fn is not None else ""
     except Exception:  # the IR is what broke: say so rather than hide the first error
         return "<the IR could not be printed>"
 

@@ -1,6 +1,6 @@
 """Golden IR text: the printed IR of a stage kept in ``tests/golden/ir/<stage>/<name>.txt``.
 
-The IR printer (``symdiff.ir.nodes.pformat``) is what bug reports show, so a change in what a
+The IR printer (``symdiff.ir.printer.pformat``) is what bug reports show, so a change in what a
 stage produces shows up here as a readable diff, not only as a changed gradient. Set
 SYMDIFF_UPDATE_GOLDEN=1 to rewrite the files after an intended change (the same flag as the
 golden source files), then review the diff before committing it.
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from symdiff.ad.reverse import GradProgram
-from symdiff.ir.nodes import format_block
+from symdiff.ir.printer import format_block
 
 GOLDEN_IR = Path(__file__).parent / "golden" / "ir"
 UPDATE = os.environ.get("SYMDIFF_UPDATE_GOLDEN") == "1"

@@ -28,9 +28,9 @@ from ..ir.nodes import (  # fmt: skip
     Var,
     defined_by,
     free_atoms,
-    pformat,
     substitute,
 )
+from ..ir.printer import pformat
 from ..naming import Counter, is_internal_of
 from . import analysis
 from .builder import Builder, Sym, same_shape

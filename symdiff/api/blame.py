@@ -38,7 +38,7 @@ from ..errors import (
     WrtError,
 )
 from ..frontend.source import Source, display_path, get_source, unwrap
-from ..ir import nodes as ir
+from ..ir.printer import pformat
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LIBRARIES = tuple(
@@ -268,7 +268,7 @@ def _governing_comment(lines: list[str], lineno: int) -> str:
 
 def _ir_text(t: Any) -> str:
     try:
-        return ir.pformat(t.function)
+        return pformat(t.function)
     except Exception:
         return "<the IR could not be printed>"
 

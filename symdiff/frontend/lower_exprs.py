@@ -177,7 +177,7 @@ class ExpressionLowering(LoweringBase):
         return self.apply(P.getitem, (x, *idx_atoms), (("index", layout),), hint, frame, node)
 
     def index_layout(self, frame: Frame, index: ast.expr) -> tuple[tuple, list[Atom]]:
-        """An index expression as a static layout plus the atoms it reads (see prims._index)."""
+        """An index expression as a static layout plus the atoms it reads (see ir.rows.indexing.rebuild_index)."""
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
         layout: list[tuple] = [("tuple",)] if isinstance(index, ast.Tuple) else []
         idx_atoms: list[Atom] = []

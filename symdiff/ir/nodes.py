@@ -26,9 +26,11 @@ only statements with effects: the tape a backward sweep reads forward values fro
 ``params`` holds the static arguments of a primitive (``axis``, ``keepdims``, index layouts)
 as a sorted tuple of pairs so that every node is hashable and printing is deterministic.
 
-After the types come the three tools that make later bugs cheap to find: ``check``
-(definitions before uses, single assignment), ``run`` (a reference interpreter) and
-``pformat`` (a deterministic printer).
+This module holds only the grammar: the types and the small walks over them that every
+stage needs. The three tools that make later bugs cheap to find live beside it, each with its
+own job: ``ir.check`` (definitions before uses, single assignment), ``ir.interpret`` (a
+reference interpreter) and ``ir.printer`` (a deterministic text form). They import this
+module; this module imports none of them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any, Callable, Union
 
-from ..errors import InternalError, Loc
+from ..errors import Loc
 from ..naming import family
 
 
@@ -339,172 +341,3 @@ def iter_assigns(block: Block):
         elif isinstance(stmt, Loop):
             yield from iter_assigns(stmt.cond_block)
             yield from iter_assigns(stmt.body)
-
-
-# ----------------------------------------------------------------------------- checker
-
-
-def check(fn: Function) -> None:
-    """Every variable defined before use and assigned once; raises ``InternalError``."""
-    seen: set[Var] = set(fn.params)
-    if len(seen) != len(fn.params):
-        raise InternalError("duplicate parameter", ir=pformat(fn))
-
-    def define(v: Var, scope: set[Var]) -> None:
-        if v in seen:
-            raise InternalError(f"{v} assigned twice", ir=pformat(fn))
-        seen.add(v)
-        scope.add(v)
-
-    def need(a: Atom | None, scope: set[Var]) -> None:
-        if isinstance(a, Var) and a not in scope:
-            raise InternalError(f"{a} used before it is defined", ir=pformat(fn))
-
-    def block(stmts: Block, scope: set[Var]) -> set[Var]:
-        scope = set(scope)
-        for s in stmts:
-            if isinstance(s, Assign):
-                for a in s.args:
-                    need(a, scope)
-                define(s.target, scope)
-            elif isinstance(s, Push):
-                for a in (s.tape, *s.values):
-                    need(a, scope)
-            elif isinstance(s, Pop):
-                need(s.tape, scope)
-                for t in s.targets:
-                    define(t, scope)
-            elif isinstance(s, If):
-                need(s.cond, scope)
-                t = block(s.then, scope)
-                e = block(s.orelse, scope)
-                for p in s.phis:
-                    need(p.then, t)
-                    need(p.orelse, e)
-                    define(p.target, scope)
-            else:
-                for a in s.header:
-                    need(a, scope)
-                inner = set(scope)
-                for c in s.carries:
-                    need(c.init, scope)
-                    define(c.var, inner)
-                if s.index is not None:
-                    define(s.index, inner)
-                inner = block(s.cond_block, inner)
-                need(s.cond, inner)
-                inner = block(s.body, inner)
-                for c in s.carries:
-                    need(c.next, inner)
-                need(s.exit, inner)
-                for c in s.carries:
-                    define(c.out, scope)
-        return scope
-
-    need(fn.result, block(fn.body, seen))
-
-
-# ----------------------------------------------------------------------------- interpreter
-
-
-def run(fn: Function, *args: Any) -> Any:
-    """Evaluate the IR directly: the reference the lowered program is tested against."""
-    env: dict[Var, Any] = dict(zip(fn.params, args, strict=True))
-    run_block(fn.body, env)
-    return _value(fn.result, env)
-
-
-class _Pushed(tuple):
-    """The values one ``Push`` put on a tape, told apart from the items of a list value."""
-
-
-def _value(a: Atom, env: dict) -> Any:
-    return a.value if isinstance(a, Const) else env[a]
-
-
-def run_block(stmts: Block, env: dict[Var, Any]) -> None:
-    val = lambda a: _value(a, env)  # noqa: E731
-    for s in stmts:
-        if isinstance(s, Assign):
-            env[s.target] = s.prim.impl(*map(val, s.args), **dict(s.params))
-        elif isinstance(s, Push):
-            env[s.tape].append(_Pushed(map(val, s.values)))
-        elif isinstance(s, Pop):
-            item = env[s.tape].pop()
-            # a tape gives back what one Push put on it; a list value (a list's adjoint,
-            # read back item by item) gives one of its items
-            env.update(zip(s.targets, item if isinstance(item, _Pushed) else (item,), strict=True))
-        elif isinstance(s, If):
-            taken = bool(val(s.cond))
-            run_block(s.then if taken else s.orelse, env)
-            for p in s.phis:
-                env[p.target] = val(p.then if taken else p.orelse)
-        else:
-            _run_loop(s, env)
-
-
-def _run_loop(s: Loop, env: dict[Var, Any]) -> None:
-    val = lambda a: _value(a, env)  # noqa: E731
-    for c in s.carries:
-        env[c.var] = val(c.init)
-    if s.kind is LoopKind.WHILE:
-        indices: Any = iter(int, 1)  # forever; the condition ends it
-    else:
-        indices = range(*map(val, s.header))
-        if s.kind is LoopKind.REVERSED:
-            indices = reversed(indices)
-    for i in indices:
-        if s.kind is LoopKind.WHILE:
-            run_block(s.cond_block, env)
-            if not val(s.cond):
-                break
-        if s.index is not None:
-            env[s.index] = i
-        run_block(s.body, env)
-        nxt = [val(c.next) for c in s.carries]
-        for c, v in zip(s.carries, nxt):
-            env[c.var] = v
-        if s.exit is not None and val(s.exit):
-            break
-    for c in s.carries:
-        env[c.out] = env[c.var]
-
-
-# ----------------------------------------------------------------------------- printer
-
-
-def pformat(fn: Function) -> str:
-    """A stable, line-per-statement text form used in tests and bug reports."""
-    lines = [f"def {fn.name}({', '.join(map(str, fn.params))}):"]
-    format_block(fn.body, 1, lines)
-    lines.append(f"    return {fn.result}")
-    return "\n".join(lines)
-
-
-def format_block(stmts: Block, depth: int, lines: list[str]) -> None:
-    pad = "    " * depth
-    for s in stmts:
-        if isinstance(s, Assign):
-            args = ", ".join(map(str, s.args))
-            params = "".join(f", {k}={v!r}" for k, v in s.params)
-            lines.append(f"{pad}{s.target} = {s.prim.name}({args}{params})")
-        elif isinstance(s, Push):
-            lines.append(f"{pad}push {s.tape} <- ({', '.join(map(str, s.values))})")
-        elif isinstance(s, Pop):
-            lines.append(f"{pad}({', '.join(map(str, s.targets))}) <- pop {s.tape}")
-        elif isinstance(s, If):
-            lines.append(f"{pad}if {s.cond}:")
-            format_block(s.then, depth + 1, lines)
-            lines.append(f"{pad}else:")
-            format_block(s.orelse, depth + 1, lines)
-            for p in s.phis:
-                lines.append(f"{pad}{p.target} = phi({p.then}, {p.orelse})")
-        else:
-            carries = ", ".join(f"{c.var}={c.init}->{c.next}" for c in s.carries)
-            head = ", ".join(map(str, s.header)) if s.kind is not LoopKind.WHILE else str(s.cond)
-            lines.append(
-                f"{pad}loop {s.kind.value}({head}) index={s.index} [{carries}] exit={s.exit}:"
-            )
-            format_block(s.cond_block + s.body, depth + 1, lines)
-            for c in s.carries:
-                lines.append(f"{pad}{c.out} = {c.var}")

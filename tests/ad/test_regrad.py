@@ -17,6 +17,8 @@ from symdiff import NonScalarOutputError, grad, hessian, hvp, jacobian, value_an
 from symdiff.ad.forward import jvp_program
 from symdiff.ad.regrad import gradient_function
 from symdiff.ir import nodes as ir
+from symdiff.ir.check import check
+from symdiff.ir.interpret import run
 
 RNG = np.random.default_rng(12)
 H = 1e-5
@@ -102,7 +104,7 @@ def _converted(f, wrt=0, with_value=False):
     t = (value_and_grad(f, wrt=wrt) if with_value else grad(f, wrt=wrt)).transformed
     generated = t.value_and_grad if with_value else t.grad
     fn = gradient_function(t.program, generated.__name__, with_value)
-    ir.check(fn)
+    check(fn)
     return fn, generated
 
 
@@ -121,7 +123,7 @@ def _same(a, b):
 def test_the_gradient_program_runs_as_its_generated_code(f, with_value):
     fn, generated = _converted(f, with_value=with_value)
     for x in (RNG.normal(size=3), -np.abs(RNG.normal(size=3))):
-        _same(ir.run(fn, x), generated(x))
+        _same(run(fn, x), generated(x))
 
 
 def test_a_tuple_of_gradients_and_the_scalar_check():
@@ -131,22 +133,22 @@ def test_a_tuple_of_gradients_and_the_scalar_check():
     x, w = RNG.normal(size=2), RNG.normal(size=2)
     for with_value in (False, True):
         fn, generated = _converted(f, wrt=(0, 1), with_value=with_value)
-        _same(ir.run(fn, x, w), generated(x, w))
+        _same(run(fn, x, w), generated(x, w))
     fn, generated = _converted(f, wrt=(1,))  # a tuple of one
-    assert isinstance(ir.run(fn, x, w), tuple)
-    _same(ir.run(fn, x, w), generated(x, w))
+    assert isinstance(run(fn, x, w), tuple)
+    _same(run(fn, x, w), generated(x, w))
     fn, _ = _converted(f, wrt=(0, 1))
     assert fn.result in {s.target for s in ir.iter_assigns(fn.body) if s.prim.name == "tuple"}
     fn, generated = _converted(list_in_loop)
-    assert ir.run(fn, 0.4) == pytest.approx(generated(0.4), rel=1e-14)
+    assert run(fn, 0.4) == pytest.approx(generated(0.4), rel=1e-14)
 
     def product(x, w):
         return x * w
 
     fn, _ = _converted(product)  # not scalar by construction: checked at run time
-    assert ir.run(fn, 2.0, 3.0) == 3.0
+    assert run(fn, 2.0, 3.0) == 3.0
     with pytest.raises(ValueError, match="scalar"):
-        ir.run(fn, 2.0, np.ones(3))
+        run(fn, 2.0, np.ones(3))
 
 
 def test_the_tangents_of_a_tuple_gradient_are_hessian_columns():
@@ -160,9 +162,9 @@ def test_the_tangents_of_a_tuple_gradient_are_hessian_columns():
     fn, generated = _converted(f, wrt=(0, 1))
     prog = jvp_program(fn, (fn.params[0],))
     tangent = gradient_function(prog, "f_grad_tangent")
-    ir.check(tangent)
+    check(tangent)
     x, y = 0.3, -0.7
-    column = ir.run(tangent, x, y, 1.0)
+    column = run(tangent, x, y, 1.0)
     expected = fd(lambda t: np.array(generated(t, y)), x)
     np.testing.assert_allclose(np.array(column), expected, rtol=1e-7, atol=1e-9)
     with pytest.raises(NonScalarOutputError, match="tuple"):

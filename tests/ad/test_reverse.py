@@ -14,7 +14,8 @@ import pytest
 from symdiff.ad.reverse import reverse
 from symdiff.frontend.lower import lower
 from symdiff.frontend.source import from_source, get_source
-from symdiff.ir.nodes import Const, Pop, Push, run_block
+from symdiff.ir.interpret import run_block
+from symdiff.ir.nodes import Const, Pop, Push
 
 from ..golden_ir import assert_golden, format_program
 from ..ir_programs import LOWER_CASES, REVERSE_CASES

@@ -15,7 +15,10 @@ import pytest
 
 from symdiff.frontend.lower import lower
 from symdiff.frontend.source import get_source
-from symdiff.ir.nodes import Assign, If, Loop, check, iter_assigns, pformat, run
+from symdiff.ir.check import check
+from symdiff.ir.interpret import run
+from symdiff.ir.nodes import Assign, If, Loop, iter_assigns
+from symdiff.ir.printer import pformat
 
 from .. import ir_programs
 from ..golden_ir import assert_golden
@@ -54,7 +57,7 @@ def test_golden_ir_does_not_depend_on_the_hash_seed():
         "from tests.ir_programs import LOWER_CASES\n"
         "from symdiff.frontend.lower import lower\n"
         "from symdiff.frontend.source import get_source\n"
-        "from symdiff.ir.nodes import pformat\n"
+        "from symdiff.ir.printer import pformat\n"
         "for name in sorted(LOWER_CASES):\n"
         "    print(pformat(lower(get_source(LOWER_CASES[name][0]), reserved=set())[0]))\n"
     )

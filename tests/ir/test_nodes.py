@@ -10,6 +10,8 @@ import pytest
 
 from symdiff.errors import InternalError
 from symdiff.ir import primitives as P
+from symdiff.ir.check import check
+from symdiff.ir.interpret import run
 from symdiff.ir.nodes import (
     Assign,
     Carry,
@@ -21,10 +23,8 @@ from symdiff.ir.nodes import (
     Pop,
     Push,
     Var,
-    check,
-    pformat,
-    run,
 )
+from symdiff.ir.printer import pformat
 
 from ..golden_ir import assert_golden
 

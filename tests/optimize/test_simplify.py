@@ -18,7 +18,8 @@ from symdiff import check_grad, from_source
 from symdiff.ad.program import GradProgram
 from symdiff.ad.rules import RULES
 from symdiff.ir import primitives as P
-from symdiff.ir.nodes import Assign, Const, Function, If, Loop, Var, iter_assigns, run
+from symdiff.ir.interpret import run
+from symdiff.ir.nodes import Assign, Const, Function, If, Loop, Var, iter_assigns
 from symdiff.optimize.simplify import Budget, count_ops, simplify, simplify_with_report
 from symdiff.pipeline import transform
 
