@@ -191,8 +191,10 @@ def squeeze_rule(call: Call) -> AbstractValue:
 
 def expand_dims_rule(call: Call) -> AbstractValue:
     x, axis = call.args[0], call.const(1)
-    if not x.is_numeric or x.shape is None or axis is NOT_CONST:
+    if not x.is_numeric or axis is NOT_CONST:
         return UNKNOWN
+    if x.shape is None:
+        return array(result_type(x), None)
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
     rank = x.rank + len(items)  # type: ignore[operator]
     where = axes_of(call, tuple(items), rank)
