@@ -227,8 +227,10 @@ def new_array_rule(call: Call) -> AbstractValue:
 def full_rule(call: Call) -> AbstractValue:
     shape = shape_arg(call, 0)
     fill = call.args[1]
-    if shape is None or not fill.is_numeric:
+    if shape is None:
         return UNKNOWN
+    if not fill.is_numeric:  # always an array of that shape; the dtype follows the fill
+        return array(given_dtype(call, lambda: None), shape)
     return array(given_dtype(call, lambda: strong_dtype((fill,))), shape)
 
 

@@ -236,6 +236,8 @@ def index_grad_rule(call: Call) -> AbstractValue:
 
 def take_rule(call: Call) -> AbstractValue:
     a, idx = call.args
+    if isinstance(call.const(1), (tuple, list)):  # constant indices: an array of them
+        idx = of(np.asarray(call.const(1)))
     axis = call.param("axis")
     if not (a.is_numeric and idx.is_numeric) or a.shape is None or idx.shape is None:
         return UNKNOWN

@@ -269,6 +269,8 @@ def _hand_cases() -> list[Case]:
         c(P.np_take, x, np.array([0, 1]))
         c(P.np_take, x, np.array([[0], [1]]), axis=1)
         c(P.np_take, x, 0, axis=-1)
+        c(P.np_take, x, (2, 0))
+        c(P.np_take, x, [0, 0, 1], axis=0)
     return out
 
 
