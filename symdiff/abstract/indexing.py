@@ -112,8 +112,8 @@ def items_of(call: Call, offset: int, layout: tuple) -> list[Item]:
 
 
 def _slice_length(s: slice | None, d: Dim) -> Dim:
-    if s is not None and s == slice(None):
-        return d
+    if s is not None and s.start is None and s.stop is None and s.step in (None, 1, -1):
+        return d  # the whole axis, forwards or backwards
     if s is not None and isinstance(d, int):
         return len(range(*s.indices(d)))
     return Extent.ANY

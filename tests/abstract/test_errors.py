@@ -8,11 +8,14 @@ import os
 import numpy as np
 import pytest
 
+from symdiff.abstract import table
+from symdiff.abstract.call import NOT_CONST
 from symdiff.abstract.infer import analyse
 from symdiff.abstract.values import ShapeError, of, signature
 from symdiff.errors import SymdiffError
 from symdiff.frontend.lower import lower
 from symdiff.frontend.source import get_source
+from symdiff.ir import primitives as P
 
 from . import programs
 
@@ -84,3 +87,39 @@ def test_an_error_in_a_branch_that_may_not_run_is_only_possible():
     assert programs.bad_matmul_in_branch(W, x) == 4.0  # the branch is not taken
     assert len(result.possible_errors) == 1
     assert "do not align" in str(result.possible_errors[0])
+
+
+def ones(*shape):
+    return np.ones(shape)
+
+
+DEFINITE = [
+    (P.np_concatenate, (ones(2, 3), ones(3, 4)), {}, "do not match"),
+    (P.np_stack, (ones(2, 3), ones(2, 4)), {}, "do not match"),
+    (P.la_solve, (ones(3, 3), ones(4)), {}, "do not align"),
+    (P.la_det, (ones(2, 3),), {}, "not square"),
+    (P.np_einsum, ("ij,jk->ik", ones(2, 3), ones(4, 5)), {}, "do not align"),
+    (P.np_tensordot, (ones(2, 3), ones(4, 5)), {"axes": 1}, "do not align"),
+    (P.np_dot, (ones(2, 3), ones(2, 3)), {}, "do not align"),
+    (P.np_reshape, (ones(7), (2, -1)), {}, "cannot reshape"),
+    (P.np_split, (ones(7),), {"indices_or_sections": 2}, "equal parts"),
+    (P.np_squeeze, (ones(2, 3),), {"axis": 0}, "cannot squeeze"),
+    (P.np_sum, (ones(2, 3),), {"axis": -3}, "out of bounds"),
+    (P.np_transpose, (ones(2, 3),), {"axes": (0, 2)}, "out of bounds"),
+    (P.np_broadcast_to, (ones(3), (2, 4)), {}, "cannot broadcast"),
+    (P.getitem, (ones(2, 3), 5), {"index": (("at", 0),)}, "out of bounds"),
+    (P.getitem, (ones(3), 0, 0), {"index": (("tuple",), ("at", 0), ("at", 1))}, "too many"),
+    (P.getitem, (ones(3), ones(4) > 0), {"index": (("at", 0),)}, "does not match"),
+    (P.add, (ones(2, 3), ones(2)), {}, "cannot be broadcast"),
+    (P.np_where, (ones(3) > 0, ones(2), 1.0), {}, "cannot be broadcast"),
+]
+
+
+@pytest.mark.parametrize("prim,args,params,message", DEFINITE, ids=lambda v: str(v)[:30])
+def test_definite_errors_of_the_table_are_errors_in_numpy_too(prim, args, params, message):
+    with pytest.raises((ValueError, IndexError)):
+        prim.impl(*args, **params)
+    consts = tuple(a if not isinstance(a, np.ndarray) else NOT_CONST for a in args)
+    abstract = tuple(of(a) for a in args)
+    with pytest.raises(ShapeError, match=message):
+        table.apply(prim, abstract, consts, dict(params))
