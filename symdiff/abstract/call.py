@@ -63,12 +63,7 @@ class Call:
     @property
     def expr(self) -> str:
         """The call as the user wrote it, near enough for a message: ``W @ x``."""
-        names = list(self.names) or ["?"] * len(self.args)
-        if self.prim.form == "infix" and len(names) == 2:
-            return f"{names[0]} {self.prim.spelling} {names[1]}"
-        if self.prim.form == "prefix" and names:
-            return f"{self.prim.spelling}{names[0]}"
-        return f"{self.prim.spelling}({', '.join(names)})"
+        return written(self.prim, self.names or ("?",) * len(self.args))
 
     def fail(self, message: str) -> ShapeError:
         return ShapeError(f"{self.expr}: {message}", self.loc)
@@ -78,6 +73,22 @@ class Call:
 
 
 Rule = Callable[[Call], AbstractValue]
+
+
+def written(prim: Primitive, names: tuple[str, ...]) -> str:
+    """How a primitive applied to arguments written ``names`` reads in source form."""
+    n = list(names)
+    if prim.form == "infix" and len(n) == 2:
+        return f"{n[0]} {prim.spelling} {n[1]}"
+    if prim.form == "prefix" and n:
+        return f"{prim.spelling}{n[0]}"
+    if prim.form == "getitem" and n:
+        return f"{n[0]}[...]"
+    if prim.form == "attr" and n:
+        return f"{n[0]}.{prim.spelling}"
+    if prim.form == "listcall":
+        return f"{prim.spelling}([{', '.join(n)}])"
+    return f"{prim.spelling}({', '.join(n)})"
 
 
 # ----------------------------------------------------------------------------- dtypes

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir.nodes import Assign, Atom, Block, Const, Function, If, Loop, Pop, Push, Var
+from .call import written
 from .table import evaluate
 from .values import INT, UNKNOWN, AbstractValue, Kind, ShapeError, join, list_of, of, tuple_of
 
@@ -30,6 +31,7 @@ class Analysis:
 
     values: dict[Var, AbstractValue] = field(default_factory=dict)
     possible_errors: list[ShapeError] = field(default_factory=list)
+    texts: dict[Var, str] = field(default_factory=dict)  # temporaries, for messages
 
     def value(self, atom: Atom) -> AbstractValue:
         if isinstance(atom, Const):
@@ -49,10 +51,20 @@ class Analysis:
             elif isinstance(stmt, Pop):
                 self.pop(stmt)
 
+    def text(self, atom: Atom) -> str:
+        """How ``atom`` reads in a message: a temporary as the expression it stands for."""
+        return self.texts.get(atom, str(atom)) if isinstance(atom, Var) else str(atom)
+
     def assign(self, stmt: Assign, certain: bool) -> None:
         args = tuple(self.value(a) for a in stmt.args)
+        names = tuple(self.text(a) for a in stmt.args)
+        if stmt.target.name.startswith("%"):  # a temporary of the lowering
+            text = written(stmt.prim, names)
+            if stmt.prim.form in ("infix", "prefix"):
+                text = f"({text})"
+            self.texts[stmt.target] = text if len(text) <= 60 else "(...)"
         try:
-            result = evaluate(stmt, args)
+            result = evaluate(stmt, args, names)
         except ShapeError as err:
             if certain:
                 raise

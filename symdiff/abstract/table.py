@@ -71,10 +71,13 @@ def missing() -> list[Primitive]:
     return [p for p in catalogue() if p not in TABLE]
 
 
-def evaluate(stmt: Assign, args: tuple[AbstractValue, ...]) -> AbstractValue:
-    """The abstract value of ``stmt``'s target, given its arguments' abstract values."""
+def evaluate(
+    stmt: Assign, args: tuple[AbstractValue, ...], names: tuple[str, ...] = ()
+) -> AbstractValue:
+    """The abstract value of ``stmt``'s target, given its arguments' abstract values
+    (``names``: how the arguments read in messages, by default the IR's names)."""
     consts = tuple(a.value if isinstance(a, Const) else NOT_CONST for a in stmt.args)
-    names = tuple(str(a) for a in stmt.args)
+    names = names or tuple(str(a) for a in stmt.args)
     return apply(stmt.prim, args, consts, dict(stmt.params), stmt.loc, names)
 
 

@@ -93,6 +93,10 @@ def bad_reshape(a):
     return np.sum(np.reshape(a, (4, 2)))
 
 
+def bad_layer(W, x, b):
+    return np.sum(np.tanh(W @ x + b))
+
+
 def bad_matmul_in_branch(W, x):
     if x.ndim == 2:
         y = np.sum(W @ x)

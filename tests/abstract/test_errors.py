@@ -55,6 +55,11 @@ def test_broadcast_mismatch():
     assert "a + b: shapes (2, 3) and (4,) cannot be broadcast together" in str(err)
 
 
+def test_a_temporary_reads_as_the_expression_it_stands_for():
+    err = raised(programs.bad_layer, np.ones((2, 3)), np.ones(3), np.ones(3))
+    assert "(W @ x) + b: shapes (2,) and (3,) cannot be broadcast together" in str(err)
+
+
 def test_reshape_of_the_wrong_size():
     err = raised(programs.bad_reshape, np.ones(6))
     assert "cannot reshape an array of size 6 into (4, 2)" in str(err)
