@@ -14,7 +14,17 @@ import numpy as np
 from ..ir import primitives as P
 from ..ir.nodes import Primitive
 from . import elementwise
-from .call import NOT_CONST, Call, Rule, float_type, given_dtype, numeric, result_type, shape_arg
+from .call import (
+    NOT_CONST,
+    Call,
+    Rule,
+    dim_product,
+    float_type,
+    given_dtype,
+    numeric,
+    result_type,
+    shape_arg,
+)
 from .reductions import sum_dtype
 from .values import (
     FLOAT,
@@ -168,6 +178,73 @@ def eigvalsh_tangent_rule(call: Call) -> AbstractValue:
     return array(float_type(d, v), v.shape[:-1])
 
 
+def _strong(v: AbstractValue) -> AbstractValue:
+    """``v`` after ``np.asarray``/``np.expand_dims``: a Python number becomes a 0-d array."""
+    if v.kind in (Kind.FLOAT, Kind.INT, Kind.BOOL):
+        return array(result_type(v), ())
+    return v
+
+
+def spread_rule(others_dtype) -> Rule:
+    """``prod_grad``/``median_grad``: ``g`` (axes restored) times a factor shaped like
+    ``x`` of dtype ``others_dtype(x)``: an elementwise product, a scalar if 0-d."""
+
+    def rule(call: Call) -> AbstractValue:
+        g, x = call.args
+        if not (g.is_numeric and x.is_numeric):
+            return UNKNOWN
+        g_full = array(result_type(_strong(g)), x.shape)
+        return elementwise.ufunc_value(np.multiply, call, (g_full, array(others_dtype(x), x.shape)))
+
+    return rule
+
+
+def diff_grad_rule(call: Call) -> AbstractValue:
+    """``-np.diff(g, prepend=0.0, append=0.0)`` ``n`` times: the axis grows by ``n``; the
+    float64 padding is an array, so it promotes float32."""
+    g = call.args[0]
+    n, axis = call.param("n", 1), call.param("axis", -1)
+    if not g.is_numeric or g.shape is None or not g.shape or not isinstance(n, int):
+        return UNKNOWN
+    ax = axis % len(g.shape)
+    d = g.shape[ax]
+    grown = d + n if isinstance(d, int) else (Extent.MANY if n else d)
+    dtype = result_type(_strong(g), array(np.float64, ()))
+    return array(dtype, g.shape[:ax] + (grown,) + g.shape[ax + 1 :])
+
+
+def convolve_grad_rule(call: Call) -> AbstractValue:
+    g, a, v = call.args
+    part = call.param("part", 0)
+    if not all(x.is_numeric for x in (g, a, v)) or part not in (0, 1):
+        return UNKNOWN
+    mine, other = (a, v) if part == 0 else (v, a)
+    if mine.shape is None:
+        return UNKNOWN
+    extra = () if call.param("mode", "full") == "full" else (FLOAT,)
+    return array(result_type(g, other, *extra), (dim_product(mine.shape),))
+
+
+def eigh_grad_rule(call: Call) -> AbstractValue:
+    """Shaped like the eigenvectors ``v``; ``None`` stands for an unused adjoint."""
+    gw, gv, w, v = call.args
+    if v.kind is not Kind.ARRAY:
+        return UNKNOWN
+    used = [x for x in (gw, gv) if x.kind is not Kind.NONE]
+    return array(float_type(v, *used), v.shape)
+
+
+def svd_grad_rule(call: Call) -> AbstractValue:
+    """Shaped like the matrix ``u @ diag(s) @ vh`` came from."""
+    gu, gs, gvh, u, s, vh = call.args
+    if u.kind is not Kind.ARRAY or vh.kind is not Kind.ARRAY or u.shape is None:
+        return UNKNOWN
+    if vh.shape is None:
+        return UNKNOWN
+    used = [x for x in (gu, gs, gvh) if x.kind is not Kind.NONE]
+    return array(float_type(u, s, vh, *used), u.shape[:-1] + vh.shape[-1:])
+
+
 # ----------------------------------------------------------------------------- lists, tapes
 
 
@@ -265,7 +342,10 @@ RULES: dict[Primitive, Rule] = {
     P.unjoin: piece_rule, P.unconcat: piece_rule,
     P.matmul_grad_a: matmul_grad_rule(0), P.matmul_grad_b: matmul_grad_rule(1),
     P.rollaxis_grad: rollaxis_grad_rule, P.unpad: unpad_rule, P.diag_grad: diag_grad_rule,
-    P.tile_grad: tile_grad_rule,
+    P.tile_grad: tile_grad_rule, P.prod_grad: spread_rule(sum_dtype),
+    P.median_grad: spread_rule(lambda x: np.dtype(np.float64)), P.diff_grad: diff_grad_rule,
+    P.convolve_grad: convolve_grad_rule, P.eigh_grad: eigh_grad_rule,
+    P.svd_grad: svd_grad_rule,
     P.solve_adjoint: float_like(2, 0, 1), P.solve_grad_a: float_like(2, 0, 1),
     P.cholesky_grad: float_like(1, 0), P.cholesky_tangent: float_like(1, 0),
     P.eigh_vectors_tangent: float_like(2, 0), P.eigvalsh_tangent: eigvalsh_tangent_rule,

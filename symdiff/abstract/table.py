@@ -38,10 +38,9 @@ UNDESCRIBED: dict[Primitive, str] = {
     **{
         p: "a gradient helper whose result's kind depends on run-time branches in runtime.py"
         for p in (
-            P.prod_grad, P.median_grad, P.diff_grad, P.norm_grad, P.average_grad,
-            P.einsum_grad, P.tensordot_grad, P.dot_grad, P.inner_grad, P.kron_grad,
-            P.convolve_grad, P.eigh_grad, P.svd_grad, P.permutation_grad,
-            P.permutation_tangent, P.linspace_grad,
+            P.norm_grad, P.average_grad, P.einsum_grad, P.tensordot_grad, P.dot_grad,
+            P.inner_grad, P.kron_grad, P.permutation_grad, P.permutation_tangent,
+            P.linspace_grad,
         )
     },
 }  # fmt: skip

@@ -85,6 +85,30 @@ def helper_cases() -> list[Case]:
     for b in (a(3), a(3, 2)):
         c(P.solve_adjoint, np.ones_like(b), spd, b)
         c(P.solve_grad_a, np.ones_like(b), np.ones_like(b), spd, b)
+    for x in (a(2, 3), a(4), a(2, 3, dtype=np.float32), 0.5, ia(2, 3)):
+        for axis, keep in [(None, False), (0, False), (-1, True)]:
+            if np.ndim(x) == 0 and axis is not None:
+                continue
+            g = np.prod(x, axis=axis, keepdims=keep)
+            c(P.prod_grad, g, x, axis=axis, keepdims=keep)
+            c(P.median_grad, np.median(x, axis=axis, keepdims=keep), x, axis=axis, keepdims=keep)
+        if np.ndim(x):
+            c(P.diff_grad, np.diff(x), n=1)
+            c(P.diff_grad, np.diff(x, 2, axis=0), n=2, axis=0)
+    for x, y in [(a(3), a(5)), (a(5), a(3)), (a(4, dtype=np.float32), a(2, dtype=np.float32))]:
+        for mode in ("full", "same", "valid"):
+            g = np.ones_like(np.convolve(x, y, mode))
+            c(P.convolve_grad, g, x, y, mode=mode, part=0)
+            c(P.convolve_grad, g, x, y, mode=mode, part=1)
+    for gw, gv in [(np.ones(3), np.ones((3, 3))), (None, np.ones((3, 3))), (np.ones(3), None)]:
+        c(P.eigh_grad, gw, gv, w, v)
+    for m in (a(3, 2), a(2, 3), a(2, 4, 3)):
+        for full in (True, False):
+            u, s_, vh = np.linalg.svd(m, full_matrices=full)
+            if full and m.shape[-1] != m.shape[-2]:
+                continue  # svd_grad needs the thin factors
+            c(P.svd_grad, np.ones_like(u), np.ones_like(s_), None, u, s_, vh)
+            c(P.svd_grad, None, np.ones_like(s_), None, u, s_, vh)
     c(P.cholesky_grad, a(3, 3), L)
     c(P.cholesky_tangent, a(3, 3), L)
     c(P.eigh_vectors_tangent, a(3, 3), w, v)
