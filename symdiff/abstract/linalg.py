@@ -122,6 +122,8 @@ def tensordot_rule(call: Call) -> AbstractValue:
         ia, ib = ([x] if is_int(x) else list(x) for x in axes)
         if len(ia) != len(ib):
             raise call.fail(f"axes {axes!r} pair different numbers of axes")
+        if not all(-len(a) <= i < len(a) for i in ia) or not all(-len(b) <= j < len(b) for j in ib):
+            raise call.fail(f"axes {axes!r} are out of bounds for shapes {call.shapes()}")
         ia, ib = [i % len(a) for i in ia], [i % len(b) for i in ib]
     else:
         return UNKNOWN
@@ -161,6 +163,8 @@ def einsum_rule(call: Call) -> AbstractValue:
                 sizes[ch] = contract(call, sizes[ch], d)
     ell = broadcast_shapes(ellipsis, call.expr, call.loc)
     assert ell is not None
+    if _ and not set(output.replace("...", "")) <= set(sizes):
+        raise call.fail(f"output letters of {spec!r} that no operand has")
     if not _:
         counts = {ch: inputs.count(ch) for ch in sizes}
         output = ("..." if any(ellipsis) else "") + "".join(

@@ -7,6 +7,7 @@ sound description (``covers``) of the actual result. Primitives whose results de
 values (``nonzero``, ``sum`` of a list that may be empty) are held to soundness only.
 """
 
+import random
 import warnings
 from collections import Counter
 
@@ -15,7 +16,24 @@ import pytest
 
 from symdiff.abstract import table
 from symdiff.abstract.call import NOT_CONST
-from symdiff.abstract.values import UNKNOWN, AbstractValue, Extent, covers, of, signature
+from symdiff.abstract.values import (
+    BOOL,
+    FLOAT,
+    INT,
+    NONE,
+    UNKNOWN,
+    AbstractValue,
+    Extent,
+    Kind,
+    ShapeError,
+    array,
+    covers,
+    list_of,
+    np_scalar,
+    of,
+    signature,
+    tuple_of,
+)
 from symdiff.ir import primitives as P
 
 from .cases import all_cases
@@ -97,3 +115,30 @@ def test_table_matches_numpy(prim):
         vaguer = ask(case, exact=False, blur=lambda args: tuple(vague(of(a)) for a in args))
         assert covers(vaguer, truth), (case, str(vaguer), str(truth))
     assert ran["ran"] > 0, f"no case of {prim.name} ran"
+
+
+ODD = [
+    FLOAT, INT, BOOL, NONE, UNKNOWN, np_scalar("f8"), np_scalar("i8"), array("f8", None),
+    array(None, (3,)), array("f8", ()), array("f8", (Extent.ANY,)),
+    array("f4", (1, Extent.MANY)), array("b1", (2, 3)), array("i8", (2,)), tuple_of(None),
+    tuple_of((INT, INT)), list_of(None), list_of(FLOAT), list_of(array("f8", (3,))),
+    AbstractValue(Kind.OTHER, pytype="str"),
+]  # fmt: skip
+
+
+def test_rules_never_crash_on_arguments_of_other_kinds():
+    """A rule given what it does not expect answers a value or a located error, never a
+    crash (the analysis runs on every program, written correctly or not)."""
+    rng = random.Random(0)
+    for case in CASES[::3]:
+        for _ in range(4):
+            args = tuple(rng.choice(ODD) if rng.random() < 0.8 else of(a) for a in case.args)
+            consts = tuple(
+                a if i in case.const_positions() and rng.random() < 0.7 else NOT_CONST
+                for i, a in enumerate(case.args)
+            )
+            try:
+                result = table.apply(case.prim, args, consts, dict(case.params))
+            except ShapeError:
+                continue
+            assert isinstance(result, AbstractValue), case
