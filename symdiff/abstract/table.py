@@ -14,6 +14,7 @@ from ..ir.nodes import Assign, Const, Primitive
 from . import construct, elementwise, helpers, indexing, linalg, reductions, shaping
 from .call import NOT_CONST, Call, Rule
 from .values import (
+    BOOL,
     UNKNOWN,
     AbstractValue,
 )
@@ -43,7 +44,26 @@ UNDESCRIBED: dict[Primitive, str] = {
             P.linspace_grad,
         )
     },
+    # constants with respect to the inputs (frontend: drawn or computed at run time)
+    **{
+        p: "a random draw: its kind and shape follow its size argument, which may be given "
+        "positionally or by keyword and is not tracked yet"
+        for p in P.RANDOM
+    },
+    **{
+        p: "integer index arrays whose lengths follow integer values (n, k), which are not "
+        "tracked yet"
+        for p in (
+            P.np_triu_indices, P.np_tril_indices, P.np_triu_indices_from,
+            P.np_tril_indices_from, P.np_diag_indices,
+        )
+    },
+    P.np_unique: "its length is the number of distinct values, known only at run time",
 }  # fmt: skip
+
+
+def _isinstance(call: Call) -> AbstractValue:
+    return BOOL  # a Python bool, whatever it tests
 
 
 def _table() -> dict[Primitive, Rule]:
@@ -59,6 +79,7 @@ def _table() -> dict[Primitive, Rule]:
     ):
         table.update(part)
     table.update(dict.fromkeys(UNDESCRIBED, undescribed))
+    table[P.b_isinstance] = _isinstance
     return table
 
 

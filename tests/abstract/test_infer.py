@@ -26,7 +26,8 @@ from symdiff.abstract.values import (
 from symdiff.frontend.lower import lower
 from symdiff.frontend.source import get_source
 from symdiff.ir import primitives as P
-from symdiff.ir.nodes import Assign, Function, Pop, Push, Var, run_block
+from symdiff.ir.interpret import run_block
+from symdiff.ir.nodes import Assign, Function, Pop, Push, Var
 
 from ..ir.test_nodes import every_statement
 from .programs import INFER_CASES

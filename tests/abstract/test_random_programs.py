@@ -11,7 +11,7 @@ from symdiff.abstract.infer import analyse
 from symdiff.abstract.values import covers, of, signature
 from symdiff.frontend.lower import lower
 from symdiff.frontend.source import get_source
-from symdiff.ir.nodes import run_block
+from symdiff.ir.interpret import run_block
 
 from ..programs import RandomChooser, generate, program_strategy
 
