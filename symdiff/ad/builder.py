@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from numbers import Number
 from typing import Any, Callable
 
-from ..errors import Loc
+from ..errors import InternalError, Loc
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Const, Form, Pop, Primitive, Var
 
@@ -122,6 +122,13 @@ class Sym:
     def __init__(self, atom: Atom, b: Builder):
         self.atom = atom
         self.b = b
+
+    @property
+    def var(self) -> Var:
+        """The atom as the variable an ``apply`` assigned (a constant here is a bug)."""
+        if not isinstance(self.atom, Var):
+            raise InternalError(f"expected a computed variable, got {self.atom}")
+        return self.atom
 
     def _op(self, prim: Primitive, other: Any, swap: bool = False) -> Sym:
         return self.b.apply(prim, other, self) if swap else self.b.apply(prim, self, other)

@@ -134,7 +134,9 @@ class Forward:
     def is_scalar(self, a: Atom) -> bool:
         if analysis.is_scalar(a, self.scalars):
             return True
-        made = self.b.defining(a) if isinstance(a, Var) else None
+        if not isinstance(a, Var):
+            return False
+        made = self.b.defining(a)
         if made is not None and (
             made.prim.returns_scalar
             or (_pointwise(made.prim) and all(map(self.is_scalar, made.args)))
@@ -350,7 +352,7 @@ class Forward:
             self.b.append(s)
             if isinstance(self.tangent(s.tape), Zero):
                 return
-            d_list = self.dense(s.tape)
+            d_list = self.b.dense(self.tangent(s.tape), s.tape).var  # not a zero: see above
             dts = tuple(Var(self.counter()) for _ in s.targets)
             for t, dt in zip(s.targets, dts):
                 self.set_tangent(t, dt)

@@ -10,6 +10,8 @@ contribution is a symbolic zero (never a ``0 * g`` term), and dead code is prune
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from ..errors import InternalError, NonDifferentiableError
 from ..ir import primitives as P
 from ..ir.nodes import (  # fmt: skip
@@ -48,8 +50,9 @@ class Reverse:
         # once checked, it is scalar by contract, and so are the inputs of its elementwise ops
         annotated = set(fn.scalar_params)
         self.scalar_value = analysis.is_scalar(fn.result, analysis.scalars(fn, annotated))
-        checked = isinstance(fn.result, Var) and seed is None
-        known = annotated | ({fn.result} if checked else set())
+        known: set[Var] = set(annotated)
+        if isinstance(fn.result, Var) and seed is None:  # checked at run time
+            known.add(fn.result)
         self.scalars = analysis.scalars(fn, known)
         # arguments that loops use as scalars (math.sin(x) in a body): their accumulated
         # adjoint starts at 0.0; if such a loop runs zero times, the gradient is 0.0, which the
@@ -69,7 +72,9 @@ class Reverse:
     def is_scalar(self, a: Atom) -> bool:
         if analysis.is_scalar(a, self.scalars):
             return True
-        made = self.b.defining(a) if isinstance(a, Var) else None
+        if not isinstance(a, Var):
+            return False
+        made = self.b.defining(a)
         if made is None:
             return False
         prim = made.prim
@@ -89,7 +94,8 @@ class Reverse:
         """
         return self.is_scalar(g) and not self.is_scalar(primal)
 
-    def is_active(self, a: Atom) -> bool:
+    def is_active(self, a: Atom) -> TypeGuard[Var]:
+        """Whether ``a`` depends on the ``wrt`` inputs (only variables can)."""
         return isinstance(a, Var) and a in self.varied
 
     def run(self) -> GradProgram:
@@ -151,12 +157,14 @@ class Reverse:
         """An input's gradient, as a fresh writeable array (never a broadcast view)."""
         g = self.finish(p)
         if g is not None and self.is_lazy(g, p):
-            g = self.b.apply(P.np_full_like, p, g).atom
-            self.adjoint_of[g] = p
+            full = self.b.apply(P.np_full_like, p, g).var
+            self.adjoint_of[full] = p
+            g = full
         made = self.b.defining(g) if isinstance(g, Var) else None
         if made is not None and made.prim is P.np_broadcast_to:
-            g = self.b.apply(P.np_copy, g).atom
-            self.adjoint_of[g] = p
+            copied = self.b.apply(P.np_copy, g).var
+            self.adjoint_of[copied] = p
+            g = copied
         return g
 
     def assign(self, stmt: Assign) -> None:
@@ -255,9 +263,9 @@ class Reverse:
             self.block(block)
             escapes = {}
             for v in sorted(self.pending, key=lambda v: v.name):
-                g = self.finish(v)
-                if g is not None:
-                    escapes[v] = self.concrete(g, v)
+                total = self.finish(v)
+                if total is not None:
+                    escapes[v] = self.concrete(total, v)
         self.pending = saved
         return stmts, escapes
 
@@ -390,7 +398,10 @@ class Reverse:
         body_b = substitute(tuple(body), mapping)
         if needed:
             body_b = (Pop(tape, popped, s.loc), *body_b)
-        sub = lambda a: mapping.get(a, a)  # noqa: E731
+
+        def sub(a: Atom) -> Atom:
+            return mapping.get(a, a) if isinstance(a, Var) else a
+
         carries = []
         for c in active:
             g = gouts[c]
@@ -411,7 +422,8 @@ class Reverse:
         if counted:
             count = Var(f"%steps{self.counter()}")
             self.trip_counts[id(s)] = count
-            header, index, kind = (Const(0), count), None, LoopKind.RANGE
+            header: tuple[Atom, ...] = (Const(0), count)
+            index, kind = None, LoopKind.RANGE
         else:
             header, index, kind = s.header, s.index, LoopKind.REVERSED
         self.extra[id(s)] = ((Push(tape, tuple(needed), s.loc),) if needed else (),)

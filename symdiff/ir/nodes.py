@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Any, Callable, Union
+from typing import Any, Callable, Mapping, Union
 
 from ..errors import Loc
 from ..naming import family
@@ -302,7 +302,7 @@ def free_atoms(block: Block, tails: list, bound: set | None = None) -> tuple[Ato
     return tuple(free)
 
 
-def substitute(block: Block, mapping: dict[Var, Atom]) -> Block:
+def substitute(block: Block, mapping: Mapping[Var, Atom]) -> Block:
     """The block with every read of a mapped variable replaced (definitions untouched)."""
 
     def sub(a):
