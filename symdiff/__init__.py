@@ -1,7 +1,9 @@
 """symdiff: gradients of Python functions, written out as readable Python source.
 
-The pipeline, one module per stage: source → fence → lower → (ir) → reverse (with rules and
-builder) → simplify → emit → fmt → compiler → check. ``pipeline`` runs it, ``api`` wraps it.
+The package reads as its pipeline, one folder per stage: ``frontend`` (source → fence →
+lower) → ``ir`` → ``abstract`` (types and shapes) → ``ad`` (reverse and forward rules) →
+``optimize`` (algebra) → ``backend`` (emit → format → compile), with ``runtime`` holding the
+few helpers generated code may call. ``pipeline`` runs the stages; ``api`` wraps them.
 """
 
 from .api.check import CheckReport, check_grad  # noqa: E402

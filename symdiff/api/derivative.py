@@ -71,6 +71,11 @@ class Derivative:
     def _transformed(self, mode: Kind) -> Transformed:
         return cached_transform(self._f, self._wrt, self.simplify, mode)
 
+    def transformed_with(self, simplify: bool) -> Transformed:
+        """This object's transformation, simplified when it or the caller asks (``emit``'s
+        ``simplify=`` applies to a gradient object built without it)."""
+        return cached_transform(self._f, self._wrt, self.simplify or simplify, self.mode)
+
     def _eager(self) -> None:
         """Transform now, so that refusals happen at construction; a name defined later in
         the module waits for the first call."""

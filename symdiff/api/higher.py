@@ -193,6 +193,11 @@ def vjp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
 class JacobianFunction(Derivative):
     """The Jacobian of a vector-valued ``f``: shape ``f(x).shape + x.shape`` per ``wrt``."""
 
+    @property
+    def modes(self) -> tuple[Derivative, ...]:
+        """The forward (``jvp``) and reverse (``vjp``) objects this Jacobian may run, as built."""
+        return tuple(d for d in (self._jvp, self._vjp) if d is not None)
+
     def __init__(self, f: Callable[..., Any], wrt: Wrt, mode: str):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")

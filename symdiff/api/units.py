@@ -59,7 +59,7 @@ def make_unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> Unit:
             describe_wrt(root), lineage(obj.transformed), "hessian" if hessian else None,
         )  # fmt: skip
     if isinstance(obj, higher.JacobianFunction):
-        parts = [p for d in (obj._jvp, obj._vjp) if d is not None for p in lineage(d.transformed)]
+        parts = [p for d in obj.modes for p in lineage(d.transformed)]
         root = lineage(parts[0])[0]
         return Unit(root.source.name, "Jacobian", root, describe_wrt(parts[0]), parts, "jacobian")
     if isinstance(obj, (higher.JVPFunction, higher.VJPFunction)):
@@ -67,7 +67,7 @@ def make_unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> Unit:
         what = "Jacobian-vector product" if obj.mode == "jvp" else "vector-Jacobian product"
         return Unit(t.source.name, what, lineage(t)[0], describe_wrt(t), lineage(t))
     if isinstance(obj, GradientFunction):
-        t = cached_transform(obj._f, obj._wrt, obj.simplify or simplify)
+        t = obj.transformed_with(simplify)
     else:
         t = cached_transform(obj, spec, simplify)
     chain = lineage(t)

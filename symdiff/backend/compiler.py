@@ -27,8 +27,3 @@ def compile_function(source: str, name: str, filename: str, bindings: dict[str, 
     namespace: dict[str, Any] = {"__name__": GENERATED_MODULE, **bindings}
     exec(code, namespace)
     return namespace[name]
-
-
-def is_generated(func: Any) -> bool:
-    """Whether ``func`` was compiled here (its module is ``GENERATED_MODULE``)."""
-    return getattr(func, "__globals__", {}).get("__name__") == GENERATED_MODULE
