@@ -2,8 +2,11 @@
 
 ``transform`` runs the stages in order, once, bypassing every cache:
 
-    source → fence + lower (or the IR of a derivative program) → check the IR → reverse / forward mode
-           → simplify (optional) → emit → compile
+    source → fence + lower (or the IR of a derivative program) → check the IR
+           → types (given the arguments' abstract values) → reverse / forward mode
+           → specialise to those types → simplify (optional) → emit → compile
+
+Without argument types the program is the shape-generic one, correct for any arguments.
 
 and formats the generated source with black only when someone reads it (``Transformed``
 does that lazily, once): black is most of a transformation's cost, and a gradient that is
@@ -19,6 +22,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
+from .abstract.infer import analyse
+from .abstract.values import AbstractValue, of, signature
+from .abstract.values import Kind as ValueKind
 from .ad.modes import derivative_program
 from .ad.program import GradProgram, Kind
 from .ad.regrad import gradient_function
@@ -27,7 +33,7 @@ from .backend.bindings import bind
 from .backend.compiler import compile_function
 from .backend.emitter import Emitted, emit
 from .backend.fmt import format_source
-from .errors import InternalError, NonScalarOutputError, SymdiffError, describe
+from .errors import InternalError, NonScalarOutputError, SymdiffError, WrtError, describe
 from .frontend.lower import lower
 from .frontend.reads import Read, reads
 from .frontend.source import Source, get_source, origin
@@ -35,6 +41,7 @@ from .ir import nodes as ir
 from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
+from .optimize.specialise import specialise
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,8 @@ class Transformed:
     single: bool
     # (function, dotted name, object) for every global or closure name read: see api.cache
     reads: tuple[Read, ...] = ()
+    # the abstract signature the program is specialised to (None: the shape-generic one)
+    signature: tuple[AbstractValue, ...] | None = None
 
     @cached_property
     def grad_source(self) -> str:
@@ -106,11 +115,19 @@ class Transformed:
 
 
 def transform(
-    f: Callable[..., Any], wrt: Wrt = 0, simplify: bool = False, mode: Kind | str = Kind.GRAD
+    f: Callable[..., Any],
+    wrt: Wrt = 0,
+    simplify: bool = False,
+    mode: Kind | str = Kind.GRAD,
+    args: tuple[Any, ...] | None = None,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
-    ``mode`` is the kind of derivative program (``ad.program.Kind``). A ``SymdiffError``
+    ``mode`` is the kind of derivative program (``ad.program.Kind``). ``args`` are the
+    arguments (or their abstract values) the program is specialised to: every positional
+    parameter, in order; only their kinds, dtypes, ranks and unit axes decide the program,
+    and exact lengths, when given, make the shape errors found in the user's code definite
+    and their messages exact. A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -118,7 +135,7 @@ def transform(
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _stages(f, src, wrt, simplify, Kind(mode), state)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args)
     except SymdiffError:
         raise
     except Exception as exc:
@@ -129,7 +146,13 @@ def transform(
 
 
 def _stages(
-    f: Any, src: Source, wrt: Wrt, simplify: bool, kind: Kind, state: dict[str, Any]
+    f: Any,
+    src: Source,
+    wrt: Wrt,
+    simplify: bool,
+    kind: Kind,
+    state: dict[str, Any],
+    args: tuple[Any, ...] | None = None,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src)
@@ -137,9 +160,18 @@ def _stages(
     check(fn)
     positions, single = resolve_wrt([p.name for p in fn.params], wrt, f)
     check_result(fn, src)
+    sig = None
+    if args is not None:
+        state["stage"] = "type inference"
+        exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
+        check_types(fn, exact, positions)
+        sig = signature(exact)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
     prog = derivative_program(fn, tuple(fn.params[i] for i in positions), kind)
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
+    if sig is not None:
+        state["stage"] = "specialisation"
+        prog = specialise(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
@@ -152,7 +184,7 @@ def _stages(
     g = _load(emitted.grad_name, emitted.grad_source, bindings, src)
     vg = _load(emitted.vg_name, emitted.vg_source, bindings, src)
     t = Transformed(
-        src, fn, prog, tuple(helpers), emitted, g, vg, positions, single, reads(src, helpers)
+        src, fn, prog, tuple(helpers), emitted, g, vg, positions, single, reads(src, helpers), sig
     )
     for fun in (g, vg):
         fun.__symdiff_from__ = t  # type: ignore[attr-defined]  # stale when t is
@@ -169,6 +201,39 @@ def lower_source(src: Source) -> tuple[ir.Function, list[Source]]:
         with_value = src.func.__name__ == inner.emitted.vg_name
         return gradient_function(inner.program, src.name, with_value), []
     return lower(src, reserved=set())
+
+
+def check_types(
+    fn: ir.Function, args: tuple[AbstractValue, ...], positions: tuple[int, ...]
+) -> None:
+    """Refuse, before any derivative is built, what the argument types already decide: a
+    shape or dtype error in the user's code (raised by the analysis at the user's line) and
+    a ``wrt`` naming an integer or boolean argument, which has no derivative."""
+    if len(args) != len(fn.params):
+        raise WrtError(
+            f"{fn.name} takes {len(fn.params)} positional arguments; "
+            f"{len(args)} were given to specialise it",
+            fn.loc,
+            "pass every argument positionally",
+        )
+    for i in positions:
+        if args[i].kind in (ValueKind.INT, ValueKind.BOOL):
+            floats = [
+                p.name
+                for p, a in zip(fn.params, args)
+                if a.kind is not ValueKind.INT and a.kind is not ValueKind.BOOL
+            ]
+            hint = (
+                f"differentiate with respect to {', '.join(floats)}" if floats else "pass a float"
+            )
+            raise WrtError(
+                f"argument {fn.params[i].name!r} of {fn.name} is "
+                f"{'an integer' if args[i].kind is ValueKind.INT else 'a boolean'} here; "
+                "integers and booleans have no derivative",
+                fn.loc,
+                f"{hint} (wrt=...), or pass {fn.params[i].name} as a float if it is one",
+            )
+    analyse(fn, args)  # a ShapeError is the user's, at their line
 
 
 def check_result(fn: ir.Function, src: Source) -> None:

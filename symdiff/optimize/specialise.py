@@ -1,0 +1,252 @@
+"""A derivative program rewritten for the abstract signature it will be called with.
+
+The reverse and forward rules write for every possible argument at once: an operand's
+adjoint goes through ``unbroadcast(d, x)`` in case broadcasting stretched it, an accumulator
+starts as ``np.zeros_like(x)`` in case ``x`` is an array, a matrix product's adjoint calls a
+helper that tests ranks at run time. Once the abstract value of every variable is known
+(``abstract.infer``), most of that bookkeeping has one answer, and a person would have
+written the answer: ``d_z``, ``0.0``, ``np.outer(d_z, x)``.
+
+One mechanism does all of it: the program is analysed, every assignment whose primitive has a
+rewrite in ``REWRITES`` is offered to it with the types of its arguments, and a rewrite
+answers either an atom that stands for the target (the statement disappears and its readers
+read the atom) or the statements that compute the target more directly. The program is
+analysed again after a round that changed something, because one rewrite makes the next
+possible (an adjoint that is no longer a 0-d array lets the next ``unbroadcast`` go). Tape
+entries that the backward sweep no longer reads are then dropped from both sweeps.
+
+A rewrite must be sound for every call with that signature, exact lengths unknown: it may
+rely on what the types say (kinds, dtypes, ranks, which axes are 1) and on the program being
+one that runs (operands of a broadcasting operation are compatible), nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..abstract.infer import Analysis
+from ..abstract.values import AbstractValue, show_shape
+from ..abstract.values import Kind as ValueKind
+from ..ad.program import GradProgram, Kind
+from ..errors import NonScalarOutputError
+from ..ir.nodes import (
+    Assign,
+    Atom,
+    Block,
+    If,
+    Loop,
+    Pop,
+    Primitive,
+    Push,
+    Var,
+    iter_assigns,
+    substitute,
+)
+from . import typed_broadcast, typed_linalg
+from .typed import Rewrite, Types
+
+MAX_ROUNDS = 8  # each round can only remove bookkeeping, so a few always suffice
+
+
+REWRITES: dict[Primitive, Rewrite] = {**typed_broadcast.REWRITES, **typed_linalg.REWRITES}
+
+
+def program_types(prog: GradProgram, args: tuple[AbstractValue, ...]) -> Analysis:
+    """The abstract value of every variable of ``prog`` when its function is called with
+    arguments of types ``args``; parameters the derivative program adds (a tangent per
+    ``wrt`` input, a cotangent of the result's type) take their types from what they pair
+    with."""
+    primal = prog.params[: len(args)]
+    analysis = Analysis(dict(zip(primal, args)))
+    extra = prog.params[len(args) :]
+    if extra and prog.kind is not Kind.VJP:  # tangents: one per wrt input, its type
+        for tangent, x in zip(extra, prog.wrt):
+            analysis.values[tangent] = analysis.value(x)
+    analysis.block(prog.forward, certain=True)
+    if extra and prog.kind is Kind.VJP:
+        analysis.values[extra[0]] = analysis.value(prog.value)
+    analysis.block(prog.backward, certain=True)
+    return analysis
+
+
+def specialise(prog: GradProgram, args: tuple[AbstractValue, ...]) -> GradProgram:
+    """``prog`` rewritten for calls whose arguments have the abstract values ``args``."""
+    for _ in range(MAX_ROUNDS):
+        defs = {s.target: s for s in iter_assigns(prog.forward + prog.backward)}
+        types = Types(program_types(prog, args), defs)
+        prog = _value_checked(prog, types)
+        rewriter = _Rewriter(types)
+        forward = rewriter.block(prog.forward)
+        types.backward = True
+        backward = rewriter.block(prog.backward)
+        if not rewriter.changed:
+            break
+        prog = _substituted(dataclasses.replace(prog, forward=forward, backward=backward), rewriter)
+    return drop_unread_tape_entries(prog)
+
+
+def _value_checked(prog: GradProgram, types: Types) -> GradProgram:
+    """A gradient's run-time check that the result is a scalar, decided from its type: not
+    written when the result is certainly a scalar, refused now when it certainly is not."""
+    if prog.scalar_value or prog.kind.forward_only or prog.kind is Kind.VJP:
+        return prog
+    value = types.of(prog.value)
+    if value.is_scalar or (value.kind is ValueKind.ARRAY and value.shape == ()):
+        return dataclasses.replace(prog, scalar_value=True)
+    if value.kind is ValueKind.ARRAY and value.shape:
+        raise NonScalarOutputError(
+            f"{prog.name} returns an array of shape {show_shape(value.shape)} for these arguments; "
+            "a gradient needs one scalar result",
+            prog.loc,
+            "reduce it (np.sum, np.mean) to the scalar to differentiate, or use jacobian",
+        )
+    return prog
+
+
+class _Rewriter:
+    """One round of rewrites over a program's blocks, collecting the aliases they made."""
+
+    def __init__(self, types: Types):
+        self.types = types
+        self.alias: dict[Var, Atom] = {}
+        self.changed = False
+
+    def block(self, block: Block) -> Block:
+        out: list = []
+        for stmt in block:
+            if isinstance(stmt, Assign):
+                out.extend(self.assign(stmt))
+            elif isinstance(stmt, If):
+                then, orelse = self.block(stmt.then), self.block(stmt.orelse)
+                out.append(If(stmt.cond, then, orelse, stmt.phis, stmt.loc))
+            elif isinstance(stmt, Loop):
+                body, cond_block = self.block(stmt.body), self.block(stmt.cond_block)
+                out.append(dataclasses.replace(stmt, body=body, cond_block=cond_block))
+            else:
+                out.append(stmt)
+        return tuple(out)
+
+    def assign(self, stmt: Assign) -> tuple:
+        rewrite = REWRITES.get(stmt.prim)
+        if rewrite is None:
+            return (stmt,)
+        stmt = Assign(
+            stmt.target, stmt.prim, tuple(map(self.read, stmt.args)), stmt.params, stmt.loc
+        )
+        answer = rewrite(stmt, self.types)
+        if answer is None:
+            return (stmt,)
+        self.changed = True
+        if isinstance(answer, tuple):
+            return answer
+        self.alias[stmt.target] = self.read(answer)
+        return ()
+
+    def read(self, atom: Atom) -> Atom:
+        """An atom with this round's aliases resolved (an alias may name another alias)."""
+        while isinstance(atom, Var) and atom in self.alias:
+            atom = self.alias[atom]
+        return atom
+
+
+def _substituted(prog: GradProgram, rewriter: _Rewriter) -> GradProgram:
+    """Every read of an aliased variable, in the sweeps and the outputs, reads its atom."""
+    mapping = {v: rewriter.read(v) for v in rewriter.alias}
+    if not mapping:
+        return prog
+    grads = tuple(None if g is None else rewriter.read(g) for g in prog.grads)
+    return dataclasses.replace(
+        prog,
+        forward=substitute(prog.forward, mapping),
+        backward=substitute(prog.backward, mapping),
+        value=rewriter.read(prog.value),
+        grads=grads,
+    )
+
+
+# ----------------------------------------------------------------------------- tapes
+
+
+def drop_unread_tape_entries(prog: GradProgram) -> GradProgram:
+    """Tape entries no pop target of which is read anywhere are pushed no more.
+
+    The reverse pass tapes every forward value a rule might read; a rewrite that no longer
+    reads one (``unbroadcast(d, t)`` became ``d``) leaves a push of a value nobody pops into
+    use. A tape with no entry left is not kept at all (the emitter drops what is unread).
+    """
+    reads = _reads(prog.forward + prog.backward) | {prog.value, *prog.grads}
+    pops: dict[Var, list[Pop]] = {}
+    for stmt in _walk(prog.forward + prog.backward):
+        if isinstance(stmt, Pop):
+            pops.setdefault(stmt.tape, []).append(stmt)
+    drop: dict[Var, set[int]] = {}
+    for tape, found in pops.items():
+        width = {len(p.targets) for p in found}
+        if len(width) != 1:
+            continue
+        unread = {k for k in range(width.pop()) if all(p.targets[k] not in reads for p in found)}
+        if unread:
+            drop[tape] = unread
+    if not drop:
+        return prog
+    return dataclasses.replace(
+        prog, forward=_drop(prog.forward, drop), backward=_drop(prog.backward, drop)
+    )
+
+
+def _drop(block: Block, drop: dict[Var, set[int]]) -> Block:
+    out: list = []
+    for stmt in block:
+        if isinstance(stmt, Push) and stmt.tape in drop:
+            values = tuple(v for k, v in enumerate(stmt.values) if k not in drop[stmt.tape])
+            if values:
+                out.append(Push(stmt.tape, values, stmt.loc))
+        elif isinstance(stmt, Pop) and stmt.tape in drop:
+            targets = tuple(v for k, v in enumerate(stmt.targets) if k not in drop[stmt.tape])
+            if targets:
+                out.append(Pop(stmt.tape, targets, stmt.loc))
+        elif isinstance(stmt, If):
+            out.append(
+                If(stmt.cond, _drop(stmt.then, drop), _drop(stmt.orelse, drop), stmt.phis, stmt.loc)
+            )
+        elif isinstance(stmt, Loop):
+            out.append(
+                dataclasses.replace(
+                    stmt, body=_drop(stmt.body, drop), cond_block=_drop(stmt.cond_block, drop)
+                )
+            )
+        else:
+            out.append(stmt)
+    return tuple(out)
+
+
+def _walk(block: Block):
+    for stmt in block:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from _walk(stmt.then)
+            yield from _walk(stmt.orelse)
+        elif isinstance(stmt, Loop):
+            yield from _walk(stmt.cond_block)
+            yield from _walk(stmt.body)
+
+
+def _reads(block: Block) -> set:
+    """Every atom some statement of ``block`` reads (a pop reads nothing but its tape)."""
+    out: set = set()
+    for stmt in _walk(block):
+        if isinstance(stmt, Assign):
+            out.update(stmt.args)
+        elif isinstance(stmt, Push):
+            out.add(stmt.tape)
+            out.update(stmt.values)
+        elif isinstance(stmt, Pop):
+            out.add(stmt.tape)
+        elif isinstance(stmt, If):
+            out.add(stmt.cond)
+            out.update(a for p in stmt.phis for a in (p.then, p.orelse))
+        elif isinstance(stmt, Loop):
+            out.update(stmt.header)
+            out.update(a for c in stmt.carries for a in (c.init, c.next))
+            out.update(a for a in (stmt.cond, stmt.exit) if a is not None)
+    return out
