@@ -181,7 +181,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from ..graph import graph_of, render
 
     (t,) = resolve(args.target, parse_wrt(args.wrt), need_one=True)
-    g = graph_of(t.func, t.wrt, args.simplify)
+    g = graph_of(t.func, t.wrt, args.simplify, args.shapes)
     if args.output is None:
         print(g.dot, end="")
         return 0
