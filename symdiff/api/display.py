@@ -153,7 +153,8 @@ def table_html(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]
                verdicts: Sequence[bool]) -> str:  # fmt: skip
     """An HTML table whose last column is a verdict, coloured by it."""
     cell = 'style="padding: 0.15em 0.8em; text-align: {}; font-family: monospace"'
-    head = "".join(f"<th {cell.format('left')}>{html.escape(h)}</th>" for h in header)
+    sides = ["left"] + ["right"] * (len(header) - 2) + ["left"]  # names, numbers, verdict
+    head = "".join(f"<th {cell.format(a)}>{html.escape(h)}</th>" for h, a in zip(header, sides))
     body = []
     for row, ok in zip(rows, verdicts):
         cells = [f"<td {cell.format('left')}>{html.escape(row[0])}</td>"]

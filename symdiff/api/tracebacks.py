@@ -19,7 +19,7 @@ import os
 import sys
 import traceback
 from types import TracebackType
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import SymdiffError
 
@@ -33,17 +33,41 @@ def is_symdiff_frame(filename: str) -> bool:
 
 
 def concise_traceback(
-    etype: type[BaseException], value: BaseException, tb: TracebackType | None
+    etype: type[BaseException],
+    value: BaseException,
+    tb: TracebackType | None,
+    place: Callable[[str], str | None] = lambda filename: None,
+    skip: int = 0,
 ) -> list[str]:
     """The lines shown for a ``SymdiffError``: the frames outside symdiff, then the error
-    (whose message holds the file, line, caret and hint)."""
-    frames = [f for f in traceback.extract_tb(tb) if not is_symdiff_frame(f.filename)]
+    (whose message holds the file, line, caret and hint). ``place`` names a frame's file
+    as the shell does (``Cell In[3]``), or returns None for the usual ``File "..."``;
+    the first ``skip`` frames are the shell's own (the one running the cell)."""
+    frames = traceback.extract_tb(tb)[skip:]
+    frames = [f for f in frames if not is_symdiff_frame(f.filename)]
     lines = []
     if frames:
         lines.append("Traceback (symdiff's own frames are hidden; %tb shows them):")
-        lines.extend(entry.rstrip("\n") for entry in traceback.format_list(frames))
+    for f in frames:
+        where = place(f.filename) or f'File "{f.filename}"'
+        code = f"\n    {f.line.strip()}" if f.line else ""
+        lines.append(f"  {where}, line {f.lineno}, in {f.name}{code}")
     lines.append(f"{etype.__name__}: {value}")
     return lines
+
+
+def cell_names(shell: Any) -> Callable[[str], str | None]:
+    """How the shell names the file of a cell (IPython 8 and later: ``Cell In[3]``)."""
+    name = getattr(getattr(shell, "compile", None), "format_code_name", None)
+
+    def place(filename: str) -> str | None:
+        try:
+            found = name(filename) if name is not None else None
+        except Exception:  # an older or different shell: the plain file name will do
+            return None
+        return " ".join(found) if isinstance(found, tuple) else None
+
+    return place
 
 
 def show_concise(
@@ -59,7 +83,9 @@ def show_concise(
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
     if sys.version_info >= (3, 12):
         sys.last_exc = value
-    lines = concise_traceback(etype, value, tb)
+    if tb_offset is None:  # as IPython's own display: its frame running the cell is not shown
+        tb_offset = getattr(getattr(shell, "InteractiveTB", None), "tb_offset", 0) or 0
+    lines = concise_traceback(etype, value, tb, cell_names(shell), tb_offset)
     show = getattr(shell, "_showtraceback", None)  # IPython's hook for where errors go
     if show is not None:
         show(etype, value, lines)

@@ -4,7 +4,10 @@ Each display is tested through its ``_repr_*_`` methods, and through IPython's o
 machinery when IPython is installed (those tests are skipped otherwise)."""
 
 import pickle
+import re
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -254,3 +257,19 @@ def test_ipython_formats_every_object_as_notebooks_show_it():
     report = symdiff.check_grad(mse, W, X, Y)
     data, _ = fmt.format(report)
     assert data["text/plain"] == str(report) and data["text/html"].startswith("<table")
+
+
+def test_the_notebook_page_runs_and_shows_todays_output(tmp_path):
+    """docs/notebook.md: its Python blocks run in order, and the reprs they quote in
+    comments are the ones printed."""
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "notebook.md").read_text()
+    script = "\n".join(re.findall(r"```python\n(.*?)```", page, re.S))
+    (tmp_path / "page.py").write_text(script)
+    done = subprocess.run(
+        [sys.executable, "page.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(root), "PATH": ""},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    quoted = re.findall(r"^# (<symdiff [^.]*>)$", script, re.M)
+    assert len(quoted) >= 2 and all(q in done.stdout for q in quoted)

@@ -62,6 +62,28 @@ def test_the_handler_shows_the_message_and_only_the_users_frames():
     assert sys.last_value is value and sys.last_traceback is tb
 
 
+def test_cells_are_named_as_the_shell_names_them():
+    shell = FakeShell()
+    here = __file__
+    shell.compile = types.SimpleNamespace(
+        format_code_name=lambda name: ("Cell", "In[3]") if name == here else None
+    )
+    symdiff.concise_errors(shell=shell)
+    lines = shell.CustomTB(*raised())
+    assert lines[1].startswith("  Cell In[3], line ") and lines[1].endswith(
+        ", in raised\n    symdiff.grad(refused)"
+    )
+
+
+def test_the_shells_own_frame_is_skipped_as_ipython_skips_it():
+    shell = FakeShell()
+    shell.InteractiveTB = types.SimpleNamespace(tb_offset=1)  # IPython's frame running a cell
+    symdiff.concise_errors(shell=shell)
+    etype, value, tb = raised()
+    assert shell.CustomTB(etype, value, tb)[0] == f"{etype.__name__}: {value}"  # raised() only
+    assert shell.CustomTB(etype, value, tb, tb_offset=0)[1].endswith("symdiff.grad(refused)")
+
+
 def test_the_full_traceback_is_longer():
     full = "".join(traceback.format_exception(*raised()))
     assert tracebacks.PACKAGE_DIR in full  # what the short display leaves out
