@@ -44,14 +44,6 @@ class SourceText(str):
         p.text(str(self))
 
 
-def have_pygments() -> bool:
-    try:
-        import pygments  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def highlight_html(code: str) -> str:
     """``code`` as an HTML block of highlighted Python (escaped ``<pre>`` without Pygments)."""
     try:

@@ -23,16 +23,16 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from ..ad.program import GradProgram
 from ..errors import SymdiffError
 from ..ir import nodes as ir
-from ..ir import primitives as P
 from ..ir.nodes import Form, LoopKind
 from ..naming import is_internal
 from ..optimize.shapes import shape_position
 from .cache import cached_transform
+from .graph_values import ZEROS, adjoint_values, bookkeeping
 from .wrt import Wrt
 
 _FONT = 'fontname="Helvetica"'
@@ -46,18 +46,6 @@ INSTALL_HINT = (
     "install Graphviz, which provides `dot`: `apt install graphviz` (Debian, Ubuntu), "
     "`brew install graphviz` (macOS), `conda install graphviz` (conda), or "
     "https://graphviz.org/download/; pip's `graphviz` package does not include it"
-)
-
-# values computed from shapes only (see the module docstring); zeros do not need the seed
-_SHAPES = frozenset(
-    {P.np_shape, P.shape_attr, P.np_size, P.size_attr, P.ndim_attr, P.np_ndim, P.b_len,
-     P.np_broadcast_shapes}
-)  # fmt: skip
-_ZEROS = frozenset({P.np_zeros_like})
-# arithmetic that keeps a shape a shape (``np.prod(shape)``, ``shape[0] * 2``); an operation
-# making an array from one (``np.broadcast_to(-1.0, shape)``) makes a value worth drawing
-_SHAPE_ARITHMETIC = frozenset(
-    {P.getitem, P.tuple_item, P.make_tuple, P.np_prod, P.b_int, P.b_float, P.b_max, P.b_min}
 )
 
 
@@ -215,68 +203,6 @@ _STYLE = {
 }
 
 
-def _assigns(block: ir.Block) -> Iterator[ir.Assign]:
-    """Every assignment of ``block``, inside branches and loops too, in program order."""
-    for stmt in block:
-        if isinstance(stmt, ir.Assign):
-            yield stmt
-        elif isinstance(stmt, ir.If):
-            yield from _assigns(stmt.then)
-            yield from _assigns(stmt.orelse)
-        elif isinstance(stmt, ir.Loop):
-            yield from _assigns(stmt.cond_block)
-            yield from _assigns(stmt.body)
-
-
-def bookkeeping(prog: GradProgram) -> set[ir.Var]:
-    """The values computed from shapes alone: shapes, sizes, lengths, their broadcasts and
-    arithmetic on those only. Adjoints, gradients and the result never are
-    (``1.0 / np.size(x)``, the adjoint of a mean, is drawn)."""
-    keep = {adj for adj, _ in prog.adjoint_of} | {
-        a for a in (prog.value, *prog.grads) if isinstance(a, ir.Var)
-    }
-    hidden: set[ir.Var] = set()
-    for stmt in (*_assigns(prog.forward), *_assigns(prog.backward)):
-        if stmt.target in keep:
-            continue
-        reads = [a for a in stmt.args if isinstance(a, ir.Var)]
-        arithmetic = stmt.prim.form.operator or stmt.prim in _SHAPE_ARITHMETIC
-        if stmt.prim in _SHAPES or (arithmetic and reads and all(a in hidden for a in reads)):
-            hidden.add(stmt.target)
-    return hidden
-
-
-def adjoint_values(prog: GradProgram) -> set[ir.Var]:
-    """The adjoints of the backward sweep, with what branches and loops make them from: a
-    branch's result for an adjoint merged after it, a loop's initial and next values of a
-    carried adjoint."""
-    found = {adj for adj, _ in prog.adjoint_of} | {g for g in prog.grads if isinstance(g, ir.Var)}
-    flows: list[tuple[ir.Var, list[ir.Atom]]] = []
-
-    def walk(block: ir.Block) -> None:
-        for stmt in block:
-            if isinstance(stmt, ir.If):
-                flows.extend((p.target, [p.then, p.orelse]) for p in stmt.phis)
-                walk(stmt.then)
-                walk(stmt.orelse)
-            elif isinstance(stmt, ir.Loop):
-                for c in stmt.carries:
-                    flows.extend([(c.out, [c.var]), (c.var, [c.init, c.next, c.out])])
-                walk(stmt.cond_block)
-                walk(stmt.body)
-
-    walk(prog.backward)
-    grown = True
-    while grown:
-        grown = False
-        for target, sources in flows:
-            if target in found:
-                new = {a for a in sources if isinstance(a, ir.Var)} - found
-                found |= new
-                grown = grown or bool(new)
-    return found
-
-
 class _Drawing:
     """Both clusters of one gradient program; loops and branches are nested clusters."""
 
@@ -377,7 +303,7 @@ class _Drawing:
                     if k != skip:  # unbroadcast(g, x) reads x for its shape only
                         self.read(a, nid)
                 self.made[stmt.target] = nid
-                self.seed(nid, [stmt.target], list(stmt.args), stmt.prim not in _ZEROS)
+                self.seed(nid, [stmt.target], list(stmt.args), stmt.prim not in ZEROS)
             elif isinstance(stmt, ir.Push):
                 nid = self.new_node(label="push", shape="box")
                 for a in stmt.values:
