@@ -15,6 +15,7 @@ and importing symdiff never imports IPython. ``concise_errors(False)`` turns it 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import traceback
@@ -52,8 +53,20 @@ def concise_traceback(
         where = place(f.filename) or f'File "{f.filename}"'
         code = f"\n    {f.line.strip()}" if f.line else ""
         lines.append(f"  {where}, line {f.lineno}, in {f.name}{code}")
-    lines.append(f"{etype.__name__}: {value}")
+    lines.append(f"{etype.__name__}: {located(value, place)}")
     return lines
+
+
+def located(value: BaseException, place: Callable[[str], str | None]) -> str:
+    """The error's message, its place named as the shell names it: a function defined in a
+    cell is at ``Cell In[3]:2:19``, not in the file the shell compiled the cell into."""
+    loc = getattr(value, "loc", None)
+    if isinstance(value, SymdiffError) and loc is not None:
+        # the place's file is shown relative to the working directory when inside it
+        cell = place(loc.file) or place(os.path.abspath(loc.file))
+        if cell:
+            return str(value.relocated(dataclasses.replace(loc, file=cell)))
+    return str(value)
 
 
 def cell_names(shell: Any) -> Callable[[str], str | None]:

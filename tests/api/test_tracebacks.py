@@ -73,6 +73,9 @@ def test_cells_are_named_as_the_shell_names_them():
     assert lines[1].startswith("  Cell In[3], line ") and lines[1].endswith(
         ", in raised\n    symdiff.grad(refused)"
     )
+    # refused is defined in this "cell" too: the message is placed there
+    line = refused.__code__.co_firstlineno + 1
+    assert lines[-1].startswith(f"UnsupportedFunctionError: Cell In[3]:{line}:")
 
 
 def test_the_shells_own_frame_is_skipped_as_ipython_skips_it():
