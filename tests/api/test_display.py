@@ -199,6 +199,7 @@ def test_docstrings_say_what_is_computed_and_from_which_line():
         (symdiff.hessian(mse), "shaped x.shape + x.shape"),
         (symdiff.hvp(mse), "it returns H·v"),
     ):
+        assert max(len(line) for line in obj.__doc__.splitlines()) <= 88, obj
         text = obj.__doc__.replace("\n", " ")
         assert words in text and "`.source` shows the code." in text, obj
         assert ("mse's own docstring" in text) == (obj.__name__.startswith("mse")), obj
