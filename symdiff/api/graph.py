@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..ad.program import GradProgram
@@ -60,9 +60,30 @@ class Graph:
 
     name: str
     dot: str
+    # the same graph without the row holding the inputs and the seed (see ``arranged``)
+    unaligned: str = field(default="", compare=False)
+
+    def arranged(self) -> str:
+        """The DOT text that Graphviz lays out with the forward cluster on the left.
+
+        ``dot`` has no way to order clusters; ``.dot`` keeps the inputs and the seed on one
+        row, the seed to their right, which holds in most graphs, but in some small ones
+        crossing minimisation mirrors that row, and the graph without it comes out the
+        right way round (over the examples, never both). Which one works is asked of
+        ``dot`` itself: this is the text the pictures are rendered from."""
+        if not self.unaligned or not have_dot():
+            return self.dot
+        for text in (self.dot, self.unaligned):
+            if forward_is_left(text):
+                return text
+        return self.dot
+
+    def render(self, fmt: str) -> bytes:
+        """The picture in ``fmt`` (``svg``, ``png``, ``pdf``), forward on the left."""
+        return render(self.arranged(), fmt)
 
     def svg(self) -> str:
-        return render(self.dot, "svg").decode("utf-8")
+        return self.render("svg").decode("utf-8")
 
     def _repr_svg_(self) -> str | None:
         return self.svg() if have_dot() else None
@@ -90,7 +111,7 @@ class Graph:
                 fh.write(self.dot)
         else:
             with open(path, "wb") as fh:
-                fh.write(render(self.dot, ext))
+                fh.write(self.render(ext))
 
     def __str__(self) -> str:
         return self.dot
@@ -98,6 +119,29 @@ class Graph:
 
 def have_dot() -> bool:
     return shutil.which("dot") is not None
+
+
+def forward_is_left(dot: str) -> bool:
+    """Whether Graphviz draws every node of the forward cluster left of every node of the
+    backward one (node ids say the cluster: ``in``, ``f``, ``out`` forward; ``seed``, ``b``,
+    ``grad`` backward; constants go with their reader)."""
+    exe = shutil.which("dot")
+    if exe is None:
+        return False
+    done = subprocess.run([exe, "-Tplain"], input=dot.encode(), capture_output=True, timeout=60)
+    xs: dict[str, list[float]] = {"f": [], "b": []}
+    for line in done.stdout.decode(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) < 3 or parts[0] != "node":
+            continue
+        side = "f" if re.fullmatch(r"in\d+|f\d+|out", parts[1]) else ""
+        side = "b" if re.fullmatch(r"seed|b\d+|grad\d+", parts[1]) else side
+        try:
+            if side:
+                xs[side].append(float(parts[2]))
+        except ValueError:
+            return False
+    return bool(xs["f"] and xs["b"]) and max(xs["f"]) < min(xs["b"])
 
 
 def render(dot: str, fmt: str) -> bytes:
@@ -127,7 +171,9 @@ def graph(
 
 def graph_of(f: Callable[..., Any], wrt: Wrt, simplify: bool, shapes: bool = False) -> Graph:
     t = cached_transform(f, wrt, simplify)
-    return Graph(t.program.name, to_dot(t.program, shapes))
+    drawing = _Drawing(t.program, shapes)
+    drawing.draw()
+    return Graph(t.program.name, drawing.text(), drawing.text(row=False))
 
 
 # ----------------------------------------------------------------------------- DOT text
@@ -219,6 +265,7 @@ class _Drawing:
         self.adjoints = adjoint_values(prog)
         self.seeded: set[ir.Var] = set()
         self.skipped = 0  # shape bookkeeping nodes not drawn
+        self.row = 0  # the line aligning the inputs and the seed
         self.reads: dict[str, list[ir.Var]] = {}  # node → the values drawn into it
         self.names = {  # adjoints and restored values are labelled as generated code names them
             adj: f"d_{primal.name}"
@@ -379,7 +426,7 @@ class _Drawing:
         for c in s.carries:
             self.made[c.out] = head
 
-    def draw(self) -> str:
+    def draw(self) -> None:
         prog, d = self.prog, self.d
         wrt = set(prog.wrt)
         params = ", ".join(p.name for p in prog.params)
@@ -424,6 +471,7 @@ class _Drawing:
         # its tail left of its head, so the forward cluster is drawn left of the backward one
         inputs = "; ".join(self.made[p] for p in prog.params)
         last = self.made[prog.params[-1]]
+        self.row = len(d.lines)
         d.raw(f"{{ rank=same; {inputs}; {last} -> seed [style=invis]; }}")
         if self.skipped:
             note = (
@@ -431,9 +479,11 @@ class _Drawing:
                 "symdiff.graph(f, ..., shapes=True) draws it"
             )
             d.raw(f'label={_q(note)}; labelloc="b"; fontsize="10";')
-        return self.text()
 
-    def text(self) -> str:
+    def text(self, row: bool = True) -> str:
+        """The DOT text (after ``draw``); ``row=False`` leaves out the row aligning the
+        inputs with the seed (see ``Graph.arranged``)."""
+        lines = self.d.lines if row else self.d.lines[: self.row] + self.d.lines[self.row + 1 :]
         head = [
             f"digraph {_q(self.prog.name)} {{",
             f'  graph [{_FONT}, fontsize="12", labeljust="l", nodesep="0.3", newrank="true"];',
@@ -445,10 +495,12 @@ class _Drawing:
             kw = {"label": label} if label else {}
             kw.update(_STYLE.get(style, {}))
             edges.append(f"  {a} -> {b}" + (f" {_attrs(**kw)}" if kw else "") + ";")
-        return "\n".join(head + self.d.lines + edges + ["}"]) + "\n"
+        return "\n".join(head + lines + edges + ["}"]) + "\n"
 
 
 def to_dot(prog: GradProgram, shapes: bool = False) -> str:
     """DOT text for the forward and backward sweeps of a gradient program; ``shapes`` also
     draws the shape bookkeeping."""
-    return _Drawing(prog, shapes).draw()
+    drawing = _Drawing(prog, shapes)
+    drawing.draw()
+    return drawing.text()

@@ -214,11 +214,20 @@ def test_the_inputs_are_on_top_and_the_seed_right_of_them():
     assert 'newrank="true"' in dot
 
 
+def biggest(x, y):
+    return max(x, y)
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-@pytest.mark.parametrize("f, wrt", [(rnn, ("Wx", "Wh", "b")), (huber, 0), (looped, ("w", "x"))])
+@pytest.mark.parametrize(
+    "f, wrt",
+    [(rnn, ("Wx", "Wh", "b")), (huber, 0), (looped, ("w", "x")), (biggest, ("x", "y")),
+     (simple, 0), (product, ("x", "y"))],
+)  # fmt: skip
 def test_dot_draws_forward_left_and_backward_right(f, wrt):
-    """Where Graphviz puts the nodes (``-Tplain``: ``node name x y ...``)."""
-    dot = symdiff.graph(f, wrt=wrt).dot
+    """Where Graphviz puts the nodes (``-Tplain``: ``node name x y ...``) in the text the
+    pictures are rendered from (for biggest, .dot itself comes out mirrored)."""
+    dot = symdiff.graph(f, wrt=wrt).arranged()
     done = subprocess.run(["dot", "-Tplain"], input=dot, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     x = {ln.split()[1]: float(ln.split()[2]) for ln in done.stdout.splitlines()
@@ -233,6 +242,7 @@ def test_notebooks_get_the_picture_or_what_to_install(monkeypatch, tmp_path):
     assert re.fullmatch(r"<symdiff Graph of huber: \d+ nodes; \.dot, \.svg\(\), \.save\(path\)>",
                         repr(g))  # fmt: skip
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot
+    assert g.arranged() == g.dot  # nothing to ask: the text as it is
     bundle = g._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/plain"}
     assert (
