@@ -51,7 +51,10 @@ class JVPFunction(Derivative):
 
     mode = Kind.JVP
     what = "Jacobian-vector product"
-    usage = "Called with the arguments of {f} followed by one tangent per wrt argument, it returns (value, J·tangents)."
+    usage = (
+        "Called with the arguments of {f} followed by one tangent per wrt argument, it "
+        "returns (value, J·tangents)."
+    )
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt, bound: Any = None):
         super().__init__(f, wrt, bound=bound)
@@ -132,7 +135,10 @@ class VJPFunction(Derivative):
 
     mode = Kind.VJP
     what = "vector-Jacobian product"
-    usage = "Called with the arguments of {f}, it returns (value, pullback); pullback(cotangent) is cotangent·J."
+    usage = (
+        "Called with the arguments of {f}, it returns (value, pullback); pullback(cotangent) "
+        "is cotangent·J."
+    )
     how = "reverse mode"
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
@@ -227,7 +233,8 @@ class JacobianFunction(Derivative):
     @property
     def how(self) -> str:  # type: ignore[override]
         if self._jvp is not None and self._vjp is not None:
-            last = f"; the last call used {self.last_mode}" if self.last_mode else ""
+            used = {"fwd": "forward", "rev": "reverse"}.get(self.last_mode or "")
+            last = f"; the last call used {used} mode" if used else ""
             return f"forward or reverse mode, whichever takes fewer passes{last}"
         refused = " (the other is refused)" if self.requested == "auto" else ""
         return ("forward mode" if self._vjp is None else "reverse mode") + refused
@@ -386,7 +393,10 @@ class HVPFunction(_OverGradient):
     """``hvp(f)(*args, v) -> H·v`` for a scalar ``f``, without forming ``H``."""
 
     what = "Hessian-vector product"
-    usage = "Called with the arguments of {f} followed by a vector v shaped like the wrt argument, it returns H·v."
+    usage = (
+        "Called with the arguments of {f} followed by a vector v shaped like the wrt "
+        "argument, it returns H·v."
+    )
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
         super().__init__(f, wrt, "hvp")

@@ -143,7 +143,7 @@ def test_an_automatic_jacobian_says_which_mode_its_last_call_used():
     jac = symdiff.jacobian(wave)
     assert "forward or reverse mode, whichever takes fewer passes, built" in repr(jac)
     jac(np.array([0.1, 0.2]))
-    assert "the last call used rev" in repr(jac)  # as many outputs as inputs: reverse
+    assert "the last call used reverse mode" in repr(jac)  # as many outputs as inputs: reverse
 
 
 def test_methods_show_the_callers_arguments():
