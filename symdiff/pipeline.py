@@ -28,6 +28,7 @@ from .abstract.values import Kind as ValueKind
 from .ad.modes import derivative_program
 from .ad.program import GradProgram, Kind
 from .ad.regrad import gradient_function
+from .api.display import SourceText
 from .api.wrt import Wrt, resolve_wrt
 from .backend.bindings import bind
 from .backend.compiler import compile_function
@@ -100,7 +101,7 @@ class Transformed:
 
     def _formatted(self, text: str) -> str:
         try:
-            return format_source(text)
+            return SourceText(format_source(text))  # shown highlighted in notebooks
         except Exception as exc:
             err = _internal(exc, "formatting", self.source, self.function, text)
             if err is exc:
