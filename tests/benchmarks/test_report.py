@@ -41,6 +41,7 @@ def test_the_target_judges_the_specialised_gradient_by_the_chosen_statistic():
     assert report.verdict(r, min).endswith("1.10 ok (≤1.15)")
     assert report.verdict(r, statistics.median).endswith("1.30 MISS (≤1.15)")
     assert report.misses([r], "median") == ["c 1.30"]
+    assert report.meets(1.154, 1.15) and not report.meets(1.156, 1.15)  # as printed
     r.grad_program = "typed"  # grad() specialises at the call: judged through grad()
     assert report.verdict(r, min).startswith("grad(): 9.00 MISS")
 
