@@ -187,8 +187,11 @@ def symdiff_builders(case: cases.Case, args: tuple) -> dict[str, Callable[[], An
 
 def program_kind(g: Any) -> str:
     """Which program the callable ``grad()`` returned ran on its latest call: "typed" when
-    the transformation behind it carries an abstract signature, else "generic"."""
-    return "generic" if getattr(g.transformed, "signature", None) is None else "typed"
+    that transformation carries an abstract signature, else "generic". A ``grad()`` that
+    specialises at the call names it ``latest`` (``transformed`` stays the generic one);
+    before that, ``transformed`` is the only one."""
+    t = getattr(g, "latest", None) or g.transformed
+    return "generic" if getattr(t, "signature", None) is None else "typed"
 
 
 def prepare_case(case: cases.Case, loaded: list, opts: argparse.Namespace) -> tuple[Result, dict]:
