@@ -36,6 +36,10 @@ class StatementLowering(LoweringBase):
             )
         params = []
         env: dict[str, Value] = {}
+        names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        if not self.declared_scalars <= names:
+            strays = ", ".join(sorted(self.declared_scalars - names))
+            raise InternalError(f"scalars declared for {src.name} are not parameters: {strays}")
         for a in args.posonlyargs + args.args + args.kwonlyargs:
             v = Var(self.build.names.take(a.arg))
             params.append(v)
@@ -249,10 +253,11 @@ class StatementLowering(LoweringBase):
             hint = f"write `{name} = {name} {op} ...` to make a new array"
             if unknown:
                 names = " and ".join(f"`{u}`" for u in unknown)
+                verb = "is always a number" if len(unknown) == 1 else "are always numbers"
                 hint += (
-                    f"; or, if {names} is always a number (never an array), annotate the "
-                    f"parameter `{unknown[0]}: float` or pass a float, which makes "
-                    f"`{name} {op}=` a plain rebinding"
+                    f"; or, if {names} {verb} (never an array), annotate the parameter "
+                    f"`{unknown[0]}: float` or pass a float, which makes `{name} {op}=` a "
+                    "plain rebinding"
                 )
             return UnsupportedSyntaxError(
                 f"`{name} {op}=` would change the array that `{others[0]}` also names "

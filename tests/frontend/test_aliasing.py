@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from symdiff import UnsupportedSyntaxError, check_grad, grad
+from symdiff import InternalError, UnsupportedSyntaxError, check_grad, grad
 from symdiff.ad.modes import derivative_program
 from symdiff.backend.bindings import bind
 from symdiff.backend.compiler import compile_function
@@ -269,3 +269,20 @@ def test_aliases_through_loops_and_branches_are_refused(f, words):
 
 def test_after_a_loop_that_certainly_runs_the_state_is_new():
     check_grad(after_a_loop_that_runs, np.array([0.5, -1.0]))
+
+
+def two_unknowns(x, w):
+    y = x + w
+    z = y
+    y += 1.0
+    return y * z
+
+
+def test_the_hint_names_every_parameter_that_decides():
+    assert "if `w` and `x` are always numbers" in refusal(two_unknowns).hint
+    check_grad(two_unknowns, 0.5, 2.0, grad_fn=gradient_declaring(two_unknowns, {"x", "w"}))
+
+
+def test_declaring_a_name_that_is_no_parameter_is_a_bug_of_the_caller():
+    with pytest.raises(InternalError, match="not parameters: y"):
+        lowered(rebind, {"x", "y"})
