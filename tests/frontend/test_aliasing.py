@@ -286,3 +286,49 @@ def test_the_hint_names_every_parameter_that_decides():
 def test_declaring_a_name_that_is_no_parameter_is_a_bug_of_the_caller():
     with pytest.raises(InternalError, match="not parameters: y"):
         lowered(rebind, {"x", "y"})
+
+
+def halving(x: float):
+    t = x
+    s = x
+    while t > 1e-3:
+        t *= 0.5
+        s += t
+    return s
+
+
+def nested_series(x: float, n):
+    total = x
+    for _ in range(n):
+        term = total
+        for k in range(1, 3):
+            term *= x / k
+        total += term
+    return total
+
+
+def nested_array_alias(x, n):
+    total = x * 1.0
+    for _ in range(n):
+        term = total
+        for k in range(1, 3):
+            term *= x / k
+        total = total + term
+    return np.sum(total)
+
+
+@pytest.mark.parametrize("x", [0.0005, 0.3, 2.0])  # the while loop runs 0, 9 and 11 times
+def test_a_while_loop_over_a_number(x):
+    check_grad(halving, x)
+
+
+@pytest.mark.parametrize("n", TRIPS)
+def test_nested_loops_over_numbers(n):
+    """``term = total`` in the outer loop, ``term *=`` in the inner one: both loops' state
+    is a number by the fixed point over the two."""
+    check_grad(nested_series, 0.7, n)
+
+
+def test_nested_loops_over_arrays_are_refused():
+    err = refusal(nested_array_alias)
+    assert "`term *=` would change the array that `total` also names" in str(err)
