@@ -253,12 +253,15 @@ class StatementLowering(LoweringBase):
             hint = f"write `{name} = {name} {op} ...` to make a new array"
             if unknown:
                 names = " and ".join(f"`{u}`" for u in unknown)
-                verb = "is always a number" if len(unknown) == 1 else "are always numbers"
-                hint += (
-                    f"; or, if {names} {verb} (never an array), annotate the parameter "
-                    f"`{unknown[0]}: float` or pass a float, which makes `{name} {op}=` a "
-                    "plain rebinding"
+                annotated = ", ".join(f"{u}: float" for u in unknown)
+                what = (
+                    f"{names} is always a number (never an array), annotate the parameter "
+                    f"`{annotated}` or pass a float"
+                    if len(unknown) == 1
+                    else f"{names} are always numbers (never arrays), annotate the parameters "
+                    f"`{annotated}` or pass floats"
                 )
+                hint += f"; or, if {what}, which makes `{name} {op}=` a plain rebinding"
             return UnsupportedSyntaxError(
                 f"`{name} {op}=` would change the array that `{others[0]}` also names "
                 "(an in-place update through an alias)",

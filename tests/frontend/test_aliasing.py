@@ -279,7 +279,9 @@ def two_unknowns(x, w):
 
 
 def test_the_hint_names_every_parameter_that_decides():
-    assert "if `w` and `x` are always numbers" in refusal(two_unknowns).hint
+    hint = refusal(two_unknowns).hint
+    assert "if `w` and `x` are always numbers (never arrays)" in hint
+    assert "annotate the parameters `w: float, x: float` or pass floats" in hint
     check_grad(two_unknowns, 0.5, 2.0, grad_fn=gradient_declaring(two_unknowns, {"x", "w"}))
 
 
