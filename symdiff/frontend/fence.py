@@ -50,7 +50,10 @@ _REFUSED_STMTS: dict[type, tuple[str, str]] = {
 }
 
 _REFUSED_EXPRS: dict[type, tuple[str, str]] = {
-    ast.Lambda: ("lambda", "define a helper function with def at module level"),
+    ast.Lambda: (
+        "lambdas inside the differentiated function",
+        "define the helper at module level (with def, or as a lambda on a line of its own)",
+    ),
     ast.ListComp: ("list comprehensions", "build the list with a for loop and append"),
     ast.SetComp: ("set comprehensions", "use a for loop"),
     ast.DictComp: ("dict comprehensions", "use a for loop"),
