@@ -14,7 +14,8 @@ from .source import Source
 
 SUPPORTED = (
     "assignments (also to tuples and array elements), augmented assignments, return, "
-    "if/elif/else, for over range()/arrays/enumerate/zip, while, break, continue, "
+    "if/elif/else, for over range()/arrays/enumerate/zip, while, break, continue, list "
+    "comprehensions, "
     "arithmetic, comparisons, calls to NumPy/math functions and to your own Python functions"
 )
 
@@ -54,10 +55,8 @@ _REFUSED_EXPRS: dict[type, tuple[str, str]] = {
         "lambdas inside the differentiated function",
         "define the helper at module level (with def, or as a lambda on a line of its own)",
     ),
-    ast.ListComp: ("list comprehensions", "build the list with a for loop and append"),
-    ast.SetComp: ("set comprehensions", "use a for loop"),
-    ast.DictComp: ("dict comprehensions", "use a for loop"),
-    ast.GeneratorExp: ("generator expressions", "build a list with a for loop"),
+    ast.SetComp: ("set comprehensions", "use a list comprehension or a for loop"),
+    ast.DictComp: ("dict comprehensions", "use a list comprehension or a for loop"),
     ast.Yield: ("yield (generators)", "return a value instead"),
     ast.YieldFrom: ("yield from (generators)", "return a value instead"),
     ast.Await: ("await", "use a plain function"),
@@ -150,6 +149,8 @@ def _check(src: Source, node: ast.AST) -> None:
                 "**kwargs unpacking in calls",
                 "pass keyword arguments by name",
             )
+        if isinstance(sub, ast.comprehension) and sub.is_async:
+            _refuse(src, sub.target, "async comprehensions", "use a plain comprehension")
         if isinstance(sub, ast.For) and sub.orelse:
             _refuse(src, sub, "for/else", "use a flag variable")
         if isinstance(sub, ast.While) and sub.orelse:

@@ -1,7 +1,8 @@
 """The lowering's state and the interface its parts use of one another.
 
 Lowering is split by job: statements (``lower_stmts``), branches (``lower_branches``), loops
-(``lower_loops``), expressions (``lower_exprs``), calls and inlining (``lower_calls``). Each
+(``lower_loops``), expressions (``lower_exprs``), calls and inlining (``lower_calls``),
+comprehensions (``lower_comprehensions``). Each
 part is a class over ``LoweringBase``, and ``lowering.Lowering`` combines them. The state is
 three objects rather than one bag of fields: the ``Builder`` (statements and names), the
 ``Memory`` (aliasing and kinds of values) and the ``Inlining`` stack.
@@ -146,6 +147,23 @@ class LoweringBase(ABC):
     def call(self, frame: Frame, node: ast.Call, hint: str | None) -> Value:
         """A call (``lower_calls``)."""
 
+    @abstractmethod
+    def comprehension(
+        self, frame: Frame, node: ast.ListComp | ast.GeneratorExp, hint: str | None
+    ) -> Value:
+        """The list a comprehension builds (``lower_comprehensions``)."""
+
+    @abstractmethod
+    def builtin_sum(self, frame: Frame, seq: Value, hint: str | None, node: ast.AST) -> Value:
+        """``sum(xs)`` (``lower_comprehensions``)."""
+
+    @abstractmethod
+    def lists_as_arrays(
+        self, frame: Frame, prim: Primitive, args: list[Value], node: ast.AST
+    ) -> list[Value]:
+        """Lists built at run time, given to a NumPy function, as arrays
+        (``lower_comprehensions``)."""
+
     # ------------------------------------------------------------------ building
     def atom(self, value: Value, node: ast.AST, frame: Frame | None = None) -> Atom:
         """A value as a single IR atom (a tuple of arrays becomes one packed value)."""
@@ -178,8 +196,9 @@ class LoweringBase(ABC):
         used = [a for a in args if a in self.memory.lists]
         if used and prim not in LIST_OPS:
             raise UnsupportedSyntaxError(
-                f"`{used[0]}` is a list built in a loop; such lists can be passed to np.stack, "
-                "np.array, sum() and len()",
+                "this reads a list built at run time (by append in a loop, or by a list "
+                "comprehension); such lists can be passed to np.stack, np.array, sum(), len() "
+                "and NumPy functions",
                 frame.src.loc(node),
                 "stack it first: xs = np.stack(xs)",
             )

@@ -46,7 +46,14 @@ class CallLowering(LoweringBase):
             callee = self.expr(frame, func)
         name = ast.unparse(func)
         obj = callee.value if isinstance(callee, (Obj, Const)) else None
-        args = [self.expr(frame, a) for a in node.args]
+        args = [
+            (
+                self.comprehension(frame, a, None)
+                if isinstance(a, ast.GeneratorExp) and obj is sum
+                else self.expr(frame, a)
+            )
+            for a in node.args
+        ]
         kwargs = {k.arg: self.expr(frame, k.value) for k in node.keywords if k.arg is not None}
         prim = P.resolve(obj) if obj is not None else None
         if obj is sum and len(args) == 1 and not kwargs:
@@ -68,6 +75,7 @@ class CallLowering(LoweringBase):
             return self.apply(self.list_variant(prim, args), atoms, params, hint, frame, node)
         if prim is not None and prim not in P.INTERNAL_ONLY:
             prim, args, kwargs = P.normalize(prim, args, kwargs)
+            args = self.lists_as_arrays(frame, prim, args, node)
             atoms, params = self.bind(frame, prim, args, kwargs, node, name)
             self.check_constant_inputs(frame, prim, atoms, node, name)
             value = self.apply(self.list_variant(prim, args), atoms, params, hint, frame, node)
@@ -159,26 +167,6 @@ class CallLowering(LoweringBase):
                 self.apply(P.tuple_item, (value, Const(i)), layout, None, frame, node)
                 for i in range(n)
             )
-        )
-
-    def builtin_sum(self, frame: Frame, seq: Value, hint: str | None, node: ast.AST) -> Value:
-        """``sum(xs)``: Python's ``0 + xs[0] + xs[1] + ...``."""
-        if isinstance(seq, (ListV, TupleV)):
-            total: Value = Const(0)
-            for i, item in enumerate(seq.items):
-                name = hint if i == len(seq.items) - 1 else None
-                args = (self.atom(total, node, frame), self.atom(item, node, frame))
-                total = self.apply(P.add, args, (), name, frame, node)
-            return total
-        if self.memory.is_list(seq):
-            return self.apply(P.sum_list, (seq,), (), hint, frame, node)
-        if isinstance(seq, Const) and isinstance(seq.value, (list, tuple)):
-            # module-level data, summed when the gradient runs (as f reads it then)
-            return self.apply(P.sum_list, (seq,), (), hint, frame, node)
-        raise UnsupportedFunctionError(
-            "sum() is supported over lists and tuples (written out, built in a loop, or "
-            "module-level); for arrays use np.sum",
-            frame.src.loc(node),
         )
 
     def method(

@@ -97,6 +97,15 @@ class ExpressionLowering(LoweringBase):
             return TupleV(tuple(self.expr(frame, e) for e in node.elts))
         if isinstance(node, ast.List):
             return ListV(tuple(self.expr(frame, e) for e in node.elts))
+        if isinstance(node, ast.ListComp):
+            return self.comprehension(frame, node, hint)
+        if isinstance(node, ast.GeneratorExp):
+            raise UnsupportedSyntaxError(
+                "a generator expression is supported only as the argument of sum()",
+                src.loc(node),
+                "write a list comprehension, [...]: NumPy functions do not iterate generators "
+                "(np.array makes an object array of one, np.stack and np.sum refuse it)",
+            )
         raise UnsupportedSyntaxError(
             f"{type(node).__name__} expressions are not supported yet", src.loc(node)
         )

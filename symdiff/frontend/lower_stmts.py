@@ -259,5 +259,12 @@ class StatementLowering(LoweringBase):
                 f"appending to `{base.id}` would change the list `{others[0]}` also names", loc
             )
         v = self.atom(item, call, frame)
+        if self.memory.is_list(v):
+            raise UnsupportedSyntaxError(
+                "a list of lists built at run time cannot be differentiated (the adjoint of "
+                "each inner list would be an array, not a list)",
+                frame.src.loc(call.args[0]),
+                "make each inner list an array as it is appended: np.array([...])",
+            )
         runtime_list = cast(Var, current)  # not a literal list, so a runtime one
         frame.env[base.id] = self.apply(P.list_append, (runtime_list, v), (), base.id, frame, call)
