@@ -15,6 +15,7 @@ from . import construct, elementwise, helpers, indexing, linalg, reductions, sha
 from .call import NOT_CONST, Call, Rule
 from .values import (
     BOOL,
+    NONE,
     UNKNOWN,
     AbstractValue,
 )
@@ -66,6 +67,10 @@ def _isinstance(call: Call) -> AbstractValue:
     return BOOL  # a Python bool, whatever it tests
 
 
+def _none(call: Call) -> AbstractValue:
+    return NONE  # print(...) and assert: statements, whose result is None
+
+
 def _table() -> dict[Primitive, Rule]:
     table: dict[Primitive, Rule] = {}
     for part in (
@@ -80,6 +85,7 @@ def _table() -> dict[Primitive, Rule]:
         table.update(part)
     table.update(dict.fromkeys(UNDESCRIBED, undescribed))
     table[P.b_isinstance] = _isinstance
+    table[P.b_print] = table[P.b_assert] = _none
     return table
 
 

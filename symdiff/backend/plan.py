@@ -25,7 +25,7 @@ from .. import naming
 from ..ad.analysis import prune
 from ..ad.program import GradProgram
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Block, If, Loop, Var, defined_by, used_by
+from ..ir.nodes import Assign, Block, Effect, If, Loop, Var, defined_by, used_by
 from ..naming import NameGen, is_internal
 from ..optimize import shapes
 from .facts import Facts, is_update
@@ -229,8 +229,8 @@ class Plan:
             groups.setdefault(self.find(v), []).append(v)
         for v in self.facts.order:
             r = self.find(v)
-            if v in self.names or r not in groups:
-                continue
+            if v in self.names or r not in groups or _is_output(self.facts.defs.get(v)):
+                continue  # print(...) and assert: statements whose None is never named
             members = groups.pop(r)
             name = self._group_name(members)
             if name is None:
@@ -271,6 +271,10 @@ class Plan:
             and self.facts.read_once_where_made(v)
         )
         return None if foldable else self.gen.temp()
+
+
+def _is_output(stmt: Any) -> bool:
+    return isinstance(stmt, Assign) and stmt.prim.effect is Effect.OUTPUT
 
 
 def _defined_in(block: Block) -> set[Var]:

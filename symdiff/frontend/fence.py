@@ -15,7 +15,7 @@ from .source import Source
 SUPPORTED = (
     "assignments (also to tuples and array elements), augmented assignments, return, "
     "if/elif/else, for over range()/arrays/enumerate/zip, while, break, continue, list "
-    "comprehensions, "
+    "comprehensions, print() and assert (kept, not differentiated), "
     "arithmetic, comparisons, calls to NumPy/math functions and to your own Python functions"
 )
 
@@ -27,7 +27,6 @@ _REFUSED_STMTS: dict[type, tuple[str, str]] = {
         "move the context manager outside the differentiated function",
     ),
     ast.Raise: ("raise", "validate inputs before calling the gradient"),
-    ast.Assert: ("assert", "validate inputs before calling the gradient"),
     ast.Global: (
         "global statements",
         "pass the value as an argument and return the new one",
@@ -126,7 +125,9 @@ def _check(src: Source, node: ast.AST) -> None:
         if isinstance(sub, ast.Expr) and isinstance(sub.value, (ast.Yield, ast.YieldFrom)):
             _refuse(src, sub.value, *_REFUSED_EXPRS[type(sub.value)])
         if isinstance(sub, ast.Expr) and not _is_docstring(sub):
-            if not isinstance(sub.value, ast.Call) or not _is_append(sub.value):
+            if not isinstance(sub.value, ast.Call) or not (
+                _is_append(sub.value) or _is_print(sub.value)
+            ):
                 _refuse(
                     src,
                     sub,
@@ -159,6 +160,11 @@ def _check(src: Source, node: ast.AST) -> None:
 
 def _is_docstring(node: ast.Expr) -> bool:
     return isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _is_print(call: ast.Call) -> bool:
+    """``print(...)`` as written (the lowering checks that the name means the builtin)."""
+    return isinstance(call.func, ast.Name) and call.func.id == "print"
 
 
 def _is_append(call: ast.Call) -> bool:

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Carry, Const, Phi, Primitive, Var
+from ..ir.nodes import Assign, Atom, Carry, Const, Effect, Phi, Primitive, Var
 from .aliasing import LIST_OPS, Memory
 from .building import Builder
 from .source import Source
@@ -144,8 +144,11 @@ class LoweringBase(ABC):
         """Refuse ``x.__class__`` and the like (``lower_exprs``)."""
 
     @abstractmethod
-    def call(self, frame: Frame, node: ast.Call, hint: str | None) -> Value:
-        """A call (``lower_calls``)."""
+    def call(
+        self, frame: Frame, node: ast.Call, hint: str | None, statement: bool = False
+    ) -> Value:
+        """A call; ``statement``: on a line of its own, where ``print`` may be
+        (``lower_calls``)."""
 
     @abstractmethod
     def comprehension(
@@ -194,7 +197,7 @@ class LoweringBase(ABC):
         """Append ``target = prim(*args, **params)`` to the current block."""
         args = tuple(self.build.resolve(a) for a in args)
         used = [a for a in args if a in self.memory.lists]
-        if used and prim not in LIST_OPS:
+        if used and prim not in LIST_OPS and prim.effect is not Effect.OUTPUT:  # print(xs)
             raise UnsupportedSyntaxError(
                 "this reads a list built at run time (by append in a loop, or by a list "
                 "comprehension); such lists can be passed to np.stack, np.array, sum(), len() "

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import UnsupportedFunctionError, UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Atom, Const, Form, Primitive, Var
+from ..ir.nodes import Atom, Const, Effect, Form, Primitive, Var
 from .fence import fence
 from .lower_base import LoweringBase
 from .source import get_source
@@ -31,9 +31,12 @@ _MAX_INLINE_DEPTH = 50
 class CallLowering(LoweringBase):
     """Calls: primitives, methods and inlined user functions."""
 
-    def call(self, frame: Frame, node: ast.Call, hint: str | None) -> Value:
+    def call(
+        self, frame: Frame, node: ast.Call, hint: str | None, statement: bool = False
+    ) -> Value:
         """A call: a primitive (``np.exp``), a method, ``sum``/``isinstance``/casts, or a user
-        function to inline; anything else is refused with the reason."""
+        function to inline; anything else is refused with the reason. ``print`` is lowered
+        only as a ``statement`` (its None is no value to compute with)."""
         src = frame.src
         func = node.func
         if isinstance(func, ast.Attribute):
@@ -73,6 +76,12 @@ class CallLowering(LoweringBase):
             prim = P.np_array if literal else P.np_array_of
             atoms, params = self.bind(frame, prim, args, kwargs, node, name)
             return self.apply(self.list_variant(prim, args), atoms, params, hint, frame, node)
+        if prim is not None and prim.effect is Effect.OUTPUT and not statement:
+            raise UnsupportedSyntaxError(
+                f"`{name}()` is supported only as a statement of its own",
+                src.loc(node),
+                f"call {name}(...) on its own line; its result is None",
+            )
         if prim is not None and prim not in P.INTERNAL_ONLY:
             prim, args, kwargs = P.normalize(prim, args, kwargs)
             args = self.lists_as_arrays(frame, prim, args, node)
