@@ -22,7 +22,7 @@ from ..errors import Loc
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Block, Effect, Form, If, Loop, LoopKind, Pop, Push, Var
 from ..naming import NameGen
-from .comments import Quotes, statements
+from .comments import Quotes, loc_key, statements
 from .exprs import Exprs
 from .facts import copier, is_update
 from .module_names import Globals
@@ -181,7 +181,8 @@ class Printer:
             head = ast.While(cond, body, [])
         else:
             head = ast.For(_store(self._index_name(s)), self._range(s), body, [])
-        body += self.block(s.body, comment_all, {})
+        # the header's comment covers the body's statements on its line (a comprehension's)
+        body += self.block(s.body, comment_all, {"last": loc_key(s.loc)})
         copies = [
             (self.names[c.var], self.x.atom(c.next))
             for c in s.carries
