@@ -82,6 +82,8 @@ class CallLowering(LoweringBase):
                 src.loc(node),
                 f"call {name}(...) on its own line; its result is None",
             )
+        if prim is P.b_print:  # print([a, b]) shows a list, not the array np.array makes
+            args = [self.as_list(frame, v, node) if isinstance(v, ListV) else v for v in args]
         if prim is not None and prim not in P.INTERNAL_ONLY:
             prim, args, kwargs = P.normalize(prim, args, kwargs)
             args = self.lists_as_arrays(frame, prim, args, node)
@@ -108,6 +110,11 @@ class CallLowering(LoweringBase):
                 CUSTOM_RULE_HINT,
             )
         raise UnsupportedSyntaxError(f"`{name}` is not callable", src.loc(node))
+
+    def as_list(self, frame: Frame, value: ListV, node: ast.AST) -> Value:
+        """A literal list as a Python list (``atom`` makes an array of one)."""
+        items = tuple(self.atom(v, node, frame) for v in value.items)
+        return self.apply(P.make_list, items, (), None, frame, node)
 
     def check_constant_inputs(
         self, frame: Frame, prim: Primitive, atoms: tuple[Atom, ...], node: ast.AST, name: str

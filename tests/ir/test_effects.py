@@ -149,3 +149,15 @@ def test_an_assertion_inside_a_branch_and_a_comprehension_condition():
 
     for lo in (-5.0, 0.0, 5.0):
         check_grad(f, X, lo)
+
+
+def test_literal_lists_and_tuples_print_as_python_prints_them(capsys):
+    def f(x: float):
+        print([x, 2.0], (x, 1), "done", end="!\n")
+        return x * 2.0
+
+    f(1.5)
+    expected = capsys.readouterr().out
+    assert expected == "[1.5, 2.0] (1.5, 1) done!\n"
+    grad(f)(1.5)
+    assert capsys.readouterr().out == expected
