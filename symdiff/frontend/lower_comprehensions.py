@@ -54,7 +54,7 @@ class ComprehensionLowering(LoweringBase):
                 src.loc(node.generators[0].iter),
                 "rename the loop variable of the later `for`",
             )
-        key = _free_name(hint or _ITEMS, node, frame)
+        key = _free_name(hint or _ITEMS, node)
         inner = frame.fork()
         for name in set().union(*targets) - first_reads:
             inner.env.pop(name, None)  # the comprehension's own variables start unbound
@@ -124,10 +124,10 @@ def _read(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _free_name(base: str, node: ast.AST, frame: Frame) -> str:
-    """A name for the list that nothing in the comprehension reads and the path does not
-    bind: ``ys`` for ``ys = [...]`` unless the comprehension reads ``ys`` itself."""
-    used = _read(node) | set(frame.env)
+def _free_name(base: str, node: ast.AST) -> str:
+    """A name for the list that nothing in the comprehension reads (it is bound on the
+    comprehension's own path only): ``ys`` for ``ys = [...]`` unless it reads ``ys``."""
+    used = _read(node)
     name, i = base, 0
     while name in used:
         i += 1
