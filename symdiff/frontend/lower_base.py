@@ -210,6 +210,11 @@ class LoweringBase(ABC):
         self.build.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
 
+    def as_list(self, frame: Frame, value: ListV, node: ast.AST) -> Var:
+        """A literal list as a Python list (``atom`` makes an array of one)."""
+        items = tuple(self.atom(v, node, frame) for v in value.items)
+        return self.apply(P.make_list, items, (), None, frame, node)
+
     def sharing(self, frame: Frame, name: str, value: Value) -> list[str]:
         """Other names bound to memory that ``value`` may share: updating it in place would
         change what they see, as it does in Python (a hook: generated code never aliases)."""

@@ -111,11 +111,6 @@ class CallLowering(LoweringBase):
             )
         raise UnsupportedSyntaxError(f"`{name}` is not callable", src.loc(node))
 
-    def as_list(self, frame: Frame, value: ListV, node: ast.AST) -> Value:
-        """A literal list as a Python list (``atom`` makes an array of one)."""
-        items = tuple(self.atom(v, node, frame) for v in value.items)
-        return self.apply(P.make_list, items, (), None, frame, node)
-
     def check_constant_inputs(
         self, frame: Frame, prim: Primitive, atoms: tuple[Atom, ...], node: ast.AST, name: str
     ) -> None:
