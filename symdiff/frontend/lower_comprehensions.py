@@ -41,7 +41,7 @@ class ComprehensionLowering(LoweringBase):
     lists they build: ``sum`` and NumPy functions."""
 
     def comprehension(self, frame: Frame, node: Comprehension, hint: str | None) -> Value:
-        """The list ``node`` builds, as a literal list or a list built at run time."""
+        """The list ``node`` builds: a list built at run time, by the loop it abbreviates."""
         src = frame.src
         targets = [_stored(g.target) for g in node.generators]
         later = set().union(*targets[1:])
@@ -111,7 +111,7 @@ class ComprehensionLowering(LoweringBase):
 def _located(stmt: ast.stmt, like: ast.AST) -> ast.stmt:
     """``stmt`` and every node in it without a position at the position of ``like``."""
     for sub in ast.walk(stmt):
-        if "lineno" in sub._attributes and not hasattr(sub, "lineno"):
+        if isinstance(sub, (ast.expr, ast.stmt)) and not hasattr(sub, "lineno"):
             ast.copy_location(sub, like)
     return stmt
 
