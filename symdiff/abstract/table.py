@@ -18,6 +18,7 @@ from .values import (
     NONE,
     UNKNOWN,
     AbstractValue,
+    of,
 )
 
 
@@ -71,6 +72,10 @@ def _none(call: Call) -> AbstractValue:
     return NONE  # print(...) and assert: statements, whose result is None
 
 
+def _string(call: Call) -> AbstractValue:
+    return of("")  # an f-string: a str, whatever it formats
+
+
 def _table() -> dict[Primitive, Rule]:
     table: dict[Primitive, Rule] = {}
     for part in (
@@ -86,6 +91,7 @@ def _table() -> dict[Primitive, Rule]:
     table.update(dict.fromkeys(UNDESCRIBED, undescribed))
     table[P.b_isinstance] = _isinstance
     table[P.b_print] = table[P.b_assert] = _none
+    table[P.fstring] = _string
     return table
 
 

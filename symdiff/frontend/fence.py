@@ -62,7 +62,6 @@ _REFUSED_EXPRS: dict[type, tuple[str, str]] = {
     ast.NamedExpr: ("assignment expressions (:=)", "assign on a line of its own"),
     ast.Dict: ("dicts", "use separate variables or a tuple"),
     ast.Set: ("sets", "use a tuple"),
-    ast.JoinedStr: ("f-strings", "compute strings outside the differentiated function"),
     ast.Starred: ("*args unpacking in calls", "pass the arguments one by one"),
 }
 

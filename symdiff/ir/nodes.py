@@ -97,6 +97,7 @@ class Form(StrEnum):
     APPEND = "append"  # xs + [v]
     TUPLE = "tuple"  # (a, b)
     ASSERT = "assert"  # assert a, b (a statement of its own, like every Effect.OUTPUT row)
+    FSTRING = "fstring"  # f"text {a:.3f}" (the text and specs are a static parameter)
 
     @property
     def operator(self) -> bool:

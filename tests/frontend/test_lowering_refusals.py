@@ -197,7 +197,7 @@ def dict_literal(x):
 
 
 def f_string(x):
-    s = f"{x}"  # noqa: F841  # <-
+    s = f"{x:{3}}"  # noqa: F841  # <-
     return x
 
 
@@ -319,7 +319,7 @@ CASES = [
     (global_statement, UnsupportedSyntaxError, r"global statements are not supported$", "gl", 0),
     (while_else, UnsupportedSyntaxError, r"while/else is not supported$", "while", 0),
     (dict_literal, UnsupportedSyntaxError, r"dicts are not supported$", "{", 0),
-    (f_string, UnsupportedSyntaxError, r"f-strings are not supported$", 'f"', 0),
+    (f_string, UnsupportedSyntaxError, r"a format spec computed in the f-string", 'f"', 0),
     (walrus, UnsupportedSyntaxError, r"assignment expressions \(:=\) are not supported$", "y", 0),
     (chained_comparison, UnsupportedSyntaxError, r"chained comparisons are not supported", "0", 0),
     (alias_update, UnsupportedSyntaxError, r"`y \+=` would change the array that `z`", "y +=", 0),

@@ -161,3 +161,33 @@ def test_literal_lists_and_tuples_print_as_python_prints_them(capsys):
     assert expected == "[1.5, 2.0] (1.5, 1) done!\n"
     grad(f)(1.5)
     assert capsys.readouterr().out == expected
+
+
+def test_f_strings_print_as_in_the_function_and_stay_f_strings(capsys):
+    def f(x, n):
+        loss = 0.0
+        for i in range(n):
+            loss = loss + np.sum(np.sin(x) * i)
+            print(f"step {i}: loss={loss:.4f} {x!r} {x[0]:>8.2e} {'done'}")
+        assert loss < 1e6, f"diverged at {loss}"
+        return loss + np.sum(x**2)
+
+    for n in (0, 1, 3):
+        agrees(f, X, n)
+        capsys.readouterr()
+        f(X, n)
+        expected = capsys.readouterr().out
+        grad(f)(X, n)
+        assert capsys.readouterr().out == expected
+    source = symdiff.gradient_source(f)
+    assert """print(f"step {i}: loss={loss_1:.4f} {x!r} {x[0]:>8.2e} {'done'}")""" in source
+    assert 'f"diverged at {loss}"' in source
+
+    def computed_spec(x):
+        width = 8
+        print(f"{x[0]:{width}}")
+        return np.sum(x)
+
+    exc = _refused(computed_spec, "a format spec computed in the f-string is not supported")
+    # at the field (Python 3.12) or at the f-string holding it (before)
+    assert exc.loc.text[exc.loc.col :].lstrip('f"').startswith("{x[0]:{width}}")
