@@ -130,3 +130,22 @@ def test_what_numpy_or_symdiff_cannot_do_is_refused_where_it_is_written():
 
     exc = _refusal(later_for_rebinds)
     assert "the first iterable reads `x`, which a later `for`" in str(exc)
+
+
+W = np.array([1.0, 2.0, 3.0, -1.0, 0.5])
+
+
+def _weighted(v, k):
+    return sum(a * b * k for a, b in zip(v, W))
+
+
+def test_tuple_targets_zip_enumerate_tuples_and_helpers():
+    def f(x, y):
+        s = sum([i * a * b for i, (a, b) in enumerate(zip(x, y))])
+        pairs = np.array([(a, a**2) for a in x])
+        positive = len([a for a in x if a > 0])
+        return s + np.sum(pairs * 0.3) + _weighted(x, 2.0) * positive + sum(a for a in x[::-1])
+
+    y = np.array([1.5, 0.3, -0.7, 0.2, 1.1])
+    for n in (1, 2, 5):
+        agrees(f, X[:n], y[:n], wrt=(0, 1))
