@@ -1,0 +1,106 @@
+"""Runtime helpers of a derivative program rewritten as the primitives they stand for.
+
+The reverse rules write a product's adjoint as ``dot_grad(g, a, b)`` (or
+``matmul_grad_a``/``_b``), a helper that looks at ranks when it runs. With exact types the
+ranks are known, so each call is one primitive the C backend already writes (and the
+abstract evaluation already types): ``g * b`` for two vectors, ``np.outer(g, b)``,
+``a.T @ g`` or ``g @ b.T``. One rewrite serves every later stage; the kernels never see the
+helper. A scalar broadcast to shape ``()`` (a 0-d array, which C holds as a scalar) becomes
+the scalar, so that branches giving a float on one side and a 0-d array on the other agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+from ...abstract.infer import Analysis
+from ...ad.program import GradProgram
+from ...ir import primitives as P
+from ...ir.nodes import Assign, Block, Const, If, Loop, Var
+from .values import HINT, CBackendError
+
+_PRODUCT_ADJOINTS = {"dot_grad": None, "matmul_grad_a": 0, "matmul_grad_b": 1}
+_fresh = itertools.count(1)
+
+
+def lower_helpers(prog: GradProgram, analysis: Analysis) -> tuple[GradProgram, bool]:
+    """``prog`` with the product adjoints rewritten; whether anything changed."""
+    lowering = _Lowering(analysis)
+    forward = lowering.block(prog.forward)
+    backward = lowering.block(prog.backward)
+    if not lowering.changed:
+        return prog, False
+    return dataclasses.replace(prog, forward=forward, backward=backward), True
+
+
+class _Lowering:
+    def __init__(self, analysis: Analysis):
+        self.analysis = analysis
+        self.changed = False
+
+    def block(self, block: Block) -> Block:
+        out: list = []
+        for s in block:
+            if isinstance(s, Assign) and s.prim.name in _PRODUCT_ADJOINTS:
+                out.extend(self.product_adjoint(s))
+            elif isinstance(s, Assign) and self.scalar_broadcast(s):
+                # a scalar "broadcast" to shape (): the scalar itself, as C holds both
+                self.changed = True
+                out.append(Assign(s.target, P.pos, s.args[:1], (), s.loc))
+            elif isinstance(s, If):
+                out.append(dataclasses.replace(s, then=self.block(s.then), orelse=self.block(s.orelse)))
+            elif isinstance(s, Loop):
+                out.append(
+                    dataclasses.replace(s, body=self.block(s.body), cond_block=self.block(s.cond_block))
+                )
+            else:
+                out.append(s)
+        return tuple(out)
+
+    def scalar_broadcast(self, s: Assign) -> bool:
+        shape = s.args[1] if len(s.args) > 1 else None
+        return (
+            s.prim is P.np_broadcast_to
+            and isinstance(shape, Const)
+            and shape.value == ()
+            and self.analysis.value(s.args[0]).is_scalar
+        )
+
+    def product_adjoint(self, s: Assign) -> list[Assign]:
+        g, a, b = s.args
+        part = _PRODUCT_ADJOINTS[s.prim.name]
+        if part is None:
+            part = int(s.param("part", 0))
+        ranks = tuple(self.analysis.value(x).rank for x in (a, b))
+        self.changed = True
+
+        def assign(prim, *args) -> Assign:  # type: ignore[no-untyped-def]
+            return Assign(s.target, prim, args, (), s.loc)
+
+        def transposed(x) -> tuple[Var, Assign]:  # type: ignore[no-untyped-def]
+            t = Var(f"%cT{next(_fresh)}")
+            return t, Assign(t, P.T_attr, (x,), (), s.loc)
+
+        if ranks == (1, 1):
+            return [assign(P.mul, g, b if part == 0 else a)]
+        if ranks == (2, 1):
+            if part == 0:
+                return [assign(P.np_outer, g, b)]
+            t, tr = transposed(a)
+            return [tr, assign(P.matmul, t, g)]
+        if ranks == (1, 2):
+            if part == 1:
+                return [assign(P.np_outer, a, g)]
+            return [assign(P.matmul, b, g)]
+        if ranks == (2, 2):
+            if part == 0:
+                t, tr = transposed(b)
+                return [tr, assign(P.matmul, g, t)]
+            t, tr = transposed(a)
+            return [tr, assign(P.matmul, t, g)]
+        raise CBackendError(
+            f"the adjoint of a product of operands of ranks {ranks[0]} and {ranks[1]} in C",
+            s.loc,
+            HINT,
+        )
