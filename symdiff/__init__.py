@@ -6,6 +6,7 @@ lower) → ``ir`` → ``abstract`` (types and shapes) → ``ad`` (reverse and fo
 few helpers generated code may call. ``pipeline`` runs the stages; ``api`` wraps them.
 """
 
+from .api.c import CCode, CGradient, c_grad, emit_c  # noqa: E402
 from .api.check import CheckReport, check_grad  # noqa: E402
 from .api.custom import CustomRule, defrule, undefrule  # noqa: E402
 from .api.export import emit  # noqa: E402
@@ -13,6 +14,7 @@ from .api.gradient import GradientFunction, grad, gradient_source, value_and_gra
 from .api.graph import Graph, graph  # noqa: E402  (the function shadows the submodule's name)
 from .api.higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
 from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
+from .backend.c import CBackendError  # noqa: E402
 from .errors import (
     GradientCheckError,
     InputError,
@@ -44,6 +46,11 @@ __all__ = [
     "Symbolic",
     "transform",
     "emit",
+    "emit_c",
+    "c_grad",
+    "CCode",
+    "CGradient",
+    "CBackendError",
     "graph",
     "Graph",
     "jvp",

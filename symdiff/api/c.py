@@ -190,10 +190,11 @@ class CGradient:
     argument shapes. ``value_and_grad(*args)`` also returns the value; ``code(*args)`` is
     the ``CCode`` for those arguments."""
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, max_steps: int):
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, max_steps: int, cflags: tuple[str, ...]):
         self.f = f
         self.wrt = wrt
         self.max_steps = max_steps
+        self.cflags = tuple(cflags)
         self.single = not isinstance(wrt, (tuple, list))
         self._built: dict[tuple, tuple[CCode, _Compiled, _Compiled]] = {}
 
@@ -202,7 +203,7 @@ class CGradient:
         found = self._built.get(key)
         if found is None:
             code = emit_c(self.f, *args, wrt=self.wrt, max_steps=self.max_steps)
-            lib = ctypes.CDLL(str(build(code.source)))
+            lib = ctypes.CDLL(str(build(code.source, self.cflags)))
             e = code.emitted
             found = (code, _Compiled(lib, e.grad, self.single), _Compiled(lib, e.value_and_grad, self.single))
             self._built[key] = found
@@ -221,13 +222,36 @@ class CGradient:
 
 
 def c_grad(
-    f: Callable[..., Any], *args: Any, wrt: Wrt = 0, max_steps: int = DEFAULT_MAX_STEPS
+    f: Callable[..., Any],
+    *args: Any,
+    wrt: Wrt = 0,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    cflags: tuple[str, ...] = (),
 ) -> CGradient:
     """``f``'s gradient as compiled C, called from Python: ``c_grad(f, wrt=...)(*args)``
     returns what ``grad(f, wrt=...)(*args)`` returns (a float for a float, an array shaped
     like its argument, a tuple for a tuple ``wrt``). With ``args``, the code for their shapes
-    is written and compiled now, so refusals and compiler errors show here."""
-    g = CGradient(f, wrt, max_steps)
+    is written and compiled now, so refusals and compiler errors show here. ``cflags`` are
+    added to the compiler command (``-std=c99 -O2 -shared -fPIC``), e.g. ``("-march=native",)``."""
+    g = CGradient(f, wrt, max_steps, cflags)
     if args:
         g.code(*args)
     return g
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def emit_targets(targets: list[Any], output: str | None) -> list[str]:
+    """``symdiff emit FILE:FUNC --lang c [-o DIR]``: each function's C for its example
+    arguments, written to ``DIR/<func>.h`` and ``.c`` (printed without ``-o``). Returns the
+    lines to print."""
+    lines: list[str] = []
+    for t in targets:
+        code = emit_c(t.func, *t.example(), wrt=t.wrt, name=t.name)
+        if output is None:
+            lines += [f"// ---- {code.name}.h", code.header, f"// ---- {code.name}.c", code.source]
+        else:
+            h, c = code.write(output)
+            lines.append(f"wrote {h} and {c}")
+    return lines

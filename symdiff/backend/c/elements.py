@@ -31,9 +31,10 @@ LAYOUT = frozenset(
 )  # fmt: skip
 PERMUTE = frozenset({"T", "np.transpose"})
 FILLS = {"np.zeros_like": 0.0, "np.zeros": 0.0, "np.ones_like": 1.0, "np.ones": 1.0}
+FILLED = {"np.full": 1, "np.full_like": 1}  # the argument holding the fill value
 VIEWS = LAYOUT | PERMUTE | {"getitem", "np.broadcast_to", "tuple_item"}
 # element-computable primitives: each element of the result is an expression of operands'
-ELEMENT = frozenset(ELEMENTWISE) | VIEWS | frozenset(FILLS) | {"np.outer"}
+ELEMENT = frozenset(ELEMENTWISE) | VIEWS | frozenset(FILLS) | frozenset(FILLED) | {"np.outer"}
 
 
 def flat(idx: Index, shape: tuple[int, ...]) -> Ex:
@@ -118,6 +119,8 @@ class Elements:
             return ELEMENTWISE[name](*args)
         if name in FILLS:
             return literal(FILLS[name])
+        if name in FILLED:
+            return self.at(s.args[FILLED[name]], ())
         if name in LAYOUT:
             return self.at(s.args[0], self.relayout(idx, self.shape(s.target), self.shape(s.args[0])))
         if name in PERMUTE:

@@ -30,9 +30,9 @@ from ...abstract.values import AbstractValue
 from ...ad.program import GradProgram
 from ...ir.nodes import Assign, Atom, Block, Const, If, Loop, Push, Var, iter_assigns, substitute
 from ...naming import NameGen
-from ...optimize.specialise import program_types
 from ...version import __version__
 from ..emitter import local_names
+from .analysis import c_program_types
 from .lowering import lower_helpers
 from .values import CType, static_value
 from .writer import RESERVED, TAPE_FULL, FunctionWriter
@@ -159,7 +159,7 @@ def with_statics(prog: GradProgram, args: tuple[AbstractValue, ...]) -> tuple[Gr
     shape too. Each round can only make more values known, so a few always suffice.
     """
     for _ in range(MAX_ROUNDS):
-        analysis = program_types(prog, args)
+        analysis = c_program_types(prog, args)
         prog, lowered = lower_helpers(prog, analysis)
         if lowered:
             continue
@@ -174,7 +174,7 @@ def with_statics(prog: GradProgram, args: tuple[AbstractValue, ...]) -> tuple[Gr
             value=mapping.get(prog.value, prog.value) if isinstance(prog.value, Var) else prog.value,
             grads=tuple(mapping.get(g, g) if isinstance(g, Var) else g for g in prog.grads),
         )
-    return prog, program_types(prog, args)
+    return prog, c_program_types(prog, args)
 
 
 def statics(prog: GradProgram, analysis: Analysis) -> dict[Var, Any]:

@@ -33,6 +33,7 @@ from .values import HINT, CBackendError, CType, c_type, static_value
 
 TAPE_FULL = "SYMDIFF_TAPE_FULL"  # the status a capped tape returns when a loop overruns it
 RESERVED = C_KEYWORDS | C_FUNCTIONS | {TAPE_FULL}
+WRITTEN = ELEMENT | REDUCE | CONTRACT | {"index_grad", "new_tape", "tuple"}
 _INDEX_NAMES = ("i", "j", "k", "l", "p", "q", "r", "s", "u", "v")
 
 
@@ -79,6 +80,11 @@ class FunctionWriter:
         self.active: list[str] = []  # index names of the loops open around the current line
         self.el = Elements(self)
         self.k = Kernels(self)
+        for s in self._assigns():  # what C cannot write is named before any type is asked
+            if s.prim.name not in WRITTEN:
+                raise CBackendError(
+                    f"the C backend has no code for `{s.prim.spelling}` ({s.prim.name})", s.loc, HINT
+                )
         self._types(analysis)
         self._statics()
         self._virtuals()
