@@ -92,6 +92,15 @@ def _pow(a: Ex, b: Ex) -> Ex:
     return call("pow", as_double(a), as_double(b))
 
 
+def _mul(a: Ex, b: Ex) -> Ex:
+    # 1.0 * x is x exactly (also for -0.0, inf and nan): the rules' seeds write it
+    if a.text == "1.0":
+        return as_double(b)
+    if b.text == "1.0":
+        return as_double(a)
+    return binary(a, "*", b, MUL)
+
+
 def _compare(op: str, prec: int) -> Callable[..., Ex]:
     return lambda a, b: binary(a, op, b, prec, LONG)
 
@@ -132,7 +141,7 @@ def _log(x: Ex, base: Ex | None = None) -> Ex:
 ELEMENTWISE: dict[str, Callable[..., Ex]] = {
     "add": lambda a, b: binary(a, "+", b, ADD),
     "sub": lambda a, b: binary(a, "-", b, ADD),
-    "mul": lambda a, b: binary(a, "*", b, MUL),
+    "mul": _mul,
     "div": _div,
     "pow": _pow,
     "pow:builtin": _pow,
@@ -157,7 +166,7 @@ ELEMENTWISE: dict[str, Callable[..., Ex]] = {
     "np.negative": lambda a: unary("-", a),
     "np.add": lambda a, b: binary(a, "+", b, ADD),
     "np.subtract": lambda a, b: binary(a, "-", b, ADD),
-    "np.multiply": lambda a, b: binary(a, "*", b, MUL),
+    "np.multiply": _mul,
     "np.divide": _div,
     "np.power": _pow,
     "np.square": lambda a: binary(a, "*", a, MUL),

@@ -10,7 +10,9 @@ writes the result where it reads.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
 
 from ...ir.nodes import Assign
 from .elements import Index
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 REDUCE = frozenset({"np.sum", "np.mean", "np.max", "np.min", "sum_to", "unbroadcast"})
 CONTRACT = frozenset({"matmul", "np.matmul", "np.dot", "np.inner"})
+UPDATES = {"setitem": "=", "index_add": "+="}  # y[i] = v, np.add.at(y, i, v)
 _INIT = {"np.max": "-INFINITY", "np.min": "INFINITY"}
 
 # A contraction: out[L, R] = sum over p < size of a(L, p) * b(p, R)
@@ -49,6 +52,9 @@ class Kernels:
             raise CBackendError(f"`{s.prim.spelling}` gives a value C cannot hold", s.loc, HINT)
         kind = w.kind(s)
         name = w.name(s.target)
+        if kind == "update":
+            self.update(s, name, t)
+            return
         staged = kind != "element" or s.prim.name in ("np.outer",) or s.prim.name in _SKEWED
         if (staged or not t.scalar) and w.reads_target(s, name):
             tmp = w.plan.gen.fresh(name + "_next")
@@ -161,6 +167,21 @@ class Kernels:
         w.end_loops(c.right)
         w.end_loops(c.left)
 
+    def update(self, s: Assign, name: str, t: CType) -> None:
+        """``y[i] = v`` or ``np.add.at(y, i, v)``: on ``y``'s storage when the plan updates
+        it in place (nothing reads the old array again), else on a copy of it."""
+        w = self.w
+        old, value = s.args[0], s.args[1]
+        if not (s.target in w.plan.inplace and w.names.get(old) == name):
+            w.copy(name, t, old)
+        view = dataclasses.replace(s, args=(old, *s.args[2:]))
+        vs = self.el.shape(s.args[0])
+        shape = _indexed_shape(self.el, view, vs)
+        idx = w.loops(shape)
+        at = self.el.gather(view, idx)
+        w.emit(f"{w.lvalue(name, t, at)} {UPDATES[s.prim.name]} {self.el.broadcast(value, idx).text};")
+        w.end_loops(shape)
+
     # ------------------------------------------------------------ scatter
     def scatter(self, s: Assign, name: str, t: CType) -> None:
         """``index_grad(g, x, ...)``: zeros shaped like ``x``, ``g`` added where ``x[...]``
@@ -187,3 +208,20 @@ def t_size(shape: tuple[int, ...]) -> int:
         n *= d
     return n
 
+
+
+def _indexed_shape(el: Any, view: Assign, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape ``x[...]`` has for a static layout (what an update writes)."""
+    probe = np.zeros(shape)
+    index: list[Any] = []
+    for item in view.param("index"):
+        tag = item[0]
+        if tag == "at":
+            index.append(0)
+        elif tag == "slice":
+            index.append(slice(*(None if k is None else el.static_int(view.args[1 + k], view) for k in item[1:])))
+        elif tag == "newaxis":
+            index.append(None)
+        elif tag == "ellipsis":
+            index.append(Ellipsis)
+    return tuple(probe[tuple(index)].shape)

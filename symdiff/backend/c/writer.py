@@ -28,12 +28,12 @@ from ..comments import Quotes
 from ..plan import Plan
 from .elements import ELEMENT, VIEWS, Elements
 from .expressions import C_FUNCTIONS, C_KEYWORDS, LONG, Ex, literal
-from .kernels import CONTRACT, REDUCE, Kernels
+from .kernels import CONTRACT, REDUCE, UPDATES, Kernels
 from .values import HINT, CBackendError, CType, c_type, static_value
 
 TAPE_FULL = "SYMDIFF_TAPE_FULL"  # the status a capped tape returns when a loop overruns it
 RESERVED = C_KEYWORDS | C_FUNCTIONS | {TAPE_FULL}
-WRITTEN = ELEMENT | REDUCE | CONTRACT | {"index_grad", "new_tape", "tuple"}
+WRITTEN = ELEMENT | REDUCE | CONTRACT | set(UPDATES) | {"index_grad", "new_tape", "tuple"}
 _INDEX_NAMES = ("i", "j", "k", "l", "p", "q", "r", "s", "u", "v")
 
 
@@ -139,6 +139,8 @@ class FunctionWriter:
             return "contract"
         if name == "index_grad":
             return "scatter"
+        if name in UPDATES:
+            return "update"
         raise CBackendError(
             f"the C backend has no code for `{s.prim.spelling}` ({name})", s.loc, HINT
         )
@@ -519,6 +521,9 @@ class FunctionWriter:
             n = self.names.get(v)
             if n is None or n in seen or v not in self.types or v in self.virtual or v in self.static:
                 continue
+            d = self.defs.get(v)
+            if isinstance(d, Loop) and d.index == v:
+                continue  # declared by its for
             if not re.search(rf"\b{re.escape(n)}\b", body):
                 continue
             seen.add(n)
