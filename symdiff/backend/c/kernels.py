@@ -16,7 +16,7 @@ import numpy as np
 
 from ...ir.nodes import Assign
 from .elements import Index
-from .expressions import MUL, Ex, binary, literal
+from .expressions import ELEMENTWISE, Ex, literal
 from .values import HINT, CBackendError, CType
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class Kernels:
         acc = w.lvalue(name, t, L + R)
         w.emit(f"{acc} = 0.0;")
         (p,) = w.loops((c.size,))
-        w.emit(f"{acc} += {binary(c.a(L, p), '*', c.b(p, R), MUL).text};")
+        w.emit(f"{acc} += {ELEMENTWISE['mul'](c.a(L, p), c.b(p, R)).text};")
         w.end_loops((c.size,))
         w.end_loops(c.right)
         w.end_loops(c.left)
