@@ -16,7 +16,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ...ir.nodes import Assign, Atom, Const, Loop, LoopKind, Var
-from .expressions import ADD, ELEMENTWISE, LONG, MUL, Ex, binary, literal
+from .expressions import ADD, ELEMENTWISE, EQUALITY, LONG, MUL, Ex, binary, literal, ternary
 from .values import HINT, CBackendError, CType
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ FILLS = {"np.zeros_like": 0.0, "np.zeros": 0.0, "np.ones_like": 1.0, "np.ones": 
 FILLED = {"np.full": 1, "np.full_like": 1}  # the argument holding the fill value
 VIEWS = LAYOUT | PERMUTE | {"getitem", "np.broadcast_to", "tuple_item"}
 # element-computable primitives: each element of the result is an expression of operands'
-ELEMENT = frozenset(ELEMENTWISE) | VIEWS | frozenset(FILLS) | frozenset(FILLED) | {"np.outer"}
+ELEMENT = frozenset(ELEMENTWISE) | VIEWS | frozenset(FILLS) | frozenset(FILLED) | {"np.outer", "np.eye", "np.identity"}
 
 
 def flat(idx: Index, shape: tuple[int, ...]) -> Ex:
@@ -119,6 +119,11 @@ class Elements:
             return ELEMENTWISE[name](*args)
         if name in FILLS:
             return literal(FILLS[name])
+        if name in ("np.eye", "np.identity"):  # ones on the diagonal (k: above it)
+            k = int(s.param("k", 0) or 0)
+            i, j = idx if len(idx) == 2 else (literal(0), literal(0))
+            diagonal = binary(affine(k, 1, i), "==", j, EQUALITY, LONG)
+            return ternary(diagonal, literal(1.0), literal(0.0))
         if name in FILLED:
             return self.at(s.args[FILLED[name]], ())
         if name in LAYOUT:

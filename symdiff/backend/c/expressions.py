@@ -131,6 +131,12 @@ def _clip(x: Ex, lo: Ex, hi: Ex) -> Ex:
     return _minimum(_maximum(x, lo), hi)
 
 
+def _logaddexp(a: Ex, b: Ex) -> Ex:
+    # log(e^a + e^b) without overflow: the larger one plus log1p of the other's share
+    share = call("log1p", call("exp", unary("-", call("fabs", binary(a, "-", b, ADD)))))
+    return binary(_maximum(a, b), "+", share, ADD)
+
+
 def _log(x: Ex, base: Ex | None = None) -> Ex:
     if base is None:
         return call("log", as_double(x))
@@ -183,6 +189,7 @@ ELEMENTWISE: dict[str, Callable[..., Ex]] = {
     "np.equal": _compare("==", EQUALITY),
     "np.not_equal": _compare("!=", EQUALITY),
     "math.log": _log,
+    "np.logaddexp": _logaddexp,
     "math.pow": lambda a, b: call("pow", as_double(a), as_double(b)),
 }
 

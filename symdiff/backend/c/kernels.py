@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from ...ir.nodes import Assign
-from .elements import Index
+from .elements import Index, unravel
 from .expressions import ELEMENTWISE, Ex, literal
 from .values import HINT, CBackendError, CType
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .writer import FunctionWriter
 
 REDUCE = frozenset({"np.sum", "np.mean", "np.max", "np.min", "sum_to", "unbroadcast"})
-CONTRACT = frozenset({"matmul", "np.matmul", "np.dot", "np.inner"})
+CONTRACT = frozenset({"matmul", "np.matmul", "np.dot", "np.inner", "np.vdot"})
 UPDATES = {"setitem": "=", "index_add": "+="}  # y[i] = v, np.add.at(y, i, v)
 _INIT = {"np.max": "-INFINITY", "np.min": "INFINITY"}
 
@@ -140,6 +140,9 @@ class Kernels:
         name = s.prim.name
         a, b = s.args
         sa, sb = self.el.shape(a), self.el.shape(b)
+        if name == "np.vdot":  # both flattened
+            return Contraction((), (), t_size(sa), lambda L, p: at(a, unravel(p, sa)),
+                               lambda p, R: at(b, unravel(p, sb)))  # fmt: skip
         if len(sa) > 2 or len(sb) > 2 or (name == "np.inner" and len(sa) + len(sb) > 2):
             raise CBackendError(
                 f"`{s.prim.spelling}` of ranks {len(sa)} and {len(sb)} in C", s.loc, HINT

@@ -44,6 +44,8 @@ class _Lowering:
         for s in block:
             if isinstance(s, Assign) and s.prim.name in _PRODUCT_ADJOINTS:
                 out.extend(self.product_adjoint(s))
+            elif isinstance(s, Assign) and s.prim.name in ("np.var", "np.std"):
+                out.extend(self.variance(s))
             elif isinstance(s, Assign) and self.scalar_broadcast(s):
                 # a scalar "broadcast" to shape (): the scalar itself, as C holds both
                 self.changed = True
@@ -57,6 +59,30 @@ class _Lowering:
             else:
                 out.append(s)
         return tuple(out)
+
+    def variance(self, s: Assign) -> list[Assign]:
+        """``np.var`` as NumPy computes it: the mean of the squared deviations from the mean
+        (divided by ``n - ddof``); ``np.std`` its square root."""
+        self.changed = True
+        (x,) = s.args[:1]
+        axis, keep, ddof = s.param("axis"), bool(s.param("keepdims", False)), s.param("ddof", 0)
+        shape = self.analysis.value(x).shape or ()
+        axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+        count = 1
+        for a in axes:
+            count *= int(shape[a])  # type: ignore[call-overload]
+        m, d, sq, total = (Var(f"%cV{next(_fresh)}") for _ in range(4))
+        var = s.target if s.prim.name == "np.var" else Var(f"%cV{next(_fresh)}")
+        out = [
+            Assign(m, P.np_mean, (x,), (("axis", axis), ("keepdims", True)), s.loc),
+            Assign(d, P.sub, (x, m), (), s.loc),
+            Assign(sq, P.mul, (d, d), (), s.loc),
+            Assign(total, P.np_sum, (sq,), (("axis", axis), ("keepdims", keep)), s.loc),
+            Assign(var, P.div, (total, Const(float(count - ddof))), (), s.loc),
+        ]
+        if s.prim.name == "np.std":
+            out.append(Assign(s.target, P.np_sqrt, (var,), (), s.loc))
+        return out
 
     def scalar_broadcast(self, s: Assign) -> bool:
         shape = s.args[1] if len(s.args) > 1 else None
