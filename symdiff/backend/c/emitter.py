@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -105,9 +106,14 @@ def emit_c(
     guard = re.sub(r"\W", "_", base).upper() + "_H"
     wrt = ", ".join(v.name for v in prog.wrt)
     sizes = ", ".join(f"{p.name}: {shown(p.ctype)}" for p in grad.params if p.role == "in")
+    title = (
+        f"Gradient of `{prog.name}` with respect to {wrt}, written by symdiff {__version__} "
+        f"from {origin} for arguments {sizes} (float64, row-major)."
+    )
+    first, *rest = textwrap.wrap(title, 86)
     doc = [
-        f"/* Gradient of `{prog.name}` with respect to {wrt}, written by symdiff {__version__}",
-        f" * from {origin} for arguments {sizes} (float64, row-major).",
+        f"/* {first}",
+        *(f" * {line}" for line in rest),
         " *",
         " * Arguments come in the order of the Python function (arrays as pointers to their",
         " * elements), then the outputs: d_<name> for each argument differentiated, after",
