@@ -35,7 +35,9 @@ from ..frontend.source import get_source, origin
 from ..pipeline import transform
 from .wrt import Wrt
 
-CFLAGS = ("-std=c99", "-O2", "-shared", "-fPIC")
+# -fno-math-errno: math.h functions need not set errno, which the generated code never reads,
+# so the compiler may hoist sin(x) out of a loop that does not change x (results unchanged)
+CFLAGS = ("-std=c99", "-O2", "-fno-math-errno", "-shared", "-fPIC")
 
 
 @dataclass(frozen=True)
@@ -149,14 +151,14 @@ class _Compiled:
             else:
                 types.append(ctypes.c_void_p)
         self.fn.argtypes = types
-        self.params = fn.params
+        self.inputs = [p for p in fn.params if p.role == "in"]
+        self.outputs = [p for p in fn.params if p.role == "out"]
         self.single = single
 
     def __call__(self, *args: Any) -> tuple[Any, ...]:
         call: list[Any] = []
-        keep: list[Any] = []
-        inputs = [p for p in self.params if p.role == "in"]
-        for p, a in zip(inputs, args):
+        keep: list[Any] = []  # the converted arrays live until the call returns
+        for p, a in zip(self.inputs, args):
             if p.ctype.scalar:
                 call.append(int(a) if p.ctype.base == "long" else float(a))
                 continue
@@ -168,12 +170,10 @@ class _Compiled:
             keep.append(x)
             call.append(x.ctypes.data)
         outs: list[Any] = []
-        for p in self.params:
-            if p.role != "out":
-                continue
-            o = np.empty(p.ctype.shape or (1,), dtype=np.float64)
-            outs.append((p, o))
-            call.append(o.ctypes.data)
+        for p in self.outputs:  # a scalar into a C double, an array into a new array
+            o = ctypes.c_double() if p.ctype.scalar else np.empty(p.ctype.shape)
+            outs.append(o)
+            call.append(ctypes.byref(o) if p.ctype.scalar else o.ctypes.data)
         status = self.fn(*call)
         if status != 0:
             raise CBackendError(
@@ -182,7 +182,7 @@ class _Compiled:
                 None,
                 "pass a larger max_steps",
             )
-        return tuple(float(o[0]) if p.ctype.scalar else o for p, o in outs)
+        return tuple(o.value if isinstance(o, ctypes.c_double) else o for o in outs)
 
 
 class CGradient:
@@ -196,10 +196,11 @@ class CGradient:
         self.max_steps = max_steps
         self.cflags = tuple(cflags)
         self.single = not isinstance(wrt, (tuple, list))
-        self._built: dict[tuple, tuple[CCode, _Compiled, _Compiled]] = {}
+        self._built: dict[tuple, tuple[CCode, _Compiled, _Compiled]] = {}  # by argument types
 
     def _get(self, args: tuple[Any, ...]) -> tuple[CCode, _Compiled, _Compiled]:
-        key = tuple(of(a) for a in args)
+        # the kind, shape and dtype of each argument decide the code (cheaper than of())
+        key = tuple((type(a), getattr(a, "shape", None), getattr(a, "dtype", None)) for a in args)
         found = self._built.get(key)
         if found is None:
             code = emit_c(self.f, *args, wrt=self.wrt, max_steps=self.max_steps)
