@@ -83,3 +83,22 @@ def test_cli_emit_lang_c(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     assert main(["emit", str(ROOT / "examples" / "newton.py:cube_root"), "--lang", "c"]) == 0
     assert "int cube_root_grad(double a, double *d_a)" in capsys.readouterr().out
+
+
+@needs_cc
+def test_the_docs_python_examples_run(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "docs" / "c.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "import" in b]
+    assert blocks
+    (tmp_path / "doc_example.py").write_text("\n".join(blocks))
+    done = subprocess.run(
+        [sys.executable, "doc_example.py"], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "build" / "orbit.c").exists()
