@@ -171,9 +171,14 @@ class _Compiled:
             call.append(x.ctypes.data)
         outs: list[Any] = []
         for p in self.outputs:  # a scalar into a C double, an array into a new array
-            o = ctypes.c_double() if p.ctype.scalar else np.empty(p.ctype.shape)
-            outs.append(o)
-            call.append(ctypes.byref(o) if p.ctype.scalar else o.ctypes.data)
+            if p.ctype.scalar:
+                d = ctypes.c_double()
+                outs.append(d)
+                call.append(ctypes.byref(d))
+            else:
+                o = np.empty(p.ctype.shape)
+                outs.append(o)
+                call.append(o.ctypes.data)
         status = self.fn(*call)
         if status != 0:
             raise CBackendError(
@@ -206,7 +211,11 @@ class CGradient:
             code = emit_c(self.f, *args, wrt=self.wrt, max_steps=self.max_steps)
             lib = ctypes.CDLL(str(build(code.source, self.cflags)))
             e = code.emitted
-            found = (code, _Compiled(lib, e.grad, self.single), _Compiled(lib, e.value_and_grad, self.single))
+            found = (
+                code,
+                _Compiled(lib, e.grad, self.single),
+                _Compiled(lib, e.value_and_grad, self.single),
+            )
             self._built[key] = found
         return found
 

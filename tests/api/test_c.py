@@ -29,8 +29,13 @@ def loop(x: float, n: int):
 
 
 def test_emit_c_writes_a_header_and_a_source(tmp_path):
-    code = symdiff.emit_c(loss, np.ones((2, 3)), np.ones(3), np.ones(2), wrt=("W", "b"), name="dense")
-    assert "int dense_grad(const double *W, const double *x, const double *b, double *d_W, double *d_b);" in code.header
+    code = symdiff.emit_c(
+        loss, np.ones((2, 3)), np.ones(3), np.ones(2), wrt=("W", "b"), name="dense"
+    )
+    assert (
+        "int dense_grad(const double *W, const double *x, const double *b, double *d_W, double *d_b);"
+        in code.header
+    )
     assert "int dense_value_and_grad(" in code.header and "#ifndef DENSE_H" in code.header
     assert "W: 2x3, x: 3, b: 2" in code.header
     h, c = code.write(tmp_path / "out")
@@ -78,7 +83,19 @@ def test_no_compiler_is_a_clear_error(monkeypatch):
 
 
 def test_cli_emit_lang_c(tmp_path, capsys):
-    assert main(["emit", str(ROOT / "examples" / "newton.py:cube_root"), "--lang", "c", "-o", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "emit",
+                str(ROOT / "examples" / "newton.py:cube_root"),
+                "--lang",
+                "c",
+                "-o",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "cube_root.h").exists() and (tmp_path / "cube_root.c").exists()
     assert "wrote" in capsys.readouterr().out
     assert main(["emit", str(ROOT / "examples" / "newton.py:cube_root"), "--lang", "c"]) == 0

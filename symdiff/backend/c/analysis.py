@@ -36,7 +36,9 @@ class CAnalysis(Analysis):
 def c_program_types(prog: GradProgram, args: tuple[AbstractValue, ...]) -> Analysis:
     """The C view of the type of every variable of a gradient program called with ``args``."""
     if prog.kind is not ProgramKind.GRAD:
-        raise CBackendError(f"the C backend writes gradients, not {prog.kind.value} programs", prog.loc, HINT)
+        raise CBackendError(
+            f"the C backend writes gradients, not {prog.kind.value} programs", prog.loc, HINT
+        )
     analysis = CAnalysis(dict(zip(prog.params, map(as_c, args))))
     analysis.block(prog.forward, certain=True)
     analysis.block(prog.backward, certain=True)

@@ -12,76 +12,24 @@ elementwise code into one loop and makes views free.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...ir.nodes import Assign, Atom, Const, Loop, LoopKind, Var
-from .expressions import ADD, ELEMENTWISE, EQUALITY, LONG, MUL, Ex, binary, literal, ternary
-from .values import HINT, CBackendError, CType
-
-if TYPE_CHECKING:
-    from .writer import FunctionWriter
-
-Index = tuple[Ex, ...]
-
-# primitives that only rearrange (or repeat) their first argument's elements
-LAYOUT = frozenset(
-    {"np.reshape", "np.ravel", "np.expand_dims", "np.squeeze", "np.copy", "np.asarray",
-     "np.array:copy", "np.atleast_1d", "np.atleast_2d", "scalar_checked"}
-)  # fmt: skip
-PERMUTE = frozenset({"T", "np.transpose"})
-FILLS = {"np.zeros_like": 0.0, "np.zeros": 0.0, "np.ones_like": 1.0, "np.ones": 1.0}
-FILLED = {"np.full": 1, "np.full_like": 1}  # the argument holding the fill value
-VIEWS = LAYOUT | PERMUTE | {"getitem", "np.broadcast_to", "tuple_item"}
-# element-computable primitives: each element of the result is an expression of operands'
-ELEMENT = frozenset(ELEMENTWISE) | VIEWS | frozenset(FILLS) | frozenset(FILLED) | {"np.outer", "np.eye", "np.identity"}
-
-
-def flat(idx: Index, shape: tuple[int, ...]) -> Ex:
-    """The row-major offset of ``idx`` in an array of ``shape``."""
-    out: Ex | None = None
-    stride = 1
-    for i, n in reversed(list(zip(idx, shape))):
-        if i.text != "0":
-            term = i if stride == 1 else binary(i, "*", literal(stride), MUL, LONG)
-            out = term if out is None else binary(term, "+", out, ADD, LONG)
-        stride *= n
-    return out if out is not None else literal(0)
-
-
-def unravel(offset: Ex, shape: tuple[int, ...]) -> Index:
-    """The multi-index of a row-major ``offset`` in ``shape`` (inverse of ``flat``)."""
-    out: list[Ex] = []
-    stride = math.prod(shape)
-    for k, n in enumerate(shape):
-        stride //= n
-        if n == 1:
-            out.append(literal(0))
-            continue
-        e = offset if stride == 1 else binary(offset, "/", literal(stride), MUL, LONG)
-        if k > 0:
-            e = binary(e, "%", literal(n), MUL, LONG)
-        out.append(e)
-    return tuple(out)
-
-
-def affine(start: int, step: int, i: Ex) -> Ex:
-    """``start + step * i`` without the parts that are 0 or 1."""
-    e = i if step == 1 else binary(literal(step), "*", i, MUL, LONG)
-    if start == 0:
-        return e
-    return binary(literal(start), "+", e, ADD, LONG)
+from .catalogue import FILLED, FILLS, LAYOUT, PERMUTE
+from .expressions import ELEMENTWISE, EQUALITY, LONG, MUL, Ex, binary, literal, ternary
+from .storage import Storage
+from .text import Index, affine, flat, unravel
+from .values import HINT, CBackendError
 
 
 class Elements:
-    """Element expressions over the storage a ``FunctionWriter`` decided."""
+    """Element expressions over the storage ``st`` decided."""
 
-    def __init__(self, w: FunctionWriter):
-        self.w = w
+    def __init__(self, st: Storage):
+        self.w = st
 
     def shape(self, a: Atom) -> tuple[int, ...]:
-        t = self.w.type_of(a)
-        return t.shape if t is not None else ()
+        return self.w.shape(a)
 
     def at(self, a: Atom, idx: Index) -> Ex:
         """``a``'s element at ``idx`` (``()`` for a scalar)."""
@@ -102,7 +50,9 @@ class Elements:
         """``a``'s element where broadcasting ``a`` to an array indexed by ``out`` puts it."""
         shape = self.shape(a)
         lead = len(out) - len(shape)
-        return self.at(a, tuple(literal(0) if n == 1 else out[lead + k] for k, n in enumerate(shape)))
+        return self.at(
+            a, tuple(literal(0) if n == 1 else out[lead + k] for k, n in enumerate(shape))
+        )
 
     def constant(self, c: Const) -> Ex:
         if isinstance(c.value, (bool, int, float)):
@@ -127,7 +77,9 @@ class Elements:
         if name in FILLED:
             return self.at(s.args[FILLED[name]], ())
         if name in LAYOUT:
-            return self.at(s.args[0], self.relayout(idx, self.shape(s.target), self.shape(s.args[0])))
+            return self.at(
+                s.args[0], self.relayout(idx, self.shape(s.target), self.shape(s.args[0]))
+            )
         if name in PERMUTE:
             axes = s.param("axes")
             if len(s.args) > 1 and isinstance(s.args[1], Const):
@@ -174,7 +126,9 @@ class Elements:
             if tag == "at":
                 src.append(self.position(operands[item[1]], src_shape[len(src)], s))
             elif tag == "slice":
-                lo, hi, st = (None if k is None else self.static_int(operands[k], s) for k in item[1:])
+                lo, hi, st = (
+                    None if k is None else self.static_int(operands[k], s) for k in item[1:]
+                )
                 start, _, step = slice(lo, hi, st).indices(src_shape[len(src)])
                 src.append(affine(start, step, next(out)))
             elif tag == "newaxis":
@@ -214,13 +168,11 @@ class Elements:
             )
         k = self.static_int(a, s)
         if not -n <= k < n:
-            raise CBackendError(f"index {k} is out of bounds for an axis of length {n}", s.loc, HINT)
+            raise CBackendError(
+                f"index {k} is out of bounds for an axis of length {n}", s.loc, HINT
+            )
         return literal(k % n)
 
 
 def _is_none(a: Any) -> bool:
     return isinstance(a, Const) and a.value is None
-
-
-def ctype_shape(t: CType | None) -> tuple[int, ...]:
-    return t.shape if t is not None else ()

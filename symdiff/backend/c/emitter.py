@@ -26,17 +26,18 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ...abstract.infer import Analysis
-
 from ...abstract.values import AbstractValue
 from ...ad.program import GradProgram
-from ...ir.nodes import Assign, Atom, Block, Const, If, Loop, Push, Var, iter_assigns, substitute
+from ...ir.nodes import Atom, Block, Const, If, Loop, Push, Var, iter_assigns, substitute
 from ...naming import NameGen
 from ...version import __version__
 from ..emitter import local_names
 from .analysis import c_program_types
 from .lowering import lower_helpers
+from .storage import RESERVED, TAPE_FULL
+from .text import lvalue
 from .values import CType, static_value
-from .writer import RESERVED, TAPE_FULL, FunctionWriter
+from .writer import FunctionWriter
 
 DEFAULT_MAX_STEPS = 10_000
 MAX_ROUNDS = 16
@@ -156,7 +157,9 @@ def emit_c(
     return CEmitted(base, header, source, grad, vg, max_steps)
 
 
-def with_statics(prog: GradProgram, args: tuple[AbstractValue, ...]) -> tuple[GradProgram, Analysis]:
+def with_statics(
+    prog: GradProgram, args: tuple[AbstractValue, ...]
+) -> tuple[GradProgram, Analysis]:
     """``prog`` with every value known at generation time (a shape, a size, arithmetic on
     them) replaced by its constant, and the types of the result.
 
@@ -177,7 +180,9 @@ def with_statics(prog: GradProgram, args: tuple[AbstractValue, ...]) -> tuple[Gr
             prog,
             forward=substitute(prog.forward, mapping),
             backward=substitute(prog.backward, mapping),
-            value=mapping.get(prog.value, prog.value) if isinstance(prog.value, Var) else prog.value,
+            value=(
+                mapping.get(prog.value, prog.value) if isinstance(prog.value, Var) else prog.value
+            ),
             grads=tuple(mapping.get(g, g) if isinstance(g, Var) else g for g in prog.grads),
         )
     return prog, c_program_types(prog, args)
@@ -193,11 +198,12 @@ def statics(prog: GradProgram, analysis: Analysis) -> dict[Var, Any]:
         if s.target not in reads:
             continue
         args = [a.value if isinstance(a, Const) else NotImplemented for a in s.args]
-        shapes = []
+        shapes: list[tuple[int, ...] | None] = []
         for a in s.args:
             v = analysis.value(a)
-            exact = v.shape is not None and all(isinstance(d, int) for d in v.shape)
-            shapes.append(tuple(v.shape) if exact and v.is_numeric else None)  # type: ignore[arg-type]
+            dims = [d for d in v.shape or () if isinstance(d, int)]
+            exact = v.shape is not None and len(dims) == len(v.shape) and v.is_numeric
+            shapes.append(tuple(dims) if exact else None)
         value = static_value(s, args, shapes)
         if value is not NotImplemented:
             out[s.target] = value
@@ -227,35 +233,35 @@ def _atoms(s: Any) -> tuple[Atom, ...]:
 
 
 def _function(w: FunctionWriter, prog: GradProgram, fname: str, which: str) -> CFunction:
-    params = [CParam(w.name(p), w.types[p], "in") for p in prog.params]
+    st, out = w.st, w.out
+    params = [CParam(st.name(p), st.types[p], "in") for p in prog.params]
     if which == "value_and_grad":
-        params.append(CParam(w.value_name, CType("double"), "out"))
-    params += [CParam(w.outputs[v], w.types[v], "out") for v in prog.wrt]
-    w.emit("// forward pass")
-    mark = len(w.lines)
-    w.block(w.plan.forward, False, {})
-    if len(w.lines) == mark:
-        w.lines.pop()
-    w.emit("// backward pass")
-    mark = len(w.lines)
-    w.block(w.plan.backward, True, {})
-    if len(w.lines) == mark:
-        w.lines.pop()
+        params.append(CParam(st.value_name, CType("double"), "out"))
+    params += [CParam(st.outputs[v], st.types[v], "out") for v in prog.wrt]
+    for title, block, comment_all in (
+        ("// forward pass", st.plan.forward, False),
+        ("// backward pass", st.plan.backward, True),
+    ):
+        out.emit(title)
+        mark = len(out.lines)
+        w.block(block, comment_all, {})
+        if len(out.lines) == mark:
+            out.lines.pop()
     if which == "value_and_grad":
-        w.emit(f"*{w.value_name} = {w.el.at(prog.value, ()).text};")
+        out.emit(f"*{st.value_name} = {w.el.at(prog.value, ()).text};")
     for v, g in zip(prog.wrt, prog.grads):
-        out = w.outputs[v]
-        t = w.types[v]
-        if out in w.aliased:
+        name = st.outputs[v]
+        t = st.types[v]
+        if name in st.aliased:
             continue
-        idx = w.loops(t.shape)
-        target = f"*{out}" if t.scalar else w.lvalue(out, t, idx)
+        idx = out.loops(t.shape)
+        target = f"*{name}" if t.scalar else lvalue(name, t, idx)
         value = "0.0" if g is None else w.el.broadcast(g, idx).text
-        w.emit(f"{target} = {value};")
-        w.end_loops(t.shape)
-    w.emit("return 0;")
-    body = "\n".join(w.lines)
-    code = "\n".join(line for line in w.lines if not line.lstrip().startswith("//"))
+        out.emit(f"{target} = {value};")
+        out.end_loops(t.shape)
+    out.emit("return 0;")
+    body = "\n".join(out.lines)
+    code = "\n".join(line for line in out.lines if not line.lstrip().startswith("//"))
     decls = ["    " + d for d in w.declarations(code)]
     unused = [
         f"    (void){p.name};"

@@ -10,21 +10,18 @@ writes the result where it reads.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ...ir.nodes import Assign
-from .elements import Index, unravel
+from ...ir.nodes import Assign, Atom, Var
+from .catalogue import UPDATES
+from .elements import Elements
 from .expressions import ELEMENTWISE, Ex, literal
+from .storage import Storage
+from .text import Index, Lines, lvalue, unravel
 from .values import HINT, CBackendError, CType
 
-if TYPE_CHECKING:
-    from .writer import FunctionWriter
-
-REDUCE = frozenset({"np.sum", "np.mean", "np.max", "np.min", "sum_to", "unbroadcast"})
-CONTRACT = frozenset({"matmul", "np.matmul", "np.dot", "np.inner", "np.vdot"})
-UPDATES = {"setitem": "=", "index_add": "+="}  # y[i] = v, np.add.at(y, i, v)
 _INIT = {"np.max": "-INFINITY", "np.min": "INFINITY"}
 
 # A contraction: out[L, R] = sum over p < size of a(L, p) * b(p, R)
@@ -41,12 +38,21 @@ class Contraction:
 
 
 class Kernels:
-    def __init__(self, w: FunctionWriter):
-        self.w = w
-        self.el = w.el
+    """The kernels of one function: ``st`` says where values live, ``out`` takes the lines."""
+
+    def __init__(self, st: Storage, out: Lines, el: Elements):
+        self.st = st
+        self.out = out
+        self.el = el
+
+    def copy(self, name: str, t: CType, a: Atom) -> None:
+        """Storage ``name`` set to ``a`` (broadcast to ``t``'s shape), element by element."""
+        idx = self.out.loops(t.shape)
+        self.out.emit(f"{lvalue(name, t, idx)} = {self.el.broadcast(a, idx).text};")
+        self.out.end_loops(t.shape)
 
     def assign(self, s: Assign) -> None:
-        w = self.w
+        w, out = self.st, self.out
         t = w.types.get(s.target)
         if t is None:
             raise CBackendError(f"`{s.prim.spelling}` gives a value C cannot hold", s.loc, HINT)
@@ -60,9 +66,9 @@ class Kernels:
             tmp = w.plan.gen.fresh(name + "_next")
             w.extra[tmp] = t
             self.write(s, kind, tmp, t)
-            idx = w.loops(t.shape)
-            w.emit(f"{w.lvalue(name, t, idx)} = {w.lvalue(tmp, t, idx)};")
-            w.end_loops(t.shape)
+            idx = out.loops(t.shape)
+            out.emit(f"{lvalue(name, t, idx)} = {lvalue(tmp, t, idx)};")
+            out.end_loops(t.shape)
             return
         self.write(s, kind, name, t)
 
@@ -77,19 +83,19 @@ class Kernels:
             self.scatter(s, name, t)
 
     def element(self, s: Assign, name: str, t: CType) -> None:
-        w = self.w
-        idx = w.loops(t.shape)
-        lv = w.lvalue(name, t, idx)
+        out = self.out
+        idx = out.loops(t.shape)
+        lv = lvalue(name, t, idx)
         if s.prim.name == "add" and self.el.broadcast(s.args[0], idx).text == lv:
             # an accumulator: add into it
-            w.emit(f"{lv} += {self.el.broadcast(s.args[1], idx).text};")
+            out.emit(f"{lv} += {self.el.broadcast(s.args[1], idx).text};")
         else:
-            w.emit(f"{lv} = {self.el.rule(s, idx).text};")
-        w.end_loops(t.shape)
+            out.emit(f"{lv} = {self.el.rule(s, idx).text};")
+        out.end_loops(t.shape)
 
     # ------------------------------------------------------------ reductions
     def reduce(self, s: Assign, name: str, t: CType) -> None:
-        w = self.w
+        out = self.out
         x = s.args[0]
         xs = self.el.shape(x)
         op = s.prim.name
@@ -111,28 +117,30 @@ class Kernels:
 
             def out_of(idx: Index) -> Index:
                 return tuple(
-                    literal(0) if k in axes else i for k, i in enumerate(idx) if keep or k not in axes
+                    literal(0) if k in axes else i
+                    for k, i in enumerate(idx)
+                    if keep or k not in axes
                 )
 
         init = _INIT.get(op, "0.0")
-        oi = w.loops(t.shape)
-        w.emit(f"{w.lvalue(name, t, oi)} = {init};")
-        w.end_loops(t.shape)
-        idx = w.loops(xs)
-        acc = w.lvalue(name, t, out_of(idx))
+        oi = out.loops(t.shape)
+        out.emit(f"{lvalue(name, t, oi)} = {init};")
+        out.end_loops(t.shape)
+        idx = out.loops(xs)
+        acc = lvalue(name, t, out_of(idx))
         e = self.el.at(x, idx)
         if op in _INIT:
-            w.open(f"if ({e.text} {'>' if op == 'np.max' else '<'} {acc})")
-            w.emit(f"{acc} = {e.text};")
-            w.close()
+            out.open(f"if ({e.text} {'>' if op == 'np.max' else '<'} {acc})")
+            out.emit(f"{acc} = {e.text};")
+            out.close()
         else:
-            w.emit(f"{acc} += {e.text};")
-        w.end_loops(xs)
+            out.emit(f"{acc} += {e.text};")
+        out.end_loops(xs)
         if op == "np.mean":
             count = max(1, t_size(xs) // max(1, t.size))
-            oi = w.loops(t.shape)
-            w.emit(f"{w.lvalue(name, t, oi)} /= {literal(float(count)).text};")
-            w.end_loops(t.shape)
+            oi = out.loops(t.shape)
+            out.emit(f"{lvalue(name, t, oi)} /= {literal(float(count)).text};")
+            out.end_loops(t.shape)
 
     # ------------------------------------------------------------ products
     def contraction(self, s: Assign) -> Contraction:
@@ -158,48 +166,51 @@ class Kernels:
         )
 
     def contract(self, s: Assign, name: str, t: CType) -> None:
-        w = self.w
+        out = self.out
         c = self.contraction(s)
-        L = w.loops(c.left)
-        R = w.loops(c.right)
-        acc = w.lvalue(name, t, L + R)
-        w.emit(f"{acc} = 0.0;")
-        (p,) = w.loops((c.size,))
-        w.emit(f"{acc} += {ELEMENTWISE['mul'](c.a(L, p), c.b(p, R)).text};")
-        w.end_loops((c.size,))
-        w.end_loops(c.right)
-        w.end_loops(c.left)
+        L = out.loops(c.left)
+        R = out.loops(c.right)
+        acc = lvalue(name, t, L + R)
+        out.emit(f"{acc} = 0.0;")
+        (p,) = out.loops((c.size,))
+        out.emit(f"{acc} += {ELEMENTWISE['mul'](c.a(L, p), c.b(p, R)).text};")
+        out.end_loops((c.size,))
+        out.end_loops(c.right)
+        out.end_loops(c.left)
 
     def update(self, s: Assign, name: str, t: CType) -> None:
         """``y[i] = v`` or ``np.add.at(y, i, v)``: on ``y``'s storage when the plan updates
         it in place (nothing reads the old array again), else on a copy of it."""
-        w = self.w
+        w, out = self.st, self.out
         old, value = s.args[0], s.args[1]
-        if not (s.target in w.plan.inplace and w.names.get(old) == name):
-            w.copy(name, t, old)
+        in_place = isinstance(old, Var) and w.names.get(old) == name
+        if not (s.target in w.plan.inplace and in_place):
+            self.copy(name, t, old)
         view = dataclasses.replace(s, args=(old, *s.args[2:]))
         vs = self.el.shape(s.args[0])
         shape = _indexed_shape(self.el, view, vs)
-        idx = w.loops(shape)
+        idx = out.loops(shape)
         at = self.el.gather(view, idx)
-        w.emit(f"{w.lvalue(name, t, at)} {UPDATES[s.prim.name]} {self.el.broadcast(value, idx).text};")
-        w.end_loops(shape)
+        out.emit(
+            f"{lvalue(name, t, at)} {UPDATES[s.prim.name]} {self.el.broadcast(value, idx).text};"
+        )
+        out.end_loops(shape)
 
     # ------------------------------------------------------------ scatter
     def scatter(self, s: Assign, name: str, t: CType) -> None:
         """``index_grad(g, x, ...)``: zeros shaped like ``x``, ``g`` added where ``x[...]``
         reads (a static basic index never repeats a position)."""
-        w = self.w
+        out = self.out
         g = s.args[0]
         gs = self.el.shape(g)
-        oi = w.loops(t.shape)
-        w.emit(f"{w.lvalue(name, t, oi)} = 0.0;")
-        w.end_loops(t.shape)
+        oi = out.loops(t.shape)
+        out.emit(f"{lvalue(name, t, oi)} = 0.0;")
+        out.end_loops(t.shape)
         view = dataclasses.replace(s, args=s.args[1:])
-        idx = w.loops(gs)
+        idx = out.loops(gs)
         at = self.el.gather(view, idx)
-        w.emit(f"{w.lvalue(name, t, at)} += {self.el.at(g, idx).text};")
-        w.end_loops(gs)
+        out.emit(f"{lvalue(name, t, at)} += {self.el.at(g, idx).text};")
+        out.end_loops(gs)
 
 
 _SKEWED = frozenset({"T", "np.transpose", "np.broadcast_to", "getitem", "np.reshape"})
@@ -212,7 +223,6 @@ def t_size(shape: tuple[int, ...]) -> int:
     return n
 
 
-
 def _indexed_shape(el: Any, view: Assign, shape: tuple[int, ...]) -> tuple[int, ...]:
     """The shape ``x[...]`` has for a static layout (what an update writes)."""
     probe = np.zeros(shape)
@@ -222,7 +232,14 @@ def _indexed_shape(el: Any, view: Assign, shape: tuple[int, ...]) -> tuple[int, 
         if tag == "at":
             index.append(0)
         elif tag == "slice":
-            index.append(slice(*(None if k is None else el.static_int(view.args[1 + k], view) for k in item[1:])))
+            index.append(
+                slice(
+                    *(
+                        None if k is None else el.static_int(view.args[1 + k], view)
+                        for k in item[1:]
+                    )
+                )
+            )
         elif tag == "newaxis":
             index.append(None)
         elif tag == "ellipsis":

@@ -51,10 +51,14 @@ class _Lowering:
                 self.changed = True
                 out.append(Assign(s.target, P.pos, s.args[:1], (), s.loc))
             elif isinstance(s, If):
-                out.append(dataclasses.replace(s, then=self.block(s.then), orelse=self.block(s.orelse)))
+                out.append(
+                    dataclasses.replace(s, then=self.block(s.then), orelse=self.block(s.orelse))
+                )
             elif isinstance(s, Loop):
                 out.append(
-                    dataclasses.replace(s, body=self.block(s.body), cond_block=self.block(s.cond_block))
+                    dataclasses.replace(
+                        s, body=self.block(s.body), cond_block=self.block(s.cond_block)
+                    )
                 )
             else:
                 out.append(s)
@@ -70,7 +74,12 @@ class _Lowering:
         axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
         count = 1
         for a in axes:
-            count *= int(shape[a])  # type: ignore[call-overload]
+            n = shape[a]
+            if not isinstance(n, int):
+                raise CBackendError(
+                    f"`{s.prim.spelling}` of an axis of unknown length", s.loc, HINT
+                )
+            count *= n
         m, d, sq, total = (Var(f"%cV{next(_fresh)}") for _ in range(4))
         var = s.target if s.prim.name == "np.var" else Var(f"%cV{next(_fresh)}")
         out = [

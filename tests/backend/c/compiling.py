@@ -71,12 +71,16 @@ def driver(code: CCode, args: tuple) -> str:
     for p in fn.params:
         if p.role == "out":
             n = max(p.ctype.size, 1)
-            lines.append(f'    for (int i = 0; i < {n}; i++) {{\n        printf("%.17g\\n", {p.name}[i]);\n    }}')
+            lines.append(
+                f'    for (int i = 0; i < {n}; i++) {{\n        printf("%.17g\\n", {p.name}[i]);\n    }}'
+            )
     lines += ["    return 0;", "}", ""]
     return "\n".join(lines)
 
 
-def build_and_run(code: CCode, args: tuple, folder: Path, flags: tuple[str, ...] = ()) -> list[float]:
+def build_and_run(
+    code: CCode, args: tuple, folder: Path, flags: tuple[str, ...] = ()
+) -> list[float]:
     """Compile the generated code with a driver (``driver``) and run it: value, gradients."""
     assert CC is not None
     code.write(folder)

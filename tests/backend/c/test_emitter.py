@@ -10,7 +10,7 @@ import pytest
 import symdiff
 from symdiff import CBackendError
 
-from .compiling import STRICT, compare, needs_cc, agree
+from .compiling import STRICT, agree, compare, needs_cc
 
 rng = np.random.default_rng(19)
 
@@ -147,7 +147,9 @@ def test_arrays_are_fixed_size_and_views_cost_nothing():
     src = symdiff.emit_c(
         outer_transpose, np.ones(3), np.ones(2), np.ones((2, 3)), wrt=(0, 1, 2)
     ).source
-    src = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("//", "/*", "*")))
+    src = "\n".join(
+        line for line in src.splitlines() if not line.lstrip().startswith(("//", "/*", "*"))
+    )
     assert "const double *M" in src and "double *d_M" in src
     assert "M.T" not in src and ".T" not in src
     assert re.search(r"M\[j \* 3 \+ i\]|M\[i \* 3 \+ j\]", src)

@@ -47,7 +47,9 @@ def test_no_access_out_of_bounds_under_address_sanitizer(name, tmp_path):
     (target,) = resolve(str(ROOT / "examples" / name))
     args = target.example()
     code = symdiff.emit_c(target.func, *args, wrt=target.wrt)
-    out = build_and_run(code, args, tmp_path, ("-fsanitize=address", "-fno-omit-frame-pointer", "-g"))
+    out = build_and_run(
+        code, args, tmp_path, ("-fsanitize=address", "-fno-omit-frame-pointer", "-g")
+    )
     value, ref = symdiff.value_and_grad(target.func, wrt=target.wrt)(*args)
     flat = np.concatenate([np.ravel(np.asarray(g, dtype=float)) for g in as_tuple(ref, target.wrt)])
     assert np.allclose(out, [float(value), *flat], rtol=1e-12, atol=1e-12)
