@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             t_jax = f"{per_call(jg, repeat) * 1e6:8.2f}" if jg else f"{'-':>8}"
             print(
                 f"{label:<24} {t_hand * 1e6:11.2f} {t_np * 1e6:14.2f} {t_ctypes * 1e6:11.2f} "
-                f"{t_c * 1e6:11.3f} {t_hand / t_c:8.0f}x {t_jax}"
+                f"{t_c * 1e6:11.3f} {t_hand / t_c:8.2f}x {t_jax}"
             )
     print("\ntimes in microseconds per call; speed-up: hand-written NumPy / C timed from C")
     return 0
