@@ -30,9 +30,9 @@ import numpy as np
 from ..abstract.values import AbstractValue, of
 from ..backend.c import DEFAULT_MAX_STEPS, TAPE_FULL, CBackendError, CEmitted, CFunction
 from ..backend.c import emit_c as emit_program
-from ..errors import InputError
+from ..errors import InputError, InternalError, SymdiffError
 from ..frontend.source import get_source, origin
-from ..pipeline import transform
+from ..pipeline import ir_text, transform
 from .wrt import Wrt
 
 # -fno-math-errno: math.h functions need not set errno, which the generated code never reads,
@@ -86,7 +86,16 @@ def emit_c(
     """
     exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
     t = transform(f, wrt, args=exact)
-    emitted = emit_program(t.program, exact, origin(get_source(f)), name, max_steps)
+    try:
+        emitted = emit_program(t.program, exact, origin(get_source(f)), name, max_steps)
+    except SymdiffError:
+        raise
+    except Exception as exc:  # the C backend's own fault, never the user's
+        raise InternalError(
+            f"{type(exc).__name__} while writing C for {t.source.name}: {exc}",
+            ir=ir_text(t.function),
+            source=t.grad_source,
+        ) from exc
     return CCode(emitted)
 
 

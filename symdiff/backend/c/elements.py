@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ...ir.nodes import Assign, Atom, Const, Loop, LoopKind, Var
-from .catalogue import FILLED, FILLS, LAYOUT, PERMUTE
+from .catalogue import CONTRACT, FILLED, FILLS, LAYOUT, PERMUTE
 from .expressions import ELEMENTWISE, EQUALITY, LONG, MUL, Ex, binary, literal, ternary
 from .storage import Storage
 from .text import Index, affine, flat, unravel
@@ -35,6 +37,8 @@ class Elements:
         """``a``'s element at ``idx`` (``()`` for a scalar)."""
         w = self.w
         if isinstance(a, Const):
+            if isinstance(a.value, np.ndarray) and a.value.shape:
+                return Ex(f"{w.constant_name(a)}[{flat(idx, a.value.shape).text}]")
             return self.constant(a)
         if a in w.static:
             return literal(w.static[a])
@@ -55,8 +59,9 @@ class Elements:
         )
 
     def constant(self, c: Const) -> Ex:
-        if isinstance(c.value, (bool, int, float)):
-            return literal(c.value)
+        value = c.value.item() if isinstance(c.value, (np.ndarray, np.generic)) else c.value
+        if isinstance(value, (bool, int, float)):
+            return literal(value)
         raise CBackendError(
             f"the constant {c} ({type(c.value).__name__}) cannot be written in C", None, HINT
         )
@@ -101,7 +106,7 @@ class Elements:
             left = unravel(idx[0], self.shape(a)) if self.shape(a) else ()
             right = unravel(idx[1], self.shape(b)) if self.shape(b) else ()
             return binary(self.at(a, left), "*", self.at(b, right), MUL)
-        if name in ("np.dot", "np.inner"):  # a scalar operand: a product
+        if name in CONTRACT:  # a scalar operand: a product
             return binary(self.broadcast(s.args[0], idx), "*", self.broadcast(s.args[1], idx), MUL)
         raise AssertionError(f"no element rule for {name}")
 

@@ -85,8 +85,10 @@ def _div(a: Ex, b: Ex) -> Ex:
 
 
 def _pow(a: Ex, b: Ex) -> Ex:
-    if b.text in ("2", "2.0"):
+    if b.text in ("2", "2.0") and a.prec == PRIMARY and "(" not in a.text:
         return binary(a, "*", a, MUL, DOUBLE if a.ctype == DOUBLE or b.ctype == DOUBLE else LONG)
+    if b.text in ("2", "2.0") and a.ctype == DOUBLE:
+        return call("pow", a, Ex("2.0"))  # the operand once; compilers write it as a * a
     if b.text == "0.5":
         return call("sqrt", a)
     return call("pow", as_double(a), as_double(b))
@@ -175,7 +177,7 @@ ELEMENTWISE: dict[str, Callable[..., Ex]] = {
     "np.multiply": _mul,
     "np.divide": _div,
     "np.power": _pow,
-    "np.square": lambda a: binary(a, "*", a, MUL),
+    "np.square": lambda a: _pow(as_double(a), Ex("2.0")),
     "np.reciprocal": lambda a: _div(Ex("1.0"), a),
     "np.maximum": _maximum,
     "np.minimum": _minimum,

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import numpy as np
+
 from ...abstract.infer import Analysis
 from ...ad.program import GradProgram
 from ...ir.nodes import Assign, Atom, Block, Const, If, Loop, LoopKind, Pop, Push, Var
@@ -69,6 +71,7 @@ class Storage:
         self.aliased: set[str] = set()  # output buffers that hold a gradient as it is built
         self.extra: dict[str, CType] = {}  # staging buffers (parallel copies, aliasing)
         self.tapes: dict[Var, Tape] = {}
+        self.constants: dict[Const, str] = {}  # module-level arrays, as static tables
         for s in self.assigns():  # what C cannot write is named before any type is asked
             if s.prim.name not in WRITTEN:
                 raise CBackendError(
@@ -99,8 +102,25 @@ class Storage:
 
     def type_of(self, a: Atom) -> CType | None:
         if isinstance(a, Const):
+            if isinstance(a.value, np.ndarray) and a.value.shape:
+                return CType("double", tuple(a.value.shape))
             return CType(LONG) if isinstance(a.value, (bool, int)) else CType("double")
         return self.types.get(a)
+
+    def constant_name(self, c: Const) -> str:
+        """The name of a module-level array in the C code: a ``static const`` table, under
+        the Python name when it is free."""
+        found = self.constants.get(c)
+        if found is None:
+            value = c.value
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "fbiu":
+                raise CBackendError(
+                    f"the constant {c} ({type(value).__name__}) cannot be written in C", None, HINT
+                )
+            base = c.name if c.name and c.name.isidentifier() else "table"
+            found = self.plan.gen.fresh(base + "_" if base in RESERVED else base)
+            self.constants[c] = found
+        return found
 
     def _statics(self) -> None:
         for s in self.assigns():
@@ -123,7 +143,7 @@ class Storage:
         name = s.prim.name
         if name in ("new_tape", "tuple"):
             return "none"
-        if name in ("np.dot", "np.inner") and any(self.shape(a) == () for a in s.args):
+        if name in CONTRACT and any(self.shape(a) == () for a in s.args):
             return "element"
         if name in ELEMENT:
             return "element"

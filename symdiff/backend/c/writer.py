@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ...abstract.infer import Analysis
 from ...ad.program import GradProgram
 from ...ir.nodes import Assign, Atom, Block, Const, If, Loop, LoopKind, Pop, Push, Var
@@ -38,7 +40,9 @@ class FunctionWriter:
         self.prog = prog
         self.st = Storage(prog, analysis, which, taken, outputs, max_steps)
         st = self.st
-        self.out = Lines(lambda: set(st.names.values()) | set(st.outputs.values()))
+        self.out = Lines(
+            lambda: set(st.names.values()) | set(st.outputs.values()) | set(st.constants.values())
+        )
         self.el = Elements(st)
         self.k = Kernels(st, self.out, self.el)
         self.quotes = Quotes(prog.name, (st.plan.forward, st.plan.backward), st.defs, st.virtual)
@@ -237,6 +241,9 @@ class FunctionWriter:
                 out.append(f"{base} {n};")
             else:
                 out.append(f"double {n}[{t.size}];")
+        for c, n in self.st.constants.items():
+            values = ", ".join(literal(float(x)).text for x in np.ravel(c.value))
+            out.append(f"static const double {n}[{c.value.size}] = {{{values}}};")
         for n, t in self.st.extra.items():
             out.append(f"double {n};" if t.scalar else f"double {n}[{t.size}];")
         for tape in self.st.tapes.values():

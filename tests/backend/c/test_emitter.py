@@ -83,6 +83,13 @@ def outer_transpose(u, v, M):
     return np.sum(np.outer(u, v) * M.T) + np.sum(M @ M.T)
 
 
+K = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]])
+
+
+def module_table(x):
+    return np.sum(np.tanh(K @ x + 0.1) * K[:, 0])
+
+
 def run_time_bound(n, x):
     y = x
     for _ in range(n):
@@ -108,6 +115,7 @@ CASES = [
     (outer_transpose, (rng.normal(size=3), rng.normal(size=2), rng.normal(size=(2, 3))),
      (0, 1, 2)),
     (run_time_bound, (7, 0.2), 1),
+    (module_table, (rng.normal(size=3),), 0),
 ]  # fmt: skip
 
 
@@ -154,6 +162,11 @@ def test_arrays_are_fixed_size_and_views_cost_nothing():
     assert "M.T" not in src and ".T" not in src
     assert re.search(r"M\[j \* 3 \+ i\]|M\[i \* 3 \+ j\]", src)
     assert "np." not in src and "1.0 *" not in src
+
+
+def test_a_module_level_array_is_a_static_table():
+    src = symdiff.emit_c(module_table, np.ones(3)).source
+    assert "static const double K[6] = {1.0, 2.0, 0.5, 0.3, -1.0, 2.0};" in src
 
 
 def test_a_user_name_that_is_a_c_word_is_renamed():
