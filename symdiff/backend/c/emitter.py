@@ -34,6 +34,7 @@ from ...version import __version__
 from ..emitter import local_names
 from .analysis import c_program_types
 from .lowering import lower_helpers
+from .catalogue import WRITTEN
 from .storage import RESERVED, TAPE_FULL
 from .text import lvalue
 from .values import CType, static_value
@@ -204,7 +205,9 @@ def statics(prog: GradProgram, analysis: Analysis) -> dict[Var, Any]:
             dims = [d for d in v.shape or () if isinstance(d, int)]
             exact = v.shape is not None and len(dims) == len(v.shape) and v.is_numeric
             shapes.append(tuple(dims) if exact else None)
-        value = static_value(s, args, shapes)
+        # an array only for what the C backend has no code for (np.arange, ...): a fill or
+        # an elementwise result is cheaper written than read from a table
+        value = static_value(s, args, shapes, arrays=s.prim.name not in WRITTEN)
         if value is not NotImplemented:
             out[s.target] = value
     return out

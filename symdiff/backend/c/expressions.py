@@ -139,6 +139,12 @@ def _logaddexp(a: Ex, b: Ex) -> Ex:
     return binary(_maximum(a, b), "+", share, ADD)
 
 
+def _logaddexp2(a: Ex, b: Ex) -> Ex:
+    # log2(2^a + 2^b): the larger one plus log2 of 1 + the other's share
+    share = call("log1p", call("exp2", unary("-", call("fabs", binary(a, "-", b, ADD)))))
+    return binary(_maximum(a, b), "+", binary(share, "*", Ex("1.4426950408889634"), MUL), ADD)
+
+
 def _log(x: Ex, base: Ex | None = None) -> Ex:
     if base is None:
         return call("log", as_double(x))
@@ -192,6 +198,15 @@ ELEMENTWISE: dict[str, Callable[..., Ex]] = {
     "np.not_equal": _compare("!=", EQUALITY),
     "math.log": _log,
     "np.logaddexp": _logaddexp,
+    "np.logaddexp2": _logaddexp2,
+    "np.fmax": _fn("fmax"),  # C99's fmax and fmin return the number when one side is NaN,
+    "np.fmin": _fn("fmin"),  # as NumPy's do
+    "np.isnan": lambda a: call("isnan", as_double(a), ctype=LONG),
+    "np.isinf": lambda a: call("isinf", as_double(a), ctype=LONG),
+    "np.isfinite": lambda a: call("isfinite", as_double(a), ctype=LONG),
+    "math.isnan": lambda a: call("isnan", as_double(a), ctype=LONG),
+    "math.isinf": lambda a: call("isinf", as_double(a), ctype=LONG),
+    "math.isfinite": lambda a: call("isfinite", as_double(a), ctype=LONG),
     "math.pow": lambda a, b: call("pow", as_double(a), as_double(b)),
 }
 
@@ -212,7 +227,18 @@ for _py, _c in _SAME.items():
     ELEMENTWISE.setdefault(f"math.{_py}", _fn(_c))
 
 # every function name the generated code may call: no local may be called so
-C_FUNCTIONS = frozenset(_SAME.values()) | {"pow", "sqrt", "log", "INFINITY", "NAN"}
+C_FUNCTIONS = frozenset(_SAME.values()) | {
+    "pow",
+    "sqrt",
+    "log",
+    "fmax",
+    "fmin",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "INFINITY",
+    "NAN",
+}
 
 C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto "

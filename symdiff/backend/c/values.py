@@ -95,17 +95,24 @@ def c_type(value: AbstractValue, what: str, loc: Loc | None) -> CType | None:
     raise CBackendError(f"{what} is {value}, which the C backend cannot represent", loc, HINT)
 
 
-def static_value(stmt: Assign, args: list[Any], shapes: list[tuple[int, ...] | None]) -> Any:
+MAX_TABLE = 4096  # elements of an array computed at generation time (a static table)
+
+
+def static_value(
+    stmt: Assign, args: list[Any], shapes: list[tuple[int, ...] | None], arrays: bool = False
+) -> Any:
     """The value of ``stmt`` when it is known at generation time, else ``NotImplemented``.
 
     ``args`` holds each argument's value when it is known (``NotImplemented`` otherwise) and
-    ``shapes`` each argument's exact shape (None for what has none)."""
+    ``shapes`` each argument's exact shape (None for what has none). With ``arrays``, a
+    small numeric array computed from known values only (``np.arange(4)``) is known too:
+    the C code reads it from a static table."""
     reader = SHAPE_READERS.get(stmt.prim.name)
     if reader is not None and shapes and shapes[0] is not None:
         return reader(shapes[0])
     if stmt.prim.name in ("new_tape",) or any(a is NotImplemented for a in args):
         return NotImplemented
-    if not all(isinstance(a, (int, float, bool, tuple)) for a in args):
+    if not all(isinstance(a, (int, float, bool, tuple, np.ndarray)) for a in args):
         return NotImplemented
     try:
         value = stmt.prim.impl(*args, **dict(stmt.params))
@@ -113,6 +120,13 @@ def static_value(stmt: Assign, args: list[Any], shapes: list[tuple[int, ...] | N
         return NotImplemented  # it fails at run time as in Python: leave it to the C code
     if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.shape == ()):
         value = value.item()  # a 0-d array is a scalar in C
+    if (
+        arrays
+        and isinstance(value, np.ndarray)
+        and value.dtype.kind in "fbiu"
+        and 0 < value.size <= MAX_TABLE
+    ):
+        return value
     if isinstance(value, (bool, int, float)) or (
         isinstance(value, tuple) and all(isinstance(v, (int, float, bool)) for v in value)
     ):
