@@ -33,8 +33,8 @@ from ...naming import NameGen
 from ...version import __version__
 from ..emitter import local_names
 from .analysis import c_program_types
-from .lowering import lower_helpers
 from .catalogue import WRITTEN
+from .lowering import lower_helpers
 from .storage import RESERVED, TAPE_FULL
 from .text import lvalue
 from .values import CType, static_value
