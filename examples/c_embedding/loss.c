@@ -4,15 +4,43 @@
  * row-major).
  *
  * Arguments come in the order of the Python function (arrays as pointers to their
- * elements), then the outputs: d_<name> for each argument differentiated, after
- * `value` for _value_and_grad; outputs must not overlap the inputs. The result is 0,
- * or SYMDIFF_TAPE_FULL when a loop ran more than 10000 steps (outputs unwritten).
+ * elements), then the outputs: `value` for the function itself and _value_and_grad,
+ * and d_<name> for each argument differentiated; outputs must not overlap the inputs.
+ * The result is 0, or SYMDIFF_TAPE_FULL when a loop ran more than 10000 steps
+ * (outputs unwritten).
  */
 #include <math.h>
 
 #ifndef SYMDIFF_TAPE_FULL
 #define SYMDIFF_TAPE_FULL 1
 #endif
+
+int loss(const double *w, const double *X, const double *y, double *value)
+{
+    double z[16];
+    double t1;
+    double t2;
+    double loss_;
+    for (int i = 0; i < 16; i++) {
+        z[i] = 0.0;
+        for (int j = 0; j < 3; j++) {
+            z[i] += X[i * 3 + j] * w[j];
+        }
+    }
+    t1 = 0.0;
+    for (int i = 0; i < 16; i++) {
+        t1 += (0.0 >= z[i] ? 0.0 : z[i]) + log1p(exp(-fabs(0.0 - z[i]))) - y[i] * z[i];
+    }
+    t1 /= 16.0;
+    t2 = 0.0;
+    for (int i = 0; i < 3; i++) {
+        t2 += w[i] * w[i];
+    }
+    loss_ = t1 + 0.01 * t2;
+    *value = loss_;
+    return 0;
+}
+
 
 int loss_grad(const double *w, const double *X, const double *y, double *d_w)
 {
@@ -55,7 +83,7 @@ int loss_value_and_grad(const double *w, const double *X, const double *y, doubl
     double t1[16];
     double t4;
     double t5;
-    double loss;
+    double loss_;
     double t2[3];
     double d_z[16];
     double t6[3];
@@ -78,7 +106,7 @@ int loss_value_and_grad(const double *w, const double *X, const double *y, doubl
     for (int i = 0; i < 3; i++) {
         t5 += w[i] * w[i];
     }
-    loss = t4 + 0.01 * t5;
+    loss_ = t4 + 0.01 * t5;
     // backward pass
     // line 20: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.01 * np.sum(w * w)
     for (int i = 0; i < 3; i++) {
@@ -97,6 +125,6 @@ int loss_value_and_grad(const double *w, const double *X, const double *y, doubl
     for (int i = 0; i < 3; i++) {
         d_w[i] = t2[i] + t2[i] + t6[i];
     }
-    *value = loss;
+    *value = loss_;
     return 0;
 }

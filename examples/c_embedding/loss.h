@@ -6,15 +6,17 @@
  * row-major).
  *
  * Arguments come in the order of the Python function (arrays as pointers to their
- * elements), then the outputs: d_<name> for each argument differentiated, after
- * `value` for _value_and_grad; outputs must not overlap the inputs. The result is 0,
- * or SYMDIFF_TAPE_FULL when a loop ran more than 10000 steps (outputs unwritten).
+ * elements), then the outputs: `value` for the function itself and _value_and_grad,
+ * and d_<name> for each argument differentiated; outputs must not overlap the inputs.
+ * The result is 0, or SYMDIFF_TAPE_FULL when a loop ran more than 10000 steps
+ * (outputs unwritten).
  */
 
 #ifndef SYMDIFF_TAPE_FULL
 #define SYMDIFF_TAPE_FULL 1
 #endif
 
+int loss(const double *w, const double *X, const double *y, double *value);
 int loss_grad(const double *w, const double *X, const double *y, double *d_w);
 int loss_value_and_grad(const double *w, const double *X, const double *y, double *value, double *d_w);
 

@@ -43,6 +43,27 @@ def test_emit_c_writes_a_header_and_a_source(tmp_path):
     assert c.read_text().startswith('#include "dense.h"\n') and code.source in c.read_text()
 
 
+@needs_cc
+def test_the_function_itself_is_written_too():
+    import ctypes
+
+    from symdiff.api.c import build
+
+    code = symdiff.emit_c(loop, 0.5, 3, wrt="x")
+    assert "int loop(double x, long n, double *value);" in code.header
+    lib = ctypes.CDLL(str(build(code.source, STRICT)))
+    value = ctypes.c_double()
+    lib.loop.argtypes = [ctypes.c_double, ctypes.c_long, ctypes.c_void_p]
+    assert lib.loop(0.5, 3, ctypes.byref(value)) == 0
+    assert value.value == pytest.approx(loop(0.5, 3), rel=1e-15)
+    assert "tape" not in code.source.split("int loop_grad")[0]
+
+
+def test_a_name_that_cannot_name_c_functions_is_refused():
+    with pytest.raises(CBackendError, match="C identifier"):
+        symdiff.emit_c(loop, 0.5, 3, name="my-loop")
+
+
 def test_integer_arguments_are_not_differentiated():
     with pytest.raises(WrtError):
         symdiff.emit_c(loop, 0.5, 3, wrt=1)

@@ -1,7 +1,7 @@
 """Emit: a derivative program, specialised to exact argument types, as a C99 header and source.
 
-Two functions per program, as in the Python backend: ``<name>_grad`` and
-``<name>_value_and_grad``. Their calling convention, which the header repeats for its reader:
+Three functions per program: the function itself, ``<name>``, and as in the Python backend
+``<name>_grad`` and ``<name>_value_and_grad``. Their calling convention, which the header repeats for its reader:
 
 * every argument in the order of the Python function: a float as ``double``, an integer as
   ``long``, an array as ``const double *`` to its elements in row-major (C) order;
@@ -28,7 +28,7 @@ from typing import Any, Iterator
 from ...abstract.infer import Analysis
 from ...abstract.values import AbstractValue
 from ...ad.program import GradProgram
-from ...ir.nodes import Atom, Block, Const, If, Loop, Push, Var, iter_assigns, substitute
+from ...ir.nodes import Assign, Atom, Block, Const, If, Loop, Push, Var, iter_assigns, substitute
 from ...naming import NameGen
 from ...version import __version__
 from ..emitter import local_names
@@ -37,7 +37,7 @@ from .catalogue import WRITTEN
 from .lowering import lower_helpers
 from .storage import RESERVED, TAPE_FULL
 from .text import lvalue
-from .values import CType, static_value
+from .values import CBackendError, CType, static_value
 from .writer import FunctionWriter
 
 DEFAULT_MAX_STEPS = 10_000
@@ -80,6 +80,7 @@ class CEmitted:
     source: str
     grad: CFunction
     value_and_grad: CFunction
+    value: CFunction  # the function itself: int <name>(arguments, double *value)
     max_steps: int
 
 
@@ -96,15 +97,26 @@ def emit_c(
 ) -> CEmitted:
     """The C header and source of ``prog`` for arguments of the exact types ``args``."""
     base = name or prog.name
+    if not base.isidentifier() or base in RESERVED:
+        raise CBackendError(
+            f"{base!r} cannot name C functions", prog.loc, "pass name= a C identifier"
+        )
     prog, analysis = with_statics(prog, args)
     taken = local_names(prog) | set(RESERVED)
     gen = NameGen(set(taken))
     outputs: dict[Var, str] = {v: gen.adjoint(v.name) for v in prog.wrt}
+    names = (f"{base}_grad", f"{base}_value_and_grad", base)
+    reserved = RESERVED | set(names)  # no local may shadow a generated function
     functions = []
-    for which, fname in (("grad", f"{base}_grad"), ("value_and_grad", f"{base}_value_and_grad")):
-        w = FunctionWriter(prog, analysis, which, set(gen.taken), outputs, max_steps)
+    for which, fname in zip(("grad", "value_and_grad"), names):
+        w = FunctionWriter(prog, analysis, which, set(gen.taken), outputs, max_steps, reserved)
         functions.append(_function(w, prog, fname, which))
     grad, vg = functions
+    value_prog = primal(prog)
+    w = FunctionWriter(
+        value_prog, analysis, "value_and_grad", set(gen.taken), {}, max_steps, reserved
+    )
+    value = _function(w, value_prog, base, "value_and_grad")
     guard = re.sub(r"\W", "_", base).upper() + "_H"
     wrt = ", ".join(v.name for v in prog.wrt)
     sizes = ", ".join(f"{p.name}: {shown(p.ctype)}" for p in grad.params if p.role == "in")
@@ -118,9 +130,10 @@ def emit_c(
         *(f" * {line}" for line in rest),
         " *",
         " * Arguments come in the order of the Python function (arrays as pointers to their",
-        " * elements), then the outputs: d_<name> for each argument differentiated, after",
-        " * `value` for _value_and_grad; outputs must not overlap the inputs. The result is 0,",
-        f" * or {TAPE_FULL} when a loop ran more than {max_steps} steps (outputs unwritten).",
+        " * elements), then the outputs: `value` for the function itself and _value_and_grad,",
+        " * and d_<name> for each argument differentiated; outputs must not overlap the inputs.",
+        f" * The result is 0, or {TAPE_FULL} when a loop ran more than {max_steps} steps",
+        " * (outputs unwritten).",
         " */",
     ]
     header = "\n".join(
@@ -134,6 +147,7 @@ def emit_c(
             f"#define {TAPE_FULL} 1",
             "#endif",
             "",
+            f"{value.prototype};",
             f"{grad.prototype};",
             f"{vg.prototype};",
             "",
@@ -150,12 +164,42 @@ def emit_c(
             f"#define {TAPE_FULL} 1",
             "#endif",
             "",
+            value.text,
+            "",
             grad.text,
             "",
             vg.text,
         ]
     )
-    return CEmitted(base, header, source, grad, vg, max_steps)
+    return CEmitted(base, header, source, grad, vg, value, max_steps)
+
+
+def primal(prog: GradProgram) -> GradProgram:
+    """The function itself: the forward sweep without its tapes, and no gradient."""
+    return dataclasses.replace(
+        prog,
+        forward=_without_tapes(prog.forward),
+        backward=(),
+        wrt=(),
+        grads=(),
+        adjoint_of=(),
+        restored=(),
+    )
+
+
+def _without_tapes(block: Block) -> Block:
+    out: list[Any] = []
+    for s in block:
+        if isinstance(s, Push) or (isinstance(s, Assign) and s.prim.name == "new_tape"):
+            continue
+        if isinstance(s, If):
+            s = dataclasses.replace(s, then=_without_tapes(s.then), orelse=_without_tapes(s.orelse))
+        elif isinstance(s, Loop):
+            s = dataclasses.replace(
+                s, body=_without_tapes(s.body), cond_block=_without_tapes(s.cond_block)
+            )
+        out.append(s)
+    return tuple(out)
 
 
 def with_statics(
@@ -245,10 +289,11 @@ def _function(w: FunctionWriter, prog: GradProgram, fname: str, which: str) -> C
         ("// forward pass", st.plan.forward, False),
         ("// backward pass", st.plan.backward, True),
     ):
-        out.emit(title)
+        if prog.wrt:  # the function itself (no wrt) is all forward pass: no titles
+            out.emit(title)
         mark = len(out.lines)
         w.block(block, comment_all, {})
-        if len(out.lines) == mark:
+        if prog.wrt and len(out.lines) == mark:
             out.lines.pop()
     if which == "value_and_grad":
         out.emit(f"*{st.value_name} = {w.el.at(prog.value, ()).text};")

@@ -55,8 +55,10 @@ class Storage:
         taken: set[str],
         outputs: dict[Var, str],
         max_steps: int,
+        reserved: frozenset[str] | set[str] = RESERVED,
     ):
         self.prog = prog
+        self.reserved = reserved  # names no variable may have: C's, math.h's, the functions'
         self.max_steps = max_steps
         self.plan = Plan(prog, taken | set(outputs.values()), which)
         self.facts = self.plan.facts
@@ -118,7 +120,7 @@ class Storage:
                     f"the constant {c} ({type(value).__name__}) cannot be written in C", None, HINT
                 )
             base = c.name if c.name and c.name.isidentifier() else "table"
-            found = self.plan.gen.fresh(base + "_" if base in RESERVED else base)
+            found = self.plan.gen.fresh(base + "_" if base in self.reserved else base)
             self.constants[c] = found
         return found
 
@@ -225,7 +227,7 @@ class Storage:
                 self.names[v] = gen.temp()
         renamed: dict[str, str] = {}
         for v, n in list(self.names.items()):
-            if n in RESERVED:
+            if n in self.reserved:
                 if n not in renamed:
                     renamed[n] = gen.fresh(n + "_")
                 self.names[v] = renamed[n]

@@ -20,7 +20,7 @@ from ..comments import Quotes
 from .elements import Elements
 from .expressions import literal
 from .kernels import Kernels
-from .storage import TAPE_FULL, Storage
+from .storage import RESERVED, TAPE_FULL, Storage
 from .text import Lines, lvalue
 from .values import HINT, CBackendError
 
@@ -36,9 +36,10 @@ class FunctionWriter:
         taken: set[str],
         outputs: dict[Var, str],
         max_steps: int,
+        reserved: frozenset[str] | set[str] = RESERVED,
     ):
         self.prog = prog
-        self.st = Storage(prog, analysis, which, taken, outputs, max_steps)
+        self.st = Storage(prog, analysis, which, taken, outputs, max_steps, reserved)
         st = self.st
         self.out = Lines(
             lambda: set(st.names.values()) | set(st.outputs.values()) | set(st.constants.values())
