@@ -18,25 +18,22 @@
 int loss(const double *w, const double *X, const double *y, double *value)
 {
     double z[16];
-    double t1;
-    double t2;
-    double loss_;
     for (int i = 0; i < 16; i++) {
         z[i] = 0.0;
         for (int j = 0; j < 3; j++) {
             z[i] += X[i * 3 + j] * w[j];
         }
     }
-    t1 = 0.0;
+    double t1 = 0.0;
     for (int i = 0; i < 16; i++) {
         t1 += (0.0 >= z[i] ? 0.0 : z[i]) + log1p(exp(-fabs(0.0 - z[i]))) - y[i] * z[i];
     }
     t1 /= 16.0;
-    t2 = 0.0;
+    double t2 = 0.0;
     for (int i = 0; i < 3; i++) {
         t2 += w[i] * w[i];
     }
-    loss_ = t1 + 0.01 * t2;
+    double loss_ = t1 + 0.01 * t2;
     *value = loss_;
     return 0;
 }
@@ -44,11 +41,8 @@ int loss(const double *w, const double *X, const double *y, double *value)
 
 int loss_grad(const double *w, const double *X, const double *y, double *d_w)
 {
-    double z[16];
-    double t1[3];
-    double d_z[16];
-    double t3[3];
     // forward pass
+    double z[16];
     for (int i = 0; i < 16; i++) {
         z[i] = 0.0;
         for (int j = 0; j < 3; j++) {
@@ -57,13 +51,16 @@ int loss_grad(const double *w, const double *X, const double *y, double *d_w)
     }
     // backward pass
     // line 20: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.01 * np.sum(w * w)
+    double t1[3];
     for (int i = 0; i < 3; i++) {
         t1[i] = 0.01 * w[i];
     }
     // line 19: z = X @ w
+    double d_z[16];
     for (int i = 0; i < 16; i++) {
         d_z[i] = 0.0625 * exp(z[i] - ((0.0 >= z[i] ? 0.0 : z[i]) + log1p(exp(-fabs(0.0 - z[i]))))) - 0.0625 * y[i];
     }
+    double t3[3];
     for (int i = 0; i < 3; i++) {
         t3[i] = 0.0;
         for (int j = 0; j < 16; j++) {
@@ -79,43 +76,40 @@ int loss_grad(const double *w, const double *X, const double *y, double *d_w)
 
 int loss_value_and_grad(const double *w, const double *X, const double *y, double *value, double *d_w)
 {
-    double z[16];
-    double t1[16];
-    double t4;
-    double t5;
-    double loss_;
-    double t2[3];
-    double d_z[16];
-    double t6[3];
     // forward pass
+    double z[16];
     for (int i = 0; i < 16; i++) {
         z[i] = 0.0;
         for (int j = 0; j < 3; j++) {
             z[i] += X[i * 3 + j] * w[j];
         }
     }
+    double t1[16];
     for (int i = 0; i < 16; i++) {
         t1[i] = (0.0 >= z[i] ? 0.0 : z[i]) + log1p(exp(-fabs(0.0 - z[i])));
     }
-    t4 = 0.0;
+    double t4 = 0.0;
     for (int i = 0; i < 16; i++) {
         t4 += t1[i] - y[i] * z[i];
     }
     t4 /= 16.0;
-    t5 = 0.0;
+    double t5 = 0.0;
     for (int i = 0; i < 3; i++) {
         t5 += w[i] * w[i];
     }
-    loss_ = t4 + 0.01 * t5;
+    double loss_ = t4 + 0.01 * t5;
     // backward pass
     // line 20: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.01 * np.sum(w * w)
+    double t2[3];
     for (int i = 0; i < 3; i++) {
         t2[i] = 0.01 * w[i];
     }
     // line 19: z = X @ w
+    double d_z[16];
     for (int i = 0; i < 16; i++) {
         d_z[i] = 0.0625 * exp(z[i] - t1[i]) - 0.0625 * y[i];
     }
+    double t6[3];
     for (int i = 0; i < 3; i++) {
         t6[i] = 0.0;
         for (int j = 0; j < 16; j++) {

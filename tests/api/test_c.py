@@ -140,3 +140,18 @@ def test_the_docs_python_examples_run(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "build" / "orbit.c").exists()
+
+
+def orbit(x, z):  # docs/c.md's example, as the listing there was written from it
+    y = x
+    for _ in range(20):
+        y = math.sin(y) * z + 0.1 * x
+    return y * z
+
+
+def test_the_docs_listing_is_what_symdiff_writes():
+    import re
+
+    text = (ROOT / "docs" / "c.md").read_text()
+    listing = re.findall(r"```c\n(int orbit_grad.*?)```", text, re.S)[0]
+    assert listing.strip() in symdiff.emit_c(orbit, 0.4, 0.7, wrt=("x", "z")).source

@@ -47,6 +47,59 @@ class FunctionWriter:
         self.el = Elements(st)
         self.k = Kernels(st, self.out, self.el)
         self.quotes = Quotes(prog.name, (st.plan.forward, st.plan.backward), st.defs, st.virtual)
+        self.here = self._declared_where_made()
+
+    def _declared_where_made(self) -> set[Var]:
+        """The variables declared by the statement that makes them (``double t1 = ...;``,
+        ``double z[16];`` above its loop): written by that one statement and read only in
+        its block or blocks inside it. The others are declared at the top of the function."""
+        st = self.st
+        parent: dict[int, int] = {}
+
+        def scan(block: Block, bid: int) -> None:
+            for s in block:
+                inner = (s.then, s.orelse) if isinstance(s, If) else ()
+                inner = (s.cond_block, s.body) if isinstance(s, Loop) else inner
+                for b in inner:
+                    parent[id(b)] = bid
+                    scan(b, id(b))
+
+        scan(st.plan.forward, 0)
+        scan(st.plan.backward, 0)
+
+        def inside(b: int, home: int) -> bool:
+            while b != home and b in parent:
+                b = parent[b]
+            return b == home
+
+        out: set[Var] = set()
+        for v, d in st.defs.items():
+            if (
+                isinstance(d, (Assign, Pop))
+                and v in st.types
+                and v not in st.virtual
+                and v not in st.static
+                and st.names.get(v) not in st.aliased
+                and st.group_size.get(st.plan.find(v)) == 1
+                and all(inside(b, st.facts.def_block[v]) for b in st.facts.reads.get(v, ()))
+            ):
+                out.add(v)
+        return out
+
+    def declare(self, v: Var, mark: int) -> None:
+        """Declare ``v`` by the first line since ``mark`` that sets it, or just above them."""
+        n, t = self.st.name(v), self.st.types[v]
+        kind = "const double *" if v in self.st.pointers else f"{t.base} "
+        if t.scalar or v in self.st.pointers:
+            for k in range(mark, len(self.out.lines)):
+                line = self.out.lines[k]
+                code = line.lstrip()
+                if code.startswith(f"{n} = "):
+                    self.out.lines[k] = line[: len(line) - len(code)] + kind + code
+                    return
+            self.out.lines.insert(mark, "    " * self.out.indent + f"{kind}{n};")
+            return
+        self.out.lines.insert(mark, "    " * self.out.indent + f"double {n}[{t.size}];")
 
     # ------------------------------------------------------------ statements
     def block(self, block: Block, comment_all: bool, state: dict) -> None:
@@ -61,11 +114,18 @@ class FunctionWriter:
                 loc = self.quotes.source(s, state.get("last"))
                 for line in self.quotes.comment(loc, comment_all, state):
                     self.out.emit("//" + line[1:])
+                mark = len(self.out.lines)
                 self.k.assign(s)
+                if s.target in self.here:
+                    self.declare(s.target, mark)
             elif isinstance(s, Push):
                 self.push(s)
             elif isinstance(s, Pop):
+                mark = len(self.out.lines)
                 self.pop(s)
+                for v in reversed(s.targets):
+                    if v in self.here and self.st.facts.count(v) > 0:
+                        self.declare(v, mark + 1)  # after the tape_len -= 1
             elif isinstance(s, If):
                 self.if_(s, comment_all)
             else:
@@ -229,8 +289,8 @@ class FunctionWriter:
             ):
                 continue
             d = self.st.defs.get(v)
-            if isinstance(d, Loop) and d.index == v:
-                continue  # declared by its for
+            if isinstance(d, Loop) and d.index == v or v in self.here:
+                continue  # declared by its for, or where it is made
             if not re.search(rf"\b{re.escape(n)}\b", body):
                 continue
             seen.add(n)
