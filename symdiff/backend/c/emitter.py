@@ -174,6 +174,16 @@ def emit_c(
     return CEmitted(base, header, source, grad, vg, value, max_steps)
 
 
+def _drop_unread(lines: list[str], names: list[str]) -> None:
+    """Remove the one-line definitions of variables nothing reads (a tape entry only a
+    shape was read from, in Python): C would warn about them."""
+    for n in names:
+        pattern = re.compile(rf"\b{re.escape(n)}\b")
+        uses = [k for k, line in enumerate(lines) if pattern.search(line.split("//")[0])]
+        if len(uses) == 1 and re.match(rf"\s*(const )?\w+ \*?{re.escape(n)} = ", lines[uses[0]]):
+            del lines[uses[0]]
+
+
 def primal(prog: GradProgram) -> GradProgram:
     """The function itself: the forward sweep without its tapes, and no gradient."""
     return dataclasses.replace(
@@ -308,6 +318,7 @@ def _function(w: FunctionWriter, prog: GradProgram, fname: str, which: str) -> C
         out.emit(f"{target} = {value};")
         out.end_loops(t.shape)
     out.emit("return 0;")
+    _drop_unread(out.lines, [st.name(v) for v in w.here])
     body = "\n".join(out.lines)
     code = "\n".join(line for line in out.lines if not line.lstrip().startswith("//"))
     decls = ["    " + d for d in w.declarations(code)]

@@ -46,6 +46,10 @@ class _Lowering:
                 out.extend(self.product_adjoint(s))
             elif isinstance(s, Assign) and s.prim.name in ("np.var", "np.std"):
                 out.extend(self.variance(s))
+            elif isinstance(s, Assign) and self.same_shape_sum(s):
+                # summing a gradient to the shape it already has: the gradient itself
+                self.changed = True
+                out.append(Assign(s.target, P.pos, s.args[:1], (), s.loc))
             elif isinstance(s, Assign) and self.scalar_broadcast(s):
                 # a scalar "broadcast" to shape (): the scalar itself, as C holds both
                 self.changed = True
@@ -92,6 +96,13 @@ class _Lowering:
         if s.prim.name == "np.std":
             out.append(Assign(s.target, P.np_sqrt, (var,), (), s.loc))
         return out
+
+    def same_shape_sum(self, s: Assign) -> bool:
+        if s.prim is not P.unbroadcast:
+            return False
+        g, x = (self.analysis.value(a) for a in s.args[:2])
+        exact = g.shape is not None and all(isinstance(d, int) for d in g.shape)
+        return exact and g.shape == x.shape and g.is_numeric and x.is_numeric
 
     def scalar_broadcast(self, s: Assign) -> bool:
         shape = s.args[1] if len(s.args) > 1 else None

@@ -83,6 +83,39 @@ def outer_transpose(u, v, M):
     return np.sum(np.outer(u, v) * M.T) + np.sum(M @ M.T)
 
 
+def early_exit(x, n):
+    y = x
+    for _ in range(n):
+        y = y * 0.9 + math.sin(y)
+        if y > 3.0:
+            break
+    return y
+
+
+def swapped(a, b):
+    for _ in range(5):
+        a, b = b, a * b + 0.1
+    return a + 2.0 * b
+
+
+def row_sums(X, w):
+    total = 0.0
+    for t in range(X.shape[0]):
+        total = total + np.tanh(np.dot(X[t], w))
+    return total
+
+
+def assigned(x):
+    y = np.zeros(3)
+    y[0] = x[1] * 2.0
+    y[2] = x[0] * x[2]
+    return np.sum(y * y)
+
+
+def independent(x, y):
+    return y * 3.0
+
+
 K = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]])
 
 
@@ -116,6 +149,12 @@ CASES = [
      (0, 1, 2)),
     (run_time_bound, (7, 0.2), 1),
     (module_table, (rng.normal(size=3),), 0),
+    (early_exit, (0.3, 10), 0),
+    (early_exit, (2.9, 10), 0),
+    (swapped, (0.3, 0.4), (0, 1)),
+    (row_sums, (rng.normal(size=(4, 3)), rng.normal(size=3)), (0, 1)),
+    (assigned, (rng.normal(size=3),), 0),
+    (independent, (1.0, 2.0), (0, 1)),
 ]  # fmt: skip
 
 
