@@ -64,6 +64,25 @@ def test_a_name_that_cannot_name_c_functions_is_refused():
         symdiff.emit_c(loop, 0.5, 3, name="my-loop")
 
 
+def test_a_fault_of_the_c_backend_is_an_internal_error(monkeypatch):
+    from symdiff import InternalError
+    from symdiff.backend.c import kernels
+
+    def broken(self, s, kind, name, t):
+        raise KeyError("a kernel bug")
+
+    monkeypatch.setattr(kernels.Kernels, "write", broken)
+    with pytest.raises(InternalError, match="a kernel bug") as err:
+        symdiff.emit_c(loss, np.ones((2, 3)), np.ones(3), np.ones(2))
+    assert "def loss" in err.value.ir and "def loss_grad" in err.value.source
+
+
+def test_cli_refuses_what_c_does_not_write(capsys):
+    target = str(ROOT / "examples" / "newton.py:cube_root")
+    assert main(["emit", target, "--lang", "c", "--kind", "hessian"]) == 2
+    assert "--lang c" in capsys.readouterr().err
+
+
 def test_integer_arguments_are_not_differentiated():
     with pytest.raises(WrtError):
         symdiff.emit_c(loop, 0.5, 3, wrt=1)

@@ -65,6 +65,12 @@ def cmd_emit(args: argparse.Namespace) -> int:
     if getattr(args, "lang", "python") == "c":
         from ..c import emit_targets
 
+        if args.kind not in (None, "grad") or args.simplify:
+            raise CommandError(
+                "--lang c writes gradients as they are: no --kind other than grad, no --simplify",
+                hint="drop those options, or emit Python for the other kinds",
+            )
+
         for line in emit_targets(targets, args.output):
             print(line)
         return 0
