@@ -18,7 +18,7 @@ import numpy as np
 
 from ...ir.nodes import Assign, Atom, Const, Loop, LoopKind, Var
 from .catalogue import CONTRACT, FILLED, FILLS, LAYOUT, PERMUTE
-from .expressions import ELEMENTWISE, EQUALITY, LONG, MUL, Ex, binary, literal, ternary
+from .expressions import ELEMENTWISE, EQUALITY, LONG, MUL, UNARY, Ex, binary, literal, ternary
 from .storage import Storage
 from .text import Index, affine, flat, unravel
 from .values import HINT, CBackendError
@@ -70,7 +70,12 @@ class Elements:
         """The element at ``idx`` of the value ``s`` computes, from its operands' elements."""
         name = s.prim.name
         if name in ELEMENTWISE:
-            args = [self.broadcast(a, idx) for a in s.args if not _is_none(a)]
+            # np.clip's bound of None is no bound on that side
+            unbounded = (None, Ex("-INFINITY", UNARY), Ex("INFINITY"))
+            args = [
+                unbounded[k] if _is_none(a) and name == "np.clip" else self.broadcast(a, idx)
+                for k, a in enumerate(s.args)
+            ]
             return ELEMENTWISE[name](*args)
         if name in FILLS:
             return literal(FILLS[name])

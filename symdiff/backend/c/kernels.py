@@ -10,12 +10,13 @@ writes the result where it reads.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Callable
 
 import numpy as np
 
 from ...ir.nodes import Assign, Atom, Var
-from .catalogue import UPDATES
+from .catalogue import UPDATES, VIEWS
 from .elements import Elements
 from .expressions import ELEMENTWISE, Ex, literal
 from .storage import Storage
@@ -24,12 +25,12 @@ from .values import HINT, CBackendError, CType
 
 _INIT = {"np.max": "-INFINITY", "np.min": "INFINITY"}
 
-# A contraction: out[L, R] = sum over p < size of a(L, p) * b(p, R)
-Reader = Callable[[Index, Ex], Ex]
-
 
 @dataclasses.dataclass
 class Contraction:
+    """``out[L, R] = sum over p < size of a(L, p) * b(p, R)``: every product the kernels
+    write, with the free axes of each side and the element readers of the operands."""
+
     left: tuple[int, ...]
     right: tuple[int, ...]
     size: int
@@ -61,8 +62,10 @@ class Kernels:
         if kind == "update":
             self.update(s, name, t)
             return
-        staged = kind != "element" or s.prim.name in ("np.outer",) or s.prim.name in _SKEWED
-        if (staged or not t.scalar) and w.reads_target(s, name):
+        # C writes where it reads: a kernel whose operands read its own storage other than
+        # element by element (h = W @ h under one name) computes into a staging buffer
+        rereads = kind != "element" or s.prim.name in VIEWS or s.prim.name == "np.outer"
+        if (rereads or not t.scalar) and w.reads_target(s, name):
             tmp = w.plan.gen.fresh(name + "_next")
             w.extra[tmp] = t
             self.write(s, kind, tmp, t)
@@ -137,7 +140,7 @@ class Kernels:
             out.emit(f"{acc} += {e.text};")
         out.end_loops(xs)
         if op == "np.mean":
-            count = max(1, t_size(xs) // max(1, t.size))
+            count = max(1, math.prod(xs) // max(1, t.size))
             oi = out.loops(t.shape)
             out.emit(f"{lvalue(name, t, oi)} /= {literal(float(count)).text};")
             out.end_loops(t.shape)
@@ -149,7 +152,7 @@ class Kernels:
         a, b = s.args
         sa, sb = self.el.shape(a), self.el.shape(b)
         if name == "np.vdot":  # both flattened
-            return Contraction((), (), t_size(sa), lambda L, p: at(a, unravel(p, sa)),
+            return Contraction((), (), math.prod(sa), lambda L, p: at(a, unravel(p, sa)),
                                lambda p, R: at(b, unravel(p, sb)))  # fmt: skip
         if len(sa) > 2 or len(sb) > 2 or (name == "np.inner" and len(sa) + len(sb) > 2):
             raise CBackendError(
@@ -211,16 +214,6 @@ class Kernels:
         at = self.el.gather(view, idx)
         out.emit(f"{lvalue(name, t, at)} += {self.el.at(g, idx).text};")
         out.end_loops(gs)
-
-
-_SKEWED = frozenset({"T", "np.transpose", "np.broadcast_to", "getitem", "np.reshape"})
-
-
-def t_size(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _indexed_shape(el: Any, view: Assign, shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -284,8 +284,7 @@ class Storage:
     def _tapes(self) -> None:
         self._find_pushes(self.plan.forward, 1, False)
         for s in walk(self.plan.backward):
-            if isinstance(s, Pop) and s.tape in self.tapes:
-                tape = self.tapes[s.tape]
+            if isinstance(s, Pop) and s.tape in self.tapes:  # read in place when alone
                 for t in s.targets:
                     ty = self.types.get(t)
                     if (
@@ -294,7 +293,6 @@ class Storage:
                         and self.group_size.get(self.plan.find(t)) == 1
                     ):
                         self.pointers.add(t)
-                del tape  # the fields come from the pushes
 
     def _find_pushes(self, block: Block, trips: int, capped: bool) -> None:
         for s in block:

@@ -112,7 +112,7 @@ def static_value(
         return reader(shapes[0])
     if stmt.prim.name in ("new_tape",) or any(a is NotImplemented for a in args):
         return NotImplemented
-    if not all(isinstance(a, (int, float, bool, tuple, np.ndarray)) for a in args):
+    if not all(a is None or isinstance(a, (int, float, bool, tuple, np.ndarray)) for a in args):
         return NotImplemented
     try:
         value = stmt.prim.impl(*args, **dict(stmt.params))

@@ -112,6 +112,10 @@ def assigned(x):
     return np.sum(y * y)
 
 
+def one_sided_clips(x):
+    return np.sum(np.clip(x, None, 0.5) ** 2) + np.sum(np.clip(x, -0.2, None))
+
+
 def independent(x, y):
     return y * 3.0
 
@@ -155,6 +159,7 @@ CASES = [
     (row_sums, (rng.normal(size=(4, 3)), rng.normal(size=3)), (0, 1)),
     (assigned, (rng.normal(size=3),), 0),
     (independent, (1.0, 2.0), (0, 1)),
+    (one_sided_clips, (np.array([-1.0, 0.1, 0.7, 0.3]),), 0),
 ]  # fmt: skip
 
 
