@@ -35,6 +35,7 @@ from ..emitter import local_names
 from .analysis import c_program_types
 from .catalogue import WRITTEN
 from .lowering import lower_helpers
+from .pairs import pair_sincos
 from .storage import RESERVED, TAPE_FULL
 from .text import lvalue
 from .values import CBackendError, CType, static_value
@@ -107,10 +108,14 @@ def emit_c(
     outputs: dict[Var, str] = {v: gen.adjoint(v.name) for v in prog.wrt}
     names = (f"{base}_grad", f"{base}_value_and_grad", base)
     reserved = RESERVED | set(names)  # no local may shadow a generated function
+    paired = pair_sincos(prog, analysis)  # the gradients only: the function has no tapes
+    paired_types = analysis if paired is prog else c_program_types(paired, args)
     functions = []
     for which, fname in zip(("grad", "value_and_grad"), names):
-        w = FunctionWriter(prog, analysis, which, set(gen.taken), outputs, max_steps, reserved)
-        functions.append(_function(w, prog, fname, which))
+        w = FunctionWriter(
+            paired, paired_types, which, set(gen.taken), outputs, max_steps, reserved
+        )
+        functions.append(_function(w, paired, fname, which))
     grad, vg = functions
     value_prog = primal(prog)
     w = FunctionWriter(
