@@ -10,9 +10,12 @@ hand-written one before it is timed.
     python benchmarks/bench_c.py            # the table, times per call in microseconds
     python benchmarks/bench_c.py --quick    # fewer repeats
 
-Method: each figure is the best of ``--repeat`` runs of a timed loop sized to last about
-0.1 s (the C harness: the same number of calls), so it is the cost of one call on a warm
-cache; the speed-up column is hand-written NumPy over C timed from C.
+Method: CPU time, not wall time (the machines this runs on are often loaded, and a loaded
+machine inflates wall time by whatever else runs): ``--repeat`` runs of a timed loop sized to
+last about 0.1 s, each figure the median of the runs with their minimum in parentheses, so
+it is the cost of one call on a warm cache. The C harness reads the thread's CPU clock
+around the same kind of loop. The speed-up column is hand-written NumPy over C timed from
+C, median over median (minimum over minimum).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import ctypes
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import timeit
 from pathlib import Path
 from typing import Any, Callable
@@ -75,14 +80,16 @@ CASES: list[tuple[str, Callable[..., Any], tuple[str, ...], Callable[..., tuple]
 ]
 
 
-def per_call(fn: Callable[[], Any], repeat: int) -> float:
-    """Seconds per call: the best of ``repeat`` loops of about 0.1 s each."""
-    number, _ = timeit.Timer(fn).autorange()
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+def per_call(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """CPU seconds per call: the median and the minimum of ``repeat`` loops of about 0.1 s."""
+    timer = timeit.Timer(fn, timer=time.process_time)
+    number, _ = timer.autorange()
+    runs = [t / number for t in timer.repeat(number=number, repeat=repeat)]
+    return statistics.median(runs), min(runs)
 
 
 def harness(code: CCode) -> str:
-    """A C function ``bench(reps, <the gradient's arguments>)``: nanoseconds per call."""
+    """A C function ``bench(reps, <the gradient's arguments>)``: CPU nanoseconds per call."""
     fn = code.emitted.grad
     params = ", ".join(p.declaration() for p in fn.params)
     names = ", ".join(p.name for p in fn.params)
@@ -95,13 +102,13 @@ def harness(code: CCode) -> str:
             f"double bench(long reps, {params})",
             "{",
             "    struct timespec start, stop;",
-            "    clock_gettime(CLOCK_MONOTONIC, &start);",
+            "    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);",
             "    for (long r = 0; r < reps; r++) {",
             f"        if ({fn.name}({names}) != 0) {{",
             "            return -1.0;",
             "        }",
             "    }",
-            "    clock_gettime(CLOCK_MONOTONIC, &stop);",
+            "    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &stop);",
             "    double ns = (stop.tv_sec - start.tv_sec) * 1e9 + (stop.tv_nsec - start.tv_nsec);",
             "    return ns / reps;",
             "}",
@@ -110,15 +117,16 @@ def harness(code: CCode) -> str:
     )
 
 
-def timed_in_c(code: CCode, args: tuple, folder: Path, repeat: int) -> float:
-    """Seconds per call of the C gradient, measured by the harness, not by Python."""
+def timed_in_c(code: CCode, args: tuple, folder: Path, repeat: int) -> tuple[float, float]:
+    """CPU seconds per call of the C gradient, measured by the harness, not by Python: the
+    median and the minimum of ``repeat`` runs."""
     cc = shutil.which(os.environ.get("CC") or "cc")
     assert cc is not None, "no C compiler"
     code.write(folder)
     (folder / "bench.c").write_text(harness(code))
     lib_path = folder / "bench.so"
     subprocess.run(
-        [cc, "-std=c99", "-O2", "-fno-math-errno", "-shared", "-fPIC", "-o", str(lib_path), str(folder / "bench.c"),
+        [cc, "-std=c99", "-O3", "-fno-math-errno", "-shared", "-fPIC", "-o", str(lib_path), str(folder / "bench.c"),
          str(folder / f"{code.name}.c"), "-lm"],
         check=True,
     )  # fmt: skip
@@ -141,7 +149,8 @@ def timed_in_c(code: CCode, args: tuple, folder: Path, repeat: int) -> float:
     reps = 1
     while lib.bench(ctypes.c_long(reps), *call) * reps < 1e8 and reps < 1 << 30:  # ~0.1 s
         reps *= 4
-    return min(lib.bench(ctypes.c_long(reps), *call) for _ in range(repeat)) * 1e-9
+    runs = [lib.bench(ctypes.c_long(reps), *call) * 1e-9 for _ in range(repeat)]
+    return statistics.median(runs), min(runs)
 
 
 def jax_call(fn: Callable[..., Any], wrt: tuple[str, ...], args: tuple) -> Callable[[], Any] | None:
@@ -167,9 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     repeat = 3 if opts.quick else opts.repeat
     rng = np.random.default_rng(0)
-    head = f"{'case':<24} {'hand NumPy':>11} {'symdiff NumPy':>14} {'C (ctypes)':>11} {'C (from C)':>11} {'speed-up':>9} {'JAX jit':>8}"
+    head = (
+        f"{'case':<24} {'hand NumPy':>15} {'symdiff NumPy':>15} {'C (ctypes)':>15} "
+        f"{'C (from C)':>17} {'speed-up':>15} {'JAX jit':>15}"
+    )
     print(head)
     print("-" * len(head))
+
+    def shown(t: tuple[float, float], digits: int = 2) -> str:  # microseconds
+        return f"{t[0] * 1e6:.{digits}f} ({t[1] * 1e6:.{digits}f})"
+
     with tempfile.TemporaryDirectory() as tmp:
         for k, (label, fn, wrt, make, hand) in enumerate(CASES):
             args = make(rng)
@@ -188,12 +204,16 @@ def main(argv: list[str] | None = None) -> int:
             folder.mkdir()
             t_c = timed_in_c(g_c.code(*args), args, folder, repeat)
             jg = jax_call(fn, wrt, args)
-            t_jax = f"{per_call(jg, repeat) * 1e6:8.2f}" if jg else f"{'-':>8}"
+            t_jax = shown(per_call(jg, repeat)) if jg else "-"
+            ratio = f"{t_hand[0] / t_c[0]:.1f}x ({t_hand[1] / t_c[1]:.1f}x)"
             print(
-                f"{label:<24} {t_hand * 1e6:11.2f} {t_np * 1e6:14.2f} {t_ctypes * 1e6:11.2f} "
-                f"{t_c * 1e6:11.3f} {t_hand / t_c:8.2f}x {t_jax}"
+                f"{label:<24} {shown(t_hand):>15} {shown(t_np):>15} {shown(t_ctypes):>15} "
+                f"{shown(t_c, 3):>17} {ratio:>15} {t_jax:>15}"
             )
-    print("\ntimes in microseconds per call; speed-up: hand-written NumPy / C timed from C")
+    print(
+        "\nCPU microseconds per call, median (minimum) of the runs; speed-up: hand-written "
+        "NumPy / C timed from C"
+    )
     return 0
 
 
