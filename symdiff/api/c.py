@@ -156,10 +156,13 @@ class _Compiled:
     def __init__(self, lib: ctypes.CDLL, fn: CFunction, single: bool):
         self.fn = getattr(lib, fn.name)
         self.fn.restype = ctypes.c_int
+        in_float = any(p.real == "float" for p in fn.params)  # float32 code
+        self.real: Any = ctypes.c_float if in_float else ctypes.c_double
+        self.dtype = np.float32 if in_float else np.float64
         types: list[Any] = []
         for p in fn.params:
             if p.role == "in" and p.ctype.scalar:
-                types.append(ctypes.c_long if p.ctype.base == "long" else ctypes.c_double)
+                types.append(ctypes.c_long if p.ctype.base == "long" else self.real)
             else:
                 types.append(ctypes.c_void_p)
         self.fn.argtypes = types
@@ -174,7 +177,7 @@ class _Compiled:
             if p.ctype.scalar:
                 call.append(int(a) if p.ctype.base == "long" else float(a))
                 continue
-            x = np.ascontiguousarray(a, dtype=np.float64)
+            x = np.ascontiguousarray(a, dtype=self.dtype)
             if x.shape != p.ctype.shape:
                 raise InputError(
                     f"{p.name} has shape {x.shape}; this compiled gradient takes {p.ctype.shape}"
@@ -184,11 +187,11 @@ class _Compiled:
         outs: list[Any] = []
         for p in self.outputs:  # a scalar into a C double, an array into a new array
             if p.ctype.scalar:
-                d = ctypes.c_double()
+                d = self.real()
                 outs.append(d)
                 call.append(ctypes.byref(d))
             else:
-                o = np.empty(p.ctype.shape)
+                o = np.empty(p.ctype.shape, dtype=self.dtype)
                 outs.append(o)
                 call.append(o.ctypes.data)
         status = self.fn(*call)
@@ -199,7 +202,7 @@ class _Compiled:
                 None,
                 "pass a larger max_steps",
             )
-        return tuple(o.value if isinstance(o, ctypes.c_double) else o for o in outs)
+        return tuple(o.value if isinstance(o, self.real) else o for o in outs)
 
 
 class CGradient:

@@ -9,8 +9,6 @@ and everything else are those of ``abstract.infer``.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...abstract.infer import Analysis
 from ...abstract.values import FLOAT, AbstractValue, Kind
 from ...ad.program import GradProgram
@@ -20,9 +18,10 @@ from .values import HINT, CBackendError
 
 
 def as_c(value: AbstractValue) -> AbstractValue:
-    """A float scalar of any kind as a Python float; anything else unchanged."""
+    """A float scalar of any kind (and precision: the function's one) as a Python float;
+    anything else unchanged."""
     float_scalar = value.kind is Kind.NP_SCALAR or (value.kind is Kind.ARRAY and value.shape == ())
-    if float_scalar and value.dtype is not None and value.dtype == np.float64:
+    if float_scalar and value.dtype is not None and value.dtype.kind == "f":
         return FLOAT
     return value
 

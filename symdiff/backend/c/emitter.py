@@ -36,6 +36,7 @@ from .analysis import c_program_types
 from .catalogue import WRITTEN
 from .lowering import lower_helpers
 from .pairs import pair_sincos
+from .precision import in_single, precision
 from .storage import RESERVED, TAPE_FULL
 from .text import lvalue
 from .values import CBackendError, CType, static_value
@@ -52,13 +53,14 @@ class CParam:
     name: str
     ctype: CType
     role: str  # "in", "out" (a gradient or the value)
+    real: str = "double"  # the C type of floating values: "float" in float32 code
 
     def declaration(self) -> str:
         if self.role == "out":
-            return f"double *{self.name}"
+            return f"{self.real} *{self.name}"
         if self.ctype.scalar:
-            return f"{'long' if self.ctype.base == 'long' else 'double'} {self.name}"
-        return f"const double *{self.name}"
+            return f"{'long' if self.ctype.base == 'long' else self.real} {self.name}"
+        return f"const {self.real} *{self.name}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class CEmitted:
     value_and_grad: CFunction
     value: CFunction  # the function itself: int <name>(arguments, double *value)
     max_steps: int
+    dtype: str = "float64"  # "float32": every floating value is a C float
 
 
 def shown(t: CType) -> str:
@@ -102,6 +105,7 @@ def emit_c(
         raise CBackendError(
             f"{base!r} cannot name C functions", prog.loc, "pass name= a C identifier"
         )
+    prec = precision(args, prog.loc)
     prog, analysis = with_statics(prog, args)
     taken = local_names(prog) | set(RESERVED)
     gen = NameGen(set(taken))
@@ -122,12 +126,14 @@ def emit_c(
         value_prog, analysis, "value_and_grad", set(gen.taken), {}, max_steps, reserved
     )
     value = _function(w, value_prog, base, "value_and_grad")
+    if prec == "float32":
+        value, grad, vg = (_single(f) for f in (value, grad, vg))
     guard = re.sub(r"\W", "_", base).upper() + "_H"
     wrt = ", ".join(v.name for v in prog.wrt)
     sizes = ", ".join(f"{p.name}: {shown(p.ctype)}" for p in grad.params if p.role == "in")
     title = (
         f"Gradient of `{prog.name}` with respect to {wrt}, written by symdiff {__version__} "
-        f"from {origin} for arguments {sizes} (float64, row-major)."
+        f"from {origin} for arguments {sizes} ({prec}, row-major)."
     )
     first, *rest = textwrap.wrap(title, 86)
     doc = [
@@ -176,7 +182,13 @@ def emit_c(
             vg.text,
         ]
     )
-    return CEmitted(base, header, source, grad, vg, value, max_steps)
+    return CEmitted(base, header, source, grad, vg, value, max_steps, prec)
+
+
+def _single(f: CFunction) -> CFunction:
+    """``f`` in float32: its text in floats, its parameters declared as floats."""
+    params = tuple(dataclasses.replace(p, real="float") for p in f.params)
+    return CFunction(f.name, params, in_single(f.text))
 
 
 def _drop_unread(lines: list[str], names: list[str]) -> None:

@@ -44,7 +44,7 @@ class CBackendError(SymdiffError):
 
 HINT = (
     "the C backend writes scalar math, elementwise NumPy, sum/mean/max/min, matmul, dot, "
-    "outer, static indexing, loops and branches on float64 values; use the NumPy backend "
+    "outer, static indexing, loops and branches on float64 or float32 values; use the NumPy backend "
     "(symdiff.grad, symdiff.emit) for this function"
 )
 
@@ -80,9 +80,13 @@ def c_type(value: AbstractValue, what: str, loc: Loc | None) -> CType | None:
         return None
     if kind is Kind.NP_SCALAR or kind is Kind.ARRAY:
         dtype = value.dtype
-        if dtype is None or dtype.kind not in "fbiu" or (dtype.kind == "f" and dtype != np.float64):
+        if (
+            dtype is None
+            or dtype.kind not in "fbiu"
+            or (dtype.kind == "f" and dtype not in (np.float64, np.float32))
+        ):
             raise CBackendError(
-                f"{what} is {value}: the C backend writes float64 code only", loc, HINT
+                f"{what} is {value}: the C backend writes float64 or float32 code only", loc, HINT
             )
         if kind is Kind.NP_SCALAR:
             return SCALAR if dtype.kind == "f" else CType(LONG)

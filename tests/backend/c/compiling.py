@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -61,10 +62,10 @@ def driver(code: CCode, args: tuple) -> str:
                 call.append(repr(int(a)) if p.ctype.base == "long" else repr(float(a)))
             else:
                 values = ", ".join(repr(float(v)) for v in np.ravel(a))
-                lines.append(f"    static const double {p.name}[{p.ctype.size}] = {{{values}}};")
+                lines.append(f"    static const {p.real} {p.name}[{p.ctype.size}] = {{{values}}};")
                 call.append(p.name)
         else:
-            lines.append(f"    double {p.name}[{max(p.ctype.size, 1)}];")
+            lines.append(f"    {p.real} {p.name}[{max(p.ctype.size, 1)}];")
             call.append(p.name)
     lines.append(f"    int status = {fn.name}({', '.join(call)});")
     lines.append("    if (status != 0) {\n        return status;\n    }")
@@ -92,3 +93,18 @@ def build_and_run(
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     return [float(x) for x in run.stdout.split()]
+
+
+def asan_works() -> bool:
+    """Whether cc builds and runs a program with -fsanitize=address here."""
+    if CC is None:
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "t.c"
+        src.write_text("int main(void) { return 0; }\n")
+        done = subprocess.run(
+            [CC, "-fsanitize=address", str(src), "-o", str(Path(tmp) / "t")], capture_output=True
+        )
+        if done.returncode != 0:
+            return False
+        return subprocess.run([str(Path(tmp) / "t")], capture_output=True).returncode == 0

@@ -2,8 +2,6 @@
 gradient equal to symdiff's NumPy gradient to 1e-12; and one run outside Python under
 AddressSanitizer, which fails on any read or write out of bounds."""
 
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 import symdiff
 from symdiff.api.cli import example_files, resolve
 
-from .compiling import CC, agree, as_tuple, build_and_run, compare, needs_cc
+from .compiling import agree, as_tuple, asan_works, build_and_run, compare, needs_cc
 
 ROOT = Path(__file__).resolve().parents[3]
 TARGETS = [t for f in example_files(str(ROOT / "examples")) for t in resolve(f)]
@@ -26,21 +24,7 @@ def test_bundled_example_agrees(target):
     assert agree(got, ref), (got, ref)
 
 
-def _asan_works() -> bool:
-    if CC is None:
-        return False
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "t.c"
-        src.write_text("int main(void) { return 0; }\n")
-        done = subprocess.run(
-            [CC, "-fsanitize=address", str(src), "-o", str(Path(tmp) / "t")], capture_output=True
-        )
-        if done.returncode != 0:
-            return False
-        return subprocess.run([str(Path(tmp) / "t")], capture_output=True).returncode == 0
-
-
-@pytest.mark.skipif(not _asan_works(), reason="cc -fsanitize=address does not work here")
+@pytest.mark.skipif(not asan_works(), reason="cc -fsanitize=address does not work here")
 @pytest.mark.parametrize("name", ["rnn.py:loss", "newton.py:cube_root", "mlp.py:loss",
                                   "softmax_cross_entropy.py:stable_cross_entropy"])  # fmt: skip
 def test_no_access_out_of_bounds_under_address_sanitizer(name, tmp_path):
