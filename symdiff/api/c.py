@@ -150,6 +150,17 @@ def build(source: str, extra: tuple[str, ...] = ()) -> Path:
     return lib
 
 
+def address(x: np.ndarray) -> int:
+    """The address of ``x``'s first element. ``ctypes.c_char.from_buffer`` gets it about four
+    times faster than ``x.ctypes.data`` (which builds an ``__array_interface__`` dict),
+    which counts on a call of a few microseconds; it takes only a writable, non-empty
+    buffer, so anything else goes the slow way."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(x))
+    except (TypeError, ValueError):
+        return int(x.ctypes.data)
+
+
 class _Compiled:
     """One generated C function loaded with ctypes, called with NumPy values."""
 
@@ -183,7 +194,7 @@ class _Compiled:
                     f"{p.name} has shape {x.shape}; this compiled gradient takes {p.ctype.shape}"
                 )
             keep.append(x)
-            call.append(x.ctypes.data)
+            call.append(address(x))
         outs: list[Any] = []
         for p in self.outputs:  # a scalar into a C double, an array into a new array
             if p.ctype.scalar:
@@ -193,7 +204,7 @@ class _Compiled:
             else:
                 o = np.empty(p.ctype.shape, dtype=self.dtype)
                 outs.append(o)
-                call.append(o.ctypes.data)
+                call.append(address(o))
         status = self.fn(*call)
         if status != 0:
             raise CBackendError(

@@ -103,6 +103,20 @@ def test_c_grad_returns_what_grad_returns():
 
 
 @needs_cc
+def test_read_only_and_fortran_ordered_arguments_are_read_as_given():
+    # writable contiguous arrays go by their buffer, anything else by a converted copy
+    rng = np.random.default_rng(2)
+    W, x, b = rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=2)
+    g = symdiff.c_grad(loss, wrt=("W", "b"), cflags=STRICT)
+    ref = g(W, x, b)
+    frozen = W.copy()
+    frozen.flags.writeable = False
+    for args in ((frozen, x, b), (np.asfortranarray(W), x, b)):
+        for got, want in zip(g(*args), ref):
+            np.testing.assert_array_equal(got, want)
+
+
+@needs_cc
 def test_new_shapes_get_their_own_code_and_the_library_is_cached():
     g = symdiff.c_grad(loss, wrt="x", cflags=STRICT)
     small = g(np.ones((2, 3)), np.ones(3), np.ones(2))
