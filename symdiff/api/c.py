@@ -156,7 +156,7 @@ def address(x: np.ndarray) -> int:
     which counts on a call of a few microseconds; it takes only a writable, non-empty
     buffer, so anything else goes the slow way."""
     try:
-        return ctypes.addressof(ctypes.c_char.from_buffer(x))
+        return ctypes.addressof(ctypes.c_char.from_buffer(x))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return int(x.ctypes.data)
 
