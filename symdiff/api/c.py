@@ -16,6 +16,7 @@ return it.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -29,6 +30,7 @@ import numpy as np
 
 from ..abstract.values import AbstractValue, of
 from ..backend.c import DEFAULT_MAX_STEPS, TAPE_FULL, CBackendError, CEmitted, CFunction
+from ..backend.c import clang_format as format_c
 from ..backend.c import emit_c as emit_program
 from ..errors import InputError, InternalError, SymdiffError
 from ..frontend.source import get_source, origin
@@ -77,6 +79,7 @@ def emit_c(
     wrt: Wrt = 0,
     name: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
+    clang_format: bool = False,
 ) -> CCode:
     """The C99 gradient of ``f`` for arguments shaped like ``args`` (every positional
     argument, as values or ``AbstractValue``s with exact shapes).
@@ -85,7 +88,9 @@ def emit_c(
     default: ``f``'s name). ``max_steps`` bounds the iterations of a ``while`` loop (or of a
     loop with run-time bounds) whose values the gradient stores: a longer run returns
     ``SYMDIFF_TAPE_FULL``. What the C backend does not write is refused now, at its line,
-    with a ``CBackendError``.
+    with a ``CBackendError``. With ``clang_format``, the header and source go through the
+    ``clang-format`` on the PATH (long lines broken; off by default so that the same call
+    writes the same text on every machine, which checked-in C relies on).
     """
     exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
     t = transform(f, wrt, args=exact)
@@ -99,6 +104,10 @@ def emit_c(
             ir=ir_text(t.function),
             source=t.grad_source,
         ) from exc
+    if clang_format:
+        emitted = dataclasses.replace(
+            emitted, header=format_c(emitted.header), source=format_c(emitted.source)
+        )
     return CCode(emitted)
 
 

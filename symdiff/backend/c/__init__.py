@@ -4,10 +4,13 @@
 statements, control flow, tapes) over the Python backend's ``Plan``; ``kernels`` the loops
 of reductions and products; ``elements`` the expression of one element (views, broadcasting,
 fused elementwise code); ``expressions`` C expressions and the elementwise operations;
-``values`` the C type of each variable and what is known at generation time.
+``values`` the C type of each variable and what is known at generation time;
+``pairs`` moves a backward sin/cos next to its forward partner, ``precision`` writes float32
+code, ``text_format`` runs clang-format when asked.
 """
 
 from .emitter import DEFAULT_MAX_STEPS, CEmitted, CFunction, CParam, emit_c
+from .text_format import clang_format
 from .values import CBackendError, CType
 from .writer import TAPE_FULL
 
@@ -19,5 +22,6 @@ __all__ = [
     "CType",
     "DEFAULT_MAX_STEPS",
     "TAPE_FULL",
+    "clang_format",
     "emit_c",
 ]
