@@ -14,8 +14,16 @@ from typing import Any, Callable
 from ..ad.program import Kind
 from ..pipeline import Transformed
 from . import blame
-from .cache import CACHE_ATTR, cached_transform, current
-from .calls import UNBOUND, arguments, finish, numpy_floats, prepare, refuse_complex
+from .cache import CACHE_ATTR, cached_transform
+from .calls import (
+    UNBOUND,
+    arguments,
+    call_key,
+    finish,
+    numpy_floats,
+    prepare,
+    refuse_complex,
+)
 from .derivative import Derivative
 from .differences import compare
 from .wrt import Wrt
@@ -42,12 +50,10 @@ class GradientFunction(Derivative):
         super().__init__(f, wrt, simplify)
         self.check = check
         self._with_value = with_value
+        self._last = max(self._positions)
         self.__name__ = (
             f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
         )
-        # the position of a lone Python-float argument once nothing else needs checking: a
-        # call with a float there runs the generated code and nothing else (see __call__)
-        self._fast: int | None = None
         self._eager()
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
@@ -56,38 +62,47 @@ class GradientFunction(Derivative):
         t = self.transformed
         return t.readable_value_and_grad if self._with_value else t.readable_grad
 
-    def _renewed(self) -> None:
-        self._fast = None  # decided again on the next call
-
     @property
     def source(self) -> str:
+        """The generated code of the latest call's program: specialised to the signature of
+        its arguments, which its docstring names; the shape-generic one before any call."""
+        t = self.latest
+        return t.value_and_grad_source if self._with_value else t.grad_source
+
+    @property
+    def generic_source(self) -> str:
+        """The shape-generic program's code, correct for arguments of any type and shape."""
         t = self.transformed
         return t.value_and_grad_source if self._with_value else t.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        fast = self._fast
-        t = self._t
-        if (
-            fast is not None
-            and t is not None
-            and not kwargs
-            and len(args) > fast
-            and type(args[fast]) is float
-            and (not t.reads or current(t))
-        ):
-            try:
-                g = t.grad(*args)
-            except Exception:
-                pass  # the general path below calls again and explains, or reruns
-            else:
-                if type(g) is float:
-                    return g
-        if t is None or ((t.helpers or t.reads) and not current(t)):
-            t = self.transformed
+        if not kwargs and self._self is UNBOUND and not (self._verify or self.check):
+            # a repeated call with a known signature: the key, a dict lookup, the staleness
+            # check, the generated code, and each gradient typed like its argument
+            entry = self._programs.get(call_key(args))
+            if entry is not None and entry.ready and entry.current():
+                t = entry.t
+                try:
+                    if self._with_value:
+                        value, grads = t.value_and_grad(*args)
+                    else:
+                        value, grads = None, t.grad(*args)
+                except Exception:
+                    pass  # the general path below calls again and explains, or reruns
+                else:
+                    self._latest = entry
+                    if value is None:
+                        return grads if entry.typed else self._results(None, grads, args, {}, {})
+                    refuse_complex(value)
+                    if entry.typed:
+                        return value, grads
+                    return self._results(value, grads, args, {}, {})
+        given = args if self._self is UNBOUND else (self._self, *args)
+        last: Transformed | None = self._t  # for blame, should the lookup itself fail
         user_args, user_kwargs = args, kwargs
-        given = self._with_self(args)
         want_value = self._with_value or self._verify
         try:
+            t = last = self._program(given, kwargs)
             args, kwargs = prepare(given, kwargs, self._names, self._positions)
             try:
                 if want_value:
@@ -97,11 +112,12 @@ class GradientFunction(Derivative):
             except (ZeroDivisionError, OverflowError):
                 value, grads = numpy_floats(t, want_value, args, kwargs)
         except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
-            err = blame.explain_call(exc, self._f, user_args, user_kwargs, t)
+            err = blame.explain_call(exc, self._f, user_args, user_kwargs, last or self.transformed)
             raise err from err.__cause__
         if value is not None:
             refuse_complex(value)
-        self._check_decorated(user_args, user_kwargs, value)
+        if self._verify:
+            self._check_decorated(user_args, user_kwargs, value)
         if self.check:
             self.check = False  # once, on the first call's inputs
             compare(
@@ -111,25 +127,16 @@ class GradientFunction(Derivative):
                 wrt=self.wrt,
                 grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
             )
-        return self._results(t, value, grads, given, user_kwargs, kwargs)
+        return self._results(value, grads, given, user_kwargs, kwargs)
 
     def _results(
-        self, t: Transformed, value: Any, grads: Any, given: tuple, user_kwargs: dict, kwargs: dict
+        self, value: Any, grads: Any, given: tuple, user_kwargs: dict, kwargs: dict
     ) -> Any:
         """Each gradient shaped and typed like its argument; ``(value, grads)`` for
-        ``value_and_grad``. Decides the fast path of the next calls (see ``__call__``)."""
-        if not kwargs and max(self._positions) < len(given):  # all given by position
+        ``value_and_grad``."""
+        if not kwargs and self._last < len(given):  # all given by position
             if self._single:
-                raw = type(grads)
                 grads = finish(grads, given[self._positions[0]])
-                if (
-                    raw is float
-                    and type(given[self._positions[0]]) is float
-                    and not (self._with_value or self._verify or self.check)
-                    and self._self is UNBOUND
-                    and not t.helpers
-                ):
-                    self._fast = self._positions[0]
             else:
                 grads = tuple([finish(g, given[p]) for g, p in zip(grads, self._positions)])
             return (value, grads) if self._with_value else grads

@@ -81,8 +81,9 @@ class JVPFunction(Derivative):
         return value, _finish_tangent(d, value, tangents)
 
     def prepare(self, args: tuple, kwargs: dict) -> "_TangentCall":
-        """The tangent program bound to these arguments, to push several directions through."""
-        t = self.transformed
+        """The tangent program bound to these arguments (specialised to their signature), to
+        push several directions through."""
+        t = self._program(self._with_self(args), kwargs)
         args, kwargs, bound = self._bind(args, kwargs)
         names = _tangent_names(t, len(self._positions))
         return _TangentCall(t, args, kwargs, names, self._wrt_values(bound))
@@ -140,12 +141,17 @@ class VJPFunction(Derivative):
 
     @property
     def source(self) -> str:
+        return self.latest.grad_source
+
+    @property
+    def generic_source(self) -> str:
         return self.transformed.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], Any]]:
         t = self.transformed
         with self._blamed(args, kwargs, t):
             value = self._f(*args, **kwargs)
+            t = self._program(self._with_self(args), kwargs)
             coerced, ckwargs, bound = self._bind(args, kwargs)
         xs = self._wrt_values(bound)
         name = t.program.params[-1].name
@@ -229,15 +235,30 @@ class JacobianFunction(Derivative):
         return self._vjp.transformed
 
     @property
+    def latest(self) -> Transformed:
+        if self._vjp is None or (self.last_mode != "rev" and self._jvp is not None):
+            return self._jvp.latest
+        return self._vjp.latest
+
+    @property
     def source(self) -> str:
-        """The generated program this Jacobian runs; with ``mode="auto"``, both."""
+        """The generated program(s) this Jacobian runs, as of the latest call (specialised
+        to its arguments); with ``mode="auto"``, both."""
+        return self._sources(lambda d: d.source)
+
+    @property
+    def generic_source(self) -> str:
+        """The shape-generic program(s), correct for arguments of any shape."""
+        return self._sources(lambda d: d.generic_source)
+
+    def _sources(self, text: Callable[[Derivative], str]) -> str:
         if self._jvp is None or self._vjp is None:
-            return (self._jvp or self._vjp).source
+            return text(self._jvp or self._vjp)
         return (
             "# forward mode: one call per input element (used when inputs < outputs)\n"
-            + self._jvp.source
+            + text(self._jvp)
             + "\n\n# reverse mode: one call per output element (used otherwise)\n"
-            + self._vjp.source
+            + text(self._vjp)
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -306,6 +327,10 @@ class _OverGradient(Derivative):
     @property
     def transformed(self) -> Transformed:
         return self._tangents.transformed
+
+    @property
+    def latest(self) -> Transformed:
+        return self._tangents.latest
 
     @property
     def gradient_source(self) -> str:

@@ -133,7 +133,9 @@ def test_a_gradient_that_fails_where_the_function_runs_is_still_internal():
     linecache.cache[name] = (len(text), None, text.splitlines(True), name)
     space: dict = {}
     exec(compile(text, name, "exec"), space)
-    g._t = dataclasses.replace(t, grad=space["broken"], value_and_grad=space["broken"])
+    g(np.ones(2))  # the program specialised to this signature, which the call below runs
+    for program in (*g._programs.values(), g):  # the generic one too (g._t)
+        program.t = dataclasses.replace(t, grad=space["broken"], value_and_grad=space["broken"])
     with pytest.raises(InternalError) as info:
         g(np.ones(2))
     message = info.value.message

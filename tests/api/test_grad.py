@@ -90,9 +90,11 @@ def test_python_float_argument_gets_float_gradient():
     assert isinstance(g, float) and g == pytest.approx(7.0)
 
 
-def test_int_arguments_are_promoted_to_float():
+def test_integer_arrays_are_promoted_and_python_ints_are_refused():
     assert grad(square_sum)(np.array([1, 2, 3])).dtype == np.float64
-    assert grad(lambda_free_square)(3) == pytest.approx(6.0)
+    assert grad(lambda_free_square)(3.0) == pytest.approx(6.0)
+    with pytest.raises(WrtError, match="argument 'x' of lambda_free_square is an integer"):
+        grad(lambda_free_square)(3)
 
 
 def lambda_free_square(x):
