@@ -115,6 +115,7 @@ class Derivative:
         # and the signature of the latest call, whose program .source shows
         self._programs: dict[tuple, Program] = {}
         self._latest: Program | None = None
+        self.specialising = True  # False: every call runs the shape-generic program
 
     def _named(self, kind: str) -> None:
         """Name this object after ``f`` (``loss_jacobian``); a call takes ``f``'s arguments."""
@@ -153,6 +154,8 @@ class Derivative:
         first call with that signature; the shape-generic one when the arguments do not
         bind (the call then raises what Python raises)."""
         full = given if not kwargs and len(given) == len(self._names) else None
+        if not self.specialising:
+            return self.transformed
         if full is None:
             full = self._positional(given, kwargs)
             if full is None:
@@ -165,6 +168,18 @@ class Derivative:
             entry = self._programs[key] = Program(t, ready(full, self._positions))
         self._latest = entry
         return entry.t
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The function this is a derivative of, as it was given."""
+        return self._f
+
+    def specialise(self, *args: Any, **kwargs: Any) -> "Derivative":
+        """Build (or find) the program a call with these arguments runs, without running it:
+        ``.source`` shows it next, and ``emit`` writes it. Returns ``self``. The arguments
+        are ``f``'s own (no tangents or vectors); only their abstract values matter."""
+        self._program(self._with_self(args), kwargs)
+        return self
 
     def _positional(self, given: tuple, kwargs: dict) -> tuple | None:
         """Every positional parameter's value for a call, or None if some has none."""
@@ -201,7 +216,8 @@ class Derivative:
         if not all(map(described, signature(coerced))):
             return generic()
         try:
-            return cached_transform(self._f, self._wrt, simplify, self.mode, coerced)
+            target = self._differentiated(full) if concrete else self._f
+            return cached_transform(target, self._wrt, simplify, self.mode, coerced)
         except ShapeError:
             if concrete:
                 shift = 0 if self._self is UNBOUND else 1
@@ -211,6 +227,11 @@ class Derivative:
             return generic()
         except (InternalError, SymdiffError):
             return generic()
+
+    def _differentiated(self, full: tuple) -> Callable[..., Any]:
+        """What the program for arguments ``full`` differentiates: ``f`` itself here; a
+        derivative of generated code may differentiate the code specialised to them."""
+        return self._f
 
     def _eager(self) -> None:
         """Transform now, so that refusals happen at construction; a name defined later in

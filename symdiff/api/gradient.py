@@ -183,6 +183,14 @@ def value_and_grad(
     return GradientFunction(f, wrt, simplify, False, with_value=True)
 
 
-def gradient_source(f: Callable[..., Any], *, wrt: Wrt = 0, simplify: bool = False) -> str:
-    """The generated gradient of ``f`` as black-formatted Python source."""
-    return cached_transform(f, wrt, simplify).grad_source
+def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:
+    """The generated gradient of ``f`` as black-formatted Python source.
+
+    With ``args`` (``f``'s arguments, positionally, as for ``check_grad``), the program
+    ``grad(f)`` would run for a call with them: specialised to their kinds, dtypes, ranks
+    and unit axes, its docstring naming them. Without, the shape-generic program, correct
+    for arguments of any type and shape.
+    """
+    if not args:
+        return cached_transform(f, wrt, simplify).grad_source
+    return grad(f, wrt=wrt, simplify=simplify).specialise(*args).latest.grad_source

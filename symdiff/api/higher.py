@@ -27,7 +27,7 @@ from ..ad.program import Kind
 from ..errors import InputError, SymdiffError, WrtError
 from ..pipeline import Transformed
 from . import blame
-from .calls import finish
+from .calls import UNBOUND, finish
 from .derivative import Derivative
 from .gradient import grad
 from .wrt import Wrt
@@ -234,6 +234,12 @@ class JacobianFunction(Derivative):
             return self._jvp.transformed
         return self._vjp.transformed
 
+    def specialise(self, *args: Any, **kwargs: Any) -> "JacobianFunction":
+        """Both modes' programs for calls with these arguments (see ``Derivative``)."""
+        for d in self.modes:
+            d.specialise(*args, **kwargs)
+        return self
+
     @property
     def latest(self) -> Transformed:
         if self._vjp is None or (self.last_mode != "rev" and self._jvp is not None):
@@ -332,6 +338,12 @@ class _OverGradient(Derivative):
     def latest(self) -> Transformed:
         return self._tangents.latest
 
+    def specialise(self, *args: Any, **kwargs: Any) -> "_OverGradient":
+        """The gradient's and its tangent program's programs for these arguments."""
+        self.gradient.specialise(*args, **kwargs)
+        self._tangents.specialise(*args, **kwargs)
+        return self
+
     @property
     def gradient_source(self) -> str:
         return self.gradient.source
@@ -354,6 +366,15 @@ class _GradientTangent(JVPFunction):
     """The tangent program of a generated gradient, written as a Hessian-vector product."""
 
     mode = Kind.HVP
+
+    def _differentiated(self, full: tuple) -> Callable[..., Any]:
+        """The gradient specialised to the same arguments, when it is: its program has no
+        shape bookkeeping left for the tangent program to carry along."""
+        gradient = self._f
+        assert isinstance(gradient, Derivative)  # built on a GradientFunction (_OverGradient)
+        shift = 0 if self._self is UNBOUND else 1
+        t = gradient.specialise(*full[shift:]).latest
+        return t.readable_grad if t.signature is not None else self._f
 
 
 class HessianFunction(_OverGradient):

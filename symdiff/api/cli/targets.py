@@ -58,6 +58,12 @@ class Target:
             )
         return tuple(args)
 
+    def example_or_none(self) -> tuple | None:
+        """The example arguments when the file has ``example_<FUNC>()``, else None."""
+        if getattr(self.module, EXAMPLE_PREFIX + self.name, None) is None:
+            return None
+        return self.example()
+
     def hand_grad(self) -> Callable[..., Any] | None:
         return getattr(self.module, self.name + HAND_SUFFIX, None)
 
@@ -212,6 +218,16 @@ def file_derivatives(path: str) -> list[Any]:
 
 def file_wrt(path: str) -> dict[str, Wrt]:
     return {t.name: t.wrt for t in resolve(path)}
+
+
+def example_args(targets: Sequence[Target], generic: bool = False) -> dict[str, tuple] | None:
+    """``emit``'s ``args``: each function's example arguments by name (None with
+    ``--generic``, or when two files define functions of one name)."""
+    names = [t.name for t in targets]
+    if generic or len(set(names)) != len(names):
+        return None
+    found = {t.name: t.example_or_none() for t in targets}
+    return {name: args for name, args in found.items() if args is not None}
 
 
 def example_files(folder: str) -> list[str]:
