@@ -5,6 +5,7 @@ that lists the units.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -176,10 +177,17 @@ def module_header(units: list[Unit], files: list[str], digest: str, simplify: bo
         signature = u.parts[-1].specialised_for
         if signature:
             lines.append(wrap_items(f"{' ' * 8}specialised for", signature, 8))
-    if any(u.parts[-1].specialised_for for u in units):
+    signatures = " ".join(t for u in units for t in u.parts[-1].specialised_for)
+    if signatures:
+        legend = " (n: any length other than 1)" if re.search(r"[(, ]n[,)]", signatures) else ""
         lines.append(
-            "    (n: any length other than 1; a specialised function is written for arguments of\n"
-            "    these types and may fail or give wrong results for others)"
+            textwrap.fill(
+                f"A specialised function is written for arguments of the types listed{legend}, "
+                "and may fail or be wrong for others.",
+                84,
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
         )
     usage = (
         "Needs only NumPy. For each function f: f_grad(...) returns the gradient and\n"

@@ -84,7 +84,9 @@ def cmd_emit(args: argparse.Namespace) -> int:
         plain = {t.name: t.wrt for t in targets} if "grad" in kinds else {}
     if len(set(names)) != len(names):  # one name in two files: one wrt for all
         plain = targets[0].wrt
-    text = emit(*objs, wrt=plain, simplify=args.simplify, args=example_args(targets, args.generic))
+    whole = [s for s in args.targets if whole_file(s)]
+    examples = example_args(targets, args.generic, whole)
+    text = emit(*objs, wrt=plain, simplify=args.simplify, args=examples)
     if args.output is None:
         print(text, end="")
         return 0

@@ -18,7 +18,7 @@ def regenerate(examples: str, generic: bool = False) -> dict[str, str]:
 
     texts = {}
     for path in example_files(examples):
-        args = example_args(resolve(path), generic)
+        args = example_args(resolve(path), generic, [path])
         text = emit(*file_derivatives(path), wrt=file_wrt(path), args=args)
         texts[os.path.splitext(os.path.basename(path))[0] + "_grad.py"] = text
     return texts
