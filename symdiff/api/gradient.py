@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+import numpy as np
+
 from ..ad.program import Kind
 from ..pipeline import Transformed
 from . import blame
@@ -24,7 +26,7 @@ from .calls import (
     prepare,
     refuse_complex,
 )
-from .derivative import Derivative
+from .derivative import Derivative, Program
 from .differences import compare
 from .wrt import Wrt
 
@@ -80,7 +82,7 @@ class GradientFunction(Derivative):
             # a repeated call with a known signature: the key, a dict lookup, the staleness
             # check, the generated code, and each gradient typed like its argument
             entry = self._programs.get(call_key(args))
-            if entry is not None and entry.ready and entry.current():
+            if entry is not None and entry.hot and entry.current():
                 t = entry.t
                 try:
                     if self._with_value:
@@ -111,6 +113,10 @@ class GradientFunction(Derivative):
                     value, grads = None, t.grad(*args, **kwargs)
             except (ZeroDivisionError, OverflowError):
                 value, grads = numpy_floats(t, want_value, args, kwargs)
+            entry = self._latest
+            if entry is not None and entry.t is t and not entry.hot and entry.ready:
+                if not self._first_results(entry, grads, args, kwargs):
+                    return self(*user_args, **user_kwargs)  # now with the generic program
         except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
             err = blame.explain_call(exc, self._f, user_args, user_kwargs, last or self.transformed)
             raise err from err.__cause__
@@ -148,6 +154,35 @@ class GradientFunction(Derivative):
                 finish(g, bound.get(self._names[p])) for g, p in zip(grads, self._positions)
             )
         return (value, grads) if self._with_value else grads
+
+    def specialise(self, *args: Any, **kwargs: Any) -> "GradientFunction":
+        """The program for calls with these arguments, built and run once on them, so that
+        its results are checked (see ``_first_results``) before ``.source``, ``emit`` or
+        ``gradient_source`` show it. Returns ``self``."""
+        self(*args, **kwargs)
+        return self
+
+    def _first_results(self, entry: Program, grads: Any, args: tuple, kwargs: dict) -> bool:
+        """The first results of a specialised gradient, checked: each must have its
+        argument's shape, which ``finish`` cannot give it without hiding an error. A program
+        that fails this was specialised wrongly (symdiff's fault, never the user's): its
+        signature runs the shape-generic program from now on. One that passes takes the
+        short road on the next calls, without ``finish`` if its types were exact too."""
+        bound = {**self._defaults, **arguments(self._names, args, kwargs)}
+        exact = True
+        for g, p in zip((grads,) if self._single else grads, self._positions):
+            x: Any = bound.get(self._names[p])
+            if np.shape(g) != np.shape(x) or (isinstance(x, np.ndarray) and np.ndim(g) != x.ndim):
+                if entry.key is not None:
+                    self._programs[entry.key] = Program(self.transformed, entry.ready)
+                self._latest = None
+                return False
+            exact = (
+                exact and type(g) is type(x) and getattr(g, "dtype", 0) == getattr(x, "dtype", 0)
+            )
+        entry.typed = entry.typed and exact
+        entry.hot = True
+        return True
 
     def _bare_grad(self, t: Transformed, args: tuple, kwargs: dict) -> Any:
         """The generated gradient on the caller's arguments (for ``check=True``)."""
