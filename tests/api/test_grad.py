@@ -197,3 +197,23 @@ def test_an_item_of_a_shape_is_a_scalar_and_negations_move_out_of_sums():
 
 def lambda_free_slice(x):
     return np.sum(x) / x.shape[0:1]
+
+
+def affine_loss(W, x, b):
+    return np.sum(np.tanh(W @ x + b))
+
+
+def test_gradient_source_with_arguments_is_the_program_a_call_runs():
+    W, x, b = np.ones((3, 4)), np.ones(4), np.ones(3)
+    generic = symdiff.gradient_source(affine_loss, wrt=(0, 2))
+    special = symdiff.gradient_source(affine_loss, W, x, b, wrt=(0, 2))
+    assert "Specialised" not in generic and "matmul_grad_a" in generic
+    assert "Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)]," in special
+    assert "np.outer(" in special and "unbroadcast" not in special
+    g = grad(affine_loss, wrt=(0, 2))
+    g(W * 2, x, b)
+    assert g.source == special  # sizes and values do not matter, the signature does
+    scalar = symdiff.gradient_source(affine_loss, W, x, 0.5, wrt=(0, 2))
+    assert "b: float" in scalar and scalar != special
+    with pytest.raises(WrtError, match="'x' of affine_loss"):
+        symdiff.gradient_source(affine_loss, W, 1, b, wrt=1)
