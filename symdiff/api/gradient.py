@@ -30,6 +30,8 @@ from .derivative import Derivative, Program
 from .differences import compare
 from .wrt import Wrt
 
+_COMPOSITE = frozenset({np.ndarray, tuple, list})  # arguments whose type is not their key
+
 
 class GradientFunction(Derivative):
     """The callable ``grad`` returns: computes gradients; ``.source`` shows how."""
@@ -79,21 +81,24 @@ class GradientFunction(Derivative):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and self._self is UNBOUND and not (self._verify or self.check):
-            # a repeated call with a known signature: the key, a dict lookup, the staleness
-            # check, the generated code, and each gradient typed like its argument
-            entry = self._programs.get(call_key(args))
+            # a repeated call with a known signature: the key (for scalars, their types), a
+            # dict lookup, the staleness check, the generated code, and each gradient typed
+            # like its argument where the types do not already say it is
+            key = tuple(map(type, args))
+            if not _COMPOSITE.isdisjoint(key):
+                key = call_key(args)
+            entry = self._programs.get(key)
             if entry is not None and entry.hot and entry.current():
-                t = entry.t
                 try:
                     if self._with_value:
-                        value, grads = t.value_and_grad(*args)
+                        value, grads = entry.t.value_and_grad(*args)
                     else:
-                        value, grads = None, t.grad(*args)
+                        grads = entry.t.grad(*args)
                 except Exception:
                     pass  # the general path below calls again and explains, or reruns
                 else:
                     self._latest = entry
-                    if value is None:
+                    if not self._with_value:
                         return grads if entry.typed else self._results(None, grads, args, {}, {})
                     refuse_complex(value)
                     if entry.typed:
