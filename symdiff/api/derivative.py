@@ -5,6 +5,13 @@ A derivative object resolves ``wrt`` against ``f``'s arguments once, keeps the
 transformation it runs current (a rebound global or redefined helper transforms again),
 binds and coerces a call's arguments the same way, passes a bound method's object as the
 first argument, and compares a decorated ``f``'s value with the generated code's once.
+
+It also specialises at the call, as ``jax.jit`` does: the shape-generic program, built when
+the object is (so that refusals happen there), is correct for any arguments but carries
+run-time shape bookkeeping; a call's arguments have an abstract signature (kind, dtype, rank
+and unit axes, never exact sizes), and the first call with a new one builds the program
+rewritten for it, kept in a table keyed by ``calls.call_key`` so that a repeated call pays a
+dictionary lookup. What cannot be described or specialised runs the generic program.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 ``grad(f)`` transforms ``f`` when it is called (refusals happen there, not at the first
 call) and returns a ``GradientFunction``; calling it runs the generated code on the
-caller's arguments. The common call, a float or a float array in and out, costs little
-more than the generated code itself.
+caller's arguments, specialised to their abstract signature (see ``derivative``). A
+repeated call with a signature already seen takes a short road: its key, one lookup, the
+staleness check and the generated code, with the results' types already known.
 """
 
 from __future__ import annotations
