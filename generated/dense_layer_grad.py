@@ -5,8 +5,8 @@ Functions:
     loss: with respect to W, x, b
         specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)],
         b: ndarray[float64, (n,)], y: ndarray[float64, (n,)]
-    A specialised function is written for arguments of the types listed (n: any
-    length other than 1), and may fail or be wrong for others.
+    A specialised function is written for arguments of the types listed (n in a
+    shape: any length other than 1), and may fail or be wrong for others.
 Options: simplify=False
 Source sha256: 9ccfecc52ff7668b61f5926e9a3f2c5303e5b55a5dd9834c8504ddc5a8b0fbdb
 
@@ -36,7 +36,8 @@ def loss_grad(W, x, b, y):
     derivative of the result with respect to v.
 
     Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)],
-    b: ndarray[float64, (n,)], y: ndarray[float64, (n,)] (n: any length other than 1).
+    b: ndarray[float64, (n,)], y: ndarray[float64, (n,)] (n in a shape: any length other
+    than 1).
     """
     # forward pass
     z = W @ x + b
@@ -60,7 +61,8 @@ def loss_value_and_grad(W, x, b, y):
     derivative of the result with respect to v.
 
     Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)],
-    b: ndarray[float64, (n,)], y: ndarray[float64, (n,)] (n: any length other than 1).
+    b: ndarray[float64, (n,)], y: ndarray[float64, (n,)] (n in a shape: any length other
+    than 1).
     """
     # forward pass
     z = W @ x + b

@@ -5,8 +5,8 @@ Functions:
     loss: with respect to w, b
         specialised for w: ndarray[float64, (n,)], b: float,
         X: ndarray[float64, (n, n)], y: ndarray[float64, (n,)]
-    A specialised function is written for arguments of the types listed (n: any
-    length other than 1), and may fail or be wrong for others.
+    A specialised function is written for arguments of the types listed (n in a
+    shape: any length other than 1), and may fail or be wrong for others.
 Options: simplify=False
 Source sha256: 87ab883f7baee4ec8db59508690afac7dfff6ec169f64c4043b9d89091c6d388
 
@@ -35,7 +35,7 @@ def loss_grad(w, b, X, y):
     the derivative of the result with respect to v.
 
     Specialised for w: ndarray[float64, (n,)], b: float, X: ndarray[float64, (n, n)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     t = X @ w + b
@@ -69,7 +69,7 @@ def loss_value_and_grad(w, b, X, y):
     the derivative of the result with respect to v.
 
     Specialised for w: ndarray[float64, (n,)], b: float, X: ndarray[float64, (n, n)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     t = X @ w + b

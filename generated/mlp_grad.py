@@ -6,8 +6,8 @@ Functions:
         specialised for W1: ndarray[float64, (1, n)], b1: ndarray[float64, (n,)],
         W2: ndarray[float64, (n, 1)], b2: ndarray[float64, (1,)],
         X: ndarray[float64, (n, 1)], Y: ndarray[float64, (n, 1)]
-    A specialised function is written for arguments of the types listed (n: any
-    length other than 1), and may fail or be wrong for others.
+    A specialised function is written for arguments of the types listed (n in a
+    shape: any length other than 1), and may fail or be wrong for others.
 Options: simplify=False
 Source sha256: ee88458f6ac9497699d80a89eabc7d958b366853c0d3a20fd386e9a494409aca
 
@@ -34,8 +34,8 @@ def loss_grad(W1, b1, W2, b2, X, Y):
 
     Specialised for W1: ndarray[float64, (1, n)], b1: ndarray[float64, (n,)],
     W2: ndarray[float64, (n, 1)], b2: ndarray[float64, (1,)],
-    X: ndarray[float64, (n, 1)],
-    Y: ndarray[float64, (n, 1)] (n: any length other than 1).
+    X: ndarray[float64, (n, 1)], Y: ndarray[float64, (n, 1)] (n in a shape: any length
+    other than 1).
     """
     # forward pass
     H = np.tanh(X @ W1 + b1)
@@ -63,8 +63,8 @@ def loss_value_and_grad(W1, b1, W2, b2, X, Y):
 
     Specialised for W1: ndarray[float64, (1, n)], b1: ndarray[float64, (n,)],
     W2: ndarray[float64, (n, 1)], b2: ndarray[float64, (1,)],
-    X: ndarray[float64, (n, 1)],
-    Y: ndarray[float64, (n, 1)] (n: any length other than 1).
+    X: ndarray[float64, (n, 1)], Y: ndarray[float64, (n, 1)] (n in a shape: any length
+    other than 1).
     """
     # forward pass
     H = np.tanh(X @ W1 + b1)

@@ -10,8 +10,8 @@ Functions:
         loss_grad, loss_value_and_grad, loss_hvp, loss_grad_and_hvp, loss_hessian
         specialised for w: ndarray[float64, (n,)], X: ndarray[float64, (n, n)],
         y: ndarray[float64, (n,)]
-    A specialised function is written for arguments of the types listed (n: any
-    length other than 1), and may fail or be wrong for others.
+    A specialised function is written for arguments of the types listed (n in a
+    shape: any length other than 1), and may fail or be wrong for others.
 Options: simplify=False
 Source sha256: b1d3bf86ee897e308b167f8f0dc1a7785390e0eb90e1bf75379abbbb7dadd3e2
 
@@ -84,7 +84,7 @@ def loss_grad(w, X, y):
     derivative of the result with respect to v.
 
     Specialised for w: ndarray[float64, (n,)], X: ndarray[float64, (n, n)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     t1 = np.exp(-(X @ w))
@@ -115,7 +115,7 @@ def loss_value_and_grad(w, X, y):
     derivative of the result with respect to v.
 
     Specialised for w: ndarray[float64, (n,)], X: ndarray[float64, (n, n)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     t1 = np.exp(-(X @ w))
@@ -150,7 +150,7 @@ def loss_hvp(w, X, y, v):
     for w, and the result is H·v.
 
     Specialised for w: ndarray[float64, (n,)], X: ndarray[float64, (n, n)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
@@ -191,7 +191,7 @@ def loss_grad_and_hvp(w, X, y, v):
     for w, and the result is H·v.
 
     Specialised for w: ndarray[float64, (n,)], X: ndarray[float64, (n, n)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))

@@ -8,8 +8,8 @@ Functions:
     batch_linear_loss: with respect to W
         specialised for W: ndarray[float64, (n, n)], X: ndarray[float64, (n, n)],
         Y: ndarray[float64, (n, n)]
-    A specialised function is written for arguments of the types listed (n: any
-    length other than 1), and may fail or be wrong for others.
+    A specialised function is written for arguments of the types listed (n in a
+    shape: any length other than 1), and may fail or be wrong for others.
 Options: simplify=False
 Source sha256: 604ce2aa457088ef9cf97baa8d0ab9ec0f9a7fe509d229024803a0a01ed9d37b
 
@@ -46,7 +46,7 @@ def linear_loss_grad(W, x, y):
     holds the derivative of the result with respect to v.
 
     Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     z = W @ x
@@ -63,7 +63,7 @@ def linear_loss_value_and_grad(W, x, y):
     holds the derivative of the result with respect to v.
 
     Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)],
-    y: ndarray[float64, (n,)] (n: any length other than 1).
+    y: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     z = W @ x
@@ -82,7 +82,7 @@ def batch_linear_loss_grad(W, X, Y):
     d_v holds the derivative of the result with respect to v.
 
     Specialised for W: ndarray[float64, (n, n)], X: ndarray[float64, (n, n)],
-    Y: ndarray[float64, (n, n)] (n: any length other than 1).
+    Y: ndarray[float64, (n, n)] (n in a shape: any length other than 1).
     """
     # forward pass
     Z = W @ X
@@ -99,7 +99,7 @@ def batch_linear_loss_value_and_grad(W, X, Y):
     d_v holds the derivative of the result with respect to v.
 
     Specialised for W: ndarray[float64, (n, n)], X: ndarray[float64, (n, n)],
-    Y: ndarray[float64, (n, n)] (n: any length other than 1).
+    Y: ndarray[float64, (n, n)] (n in a shape: any length other than 1).
     """
     # forward pass
     Z = W @ X

@@ -6,8 +6,8 @@ Functions:
         specialised for Wx: ndarray[float64, (n, n)], Wh: ndarray[float64, (n, n)],
         b: ndarray[float64, (n,)], xs: ndarray[float64, (n, n)],
         h0: ndarray[float64, (n,)], target: ndarray[float64, (n,)]
-    A specialised function is written for arguments of the types listed (n: any
-    length other than 1), and may fail or be wrong for others.
+    A specialised function is written for arguments of the types listed (n in a
+    shape: any length other than 1), and may fail or be wrong for others.
 Options: simplify=False
 Source sha256: 3d035b4fdab7617c1c79d0543c61c7da451a4e18d330cefa700b09154ca74974
 
@@ -35,7 +35,7 @@ def loss_grad(Wx, Wh, b, xs, h0, target):
 
     Specialised for Wx: ndarray[float64, (n, n)], Wh: ndarray[float64, (n, n)],
     b: ndarray[float64, (n,)], xs: ndarray[float64, (n, n)], h0: ndarray[float64, (n,)],
-    target: ndarray[float64, (n,)] (n: any length other than 1).
+    target: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     tape = []
@@ -73,7 +73,7 @@ def loss_value_and_grad(Wx, Wh, b, xs, h0, target):
 
     Specialised for Wx: ndarray[float64, (n, n)], Wh: ndarray[float64, (n, n)],
     b: ndarray[float64, (n,)], xs: ndarray[float64, (n, n)], h0: ndarray[float64, (n,)],
-    target: ndarray[float64, (n,)] (n: any length other than 1).
+    target: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
     tape = []

@@ -179,7 +179,11 @@ def module_header(units: list[Unit], files: list[str], digest: str, simplify: bo
             lines.append(wrap_items(f"{' ' * 8}specialised for", signature, 8))
     signatures = " ".join(t for u in units for t in u.parts[-1].specialised_for)
     if signatures:
-        legend = " (n: any length other than 1)" if re.search(r"[(, ]n[,)]", signatures) else ""
+        legend = (
+            " (n in a shape: any length other than 1)"
+            if re.search(r"[(, ]n[,)]", signatures)
+            else ""
+        )
         lines.append(
             textwrap.fill(
                 f"A specialised function is written for arguments of the types listed{legend}, "

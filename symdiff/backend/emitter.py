@@ -133,12 +133,12 @@ def specialised_paragraph(signature: tuple[str, ...]) -> str:
     lengths = " ".join(signature)
     legend = []
     if re.search(r"[(, ]n[,)]", lengths):
-        legend.append("n: any length other than 1")
+        legend.append("n in a shape: any length other than 1")
     if "?" in lengths:
         legend.append("?: any length")
     words = ["Specialised", "for"] + [f"{s}," for s in signature[:-1]] + [signature[-1]]
     if legend:
-        words[-1] += f" ({'; '.join(legend)})"
+        words += f"({'; '.join(legend)})".split(" ")
     words[-1] += "."
     lines: list[str] = []
     for w in words:

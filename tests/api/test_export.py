@@ -551,7 +551,7 @@ def test_emit_with_args_writes_specialised_functions_that_run_standalone():
         "layer_loss: with respect to W, b\n        specialised for W: ndarray[float64, (n, n)]"
         in header
     )
-    assert "n: any length other than 1" in " ".join(header.split())
+    assert "n in a shape: any length other than 1" in " ".join(header.split())
     assert "unbroadcast" not in text and "matmul_grad_a" not in text
     namespace: dict = {}
     exec(compile(text, "<module>", "exec"), namespace)
