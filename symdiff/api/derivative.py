@@ -47,17 +47,18 @@ from .wrt import Wrt, param_names, resolve_wrt, signature_defaults
 class Program:
     """One program of a derivative object as its calls use it: the transformation, what
     tells that it is still current, whether the arguments its key stands for reach the
-    generated code unchanged (no coercion needed), and whether a call may take the short
-    road (``hot``: ready, and for a specialised gradient, its first results checked)."""
+    generated code unchanged (no coercion needed), and ``fast``: the generated function a
+    call runs on the short road, once a first call has checked what it returns (None until
+    then; see ``GradientFunction``)."""
 
-    __slots__ = ("t", "watched", "ready", "typed", "hot", "key")
+    __slots__ = ("t", "watched", "ready", "typed", "fast", "key")
 
     def __init__(self, t: Transformed, ready: bool, key: tuple | None = None):
         self.t = t
         self.watched = watch(t)
         self.ready = ready
         self.typed = typed_like_arguments(t)
-        self.hot = ready and (t.signature is None or t.program.kind not in GRADIENTS)
+        self.fast: Callable[..., Any] | None = None
         self.key = key
 
     def current(self) -> bool:
@@ -71,7 +72,6 @@ class Program:
 
 
 _MISSING = object()
-GRADIENTS = (Kind.GRAD, Kind.GRAD_FWD)
 
 
 def typed_like_arguments(t: Transformed) -> bool:
@@ -82,7 +82,7 @@ def typed_like_arguments(t: Transformed) -> bool:
     wrong one would be an error ``calls.finish`` cannot repair either; so such a gradient is
     returned as the generated code computed it, without the per-call ``finish``."""
     prog, sig = t.program, t.signature
-    if sig is None or prog.kind not in GRADIENTS or None in prog.grads:
+    if sig is None or prog.kind not in (Kind.GRAD, Kind.GRAD_FWD) or None in prog.grads:
         return False
     try:
         types = program_types(prog, sig)

@@ -81,7 +81,7 @@ class GradientFunction(Derivative):
         return t.value_and_grad_source if self._with_value else t.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and self._self is UNBOUND and not (self._verify or self.check):
+        if not kwargs:
             # a repeated call with a known signature: the key (for scalars, their types), a
             # dict lookup, the staleness check, the generated code, and each gradient typed
             # like its argument where the types do not already say it is
@@ -89,22 +89,21 @@ class GradientFunction(Derivative):
             if not _COMPOSITE.isdisjoint(key):
                 key = call_key(args)
             entry = self._programs.get(key)
-            if entry is not None and entry.hot and entry.current():
+            fast = None if entry is None else entry.fast
+            if entry is not None and fast is not None and entry.current():
                 try:
-                    if self._with_value:
-                        value, grads = entry.t.value_and_grad(*args)
-                    else:
-                        grads = entry.t.grad(*args)
+                    out = fast(*args)
                 except Exception:
                     pass  # the general path below calls again and explains, or reruns
                 else:
                     self._latest = entry
-                    if not self._with_value:
-                        return grads if entry.typed else self._results(None, grads, args, {}, {})
-                    refuse_complex(value)
-                    if entry.typed:
-                        return value, grads
-                    return self._results(value, grads, args, {}, {})
+                    if self._with_value:
+                        refuse_complex(out[0])
+                        if not entry.typed:
+                            return self._results(out[0], out[1], args, {}, {})
+                    elif not entry.typed:
+                        return self._results(None, out, args, {}, {})
+                    return out
         given = args if self._self is UNBOUND else (self._self, *args)
         last: Transformed | None = self._t  # for blame, should the lookup itself fail
         user_args, user_kwargs = args, kwargs
@@ -120,9 +119,11 @@ class GradientFunction(Derivative):
             except (ZeroDivisionError, OverflowError):
                 value, grads = numpy_floats(t, want_value, args, kwargs)
             entry = self._latest
-            if entry is not None and entry.t is t and not entry.hot and entry.ready:
-                if not self._first_results(entry, grads, args, kwargs):
+            if entry is not None and entry.t is t and entry.fast is None and entry.ready:
+                if t.signature is not None and not self._first_results(entry, grads, args, kwargs):
                     return self(*user_args, **user_kwargs)  # now with the generic program
+                if self._self is UNBOUND and not (self._verify or self.check):
+                    entry.fast = t.value_and_grad if self._with_value else t.grad
         except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
             err = blame.explain_call(exc, self._f, user_args, user_kwargs, last or self.transformed)
             raise err from err.__cause__
@@ -173,7 +174,8 @@ class GradientFunction(Derivative):
         argument's shape, which ``finish`` cannot give it without hiding an error. A program
         that fails this was specialised wrongly (symdiff's fault, never the user's): its
         signature runs the shape-generic program from now on. One that passes takes the
-        short road on the next calls, without ``finish`` if its types were exact too."""
+        short road on the next calls (when nothing else needs doing: no decorated value to
+        compare, no check), without ``finish`` if its types were exact too."""
         bound = {**self._defaults, **arguments(self._names, args, kwargs)}
         exact = True
         for g, p in zip((grads,) if self._single else grads, self._positions):
@@ -187,7 +189,6 @@ class GradientFunction(Derivative):
                 exact and type(g) is type(x) and getattr(g, "dtype", 0) == getattr(x, "dtype", 0)
             )
         entry.typed = entry.typed and exact
-        entry.hot = True
         return True
 
     def _bare_grad(self, t: Transformed, args: tuple, kwargs: dict) -> Any:

@@ -211,7 +211,7 @@ def test_a_wrongly_shaped_specialised_gradient_is_never_returned(monkeypatch):
     entry.t = dataclasses.replace(
         entry.t, grad=lambda *a: np.sum(bad(*a)), value_and_grad=entry.t.value_and_grad
     )
-    entry.hot = False  # as it is before its first call
+    entry.fast = None  # as it is before its first call
     np.testing.assert_allclose(g(W, x, b), 1.0 - np.tanh(W @ x + b) ** 2)
     assert g._latest is None or g._latest.t.signature is None
 
@@ -247,7 +247,7 @@ def test_a_repeated_call_costs_little_more_than_the_generated_code():
     g = grad(poly)
     g(0.3, 1.2)
     direct = g.latest.grad
-    assert g._latest.hot and g._latest.typed
+    assert g._latest.fast is not None and g._latest.typed
     through = min(timeit.repeat(lambda: g(0.3, 1.2), number=2000, repeat=5)) / 2000
     alone = min(timeit.repeat(lambda: direct(0.3, 1.2), number=2000, repeat=5)) / 2000
     assert through - alone < 20e-6
