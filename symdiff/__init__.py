@@ -13,6 +13,7 @@ from .api.gradient import GradientFunction, grad, gradient_source, value_and_gra
 from .api.graph import Graph, graph  # noqa: E402  (the function shadows the submodule's name)
 from .api.higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
 from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
+from .api.tracebacks import concise_errors  # noqa: E402
 from .errors import (
     GradientCheckError,
     InputError,
@@ -29,6 +30,10 @@ from .errors import (
 from .frontend.source import from_source  # noqa: E402
 from .pipeline import transform  # noqa: E402
 from .version import __version__ as __version__
+
+# inside an interactive IPython shell only: SymdiffError shown as its message, not symdiff's
+# frames (see api.tracebacks); anywhere else this does nothing
+concise_errors()
 
 __all__ = [
     "grad",
@@ -52,6 +57,7 @@ __all__ = [
     "hessian",
     "hvp",
     "GradientFunction",
+    "concise_errors",
     "SymdiffError",
     "SourceUnavailableError",
     "UnsupportedSyntaxError",

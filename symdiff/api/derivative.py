@@ -25,7 +25,7 @@ import numpy as np
 from ..abstract.values import AbstractValue, ShapeError, signature
 from ..ad.program import Kind
 from ..errors import InputError, InternalError, SymdiffError, UndefinedNameError, WrtError
-from ..frontend.source import unwrap
+from ..frontend.source import display_path, origin, unwrap
 from ..optimize.specialise import program_types
 from ..pipeline import Transformed
 from . import blame
@@ -41,6 +41,7 @@ from .calls import (
     ready,
     verify_decorated,
 )
+from .display import Summary, docstring, summary_html, summary_markdown, summary_repr
 from .wrt import Wrt, param_names, resolve_wrt, signature_defaults
 
 
@@ -103,6 +104,9 @@ class Derivative:
     """
 
     mode: Kind = Kind.JVP  # the program this object's transformation builds
+    what = "derivative"  # what it computes, as its displays and docstring name it
+    how = "forward mode"  # the mode or modes it runs
+    usage = ""  # how to call it (api.display.Summary)
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt, simplify: bool = False, bound: Any = None):
         self._f = f
@@ -140,7 +144,6 @@ class Derivative:
                 pass
         self.__name__ = f"{fname}_{kind}"
         self.__qualname__ = self.__name__
-        self.__doc__ = f"The {kind} of {fname} (symdiff)."
 
     def _transformed(self, mode: Kind, args: tuple | None = None) -> Transformed:
         return cached_transform(self._f, self._wrt, self.simplify, mode, args)
@@ -350,5 +353,53 @@ class Derivative:
             out.append(np.asarray(arr, dtype=dtype) if arr.ndim else dtype.type(arr))
         return out
 
+    # ------------------------------------------------------------------------- display
+
+    @property
+    def built(self) -> bool:
+        """Whether the generated code exists (it waits for a name defined later in the module)."""
+        return self._t is not None
+
+    def summary(self) -> Summary:
+        """What this object is, for ``repr``, notebooks and ``__doc__`` (see ``api.display``)."""
+        shift = 0 if self._self is UNBOUND else 1
+        fname = getattr(self._f, "__name__", "f")
+        where = ""
+        if self.built:
+            where = origin(self.transformed.source)
+        else:
+            code = getattr(unwrap(self._f), "__code__", None)
+            if code is not None:
+                where = f"{display_path(code.co_filename)}:{code.co_firstlineno} ({fname})"
+        return Summary(
+            name=self.__name__,
+            what=self.what,
+            function=f"{fname}({', '.join(self._names[shift:])})",
+            wrt=tuple(self._names[p] for p in self._positions),
+            modes=self.how,
+            built=self.built,
+            origin=where,
+            usage=self.usage,
+        )
+
+    def _document(self) -> None:
+        """``__doc__``: what this computes and from which line, then ``f``'s own docstring."""
+        self.__doc__ = docstring(self.summary(), getattr(self._f, "__doc__", None))
+
+    def _shown_source(self) -> tuple[str | None, str]:
+        """The generated code for a display, or why there is none yet."""
+        try:
+            return self.source, ""
+        except SymdiffError as exc:
+            return None, str(exc)
+
     def __repr__(self) -> str:
-        return f"<symdiff {self.__name__} wrt={self.wrt!r}>"
+        return summary_repr(self.summary())
+
+    def _repr_html_(self) -> str:
+        source, problem = self._shown_source()  # first: showing the code may build it
+        return summary_html(self.summary(), source, problem)
+
+    def _repr_markdown_(self) -> str:
+        source, problem = self._shown_source()
+        return summary_markdown(self.summary(), source, problem)

@@ -38,6 +38,7 @@ class GradientFunction(Derivative):
     """The callable ``grad`` returns: computes gradients; ``.source`` shows how."""
 
     mode = Kind.GRAD
+    how = "reverse mode"
 
     def __init__(
         self,
@@ -60,6 +61,20 @@ class GradientFunction(Derivative):
             f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
         )
         self._eager()
+        self._document()
+
+    @property
+    def what(self) -> str:  # type: ignore[override]
+        return "value and gradient" if self._with_value else "gradient"
+
+    @property
+    def usage(self) -> str:  # type: ignore[override]
+        if self._with_value:
+            return "Called with the arguments of {f}, it returns (value, gradients)."
+        return (
+            "Called with the arguments of {f}, it returns the gradient, shaped like its "
+            "argument (a tuple of them for a tuple wrt)."
+        )
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         """The generated function this runs: what ``grad(grad(f))`` differentiates (compiled

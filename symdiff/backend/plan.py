@@ -233,7 +233,8 @@ class Plan:
                 self.names[m] = name
 
     def _group_name(self, members: list[Var]) -> str | None:
-        """A parameter's or user variable's own name, else ``d_<primal>`` for an adjoint,
+        """A parameter's or user variable's own name, else ``d_<primal>`` for an adjoint
+        (``<primal>_dot`` for a tangent),
         a version of the forward name for a value restored from the tape, ``tape``/``steps``
         for the bookkeeping, a temporary ``tN``; None for a temporary to fold."""
         for m in members:
@@ -247,7 +248,7 @@ class Plan:
             if primal is not None:
                 base = self.names.get(primal) or (None if is_internal(primal.name) else primal.name)
                 if base is not None:
-                    return self.gen.adjoint(base)
+                    return self.gen.derivative(base, self.prog.kind.tangent_names)
         for m in members:
             fwd = self.restored.get(m)
             if fwd is not None and fwd in self.names:

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from ..errors import UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Carry, Const, Phi, Primitive, Var
-from .aliasing import LIST_OPS, Memory
+from .aliasing import LIST_OPS, Memory, Refusal
 from .building import Builder
 from .source import Source
 from .values import Frame, ListV, TupleV, Value
@@ -36,8 +36,9 @@ class Inlining:
 
 
 class LoweringBase(ABC):
-    def __init__(self, src: Source, reserved: set[str]):
+    def __init__(self, src: Source, reserved: set[str], scalars: frozenset[str] = frozenset()):
         self.root = src
+        self.declared_scalars = scalars  # parameters the caller says are scalars
         self.build = Builder(reserved)
         self.memory = Memory()
         self.inlining = Inlining()
@@ -106,8 +107,9 @@ class LoweringBase(ABC):
 
     @abstractmethod
     def leave_loop(
-        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST
-    ) -> tuple[Carry, ...]:
+        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST,
+        runs: bool = False,
+    ) -> tuple[Carry, ...]:  # fmt: skip
         """The carries of a loop, bound after it (``lower_loops``)."""
 
     @abstractmethod
@@ -184,14 +186,14 @@ class LoweringBase(ABC):
                 "stack it first: xs = np.stack(xs)",
             )
         target = self.build.target(hint)
-        self.memory.record(prim, target, args)
+        self.memory.record(prim, target, args, params)
         self.build.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
 
-    def sharing(self, frame: Frame, name: str, value: Value) -> list[str]:
-        """Other names bound to memory that ``value`` may share: updating it in place would
-        change what they see, as it does in Python (a hook: generated code never aliases)."""
-        return self.memory.sharing((frame, *self.inlining.callers), name, value)
+    def allowed(self, frame: Frame, name: str, value: Atom, refuse: Refusal) -> None:
+        """Refuse an in-place update of ``value`` that another name, here or in a caller,
+        would see, as it does in Python (generated code never aliases, so it would not)."""
+        self.memory.allowed((frame, *self.inlining.callers), name, value, refuse)
 
     def rename_temp(self, value: Value, name: str) -> Value:
         """Give a just-computed temporary the name of the parameter it is bound to."""

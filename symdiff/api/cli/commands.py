@@ -200,10 +200,10 @@ def hand_difference(t: Target, tr: Transformed, inputs: tuple) -> float | None:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from ..graph import graph_of, render
+    from ..graph import graph_of
 
     (t,) = resolve(args.target, parse_wrt(args.wrt), need_one=True)
-    g = graph_of(t.func, t.wrt, args.simplify)
+    g = graph_of(t.func, t.wrt, args.simplify, args.shapes)
     if args.output is None:
         print(g.dot, end="")
         return 0
@@ -211,7 +211,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if ext in ("dot", "gv", ""):
         write_text(args.output, g.dot)
     else:
-        data = render(g.dot, ext)
+        data = g.render(ext)
         with open(args.output, "wb") as fh:
             fh.write(data)
     print(f"wrote {args.output}")

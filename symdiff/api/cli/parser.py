@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="FILE.py:FUNC", help="the function to draw")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="FILE.dot, or .svg/.png/.pdf rendered with dot")  # fmt: skip
+    p.add_argument("--shapes", action="store_true",
+                   help="also draw the shape bookkeeping (np.shape, np.size, ...), hidden "
+                   "by default")  # fmt: skip
 
     p = command(
         "regenerate", "rewrite generated/ from examples/ (or check it is current)",
