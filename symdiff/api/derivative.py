@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..abstract.values import FLOAT, AbstractValue, ShapeError, signature
+from ..abstract.values import AbstractValue, ShapeError, signature
 from ..ad.program import Kind
 from ..errors import InputError, InternalError, SymdiffError, UndefinedNameError, WrtError
 from ..frontend.source import display_path, origin, unwrap
@@ -249,27 +249,11 @@ class Derivative:
 
     def _eager(self) -> None:
         """Transform now, so that refusals happen at construction; a name defined later in
-        the module waits for the first call, and so does a refusal that argument types
-        lift (``y = x; y += ...`` is an in-place update through an alias only when ``x`` is
-        an array): the first call, with floats, may specialise where the shape-generic
-        program cannot be built, and with arrays meets the same refusal."""
+        the module waits for the first call."""
         try:
             self._t = self._transformed(self.mode)
         except UndefinedNameError:
             self._t = None
-        except SymdiffError:
-            if not self._lifted_by_floats():
-                raise
-            self._t = None
-
-    def _lifted_by_floats(self) -> bool:
-        """The program can be built for Python floats in every parameter."""
-        floats = tuple(FLOAT for _ in self._names)
-        try:
-            cached_transform(self._f, self._wrt, self.simplify, self.mode, floats)
-        except Exception:
-            return False
-        return True
 
     @property
     def transformed(self) -> Transformed:

@@ -251,19 +251,3 @@ def test_a_repeated_call_costs_little_more_than_the_generated_code():
     through = min(timeit.repeat(lambda: g(0.3, 1.2), number=2000, repeat=5)) / 2000
     alone = min(timeit.repeat(lambda: direct(0.3, 1.2), number=2000, repeat=5)) / 2000
     assert through - alone < 20e-6
-
-
-def alias_update(x):
-    y = x
-    y += 2.0 * x
-    return y
-
-
-def test_a_refusal_that_floats_lift_waits_for_the_call():
-    """``y = x; y += ...`` updates an array in place through an alias, but rebinds a float:
-    grad(f) is built, a float call is differentiated, an array call meets the refusal."""
-    g = grad(alias_update)
-    assert g(1.5) == 3.0
-    assert "Specialised for x: float." in g.source
-    with pytest.raises(symdiff.UnsupportedSyntaxError, match="in-place update through an alias"):
-        g(np.ones(2))

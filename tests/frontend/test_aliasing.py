@@ -140,11 +140,8 @@ def test_an_array_alias_updated_in_place_is_refused():
     assert "`y +=` would change the array that `x` also names" in str(err)
     assert "annotate the parameter `x: float` or pass a float" in err.hint
     assert "if `x` is always a number" in err.hint
-    g = grad(exp_series)  # built: floats lift the refusal (see api.derivative._eager) ...
-    h = 1e-6
-    assert g(0.5, 3) == pytest.approx((exp_series(0.5 + h, 3) - exp_series(0.5 - h, 3)) / 2 / h)
     with pytest.raises(UnsupportedSyntaxError, match="in-place update through an alias"):
-        g(np.array([0.5, 0.2]), 3)  # ... arrays meet it at the call
+        grad(exp_series)
 
 
 def mixed(x, w):
