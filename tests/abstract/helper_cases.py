@@ -85,6 +85,10 @@ def helper_cases() -> list[Case]:
     for b in (a(3), a(3, 2)):
         c(P.solve_adjoint, np.ones_like(b), spd, b)
         c(P.solve_grad_a, np.ones_like(b), np.ones_like(b), spd, b)
+        # a stack of matrices solved against one right-hand side: the adjoint is the stack's
+        g = np.ones(np.linalg.solve(np.stack([spd, spd]), b).shape)
+        c(P.solve_adjoint, g, np.stack([spd, spd]), b)
+        c(P.solve_grad_a, g, g, np.stack([spd, spd]), b)
     for x in (a(2, 3), a(4), a(2, 3, dtype=np.float32), 0.5, ia(2, 3)):
         for axis, keep in [(None, False), (0, False), (-1, True)]:
             if np.ndim(x) == 0 and axis is not None:
