@@ -24,7 +24,14 @@ import numpy as np
 
 from ..abstract.values import AbstractValue, ShapeError, signature
 from ..ad.program import Kind
-from ..errors import InputError, InternalError, SymdiffError, UndefinedNameError, WrtError
+from ..errors import (
+    AliasUpdateError,
+    InputError,
+    InternalError,
+    SymdiffError,
+    UndefinedNameError,
+    WrtError,
+)
 from ..frontend.source import display_path, origin, unwrap
 from ..optimize.specialise import program_types
 from ..pipeline import Transformed
@@ -254,6 +261,10 @@ class Derivative:
             self._t = self._transformed(self.mode)
         except UndefinedNameError:
             self._t = None
+        except AliasUpdateError as exc:
+            if not exc.params:
+                raise
+            self._t = None  # numbers for exc.params make it a rebinding: the call decides
 
     @property
     def transformed(self) -> Transformed:

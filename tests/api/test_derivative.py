@@ -251,3 +251,34 @@ def test_a_repeated_call_costs_little_more_than_the_generated_code():
     through = min(timeit.repeat(lambda: g(0.3, 1.2), number=2000, repeat=5)) / 2000
     alone = min(timeit.repeat(lambda: direct(0.3, 1.2), number=2000, repeat=5)) / 2000
     assert through - alone < 20e-6
+
+
+# ----------------------------------------------------------------------------- aliases
+
+
+def rebinds(x):
+    y = x
+    y += 2.0 * x
+    return y * y
+
+
+def copies(x):
+    y = np.copy(x)
+    z = y
+    z += x
+    return np.sum(y * z)
+
+
+def test_an_alias_of_a_parameter_updated_in_place_waits_for_the_call():
+    """Refused only because x's kind is unknown: a float makes it a rebinding, an array is
+    refused at the call with the same message."""
+    g = grad(rebinds)  # no refusal yet
+    assert g(1.5) == pytest.approx(18 * 1.5)  # (3x)^2 = 9x^2 -> 18x
+    assert value_and_grad(rebinds)(1.5) == (pytest.approx(20.25), pytest.approx(27.0))
+    with pytest.raises(symdiff.UnsupportedSyntaxError, match="in-place update through an alias"):
+        g(np.ones(3))
+
+
+def test_an_alias_no_argument_kind_can_lift_is_refused_at_construction():
+    with pytest.raises(symdiff.UnsupportedSyntaxError, match="in-place update through an alias"):
+        grad(copies)
