@@ -51,6 +51,15 @@ def like(x: Any, rng: np.random.Generator) -> Any:
     return float(rng.standard_normal())
 
 
+def as_api_passes(direction: Any, x: Any) -> Any:
+    """A tangent (or ``hvp`` vector) as ``jvp``/``hvp`` pass it to the generated code: an
+    array of ``x``'s dtype, or a NumPy float for a scalar or 0-d ``x``, which the program's
+    types describe as ``x``'s own kind (a Python float, a 0-d array)."""
+    dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float64)
+    arr = np.asarray(direction)
+    return np.asarray(arr, dtype=dtype) if arr.ndim else dtype.type(arr)
+
+
 def _tolerance(values: Sequence[Any]) -> float:
     single = any(np.asarray(v).dtype == np.float32 for v in values)
     return 1e-4 if single else 1e-10
@@ -164,8 +173,10 @@ def compare(
         found = pair("jvp", f, f, wrt)
         if found is not None:
             tg, ts = found
-            call = args + tuple(like(x, rng) for x in xs)
-            check("jvp", "jvp", tg.value_and_grad, ts.value_and_grad, call, _sources(tg, ts))
+            tangents = [like(x, rng) for x in xs]
+            for given in (tangents, [as_api_passes(t, x) for t, x in zip(tangents, xs)]):
+                call = args + tuple(given)
+                check("jvp", "jvp", tg.value_and_grad, ts.value_and_grad, call, _sources(tg, ts))
             out.compared.append("jvp")
     if "vjp" in modes:
         found = pair("vjp", f, f, wrt)
@@ -188,8 +199,9 @@ def compare(
         found = None if first is None else pair("hvp", first[0].grad, first[1].grad, w)
         if found is not None:
             tg, ts = found
-            call = args + (like(args[w], rng),)
-            check("hvp", "hvp", tg.grad, ts.grad, call, _sources(tg, ts))
+            vector = like(args[w], rng)
+            for given in (vector, as_api_passes(vector, args[w])):
+                check("hvp", "hvp", tg.grad, ts.grad, args + (given,), _sources(tg, ts))
             out.compared.append("hvp")
     return out
 
