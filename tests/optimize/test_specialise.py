@@ -39,8 +39,6 @@ FALLBACK: dict[str, str] = {
     **{p.name: reason for p, reason in UNDESCRIBED.items()},
     "np.cross": "the result depends on the exact length of the vector axis (2 or 3), and a "
     "signature keeps only whether an axis is 1",
-    "np.asarray": "np.asarray of a tuple of arrays (a stack) is not described",
-    "np.sum": "the tangent of np.asarray((x, x * x)) is not described (see np.asarray)",
     "pow": "math.pow / ** of two floats: the result's kind depends on the base's sign",
     "sum": "sum of a list built at run time: 0 when the list is empty",
 }
