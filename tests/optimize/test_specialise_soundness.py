@@ -23,6 +23,8 @@ and ``typed_linalg``:
 - tape entries no longer read are dropped from both sweeps: loops whose tapes keep some
   entries and lose others, nested loops and branches inside loops share tapes
   (``test_tapes_lose_only_unread_entries``);
+- a dtype the generic helpers widen (a Python-float adjoint of a float32 product) stays the
+  argument's (``test_float32_products_keep_their_dtype``);
 - a specialised gradient is itself differentiated (``grad`` of it, and ``hvp``): its
   rewritten statements (``np.outer``, ``.T``, ``np.sum(..., keepdims=True)``) must have
   derivatives that agree (``test_a_specialised_gradient_differentiated_again``).
@@ -243,3 +245,16 @@ def test_a_specialised_gradient_differentiated_again():
     fd = (t.grad(args[0] + h, args[1]) - t.grad(args[0] - h, args[1])) / (2 * h)
     assert abs(again.grad(*args) - fd) < 1e-6 * max(1.0, abs(fd))
     agree(layer, (v(3, 4), v(4)), 0, ("hvp",))
+
+
+def scaled_dot(x, y):
+    return (x @ y) * 2.0
+
+
+def test_float32_products_keep_their_dtype():
+    """The adjoint reaching x @ y is the Python float 2.0: the generic helper computes in
+    float64 (the API casts back); the specialised d * y stays float32, as a person writes."""
+    x, y = v(3).astype(np.float32), v(3).astype(np.float32)
+    agree(scaled_dot, (x, y), (0, 1))
+    t = pipeline.transform(scaled_dot, (0, 1), args=(x, y))
+    assert [g.dtype for g in t.grad(x, y)] == [np.float32, np.float32]
