@@ -7,7 +7,8 @@ promise on one function and one set of arguments, in every mode: the gradient an
 value-and-gradient, the tangent program (``jvp``), the pullback (``vjp``) and the
 Hessian-vector product (``hvp``, forward mode over the generated gradient). The generic
 program is the reference; it is itself checked against finite differences elsewhere (the
-rule table, the fuzz campaign), so agreement here is agreement with the mathematics.
+rule table, the fuzz campaign), so agreement here is agreement with the mathematics. Every program compared is also held
+to one definition per variable (``assigned_twice``), which the rewrites' aliasing needs.
 
 Used by the rule-table test (``tests/optimize/test_specialise.py``), the fuzz test and the
 long campaign (``benchmarks/fuzz.py``).
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from symdiff.ir.nodes import Assign, If, Loop, Pop
 
 MODES = ("grad", "jvp", "vjp", "hvp")
 
@@ -144,6 +147,10 @@ def compare(
             out.problems.append(f"{mode}: refused only when specialised: {exc}")
             return None
         out.transformed.setdefault(mode, (generic, special))
+        for which, t in (("generic", generic), ("specialised", special)):
+            twice = assigned_twice(t.program.forward + t.program.backward)
+            if twice:
+                out.problems.append(f"{mode}: the {which} program assigns {twice} twice")
         return generic, special
 
     def check(
@@ -220,6 +227,33 @@ def compare(
                 check("hvp", "hvp", tg.grad, ts.grad, call, _sources(tg, ts), _dtype(args[w]))
             out.compared.append("hvp")
     return out
+
+
+def assigned_twice(block: Any) -> list:
+    """Variables with more than one definition, loop indices aside. The rewrites replace a
+    variable by an atom everywhere it is read (``specialise._substituted``), which is only
+    sound when each variable has one definition: a program that broke this would make an
+    alias wrong without any test of values noticing."""
+    seen: set = set()
+    twice = []
+    for stmt in _statements(block):
+        targets = [stmt.target] if isinstance(stmt, Assign) else []
+        targets += list(stmt.targets) if isinstance(stmt, Pop) else []
+        targets += [p.target for p in stmt.phis] if isinstance(stmt, If) else []
+        if isinstance(stmt, Loop):
+            targets += [c.var for c in stmt.carries] + [c.out for c in stmt.carries]
+        for v in targets:
+            (twice.append if v in seen else seen.add)(v)
+    return twice
+
+
+def _statements(block: Any) -> Any:
+    for stmt in block:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from _statements(stmt.then + stmt.orelse)
+        elif isinstance(stmt, Loop):
+            yield from _statements(stmt.cond_block + stmt.body)
 
 
 def _fails(fn: Callable[..., Any], args: tuple) -> bool:
