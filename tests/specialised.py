@@ -10,8 +10,8 @@ program is the reference; it is itself checked against finite differences elsewh
 rule table, the fuzz campaign), so agreement here is agreement with the mathematics. Every program compared is also held
 to one definition per variable (``assigned_twice``), which the rewrites' aliasing needs.
 
-Used by the rule-table test (``tests/optimize/test_specialise_rules.py``), the fuzz test and the
-long campaign (``benchmarks/fuzz.py``).
+Used by the rule-table test (``tests/optimize/test_specialise_rules.py``), the fuzz test
+and the long campaign (``benchmarks/fuzz.py``).
 """
 
 from __future__ import annotations
