@@ -1,5 +1,6 @@
 """Typed rewrites of broadcasting bookkeeping: what ``unbroadcast`` and friends come to
-when the ranks and unit axes of their operands are known.
+when the ranks and unit axes of their operands are known, and the values that are one
+number repeated (``View``), which the elementwise rewrites read through.
 
 ``unbroadcast(d, x)`` sums ``d`` over the axes broadcasting stretched ``x`` along. Which
 axes those are follows from the types alone: the leading axes ``d`` has beyond ``x``'s rank,
@@ -10,10 +11,16 @@ to be 1 was never stretched (the forward operation ran, so ``d``'s length there 
 
 from __future__ import annotations
 
-from ..abstract.values import Extent, Kind
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..abstract.table import evaluate
+from ..abstract.values import AbstractValue, Dim, Extent, Kind, ShapeError, array
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Const, Primitive
-from .typed import Replacement, Rewrite, Types
+from ..ir.nodes import Assign, Atom, Const, Primitive
+from .typed import Replacement, Rewrite, Types, fits, number, same_type
+from .typed_shapes import SHAPE_OF, shape_of
 
 
 def unbroadcast(stmt: Assign, types: Types) -> Replacement:
@@ -64,7 +71,117 @@ def zeros_like(stmt: Assign, types: Types) -> Replacement:
     return None
 
 
+# ----------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class View:
+    """A value that is ``value`` repeated to ``shape``: every element of
+    ``np.broadcast_to(a, S)`` is an element of ``a``, every element of ``np.full_like(x, a)``
+    is ``a``. ``like`` is an atom of exactly that shape when the program names one (the
+    ``x`` of ``np.shape(x)`` or of ``np.full_like(x, a)``)."""
+
+    value: Atom
+    shape: tuple[Dim, ...] | None
+    like: Atom | None
+
+
+def scalar_dtype(v: AbstractValue) -> np.dtype | None:
+    """The dtype NumPy stores a scalar of this type with (a Python float: float64)."""
+    if v.kind is Kind.FLOAT:
+        return np.dtype(np.float64)
+    if v.kind in (Kind.NP_SCALAR, Kind.ARRAY) and v.shape == ():
+        return v.dtype
+    return None
+
+
+def view(atom: Atom, types: Types) -> View | None:
+    """What ``atom`` repeats, when its definition says it is a repetition: a broadcast, a
+    full (or ones, zeros) array whose dtype holds its fill exactly, a broadcast scalar with
+    an axis added."""
+    made = types.definition(atom)
+    if made is None:
+        return None
+    here = types.of(atom)
+    if made.prim is P.np_broadcast_to and not made.params:
+        a, target = made.args
+        shape = shape_of(target, types)
+        return View(a, here.shape if shape is None else shape, shape_owner(target, types))
+    params = dict(made.params)
+    if params.get("dtype") is not None or here.kind is not Kind.ARRAY:
+        return None
+    if made.prim is P.np_full_like:
+        x, a = made.args
+        if types.of(a).is_scalar and scalar_dtype(types.of(a)) == here.dtype:
+            return View(a, types.of(x).shape, x)
+        return None
+    if made.prim in (P.np_ones_like, P.np_zeros_like) and here.dtype == np.float64:
+        (x,) = made.args
+        return View(Const(1.0 if made.prim is P.np_ones_like else 0.0), types.of(x).shape, x)
+    if made.prim is P.np_expand_dims and len(made.args) == 2:
+        inner = view(made.args[0], types)
+        if inner is None or not types.of(inner.value).is_scalar or inner.shape is None:
+            return None
+        try:
+            shaped = evaluate(made, (array(here.dtype, inner.shape), types.of(made.args[1])))
+        except ShapeError:
+            return None
+        return View(inner.value, shaped.shape, None)
+    return None
+
+
+def shape_owner(shape: Atom, types: Types) -> Atom | None:
+    """The ``x`` of a shape atom ``np.shape(x)``."""
+    made = types.definition(shape)
+    if made is not None and made.prim in SHAPE_OF and len(made.args) == 1 and not made.params:
+        return made.args[0]
+    return None
+
+
+def broadcast_to(stmt: Assign, types: Types) -> Replacement:
+    """``np.broadcast_to(a, S)`` of an array ``a`` that already has the shape ``S`` is ``a``
+    (``S`` fits into ``a``'s shape, and ``a`` broadcasts to ``S``: they are equal)."""
+    if stmt.params:
+        return None
+    a, target = stmt.args
+    va = types.of(a)
+    if va.kind is not Kind.ARRAY or not same_type(va, types.of(stmt.target)):
+        return None
+    shape = shape_of(target, types)
+    if shape is None or va.shape is None or len(shape) != len(va.shape):
+        return None
+    return a if fits(shape, va.shape) else None
+
+
+def copy(stmt: Assign, types: Types) -> Replacement:
+    """``np.copy(np.broadcast_to(c, np.shape(x)))``, a scalar ``c`` repeated into a new
+    array, is ``np.full_like(x, c)`` (``np.ones_like(x)``, ``np.zeros_like(x)``) when ``x``'s
+    dtype is the one the copy has."""
+    if stmt.params:
+        return None
+    seen = view(stmt.args[0], types)
+    if seen is None or seen.like is None or not types.of(seen.value).is_scalar:
+        return None
+    made = types.definition(stmt.args[0])
+    if made is None or made.prim is not P.np_broadcast_to:
+        return None
+    n = number(seen.value)
+    if n == 1.0 or n == 0.0:
+        prim = P.np_ones_like if n == 1.0 else P.np_zeros_like
+        new = Assign(stmt.target, prim, (seen.like,), (), stmt.loc)
+    else:
+        new = Assign(stmt.target, P.np_full_like, (seen.like, seen.value), (), stmt.loc)
+    try:
+        value = evaluate(new, tuple(types.of(a) for a in new.args))
+    except ShapeError:
+        return None
+    target = types.of(stmt.target)
+    return (new,) if same_type(value, target) and value.dtype == target.dtype else None
+
+
 REWRITES: dict[Primitive, Rewrite] = {
     P.unbroadcast: unbroadcast,
     P.np_zeros_like: zeros_like,
+    P.np_broadcast_to: broadcast_to,
+    P.np_copy: copy,
 }

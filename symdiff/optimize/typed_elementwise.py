@@ -1,0 +1,318 @@
+"""Typed rewrites of elementwise arithmetic: what a person would not write once the types
+are known.
+
+Four kinds of bookkeeping go, each by one rule that holds for every primitive it names:
+
+* **Repeated values.** A rule hands a lazy adjoint on as ``np.broadcast_to(g, S)`` (or
+  ``np.full_like(x, g)``), in case nothing else gives the result its shape. When the other
+  operands of the elementwise operation reading it already broadcast to ``S`` (``fits``),
+  ``g`` itself gives the same result: ``np.broadcast_to(1.0, S) * y`` is ``1.0 * y``. When
+  they are all scalars, the result is the scalar result repeated:
+  ``np.full_like(x, g * y)``.
+* **Constants that change nothing.** ``1.0 * x``, ``x / 1``, ``x + 0.0``, ``x ** 1`` are
+  ``x``; ``-1.0 * x`` and ``0.0 - x`` are ``-x``; ``-(-x)`` is ``x``; an operation on
+  constants alone is folded when the result is one of them or none has a name. ``x + 0.0``
+  turns ``-0.0`` into ``0.0``, which compares equal and is the only difference.
+* **The adjoints of ``np.where``.** ``np.where(c, a, 0.0) + np.where(c, 0.0, b)`` is
+  ``np.where(c, a, b)``, and a constant factor of a choice between constants is folded into
+  them (``np.where(c, 0.0, 1.0) * ALPHA`` is ``np.where(c, 0.0, ALPHA)``).
+* **Values computed twice.** A pure statement equal to one computed earlier on every path to
+  it, up to constants that are the same number (``1`` and ``1.0`` in float arithmetic) and
+  the order of the operands of ``+`` and ``*``, reads the earlier value: the ``1.0 / t`` of
+  a rule is the forward pass's ``1 / t``.
+
+Every rewrite keeps its target's type exactly (``same_type``: kind, dtype, rank), checked by
+evaluating the new statement with the abstract rules, so nothing after it changes meaning:
+a ``1.0`` in place of a float64 array of ones would turn float32 arithmetic into float32,
+and is left alone there.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Hashable
+
+import numpy as np
+
+from ..abstract.table import catalogue, evaluate
+from ..abstract.values import AbstractValue, Kind, ShapeError, broadcast_shapes, np_scalar
+from ..ir import primitives as P
+from ..ir.nodes import Assign, Atom, Const, Effect, Form, Primitive
+from .typed import Replacement, Rewrite, Types, fits, number, same_type, value_key
+from .typed_broadcast import View, scalar_dtype, view
+
+COMMUTATIVE = frozenset({P.add, P.mul})
+REDUCTIONS = frozenset({P.np_sum, P.np_mean, P.np_max, P.np_min, P.np_prod})
+_ALSO_PURE = frozenset({P.np_shape, P.shape_attr, P.size_attr, P.T_attr, P.np_float64})
+
+
+def keeps_type(
+    new: Assign, old: Assign, types: Types, known: dict[Atom, AbstractValue] | None = None
+) -> bool:
+    """``new`` computes a value of exactly the type ``old``'s target has (``known``: the
+    types of temporaries made alongside ``new``)."""
+    known = known or {}
+    try:
+        value = evaluate(new, tuple(known.get(a) or types.of(a) for a in new.args))
+    except ShapeError:
+        return False
+    return same_type(value, types.of(old.target))
+
+
+def _with(stmt: Assign, prim: Primitive, args: tuple[Atom, ...]) -> Assign:
+    return Assign(stmt.target, prim, args, stmt.params if prim is stmt.prim else (), stmt.loc)
+
+
+# ----------------------------------------------------------------------------- views
+
+
+def views(stmt: Assign, types: Types) -> Replacement:
+    """Operands that repeat a value (``View``) to a shape the other operands already give:
+    the value itself gives the same result."""
+    if not stmt.prim.elementwise or len(stmt.args) < 2:
+        return None
+    args = list(stmt.args)
+    before: list[Assign] = []
+    changed = False
+    for k, b in enumerate(stmt.args):
+        seen = view(b, types)
+        if seen is None:
+            continue
+        others = [types.of(x) for j, x in enumerate(args) if j != k]
+        if not all(v.is_numeric for v in others):
+            continue
+        try:
+            rest = broadcast_shapes(v.shape for v in others)
+        except ShapeError:
+            continue
+        if not fits(seen.shape, rest):
+            continue
+        trial = (*args[:k], seen.value, *args[k + 1 :])
+        if keeps_type(_with(stmt, stmt.prim, trial), stmt, types):
+            args = list(trial)
+            changed = True
+        elif not before and _strong(seen, b, types):
+            # a Python float is weak: NumPy computes in the other operands' dtype (float32)
+            # where the float64 repetition made it float64; a float64 scalar keeps that
+            strong = Assign(types.fresh(), P.np_float64, (seen.value,), (), stmt.loc)
+            trial = (*args[:k], strong.target, *args[k + 1 :])
+            known: dict[Atom, AbstractValue] = {strong.target: np_scalar(np.float64)}
+            if keeps_type(_with(stmt, stmt.prim, trial), stmt, types, known):
+                before.append(strong)
+                args = list(trial)
+                changed = True
+    return (*before, _with(stmt, stmt.prim, tuple(args))) if changed else None
+
+
+def _strong(seen: View, b: Atom, types: Types) -> bool:
+    return types.of(seen.value).kind is Kind.FLOAT and types.of(b).dtype == np.float64
+
+
+_SPREAD = frozenset({P.add, P.sub, P.mul, P.div, P.neg, P.pos})
+
+
+def spread(stmt: Assign, types: Types) -> Replacement:
+    """An operation of one repeated scalar with scalars is the scalar result repeated:
+    ``np.broadcast_to(g, np.shape(x)) * y``, ``y`` a float, is ``np.full_like(x, g * y)``.
+
+    Only the arithmetic operators, which round alike on scalars and arrays, and only in a
+    float dtype both sides compute in (Python integers do not wrap as int64 does); a
+    division only by a nonzero constant (Python floats raise where arrays give inf)."""
+    if stmt.prim not in _SPREAD:
+        return None
+    if stmt.prim is P.div and number(stmt.args[1]) in (None, 0.0):
+        return None
+    found = [(k, view(a, types)) for k, a in enumerate(stmt.args)]
+    repeated = [(k, v) for k, v in found if v is not None]
+    if len(repeated) != 1:
+        return None
+    k, seen = repeated[0]
+    if seen.like is None or not types.of(seen.value).is_scalar:
+        return None
+    if not all(types.of(a).is_scalar for j, a in enumerate(stmt.args) if j != k):
+        return None
+    target = types.of(stmt.target)
+    if (
+        target.dtype is None
+        or target.dtype.kind != "f"
+        or types.of(seen.like).dtype != target.dtype
+    ):
+        return None
+    scalar = Assign(types.fresh(), stmt.prim, (*stmt.args[:k], seen.value, *stmt.args[k + 1 :]))
+    scalar = Assign(scalar.target, scalar.prim, scalar.args, stmt.params, stmt.loc)
+    try:
+        value = evaluate(scalar, tuple(types.of(a) for a in scalar.args))
+        full = Assign(stmt.target, P.np_full_like, (seen.like, scalar.target), (), stmt.loc)
+        result = evaluate(full, (types.of(seen.like), value))
+    except ShapeError:
+        return None
+    if scalar_dtype(value) != target.dtype or not same_type(result, target):
+        return None
+    return (scalar, full)
+
+
+# ----------------------------------------------------------------------------- constants
+
+_FOLDED = {P.add: 2, P.sub: 2, P.mul: 2, P.div: 2, P.neg: 1, P.pos: 1}
+
+
+def folded(prim: Primitive, args: tuple[Atom, ...]) -> Const | None:
+    """``prim`` applied to Python-number constants, as a constant: the operand itself when
+    the result is one of them (``1.0 * ALPHA`` is ``ALPHA``, name kept), a new constant when
+    none has a name (``0.5 * 2.0``); None otherwise, or when it raises."""
+    if _FOLDED.get(prim) != len(args) or any(number(a) is None for a in args):
+        return None
+    values = [a.value for a in args if isinstance(a, Const)]
+    try:
+        result = prim.impl(*values)
+    except (ArithmeticError, ValueError):
+        return None
+    for a in args:
+        assert isinstance(a, Const)
+        if type(a.value) is type(result) and value_key(a) == value_key(Const(result)):
+            return a
+    if any(isinstance(a, Const) and a.name for a in args):
+        return None
+    return Const(result)
+
+
+def identities(stmt: Assign, types: Types) -> Replacement:
+    """Operations with a constant that leaves the other operand as it is, or negates it."""
+    prim, args = stmt.prim, stmt.args
+    target = types.of(stmt.target)
+    const = folded(prim, args)
+    if const is not None and same_type(types.of(const), target):
+        return const
+    pairs: list[tuple[Atom, Atom]] = []
+    if prim is P.mul or prim is P.add:
+        pairs = [(args[0], args[1]), (args[1], args[0])]
+    elif prim in (P.div, P.sub, P.pow) and len(args) == 2:
+        pairs = [(args[0], args[1])]
+    unit = {P.mul: 1.0, P.div: 1.0, P.pow: 1.0, P.add: 0.0, P.sub: 0.0}.get(prim)
+    negating = {P.mul: -1.0, P.div: -1.0}.get(prim)
+    for x, c in pairs:
+        n = number(c)
+        if n is None:
+            continue
+        if n == unit and same_type(types.of(x), target):
+            return x
+        if n == negating:
+            new = _with(stmt, P.neg, (x,))
+            if keeps_type(new, stmt, types):
+                return (new,)
+    if prim is P.sub and number(args[0]) == 0.0:
+        new = _with(stmt, P.neg, (args[1],))
+        if keeps_type(new, stmt, types):
+            return (new,)
+    if prim is P.neg:
+        made = types.definition(args[0])
+        if made is not None and made.prim is P.neg and same_type(types.of(made.args[0]), target):
+            return made.args[0]
+    return None
+
+
+# ----------------------------------------------------------------------------- np.where
+
+
+def _choice(atom: Atom, types: Types) -> Assign | None:
+    made = types.definition(atom)
+    if made is None or made.prim is not P.np_where or made.params or len(made.args) != 3:
+        return None
+    return made
+
+
+def _zero(atom: Atom) -> bool:
+    return number(atom) == 0.0
+
+
+def where_sum(stmt: Assign, types: Types) -> Replacement:
+    """``np.where(c, a, 0) + np.where(c, 0, b)``, either way round, is ``np.where(c, a, b)``."""
+    if stmt.prim is not P.add:
+        return None
+    first, second = (_choice(a, types) for a in stmt.args)
+    if first is None or second is None or first.args[0] != second.args[0]:
+        return None
+    cond = first.args[0]
+    for one, other in ((first, second), (second, first)):
+        if _zero(one.args[2]) and _zero(other.args[1]):
+            new = _with(stmt, P.np_where, (cond, one.args[1], other.args[2]))
+            if keeps_type(new, stmt, types):
+                return (new,)
+    return None
+
+
+def where_scaled(stmt: Assign, types: Types) -> Replacement:
+    """A choice between constants times, over or negated by a constant is a choice between
+    the folded constants: ``np.where(c, 0.0, 1.0) * k`` is ``np.where(c, 0.0 * k, k)``."""
+    prim, args = stmt.prim, stmt.args
+    if prim is P.neg:
+        made, scale = _choice(args[0], types), None
+    elif prim is P.mul or prim is P.div:
+        made, scale = _choice(args[0], types), args[1]
+        if made is None and prim is P.mul:
+            made, scale = _choice(args[1], types), args[0]
+    else:
+        return None
+    if made is None:
+        return None
+    cond, x, y = made.args
+    if scale is None:
+        fx, fy = folded(P.neg, (x,)), folded(P.neg, (y,))
+    elif number(scale) is not None and math.isfinite(number(scale) or 0.0):
+        fx, fy = folded(prim, (x, scale)), folded(prim, (y, scale))
+    else:
+        return None
+    if fx is None or fy is None:
+        return None
+    new = _with(stmt, P.np_where, (cond, fx, fy))
+    return (new,) if keeps_type(new, stmt, types) else None
+
+
+# ----------------------------------------------------------------------------- reuse
+
+
+def pure(prim: Primitive) -> bool:
+    """Its result depends on its arguments alone and is never updated in place."""
+    if prim.effect not in (Effect.NONE, Effect.VIEW) or prim in P.RANDOM or prim in P.HELPERS:
+        return False
+    if prim.elementwise or prim.family == "math" or prim in REDUCTIONS:
+        return True
+    return prim.form in (Form.INFIX, Form.PREFIX) or prim in _ALSO_PURE
+
+
+def reuse(stmt: Assign, types: Types) -> Replacement:
+    """The earlier variable computing the same value, when one is defined on every path."""
+    target = types.of(stmt.target)
+    if target.kind is Kind.UNKNOWN:
+        return None
+    operands = [value_key(a) for a in stmt.args]
+    if stmt.prim in COMMUTATIVE and all(types.of(a).is_numeric for a in stmt.args):
+        operands.sort(key=repr)
+    key: Hashable = (stmt.prim, tuple(operands), stmt.params, target.kind, target.dtype)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return types.recall(key, stmt.target)
+
+
+# ----------------------------------------------------------------------------- the table
+
+
+def elementwise(stmt: Assign, types: Types) -> Replacement:
+    for step in (views, spread, identities, where_sum, where_scaled):
+        answer = step(stmt, types)
+        if answer is not None:
+            return answer
+    return reuse(stmt, types)
+
+
+def _table() -> dict[Primitive, Rewrite]:
+    table: dict[Primitive, Any] = {}
+    for prim in catalogue():
+        if pure(prim):
+            table[prim] = elementwise if prim.elementwise or prim in _FOLDED else reuse
+    return table
+
+
+REWRITES: dict[Primitive, Rewrite] = _table()
