@@ -11,6 +11,7 @@ to be 1 was never stretched (the forward operation ran, so ``d``'s length there 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,13 +20,18 @@ from ..abstract.table import evaluate
 from ..abstract.values import AbstractValue, Dim, Extent, Kind, ShapeError, array
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Const, Primitive
-from .typed import Replacement, Rewrite, Types, fits, number, same_type
+from .typed import Replacement, Rewrite, Types, fits, number, same_type, value_key
 from .typed_shapes import SHAPE_OF, shape_of
 
 
 def unbroadcast(stmt: Assign, types: Types) -> Replacement:
     d, x = stmt.args
     td, tx = types.of(d), types.of(x)
+    if td.shape == () and tx.shape == () and td.is_numeric and tx.is_numeric:
+        return d  # nothing to sum: ``unbroadcast`` returns ``d`` as it is
+    seen = view(d, types)  # a repetition's shape may be known better than its type says
+    if seen is not None and seen.shape is not None and td.kind is Kind.ARRAY:
+        td = dataclasses.replace(td, shape=seen.shape)
     if tx.is_scalar:  # a scalar operand: everything broadcasting added is summed away
         if td.is_scalar:
             return d
@@ -179,7 +185,65 @@ def copy(stmt: Assign, types: Types) -> Replacement:
     return (new,) if same_type(value, target) and value.dtype == target.dtype else None
 
 
+def full_like(stmt: Assign, types: Types) -> Replacement:
+    """``np.full_like(x, 1.0)`` is ``np.ones_like(x)`` and ``np.full_like(x, 0.0)`` is
+    ``np.zeros_like(x)``: 0 and 1 are exact in every dtype, so the fill converts alike."""
+    if stmt.params or len(stmt.args) != 2:
+        return None
+    x, fill = stmt.args
+    if types.of(x).kind is not Kind.ARRAY:
+        return None
+    key = value_key(fill)
+    if key == value_key(Const(1.0)):
+        return (Assign(stmt.target, P.np_ones_like, (x,), (), stmt.loc),)
+    if key == value_key(Const(0.0)):  # not -0.0, which np.zeros_like does not write
+        return (Assign(stmt.target, P.np_zeros_like, (x,), (), stmt.loc),)
+    return None
+
+
+def sum_of_repeat(stmt: Assign, types: Types) -> Replacement:
+    """``np.sum`` over every axis of a float64 scalar ``c`` repeated to ``x``'s shape is
+    ``np.float64(c) * x.size`` (``np.float64(c)`` for one element): the product rounds once
+    where the sum of the copies rounds up to log2(n) times, so it is never less accurate."""
+    if not _all_axes(stmt, types.of(stmt.args[0]).rank):
+        return None
+    seen = view(stmt.args[0], types)
+    if seen is None or seen.shape is None:
+        return None
+    value, target = types.of(seen.value), types.of(stmt.target)
+    if types.of(stmt.args[0]).dtype != np.float64 or scalar_dtype(value) != np.float64:
+        return None
+    if target.kind is not Kind.NP_SCALAR or target.dtype != np.float64:
+        return None
+    if all(d == 1 for d in seen.shape):
+        return (Assign(stmt.target, P.np_float64, (seen.value,), (), stmt.loc),)
+    if seen.like is None or types.of(seen.like).kind is not Kind.ARRAY:
+        return None
+    strong, size = types.fresh(), types.fresh()
+    return (
+        Assign(strong, P.np_float64, (seen.value,), (), stmt.loc),
+        Assign(size, P.size_attr, (seen.like,), (), stmt.loc),
+        Assign(stmt.target, P.mul, (strong, size), (), stmt.loc),
+    )
+
+
+def _all_axes(stmt: Assign, rank: int | None) -> bool:
+    """A sum over every axis, to a scalar: no parameters, or an axis tuple naming each."""
+    params = dict(stmt.params)
+    if not params:
+        return True
+    axis = params.pop("axis", None)
+    if params or rank is None:
+        return False
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return all(isinstance(a, int) for a in axes) and sorted(a % rank for a in axes) == list(
+        range(rank)
+    )
+
+
 REWRITES: dict[Primitive, Rewrite] = {
+    P.np_sum: sum_of_repeat,
+    P.np_full_like: full_like,
     P.unbroadcast: unbroadcast,
     P.np_zeros_like: zeros_like,
     P.np_broadcast_to: broadcast_to,

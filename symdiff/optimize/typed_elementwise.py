@@ -112,7 +112,8 @@ _SPREAD = frozenset({P.add, P.sub, P.mul, P.div, P.neg, P.pos})
 
 
 def spread(stmt: Assign, types: Types) -> Replacement:
-    """An operation of one repeated scalar with scalars is the scalar result repeated:
+    """An operation of one repeated scalar with scalars (or 0-d arrays) is the scalar
+    result repeated:
     ``np.broadcast_to(g, np.shape(x)) * y``, ``y`` a float, is ``np.full_like(x, g * y)``.
 
     Only the arithmetic operators, which round alike on scalars and arrays, and only in a
@@ -129,8 +130,8 @@ def spread(stmt: Assign, types: Types) -> Replacement:
     k, seen = repeated[0]
     if seen.like is None or not types.of(seen.value).is_scalar:
         return None
-    if not all(types.of(a).is_scalar for j, a in enumerate(stmt.args) if j != k):
-        return None
+    if not all(types.of(a).shape == () for j, a in enumerate(stmt.args) if j != k):
+        return None  # scalars and 0-d arrays
     target = types.of(stmt.target)
     if (
         target.dtype is None
