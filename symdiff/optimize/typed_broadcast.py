@@ -26,12 +26,9 @@ from .typed_shapes import SHAPE_OF, shape_of
 
 def unbroadcast(stmt: Assign, types: Types) -> Replacement:
     d, x = stmt.args
-    td, tx = types.of(d), types.of(x)
+    td, tx = precise(d, types), precise(x, types)
     if td.shape == () and tx.shape == () and td.is_numeric and tx.is_numeric:
         return d  # nothing to sum: ``unbroadcast`` returns ``d`` as it is
-    seen = view(d, types)  # a repetition's shape may be known better than its type says
-    if seen is not None and seen.shape is not None and td.kind is Kind.ARRAY:
-        td = dataclasses.replace(td, shape=seen.shape)
     if tx.is_scalar:  # a scalar operand: everything broadcasting added is summed away
         if td.is_scalar:
             return d
@@ -134,6 +131,17 @@ def view(atom: Atom, types: Types) -> View | None:
             return None
         return View(inner.value, shaped.shape, None)
     return None
+
+
+def precise(atom: Atom, types: Types) -> AbstractValue:
+    """``atom``'s type, with the shape of the repetition it is when its definition says more
+    (the type of ``np.broadcast_to(a, np.shape(x))`` knows only the rank, ``x`` knows which
+    axes are 1)."""
+    value = types.of(atom)
+    seen = view(atom, types)
+    if seen is None or seen.shape is None or value.kind is not Kind.ARRAY:
+        return value
+    return dataclasses.replace(value, shape=seen.shape)
 
 
 def shape_owner(shape: Atom, types: Types) -> Atom | None:
