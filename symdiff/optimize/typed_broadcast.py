@@ -20,7 +20,7 @@ from ..abstract.table import evaluate
 from ..abstract.values import AbstractValue, Dim, Extent, Kind, ShapeError, array
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Const, Primitive
-from .typed import Replacement, Rewrite, Types, fits, number, same_type, value_key
+from .typed import Replacement, Rewrite, Types, fits, same_type, value_key
 from .typed_shapes import SHAPE_OF, shape_of
 
 
@@ -179,9 +179,9 @@ def copy(stmt: Assign, types: Types) -> Replacement:
     made = types.definition(stmt.args[0])
     if made is None or made.prim is not P.np_broadcast_to:
         return None
-    n = number(seen.value)
-    if n == 1.0 or n == 0.0:
-        prim = P.np_ones_like if n == 1.0 else P.np_zeros_like
+    key = value_key(seen.value)
+    if key in (value_key(Const(1.0)), value_key(Const(0.0))):  # not -0.0
+        prim = P.np_ones_like if key == value_key(Const(1.0)) else P.np_zeros_like
         new = Assign(stmt.target, prim, (seen.like,), (), stmt.loc)
     else:
         new = Assign(stmt.target, P.np_full_like, (seen.like, seen.value), (), stmt.loc)

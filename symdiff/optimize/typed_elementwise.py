@@ -10,9 +10,10 @@ Four kinds of bookkeeping go, each by one rule that holds for every primitive it
   they are all scalars, the result is the scalar result repeated:
   ``np.full_like(x, g * y)``.
 * **Constants that change nothing.** ``1.0 * x``, ``x / 1``, ``x + 0.0``, ``x ** 1`` are
-  ``x``; ``-1.0 * x`` and ``0.0 - x`` are ``-x``; ``-(-x)`` is ``x``; an operation on
-  constants alone is folded when the result is one of them or none has a name. ``x + 0.0``
-  turns ``-0.0`` into ``0.0``, which compares equal and is the only difference.
+  ``x``; ``-1.0 * x`` and ``0.0 - x`` are ``-x``; ``-(-x)`` is ``x``; ``x + -y`` is
+  ``x - y`` (and ``x + -a * b`` is ``x - a * b``); an operation on constants alone is folded
+  when the result is one of them or none has a name. ``x + 0.0`` and ``0.0 - x`` may turn a
+  zero's sign (``-0.0 + 0.0`` is ``0.0``), which compares equal and is the only difference.
 * **The adjoints of ``np.where``.** ``np.where(c, a, 0.0) + np.where(c, 0.0, b)`` is
   ``np.where(c, a, b)``, and a constant factor of a choice between constants is folded into
   them (``np.where(c, 0.0, 1.0) * ALPHA`` is ``np.where(c, 0.0, ALPHA)``).
@@ -209,6 +210,38 @@ def identities(stmt: Assign, types: Types) -> Replacement:
         made = types.definition(args[0])
         if made is not None and made.prim is P.neg and same_type(types.of(made.args[0]), target):
             return made.args[0]
+    return negated(stmt, types)
+
+
+def negated(stmt: Assign, types: Types) -> Replacement:
+    """``x + -y`` and ``-y + x`` are ``x - y``; ``x - -y`` is ``x + y``; a negated factor
+    moves to the sum (``x + -a * b`` is ``x - a * b``): negation is exact, so each pair
+    computes the same numbers."""
+    if stmt.prim not in (P.add, P.sub) or len(stmt.args) != 2:
+        return None
+    orders = [(0, 1), (1, 0)] if stmt.prim is P.add else [(0, 1)]
+    for i, j in orders:
+        x, y = stmt.args[i], stmt.args[j]
+        made = types.definition(y)
+        if made is None or not types.of(x).is_numeric:
+            continue
+        other = P.sub if stmt.prim is P.add else P.add
+        if made.prim is P.neg:
+            new = _with(stmt, other, (x, made.args[0]))
+            if keeps_type(new, stmt, types):
+                return (new,)
+        if made.prim is P.mul and stmt.prim is P.add:
+            for k in (0, 1):
+                inner = types.definition(made.args[k])
+                if inner is None or inner.prim is not P.neg:
+                    continue
+                product = Assign(
+                    types.fresh(), P.mul, (inner.args[0], made.args[1 - k]), (), made.loc
+                )
+                known: dict[Atom, AbstractValue] = {product.target: types.of(y)}
+                new = _with(stmt, P.sub, (x, product.target))
+                if keeps_type(product, made, types) and keeps_type(new, stmt, types, known):
+                    return (product, new)
     return None
 
 
@@ -254,8 +287,9 @@ def where_scaled(stmt: Assign, types: Types) -> Replacement:
             made, scale = _choice(args[1], types), args[0]
     else:
         return None
-    if made is None:
-        return None
+    dtype = types.of(stmt.target).dtype
+    if made is None or dtype is None or dtype.kind != "f":
+        return None  # Python integers do not wrap as the array's integers do
     cond, x, y = made.args
     if scale is None:
         fx, fy = folded(P.neg, (x,)), folded(P.neg, (y,))

@@ -14,9 +14,8 @@ def softmax_cross_entropy_grad(z, y):
     d_p = -y / p
     # line 24: p = e / np.sum(e)
     t2 = d_p / t1
-    d_t1 = -np.sum(t2 * p)
     # line 23: e = np.exp(z - m)
-    d_e = t2 + d_t1
+    d_e = t2 - np.sum(t2 * p)
     t3 = d_e * e
     # line 22: m = np.max(z)
     t4 = z == m
