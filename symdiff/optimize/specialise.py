@@ -45,6 +45,7 @@ from ..ir.nodes import (
     iter_assigns,
     substitute,
 )
+from ..naming import is_internal
 from . import typed_broadcast, typed_elementwise, typed_linalg, typed_shapes
 from .typed import FRESH_PREFIX, Rewrite, Types, combined, scopes
 
@@ -216,8 +217,14 @@ def _substituted(prog: GradProgram, rewriter: _Rewriter) -> GradProgram:
     if not mapping:
         return prog
     grads = tuple(None if g is None else rewriter.read(g) for g in prog.grads)
+    # an adjoint found equal to an unnamed temporary lends it its name (d_out = out - y)
+    named = dict(prog.adjoint_of)
+    for v, atom in mapping.items():
+        if v in named and isinstance(atom, Var) and is_internal(atom.name):
+            named.setdefault(atom, named[v])
     return dataclasses.replace(
         prog,
+        adjoint_of=tuple(named.items()),
         forward=substitute(prog.forward, mapping),
         backward=substitute(prog.backward, mapping),
         value=rewriter.read(prog.value),

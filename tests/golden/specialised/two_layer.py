@@ -7,12 +7,12 @@ def two_layer_grad(W1, b1, W2, b2, x, y):
     # forward pass
     h = np.tanh(W1 @ x + b1)
     out = W2 @ h + b2
-    t1 = out - y
+    d_out = out - y
     # backward pass
     # line 77: out = W2 @ h + b2
-    d_W2 = np.outer(t1, h)
-    d_h = W2.T @ t1
+    d_W2 = np.outer(d_out, h)
+    d_h = W2.T @ d_out
     # line 76: h = np.tanh(W1 @ x + b1)
-    t2 = d_h * (1.0 - h**2)
-    d_W1 = np.outer(t2, x)
-    return d_W1, t2, d_W2, t1
+    t1 = d_h * (1.0 - h**2)
+    d_W1 = np.outer(t1, x)
+    return d_W1, t1, d_W2, d_out
