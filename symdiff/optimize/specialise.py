@@ -46,7 +46,7 @@ from ..ir.nodes import (
     substitute,
 )
 from ..naming import is_internal
-from . import typed_broadcast, typed_elementwise, typed_linalg, typed_shapes
+from . import typed_broadcast, typed_elementwise, typed_linalg, typed_shapes, typed_where
 from .typed import FRESH_PREFIX, Rewrite, Types, combined, scopes
 
 MAX_ROUNDS = 8  # each round can only remove bookkeeping, so a few always suffice
@@ -57,6 +57,7 @@ REWRITES: dict[Primitive, Rewrite] = combined(
     typed_linalg.REWRITES,
     typed_shapes.REWRITES,
     typed_elementwise.REWRITES,
+    typed_where.REWRITES,
 )
 
 

@@ -34,7 +34,7 @@ class Types:
     # where each variable is defined (``scopes``); empty: unknown, nothing is reused
     scope: dict[Var, tuple] = field(default_factory=dict)
     # statements seen so far this round, by what they compute (``remember``/``recall``)
-    seen: dict[Hashable, Var] = field(default_factory=dict)
+    seen: dict[Hashable, list[Var]] = field(default_factory=dict)
 
     def of(self, atom: Atom) -> AbstractValue:
         return self.analysis.value(atom)
@@ -47,13 +47,15 @@ class Types:
         """A variable computed earlier under ``key`` that is defined on every path to
         ``target`` (its block encloses ``target``'s), else None; ``target`` is remembered
         under ``key`` when nothing is found."""
-        earlier = self.seen.get(key)
-        if earlier is not None and earlier != target:
-            outer, inner = self.scope.get(earlier), self.scope.get(target)
-            if outer is not None and inner is not None and inner[: len(outer)] == outer:
-                return earlier
-        if target in self.scope:
-            self.seen.setdefault(key, target)
+        inner = self.scope.get(target)
+        if inner is None:
+            return None
+        earlier = self.seen.setdefault(key, [])
+        for v in earlier:
+            outer = self.scope[v]
+            if v != target and inner[: len(outer)] == outer:
+                return v
+        earlier.append(target)
         return None
 
     def fresh(self) -> Var:

@@ -1,7 +1,8 @@
 """Typed rewrites of elementwise arithmetic: what a person would not write once the types
 are known.
 
-Four kinds of bookkeeping go, each by one rule that holds for every primitive it names:
+Three kinds of bookkeeping go, each by one rule that holds for every primitive it names
+(the adjoints of ``np.where`` are ``typed_where``'s):
 
 * **Repeated values.** A rule hands a lazy adjoint on as ``np.broadcast_to(g, S)`` (or
   ``np.full_like(x, g)``), in case nothing else gives the result its shape. When the other
@@ -14,9 +15,6 @@ Four kinds of bookkeeping go, each by one rule that holds for every primitive it
   ``x - y`` (and ``x + -a * b`` is ``x - a * b``); an operation on constants alone is folded
   when the result is one of them or none has a name. ``x + 0.0`` and ``0.0 - x`` may turn a
   zero's sign (``-0.0 + 0.0`` is ``0.0``), which compares equal and is the only difference.
-* **The adjoints of ``np.where``.** ``np.where(c, a, 0.0) + np.where(c, 0.0, b)`` is
-  ``np.where(c, a, b)``, and a constant factor of a choice between constants is folded into
-  them (``np.where(c, 0.0, 1.0) * ALPHA`` is ``np.where(c, 0.0, ALPHA)``).
 * **Values computed twice.** A pure statement equal to one computed earlier on every path to
   it, up to constants that are the same number (``1`` and ``1.0`` in float arithmetic) and
   the order of the operands of ``+`` and ``*``, reads the earlier value: the ``1.0 / t`` of
@@ -30,7 +28,6 @@ and is left alone there.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Hashable
 
 import numpy as np
@@ -60,7 +57,7 @@ def keeps_type(
     return same_type(value, types.of(old.target))
 
 
-def _with(stmt: Assign, prim: Primitive, args: tuple[Atom, ...]) -> Assign:
+def with_operation(stmt: Assign, prim: Primitive, args: tuple[Atom, ...]) -> Assign:
     return Assign(stmt.target, prim, args, stmt.params if prim is stmt.prim else (), stmt.loc)
 
 
@@ -89,7 +86,7 @@ def views(stmt: Assign, types: Types) -> Replacement:
         if not fits(seen.shape, rest):
             continue
         trial = (*args[:k], seen.value, *args[k + 1 :])
-        if keeps_type(_with(stmt, stmt.prim, trial), stmt, types):
+        if keeps_type(with_operation(stmt, stmt.prim, trial), stmt, types):
             args = list(trial)
             changed = True
         elif not before and _strong(seen, b, types):
@@ -98,11 +95,11 @@ def views(stmt: Assign, types: Types) -> Replacement:
             strong = Assign(types.fresh(), P.np_float64, (seen.value,), (), stmt.loc)
             trial = (*args[:k], strong.target, *args[k + 1 :])
             known: dict[Atom, AbstractValue] = {strong.target: np_scalar(np.float64)}
-            if keeps_type(_with(stmt, stmt.prim, trial), stmt, types, known):
+            if keeps_type(with_operation(stmt, stmt.prim, trial), stmt, types, known):
                 before.append(strong)
                 args = list(trial)
                 changed = True
-    return (*before, _with(stmt, stmt.prim, tuple(args))) if changed else None
+    return (*before, with_operation(stmt, stmt.prim, tuple(args))) if changed else None
 
 
 def _strong(seen: View, b: Atom, types: Types) -> bool:
@@ -199,11 +196,11 @@ def identities(stmt: Assign, types: Types) -> Replacement:
         if n == unit and same_type(types.of(x), target):
             return x
         if n == negating:
-            new = _with(stmt, P.neg, (x,))
+            new = with_operation(stmt, P.neg, (x,))
             if keeps_type(new, stmt, types):
                 return (new,)
     if prim is P.sub and number(args[0]) == 0.0:
-        new = _with(stmt, P.neg, (args[1],))
+        new = with_operation(stmt, P.neg, (args[1],))
         if keeps_type(new, stmt, types):
             return (new,)
     if prim is P.neg:
@@ -227,7 +224,7 @@ def negated(stmt: Assign, types: Types) -> Replacement:
             continue
         other = P.sub if stmt.prim is P.add else P.add
         if made.prim is P.neg:
-            new = _with(stmt, other, (x, made.args[0]))
+            new = with_operation(stmt, other, (x, made.args[0]))
             if keeps_type(new, stmt, types):
                 return (new,)
         if made.prim is P.mul and stmt.prim is P.add:
@@ -239,68 +236,10 @@ def negated(stmt: Assign, types: Types) -> Replacement:
                     types.fresh(), P.mul, (inner.args[0], made.args[1 - k]), (), made.loc
                 )
                 known: dict[Atom, AbstractValue] = {product.target: types.of(y)}
-                new = _with(stmt, P.sub, (x, product.target))
+                new = with_operation(stmt, P.sub, (x, product.target))
                 if keeps_type(product, made, types) and keeps_type(new, stmt, types, known):
                     return (product, new)
     return None
-
-
-# ----------------------------------------------------------------------------- np.where
-
-
-def _choice(atom: Atom, types: Types) -> Assign | None:
-    made = types.definition(atom)
-    if made is None or made.prim is not P.np_where or made.params or len(made.args) != 3:
-        return None
-    return made
-
-
-def _zero(atom: Atom) -> bool:
-    return number(atom) == 0.0
-
-
-def where_sum(stmt: Assign, types: Types) -> Replacement:
-    """``np.where(c, a, 0) + np.where(c, 0, b)``, either way round, is ``np.where(c, a, b)``."""
-    if stmt.prim is not P.add:
-        return None
-    first, second = (_choice(a, types) for a in stmt.args)
-    if first is None or second is None or first.args[0] != second.args[0]:
-        return None
-    cond = first.args[0]
-    for one, other in ((first, second), (second, first)):
-        if _zero(one.args[2]) and _zero(other.args[1]):
-            new = _with(stmt, P.np_where, (cond, one.args[1], other.args[2]))
-            if keeps_type(new, stmt, types):
-                return (new,)
-    return None
-
-
-def where_scaled(stmt: Assign, types: Types) -> Replacement:
-    """A choice between constants times, over or negated by a constant is a choice between
-    the folded constants: ``np.where(c, 0.0, 1.0) * k`` is ``np.where(c, 0.0 * k, k)``."""
-    prim, args = stmt.prim, stmt.args
-    if prim is P.neg:
-        made, scale = _choice(args[0], types), None
-    elif prim is P.mul or prim is P.div:
-        made, scale = _choice(args[0], types), args[1]
-        if made is None and prim is P.mul:
-            made, scale = _choice(args[1], types), args[0]
-    else:
-        return None
-    dtype = types.of(stmt.target).dtype
-    if made is None or dtype is None or dtype.kind != "f":
-        return None  # Python integers do not wrap as the array's integers do
-    cond, x, y = made.args
-    if scale is None:
-        fx, fy = folded(P.neg, (x,)), folded(P.neg, (y,))
-    elif number(scale) is not None and math.isfinite(number(scale) or 0.0):
-        fx, fy = folded(prim, (x, scale)), folded(prim, (y, scale))
-    else:
-        return None
-    if fx is None or fy is None:
-        return None
-    new = _with(stmt, P.np_where, (cond, fx, fy))
-    return (new,) if keeps_type(new, stmt, types) else None
 
 
 # ----------------------------------------------------------------------------- reuse
@@ -335,7 +274,7 @@ def reuse(stmt: Assign, types: Types) -> Replacement:
 
 
 def elementwise(stmt: Assign, types: Types) -> Replacement:
-    for step in (views, spread, identities, where_sum, where_scaled):
+    for step in (views, spread, identities):
         answer = step(stmt, types)
         if answer is not None:
             return answer

@@ -1,5 +1,6 @@
-"""optimize.typed_elementwise: repeated values, constants, np.where adjoints and values
-computed twice, each rewrite checked against the generic gradient and finite differences."""
+"""optimize.typed_elementwise: repeated values, constants and values computed twice, each
+rewrite checked against the generic gradient and finite differences (np.where adjoints are
+swept here too, their own tests are in test_typed_where)."""
 
 import itertools
 
@@ -68,17 +69,6 @@ def test_constants_that_change_nothing_are_dropped():
     t = agree(f, (ARGS["vector"], ARGS["vector"]), wrt=(0, 1))
     assert "1.0 *" not in body(t) and "/ 1" not in body(t), t.grad_source
     assert "d_x = 1.0 - y" in body(t) and "-x" in body(t), t.grad_source
-
-
-def test_the_adjoints_of_a_where_are_one_where():
-    f = function("def f(z):\n    return np.sum(np.where(z > 0, z, ALPHA * z))\n", ALPHA=0.1)
-    t = agree(f, (np.array([-1.0, -0.25, 0.5, 2.0]),))
-    z = np.array([-1.0, 0.0, 0.5, 2.0])  # at the kink, 0 takes the else branch
-    assert body(t).splitlines()[-2:] == [
-        "d_z = np.where(z > 0, 1.0, ALPHA)",
-        "return d_z",
-    ], t.grad_source
-    assert np.array_equal(t.grad(z), [0.1, 0.1, 1.0, 1.0])
 
 
 def test_a_value_computed_twice_is_computed_once():
