@@ -97,17 +97,20 @@ def same(want: Any, got: Any) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
-def agree(f, args: tuple, wrt: Any = 0) -> Transformed:
-    """``f``'s gradient specialised to ``args`` agrees with the generic gradient and, where
-    ``f`` is finite and has elements, with finite differences; returns it for reading."""
+def agree(
+    f, args: tuple, wrt: Any = 0, generic: Transformed | None = None, fd: bool = True
+) -> Transformed:
+    """``f``'s gradient specialised to ``args`` agrees with the generic gradient (``generic``,
+    when already made) and, with ``fd``, where ``f`` is finite and has elements, with finite
+    differences; returns it for reading."""
     spec = transform(f, wrt, args=args)
-    generic = transform(f, wrt)
+    generic = generic or transform(f, wrt)
     with np.errstate(all="ignore"):
         want = generic.grad(*args)
         got = spec.grad(*args)
     same(want, got)
     with np.errstate(all="ignore"):
         value = f(*args)
-    if np.all(np.isfinite(value)) and all(np.size(a) for a in args):
+    if fd and np.all(np.isfinite(value)) and all(np.size(a) for a in args):
         check_grad(f, *args, wrt=wrt, grad_fn=spec.grad)
     return spec
