@@ -150,6 +150,70 @@ def spread(stmt: Assign, types: Types) -> Replacement:
     return (scalar, full)
 
 
+def unit_operands(stmt: Assign, types: Types) -> Replacement:
+    """An operand with every axis 1 (``np.sum(m, keepdims=True)``, a ratio of such) beside
+    operands of at least its rank changes nothing in the result's shape, so its one element
+    as a scalar gives the same result: ``s / np.sum(m, keepdims=True) * m`` is
+    ``s / np.sum(m) * m``. The scalar is computed the same way, by the same operations on
+    one element, so it is the same number."""
+    if not stmt.prim.elementwise or len(stmt.args) < 2:
+        return None
+    for k, q in enumerate(stmt.args):
+        shape = types.of(q).shape
+        if not shape or any(d != 1 for d in shape) or types.of(q).kind is not Kind.ARRAY:
+            continue
+        others = [types.of(x).shape for j, x in enumerate(stmt.args) if j != k]
+        if not any(o is not None and len(o) >= len(shape) for o in others):
+            continue
+        made: list[Assign] = []
+        scalar = _as_scalar(q, types, made, depth=3)
+        known = _evaluated(made, types)
+        if scalar is None or known is None or known[scalar].dtype != types.of(q).dtype:
+            continue
+        new = with_operation(stmt, stmt.prim, (*stmt.args[:k], scalar, *stmt.args[k + 1 :]))
+        if keeps_type(new, stmt, types, known):
+            return (*made, new)
+    return None
+
+
+def _as_scalar(q: Atom, types: Types, made: list[Assign], depth: int) -> Atom | None:
+    """Statements (appended to ``made``) computing the one element of the unit array ``q``
+    as a scalar, and the atom holding it; None when ``q`` is not made so."""
+    if types.of(q).shape == ():
+        return q
+    stmt = types.definition(q)
+    if stmt is None or depth == 0:
+        return None
+    if stmt.prim is P.np_sum and dict(stmt.params) == {"keepdims": True}:
+        target = types.fresh()
+        made.append(Assign(target, P.np_sum, stmt.args, (), stmt.loc))
+        return target
+    if stmt.prim in (P.add, P.sub, P.mul, P.div) and not stmt.params:
+        parts = [_as_scalar(a, types, made, depth - 1) for a in stmt.args]
+        if any(p is None for p in parts):
+            return None
+        target = types.fresh()
+        made.append(
+            Assign(target, stmt.prim, tuple(p for p in parts if p is not None), (), stmt.loc)
+        )
+        return target
+    return None
+
+
+def _evaluated(made: list[Assign], types: Types) -> dict[Atom, AbstractValue] | None:
+    """The types of ``made``'s targets, each a scalar (None if one is not)."""
+    known: dict[Atom, AbstractValue] = {}
+    for m in made:
+        try:
+            value = evaluate(m, tuple(known.get(a) or types.of(a) for a in m.args))
+        except ShapeError:
+            return None
+        if value.shape != ():
+            return None
+        known[m.target] = value
+    return known
+
+
 # ----------------------------------------------------------------------------- constants
 
 _FOLDED = {P.add: 2, P.sub: 2, P.mul: 2, P.div: 2, P.neg: 1, P.pos: 1}
@@ -274,7 +338,7 @@ def reuse(stmt: Assign, types: Types) -> Replacement:
 
 
 def elementwise(stmt: Assign, types: Types) -> Replacement:
-    for step in (views, spread, identities):
+    for step in (views, spread, unit_operands, identities):
         answer = step(stmt, types)
         if answer is not None:
             return answer

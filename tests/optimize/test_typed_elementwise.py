@@ -113,3 +113,16 @@ def test_integer_operands_keep_integer_arithmetic():
         np.testing.assert_array_equal(
             t.grad(ARGS["vector"], k), transform(f, 0).grad(ARGS["vector"], k)
         )
+
+
+@pytest.mark.parametrize("kind", ["vector", "row", "matrix", "unit", "zero_d"])
+def test_a_unit_array_beside_larger_operands_is_its_one_element(kind):
+    # the max's adjoint divides by np.sum(mask, keepdims=True): a (1, ..., 1) count
+    x = np.arange(np.size(ARGS[kind]), dtype=float).reshape(np.shape(ARGS[kind])) * 0.3 - 0.4
+    t = agree(function("def f(x):\n    return np.max(x)\n"), (x,))
+    if kind != "zero_d":
+        assert "keepdims" not in body(t), t.grad_source
+    g = function(
+        "def g(x):\n    return np.max(x) + np.sum(np.max(x, axis=-1, keepdims=True) * x)\n"
+    )
+    agree(g, (x,))

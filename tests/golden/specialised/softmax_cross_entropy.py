@@ -19,5 +19,5 @@ def softmax_cross_entropy_grad(z, y):
     t3 = d_e * e
     # line 22: m = np.max(z)
     t4 = z == m
-    d_z = t3 - np.sum(t3) / np.sum(t4, keepdims=True) * t4
+    d_z = t3 - np.sum(t3) / np.sum(t4) * t4
     return d_z
