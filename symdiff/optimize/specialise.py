@@ -104,12 +104,18 @@ def fresh_gradients(prog: GradProgram, analysis: Analysis) -> GradProgram:
         return prog
     params = set(prog.params)
     defs = {s.target: s for s in iter_assigns(prog.forward + prog.backward)}
+    phis = {
+        p.target: (p.then, p.orelse)
+        for stmt in _walk(prog.forward + prog.backward)
+        if isinstance(stmt, If)
+        for p in stmt.phis
+    }
     grads: list = []
     copies: list[Assign] = []
     adjoint_of = list(prog.adjoint_of)
     for g, x in zip(prog.grads, prog.wrt):
         if isinstance(g, Var) and analysis.value(g).kind is ValueKind.ARRAY:
-            if g in grads or _borrowed(g, params, defs):
+            if g in grads or _borrowed(g, params, defs, phis):
                 copied = Var(f"{FRESH_PREFIX}copy{len(copies)}")
                 copies.append(Assign(copied, P.np_copy, (g,), (), prog.loc))
                 adjoint_of.append((copied, x))
@@ -123,20 +129,23 @@ def fresh_gradients(prog: GradProgram, analysis: Analysis) -> GradProgram:
     )
 
 
-def _borrowed(v: Var, params: set[Var], defs: dict[Var, Assign]) -> bool:
-    """``v`` is an argument, a broadcast, or a view of one of these."""
-    seen: set[Var] = set()
-    while v not in seen:
-        seen.add(v)
-        if v in params:
-            return True
-        made = defs.get(v)
-        if made is None or made.prim.effect is not Effect.VIEW:
-            return False
-        if made.prim is P.np_broadcast_to or not made.args or not isinstance(made.args[0], Var):
-            return made.prim is P.np_broadcast_to
-        v = made.args[0]
-    return False
+def _borrowed(
+    v: Atom, params: set[Var], defs: dict[Var, Assign], phis: dict, depth: int = 0
+) -> bool:
+    """``v`` is an argument, a broadcast, or a view of one of these, on some path (a value
+    chosen by a branch is borrowed when either choice is)."""
+    if not isinstance(v, Var) or depth > 32:
+        return False
+    if v in params:
+        return True
+    if v in phis:
+        return any(_borrowed(a, params, defs, phis, depth + 1) for a in phis[v])
+    made = defs.get(v)
+    if made is None or made.prim.effect is not Effect.VIEW:
+        return False
+    if made.prim is P.np_broadcast_to:
+        return True
+    return bool(made.args) and _borrowed(made.args[0], params, defs, phis, depth + 1)
 
 
 def without_dead_statements(prog: GradProgram) -> GradProgram:

@@ -2,6 +2,7 @@
 tape entries only they read go; a gradient is always the caller's own new array)."""
 
 import numpy as np
+import pytest
 
 from .specialised import agree, body, function, kinds
 
@@ -35,3 +36,14 @@ def test_a_float_gradient_is_never_copied_into_an_array():
     f = function("def f(x, y):\n    return x * y\n")
     dx, dy = agree(f, (0.5, 2.0), wrt=(0, 1)).grad(0.5, 2.0)
     assert type(dx) is float and type(dy) is float
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_a_gradient_chosen_by_a_branch_is_writeable(flag):
+    f = function(
+        "def f(x, flag):\n    if flag:\n        y = x * 2.0\n    else:\n        y = x + 1.0\n"
+        "    return np.sum(y)\n"
+    )
+    x = ARGS["vector"]
+    dx = agree(f, (x, flag)).grad(x, flag)
+    assert dx.flags.writeable and not np.shares_memory(dx, x)
