@@ -1,7 +1,9 @@
 """Every name symdiff invents, and the generator that keeps them from colliding.
 
-The formats are constants so that the adjoint naming scheme is stated once: the adjoint of
-``z`` is ``d_z`` (∂L/∂z), temporaries are ``t1, t2, ...``, a user name assigned again is
+The formats are constants so that the naming scheme is stated once: the adjoint of ``z``
+(reverse mode, ∂L/∂z) is ``d_z``, its tangent (forward mode, ż: the derivative of ``z``
+along the direction) is ``z_dot``, and the two compose as they read: ``d_z_dot`` is the
+tangent of the adjoint ``d_z`` (a Hessian-vector product). Temporaries are ``t1, t2, ...``, a user name assigned again is
 ``y_1, y_2, ...`` (single assignment), and the functions are ``<name>_grad`` and
 ``<name>_value_and_grad``. A generator is seeded with every name already in use, so a new
 name can never shadow a user's variable, a module or a helper.
@@ -10,6 +12,7 @@ name can never shadow a user's variable, a module or a helper.
 from __future__ import annotations
 
 ADJOINT = "d_{}"
+TANGENT = "{}_dot"
 TEMP = "t{}"
 VERSION = "{}_{}"
 GRAD_FN = "{}_grad"
@@ -45,6 +48,13 @@ class NameGen:
 
     def adjoint(self, primal: str) -> str:
         return self.fresh(ADJOINT.format(primal))
+
+    def tangent(self, primal: str) -> str:
+        return self.fresh(TANGENT.format(primal))
+
+    def derivative(self, primal: str, tangent: bool) -> str:
+        """The name of ``primal``'s derivative: its tangent in forward mode, else its adjoint."""
+        return self.tangent(primal) if tangent else self.adjoint(primal)
 
 
 class Counter:

@@ -213,6 +213,15 @@ def test_graph_prints_dot_and_writes_files(capsys, mod, tmp_path):
     assert code == 0 and (tmp_path / "g.dot").read_text() == out
 
 
+def test_graph_hides_shape_bookkeeping_unless_asked(capsys, mod):
+    code, hidden, _ = run(capsys, "graph", f"{mod}:loss")
+    code2, shown, _ = run(capsys, "graph", f"{mod}:loss", "--shapes")
+    assert code == code2 == 0
+    # here the bookkeeping is only what unbroadcast reads for its shape: edges, no nodes
+    assert set(hidden.splitlines()) < set(shown.splitlines())
+    assert all("->" in line for line in set(shown.splitlines()) - set(hidden.splitlines()))
+
+
 def test_graph_svg_without_dot_is_a_clear_error(capsys, mod, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     code, _, err = run(capsys, "graph", f"{mod}:loss", "-o", tmp_path / "g.svg")

@@ -1,7 +1,7 @@
 """Forward mode: from the IR of ``f`` to the IR of its tangent program.
 
 Each primal statement is followed by its tangent statement, from the table in ``tangents``:
-next to every value ``v`` the program carries ``d_v``, the derivative of ``v`` along one
+next to every value ``v`` the program carries ``v_dot``, the derivative of ``v`` along one
 direction of the inputs, and returns ``f(x)`` with ``J·v``. Nothing is stored and nothing is
 run backwards, so control flow keeps its shape: a branch computes the tangents of the values
 it makes and merges them as it merges the values, and a loop carries the tangents of its
@@ -40,7 +40,7 @@ from ..ir.nodes import (  # fmt: skip
     Push,
     Var,
 )
-from ..naming import Counter, NameGen, is_internal
+from ..naming import TANGENT, Counter, NameGen, is_internal
 from . import analysis
 from .builder import Builder, Sym
 from .program import GradProgram, Kind
@@ -128,7 +128,7 @@ class Forward:
         self.tangent_of: dict[Var, set[Atom]] = {
             d: {p} for p, d in seeds.items() if isinstance(d, Var)
         }
-        self.adjoint_of: dict[Var, Var] = {}  # tangent -> primal: the emitter names it d_<primal>
+        self.adjoint_of: dict[Var, Var] = {}  # tangent -> primal: the emitter names it <primal>_dot
         self.primal: set[Var] = set(fn.params)
 
     def is_scalar(self, a: Atom) -> bool:
@@ -466,9 +466,9 @@ def extra_params(fn: Function, wanted: list[str]) -> tuple[tuple[Var, ...], tupl
 def jvp_program(
     fn: Function, wrt: tuple[Var, ...], directions: list[str] | None = None, kind: Kind = Kind.JVP
 ) -> GradProgram:
-    """``f``'s tangent program: ``(x, d_x) -> (f(x), J(x)·d_x)`` for the ``wrt`` inputs.
+    """``f``'s tangent program: ``(x, x_dot) -> (f(x), J(x)·x_dot)`` for the ``wrt`` inputs.
     ``directions`` names the tangent parameters (``v`` for a Hessian-vector product)."""
-    tangents, signature = extra_params(fn, directions or [f"d_{p.name}" for p in wrt])
+    tangents, signature = extra_params(fn, directions or [TANGENT.format(p.name) for p in wrt])
     fwd = Forward(fn, dict(zip(wrt, tangents)))
     block, out = fwd.run(fn.result)
     live = {a for a in (fn.result, out) if isinstance(a, Var)}

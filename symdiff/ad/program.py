@@ -31,6 +31,11 @@ class Kind(StrEnum):
     VJP = "vjp"  # reverse mode seeded with a cotangent: ct·J
 
     @property
+    def tangent_names(self) -> bool:
+        """Its derivatives are tangents (forward mode), named ``v_dot``, not ``d_v``."""
+        return self in (Kind.JVP, Kind.HVP, Kind.GRAD_FWD)
+
+    @property
     def forward_only(self) -> bool:
         """A tangent program: no backward sweep, and the result is a value, not gradients."""
         return self in (Kind.JVP, Kind.HVP)
@@ -47,7 +52,8 @@ class GradProgram:
     backward: Block
     value: Atom
     grads: tuple[Atom | None, ...]  # None: the result does not depend on that input
-    adjoint_of: tuple[tuple[Var, Var], ...]  # (adjoint, primal): names d_<primal>
+    # (derivative, primal): the emitter names it d_<primal> (or <primal>_dot, a tangent)
+    adjoint_of: tuple[tuple[Var, Var], ...]
     restored: tuple[tuple[Var, Var], ...]  # (popped, forward): a forward value read back
     scalar_value: bool  # the value is a scalar by construction; no runtime check needed
     loc: Loc | None = None

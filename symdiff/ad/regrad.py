@@ -252,7 +252,7 @@ def _rename(body: Block, result: Atom, prog: GradProgram) -> tuple[Block, Atom]:
         primal = readable(adjoint_of[v]) if v in adjoint_of else None
         source = readable(restored[v]) if v in restored else None
         if primal is not None:
-            new = gen.adjoint(primal)
+            new = gen.derivative(primal, prog.kind.tangent_names)
         elif source is not None:
             new = gen.fresh(source)
         else:

@@ -16,12 +16,13 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..ad.program import Kind
-from ..errors import InputError, UndefinedNameError, WrtError
-from ..frontend.source import unwrap
+from ..errors import InputError, SymdiffError, UndefinedNameError, WrtError
+from ..frontend.source import display_path, origin, unwrap
 from ..pipeline import Transformed
 from . import blame
 from .cache import cached_transform, current
 from .calls import UNBOUND, arguments, bound_self, decorated, prepare, verify_decorated
+from .display import Summary, docstring, summary_html, summary_markdown, summary_repr
 from .wrt import Wrt, param_names, resolve_wrt, signature_defaults
 
 
@@ -34,6 +35,9 @@ class Derivative:
     """
 
     mode: Kind = Kind.JVP  # the program this object's transformation builds
+    what = "derivative"  # what it computes, as its displays and docstring name it
+    how = "forward mode"  # the mode or modes it runs
+    usage = ""  # how to call it (api.display.Summary)
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt, simplify: bool = False, bound: Any = None):
         self._f = f
@@ -66,7 +70,6 @@ class Derivative:
                 pass
         self.__name__ = f"{fname}_{kind}"
         self.__qualname__ = self.__name__
-        self.__doc__ = f"The {kind} of {fname} (symdiff)."
 
     def _transformed(self, mode: Kind) -> Transformed:
         return cached_transform(self._f, self._wrt, self.simplify, mode)
@@ -163,5 +166,53 @@ class Derivative:
             out.append(np.asarray(arr, dtype=dtype) if arr.ndim else dtype.type(arr))
         return out
 
+    # ------------------------------------------------------------------------- display
+
+    @property
+    def built(self) -> bool:
+        """Whether the generated code exists (it waits for a name defined later in the module)."""
+        return self._t is not None
+
+    def summary(self) -> Summary:
+        """What this object is, for ``repr``, notebooks and ``__doc__`` (see ``api.display``)."""
+        shift = 0 if self._self is UNBOUND else 1
+        fname = getattr(self._f, "__name__", "f")
+        where = ""
+        if self.built:
+            where = origin(self.transformed.source)
+        else:
+            code = getattr(unwrap(self._f), "__code__", None)
+            if code is not None:
+                where = f"{display_path(code.co_filename)}:{code.co_firstlineno} ({fname})"
+        return Summary(
+            name=self.__name__,
+            what=self.what,
+            function=f"{fname}({', '.join(self._names[shift:])})",
+            wrt=tuple(self._names[p] for p in self._positions),
+            modes=self.how,
+            built=self.built,
+            origin=where,
+            usage=self.usage,
+        )
+
+    def _document(self) -> None:
+        """``__doc__``: what this computes and from which line, then ``f``'s own docstring."""
+        self.__doc__ = docstring(self.summary(), getattr(self._f, "__doc__", None))
+
+    def _shown_source(self) -> tuple[str | None, str]:
+        """The generated code for a display, or why there is none yet."""
+        try:
+            return self.source, ""
+        except SymdiffError as exc:
+            return None, str(exc)
+
     def __repr__(self) -> str:
-        return f"<symdiff {self.__name__} wrt={self.wrt!r}>"
+        return summary_repr(self.summary())
+
+    def _repr_html_(self) -> str:
+        source, problem = self._shown_source()  # first: showing the code may build it
+        return summary_html(self.summary(), source, problem)
+
+    def _repr_markdown_(self) -> str:
+        source, problem = self._shown_source()
+        return summary_markdown(self.summary(), source, problem)

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import GradientCheckError, NonFiniteError
 from .blame import call_user, function_loc
+from .display import table_html
 from .wrt import param_names, resolve_wrt
 
 MAX_COORDS = 64  # coordinates checked one by one per argument; the rest by a random direction
@@ -65,8 +66,32 @@ class CheckReport:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
+    def title(self) -> str:
+        return f"gradient check of {self.function} (rtol={self.rtol:g}, atol={self.atol:g})"
+
     def __str__(self) -> str:
-        return f"gradient check of {self.function} (rtol={self.rtol:g}, atol={self.atol:g})\n{self.table()}"
+        return f"{self.title()}\n{self.table()}"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        """IPython's plain-text display: the table, not the dataclass fields."""
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        """The table in a notebook, with each argument's dtype and how much of it was checked."""
+        header = ("argument", "shape", "dtype", "checked", "max abs error", "max rel error",
+                  "verdict")  # fmt: skip
+        rows = []
+        for a in self.args:
+            size = int(np.prod(a.shape, dtype=np.int64))
+            checked = f"{a.checked} of {size}" + (
+                " + 1 direction" if a.checked and size > MAX_COORDS else ""
+            )
+            rows.append(
+                (a.name, str(a.shape), a.dtype, checked, f"{a.max_abs_error:.2e}",
+                 f"{a.max_rel_error:.2e}", "ok" if a.ok else "FAIL")
+            )  # fmt: skip
+        verdict = "passed" if self.ok else "FAILED"
+        return table_html(f"{self.title()}: {verdict}", header, rows, [a.ok for a in self.args])
 
 
 def tolerances(dtype: np.dtype) -> tuple[float, float, float]:

@@ -28,6 +28,7 @@ from .copied import CONSTANTS as RUNTIME_CONSTANTS
 from .copied import HELPERS as RUNTIME
 from .copied import WIDTH, helper_source
 from .copied import needed as runtime_needed
+from .display import SourceText
 from .drivers import driver
 from .literals import StandaloneError, assignment, check_roundtrip, literal, needs_numpy
 from .module_globals import ModuleGlobals, same_value
@@ -94,7 +95,7 @@ def emit(
             os.makedirs(folder, exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-    return text
+    return SourceText(text)  # shown highlighted in notebooks
 
 
 def _assemble(units: list[Unit], simplify: bool) -> str:

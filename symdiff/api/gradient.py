@@ -25,6 +25,7 @@ class GradientFunction(Derivative):
     """The callable ``grad`` returns: computes gradients; ``.source`` shows how."""
 
     mode = Kind.GRAD
+    how = "reverse mode"
 
     def __init__(
         self,
@@ -49,6 +50,20 @@ class GradientFunction(Derivative):
         # call with a float there runs the generated code and nothing else (see __call__)
         self._fast: int | None = None
         self._eager()
+        self._document()
+
+    @property
+    def what(self) -> str:  # type: ignore[override]
+        return "value and gradient" if self._with_value else "gradient"
+
+    @property
+    def usage(self) -> str:  # type: ignore[override]
+        if self._with_value:
+            return "Called with the arguments of {f}, it returns (value, gradients)."
+        return (
+            "Called with the arguments of {f}, it returns the gradient, shaped like its "
+            "argument (a tuple of them for a tuple wrt)."
+        )
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         """The generated function this runs: what ``grad(grad(f))`` differentiates (compiled

@@ -29,6 +29,7 @@ from ..pipeline import Transformed
 from . import blame
 from .calls import finish
 from .derivative import Derivative
+from .display import SourceText
 from .gradient import grad
 from .wrt import Wrt
 
@@ -49,6 +50,11 @@ class JVPFunction(Derivative):
     """``(f(x), J·v)`` from ``f``'s tangent program; called as ``fj(*args, *tangents)``."""
 
     mode = Kind.JVP
+    what = "Jacobian-vector product"
+    usage = (
+        "Called with the arguments of {f} followed by one tangent per wrt argument, it "
+        "returns (value, J·tangents)."
+    )
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt, bound: Any = None):
         super().__init__(f, wrt, bound=bound)
@@ -56,6 +62,7 @@ class JVPFunction(Derivative):
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
         self._eager()
+        self._document()
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         """What ``grad(jvp(f))`` differentiates: the tangent-only generated function."""
@@ -127,6 +134,12 @@ class VJPFunction(Derivative):
     """``vjp(f)(*args) -> (f(args), pullback)``; ``pullback(ct)`` is ``ct·J`` (reverse mode)."""
 
     mode = Kind.VJP
+    what = "vector-Jacobian product"
+    usage = (
+        "Called with the arguments of {f}, it returns (value, pullback); pullback(cotangent) "
+        "is cotangent·J."
+    )
+    how = "reverse mode"
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
         super().__init__(f, wrt)
@@ -134,6 +147,7 @@ class VJPFunction(Derivative):
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_vjp"
         self._eager()
+        self._document()
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         return self.transformed.grad
@@ -193,6 +207,11 @@ def vjp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
 class JacobianFunction(Derivative):
     """The Jacobian of a vector-valued ``f``: shape ``f(x).shape + x.shape`` per ``wrt``."""
 
+    what = "Jacobian"
+    usage = (
+        "Called with the arguments of {f}, it returns the Jacobian, shaped f(x).shape + x.shape."
+    )
+
     @property
     def modes(self) -> tuple[Derivative, ...]:
         """The forward (``jvp``) and reverse (``vjp``) objects this Jacobian may run, as built."""
@@ -209,6 +228,20 @@ class JacobianFunction(Derivative):
         self._vjp = self._build(VJPFunction, mode in ("auto", "rev"))
         if self._jvp is None and self._vjp is None:
             JVPFunction(f, wrt)  # neither mode applies: raise forward mode's refusal
+        self._document()
+
+    @property
+    def how(self) -> str:  # type: ignore[override]
+        if self._jvp is not None and self._vjp is not None:
+            used = {"fwd": "forward", "rev": "reverse"}.get(self.last_mode or "")
+            last = f"; the last call used {used} mode" if used else ""
+            return f"forward or reverse mode, whichever takes fewer passes{last}"
+        refused = " (the other is refused)" if self.requested == "auto" else ""
+        return ("forward mode" if self._vjp is None else "reverse mode") + refused
+
+    @property
+    def built(self) -> bool:
+        return all(m.built for m in self.modes)
 
     def _build(self, kind: type, wanted: bool) -> Any:
         """The program for one mode; with ``mode="auto"``, None if that mode is refused
@@ -233,7 +266,7 @@ class JacobianFunction(Derivative):
         """The generated program this Jacobian runs; with ``mode="auto"``, both."""
         if self._jvp is None or self._vjp is None:
             return (self._jvp or self._vjp).source
-        return (
+        return SourceText(
             "# forward mode: one call per input element (used when inputs < outputs)\n"
             + self._jvp.source
             + "\n\n# reverse mode: one call per output element (used otherwise)\n"
@@ -290,6 +323,8 @@ def jacobian(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, mode: str = "
 class _OverGradient(Derivative):
     """Forward mode over the generated gradient of a scalar ``f`` (one ``wrt`` argument)."""
 
+    how = "forward mode over reverse mode"
+
     def __init__(self, f: Callable[..., Any], wrt: Wrt, kind: str):
         super().__init__(f, wrt)
         self._named(kind)
@@ -302,6 +337,10 @@ class _OverGradient(Derivative):
         self.gradient = grad(f, wrt=wrt)
         # the gradient's generated code takes a bound method's object first, as f does
         self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self)
+
+    @property
+    def built(self) -> bool:
+        return self._tangents.built
 
     @property
     def transformed(self) -> Transformed:
@@ -334,8 +373,12 @@ class _GradientTangent(JVPFunction):
 class HessianFunction(_OverGradient):
     """The Hessian of a scalar ``f``: shape ``x.shape + x.shape``."""
 
+    what = "Hessian"
+    usage = "Called with the arguments of {f}, it returns the Hessian, shaped x.shape + x.shape."
+
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
         super().__init__(f, wrt, "hessian")
+        self._document()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with self._blamed(args, kwargs, self.transformed):
@@ -349,10 +392,17 @@ class HessianFunction(_OverGradient):
 class HVPFunction(_OverGradient):
     """``hvp(f)(*args, v) -> H·v`` for a scalar ``f``, without forming ``H``."""
 
+    what = "Hessian-vector product"
+    usage = (
+        "Called with the arguments of {f} followed by a vector v shaped like the wrt "
+        "argument, it returns H·v."
+    )
+
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
         super().__init__(f, wrt, "hvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_hvp"
+        self._document()
 
     def __symdiff_generated__(self) -> Callable[..., Any]:
         return self.transformed.grad

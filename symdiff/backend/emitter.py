@@ -37,13 +37,13 @@ _KINDS = {
     "grad": (naming.GRAD_FN, naming.VALUE_AND_GRAD_FN, "Gradient", "Value and gradient",
              "d_v holds the derivative of the result with respect to v."),
     "grad_fwd": (naming.GRAD_FN, naming.VALUE_AND_GRAD_FN, "Gradient", "Value and gradient",
-                 "Computed in forward mode (one pass, no tape): d_v holds the derivative of v "
+                 "Computed in forward mode (one pass, no tape): v_dot holds the derivative of v "
                  "with respect to {wrt}."),
     "jvp": ("{}_tangent", "{}_jvp", "Tangent (Jacobian-vector product)", "Value and tangent",
-            "d_v holds the derivative of v along the direction given for {wrt}."),
+            "v_dot holds the derivative of v along the direction given for {wrt}."),
     "hvp": ("{}_hvp", "{}_grad_and_hvp", "Hessian-vector product", "Gradient and Hessian-vector product",
-            "The tangent program of the gradient: d_u holds the derivative of u along v, the "
-            "direction given for {wrt}, and the result is H·v."),
+            "The tangent program of the gradient: u_dot holds the derivative of u along v, the "
+            "direction given for {wrt} (d_u_dot: of the adjoint d_u), and the result is H·v."),
     "vjp": ("{}_vjp", "{}_value_and_vjp", "Vector-Jacobian product",
             "Value and vector-Jacobian product",
             "d_v holds the derivative of the result, weighted by the given cotangent, with "

@@ -31,7 +31,7 @@ _SEQUENCES = frozenset(
 _SHAPE_READS = {P.np_shape: 0, P.shape_attr: 0, P.np_size: 0, P.size_attr: 0, P.unbroadcast: 1}
 
 
-def _shape_position(stmt) -> int | None:
+def shape_position(stmt) -> int | None:
     """The position of the argument ``stmt`` reads only for its shape (``np.size(x)``, not
     ``np.size(x, 0)``), if any."""
     if not isinstance(stmt, Assign) or stmt.prim not in _SHAPE_READS or stmt.params:
@@ -86,7 +86,7 @@ def detach(forward: Block, backward: Block, outputs: set[Var]) -> tuple[Block, B
         shape_reads: dict[Var, list[int]] = {}
         full: set[Var] = set(outputs)
         for i, (s, _) in enumerate(body):
-            pos = _shape_position(s)
+            pos = shape_position(s)
             for k, a in enumerate(used_by(s)):
                 if not isinstance(a, Var):
                     continue

@@ -61,6 +61,11 @@ def simplify_with_report(
     forward = analysis.prune(forward, live)
     out = replace(prog, forward=forward, backward=backward)
     report.ops_after = count_ops(out)
+    if report.ops_after > report.ops_before:
+        # each region was kept only if it got no larger, but a region's new form can stop
+        # another from sharing a value with it: the whole is judged as the user counts it
+        report.outcomes["whole program kept: the rewrite was larger"] += 1
+        out, report.ops_after = prog, report.ops_before
     report.seconds = time.perf_counter() - start
     return out, report
 

@@ -156,7 +156,7 @@ def test_loops_carry_tangents_without_a_tape():
     source = jvp(for_loop).source
     assert "tape" not in source and ".pop()" not in source
     assert "for i in range(n):" in source
-    assert "d_s" in source and "def for_loop_jvp(x, n, d_x):" in source
+    assert "s_dot" in source and "def for_loop_jvp(x, n, x_dot):" in source
     assert format_source(source) == source
     assert "while" in jvp(while_loop).source
 

@@ -494,7 +494,7 @@ def test_derivative_module_contents(derived_module):
     assert text.count("\ndef softmax_vjp(") == 1 and text.count("\ndef softmax(") == 1
     assert "def jacobian_columns(tangent, inputs, shape):" in text
     # keyword-only arguments are passed on by name
-    assert "pair(x, y, k=k)" in text and "pair_tangent(x, y, k=k, d_x=d_x, d_y=d_y)" in text
+    assert "pair(x, y, k=k)" in text and "pair_tangent(x, y, k=k, x_dot=x_dot, y_dot=y_dot)" in text
     assert format_source(text) == text
     assert symdiff.emit(*_derivative_objects()) == text
 

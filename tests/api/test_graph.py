@@ -139,3 +139,125 @@ def test_dot_file_parses_with_graphviz_when_available(tmp_path):
     symdiff.graph(looped).save(str(path))
     done = subprocess.run(["dot", "-Tsvg", str(path)], capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+def huber(pred, target, delta=1.0):
+    r = pred - target
+    a = np.abs(r)
+    return np.mean(np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)))
+
+
+def rnn(Wx, Wh, b, xs, h0):
+    h = h0
+    for x_t in xs:
+        h = np.tanh(Wx @ x_t + Wh @ h + b)
+    return np.sum(h * h)
+
+
+def product(x, y):
+    return x * y
+
+
+def branchy(x):
+    if x > 0:
+        y = x * x
+    else:
+        y = -x
+    return y
+
+
+SHAPE_LABELS = {"np.shape", "np.size", "np.broadcast_shapes", "shape", "size", "len"}
+
+
+def test_the_seed_feeds_where_the_backward_sweep_starts():
+    # the node computing 1 / n from the seed (the mean's adjoint), the first adjoint of a
+    # loop's result, each branch's adjoint, or the gradient itself when it is a forward value
+    cases = {
+        (huber, 0): ["/"],
+        (rnn, ("Wx", "Wh", "b")): ["+"],  # d_h = h + h
+        (product, 0): ["d_x"],
+        (simple, 0): ["np.broadcast_to"],  # the seed times SCALE, as an array
+    }
+    for (f, wrt), starts in cases.items():
+        dot = symdiff.graph(f, wrt=wrt).dot
+        labels = nodes(dot)
+        fed = [labels[b] for a, b, _ in edges(dot) if a == "seed"]
+        assert fed == starts, f.__name__
+    dot = symdiff.graph(branchy).dot
+    labels = nodes(dot)
+    fed = [labels[b] for a, b, _ in edges(dot) if a == "seed"]
+    assert fed == ["+", "np.broadcast_to"]  # x + x in one branch, −(seed as an array) in the other
+
+
+def test_shape_bookkeeping_is_hidden_unless_asked_for():
+    hidden = symdiff.graph(huber).dot
+    shown = symdiff.graph(huber, shapes=True).dot
+    assert not SHAPE_LABELS & set(nodes(hidden).values())
+    assert {"np.shape", "np.size", "np.broadcast_shapes"} <= set(nodes(shown).values())
+    assert "shape bookkeeping hidden (5 nodes)" in hidden and "hidden" not in shown
+    # unbroadcast(g, x) reads x for its shape only: one edge in, the gradient, when hidden
+    for dot, into in ((hidden, 1), (shown, 2)):
+        labels = nodes(dot)
+        for nid, label in labels.items():
+            if label == "unbroadcast":
+                assert sum(1 for _, b, _ in edges(dot) if b == nid) == into
+    # nothing is hidden that carries a derivative: the same gradient boxes and operations
+    ops = lambda dot: sorted(v for v in nodes(dot).values() if v not in SHAPE_LABELS)  # noqa: E731
+    assert ops(hidden) == ops(shown)
+    assert "len" in nodes(symdiff.graph(rnn, shapes=True).dot).values()
+    assert "len" not in nodes(symdiff.graph(rnn).dot).values()
+
+
+def test_the_inputs_are_on_top_and_the_seed_right_of_them():
+    dot = symdiff.graph(rnn, wrt=("Wx", "Wh", "b")).dot
+    assert "{ rank=same; in1; in2; in3; in4; in5; in5 -> seed [style=invis]; }" in dot
+    assert 'newrank="true"' in dot
+
+
+def biggest(x, y):
+    return max(x, y)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize(
+    "f, wrt",
+    [(rnn, ("Wx", "Wh", "b")), (huber, 0), (looped, ("w", "x")), (biggest, ("x", "y")),
+     (simple, 0), (product, ("x", "y"))],
+)  # fmt: skip
+def test_dot_draws_forward_left_and_backward_right(f, wrt):
+    """Where Graphviz puts the nodes (``-Tplain``: ``node name x y ...``) in the text the
+    pictures are rendered from (for biggest, .dot itself comes out mirrored)."""
+    dot = symdiff.graph(f, wrt=wrt).arranged()
+    done = subprocess.run(["dot", "-Tplain"], input=dot, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    x = {ln.split()[1]: float(ln.split()[2]) for ln in done.stdout.splitlines()
+         if ln.startswith("node ")}  # fmt: skip
+    forward = nodes(cluster(dot, "cluster_forward"))
+    backward = nodes(cluster(dot, "cluster_backward"))
+    assert max(x[n] for n in forward) < min(x[n] for n in backward)
+
+
+def test_notebooks_get_the_picture_or_what_to_install(monkeypatch, tmp_path):
+    g = symdiff.graph(huber)
+    assert re.fullmatch(r"<symdiff Graph of huber: \d+ nodes; \.dot, \.svg\(\), \.save\(path\)>",
+                        repr(g))  # fmt: skip
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot
+    assert g.arranged() == g.dot  # nothing to ask: the text as it is
+    bundle = g._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert (
+        "apt install graphviz" in bundle["text/html"]
+        and "brew install graphviz" in bundle["text/plain"]
+    )
+    assert "digraph &quot;huber&quot;" in bundle["text/html"]  # the DOT text, escaped
+    fake = tmp_path / "dot"
+    fake.write_text('#!/bin/sh\necho "<svg>$1</svg>"\n')
+    fake.chmod(0o755)
+    assert g._repr_mimebundle_() == {"image/svg+xml": "<svg>-Tsvg</svg>\n"}
+
+
+def test_ipython_shows_the_graph_or_the_hint(monkeypatch, tmp_path):
+    formatters = pytest.importorskip("IPython.core.formatters", reason="IPython is not installed")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    data, _ = formatters.DisplayFormatter().format(symdiff.graph(huber))
+    assert "image/svg+xml" not in data and "apt install graphviz" in data["text/html"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import math
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -83,18 +84,25 @@ def runs(f, args: tuple) -> bool:
     return True
 
 
-def same(want: Any, got: Any) -> None:
+def same(want: Any, got: Any, rtol: float = 1e-12) -> None:
     """The specialised gradient equals the generic one: values, shapes and dtypes (a 0-d
     array of the generic program may be the Python float its argument was)."""
     if isinstance(want, tuple):
         assert isinstance(got, tuple) and len(got) == len(want)
         for w, g in zip(want, got):
-            same(w, g)
+            same(w, g, rtol)
         return
     assert np.shape(got) == np.shape(want)
     if isinstance(want, np.ndarray) and want.ndim:
         assert isinstance(got, np.ndarray) and got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-15)
+
+
+def unrewritten(f, wrt: Any, args: tuple) -> Transformed:
+    """``f``'s derivative program built for ``args``' types as the pipeline builds it, but
+    with no typed rewrite applied: what the rewrites must compute exactly."""
+    with mock.patch("symdiff.pipeline.specialise", lambda prog, signature: prog):
+        return transform(f, wrt, args=args)
 
 
 def agree(
@@ -108,7 +116,14 @@ def agree(
     with np.errstate(all="ignore"):
         want = generic.grad(*args)
         got = spec.grad(*args)
-    same(want, got)
+    if any(np.result_type(a) == np.float32 for a in args):
+        # knowing the arguments are numbers, the pipeline may round some steps in float32
+        # where the generic program computes in float64: the rewrites themselves are exact
+        same(want, got, rtol=1e-5)
+        with np.errstate(all="ignore"):
+            same(unrewritten(f, wrt, args).grad(*args), got)
+    else:
+        same(want, got)
     with np.errstate(all="ignore"):
         value = f(*args)
     if fd and np.all(np.isfinite(value)) and all(np.size(a) for a in args):

@@ -62,6 +62,18 @@ def cmd_emit(args: argparse.Namespace) -> int:
 
     wrt = parse_wrt(args.wrt)
     targets = resolve_all(args.targets, wrt)
+    if getattr(args, "lang", "python") == "c":
+        from ..c import emit_targets
+
+        if args.kind not in (None, "grad") or args.simplify:
+            raise CommandError(
+                "--lang c writes gradients as they are: no --kind other than grad, no --simplify",
+                hint="drop those options, or emit Python for the other kinds",
+            )
+
+        for line in emit_targets(targets, args.output):
+            print(line)
+        return 0
     names = [t.name for t in targets]
     plain: Wrt | dict[str, Wrt]
     if args.kind is None and wrt is None and all(whole_file(s) for s in args.targets):
@@ -178,10 +190,10 @@ def hand_difference(t: Target, tr: Transformed, inputs: tuple) -> float | None:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from ..graph import graph_of, render
+    from ..graph import graph_of
 
     (t,) = resolve(args.target, parse_wrt(args.wrt), need_one=True)
-    g = graph_of(t.func, t.wrt, args.simplify)
+    g = graph_of(t.func, t.wrt, args.simplify, args.shapes)
     if args.output is None:
         print(g.dot, end="")
         return 0
@@ -189,7 +201,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if ext in ("dot", "gv", ""):
         write_text(args.output, g.dot)
     else:
-        data = render(g.dot, ext)
+        data = g.render(ext)
         with open(args.output, "wb") as fh:
             fh.write(data)
     print(f"wrote {args.output}")

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC", help=target)
     p.add_argument("-o", "--output", metavar="DIR_OR_FILE", help="a .py file or a folder")
+    p.add_argument("--lang", choices=("python", "c"), default="python",
+                   help="c: a C99 header and source per function, for the sizes of its "
+                   "example_<FUNC>() arguments, into the folder -o names (docs/c.md)")  # fmt: skip
     p.add_argument("--kind", metavar="KINDS",
                    help="what to write for each function, comma-separated: grad, jvp, vjp, "
                    "jacobian, hessian, hvp (default: grad, and for a whole file also what "
@@ -125,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="FILE.py:FUNC", help="the function to draw")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="FILE.dot, or .svg/.png/.pdf rendered with dot")  # fmt: skip
+    p.add_argument("--shapes", action="store_true",
+                   help="also draw the shape bookkeeping (np.shape, np.size, ...), hidden "
+                   "by default")  # fmt: skip
 
     p = command(
         "regenerate", "rewrite generated/ from examples/ (or check it is current)",
