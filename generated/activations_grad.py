@@ -223,12 +223,9 @@ def leaky_relu_where_sum_grad(z):
 
     Specialised for z: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
-    # forward pass
-    # leaky_relu_where, line 37: return np.where(z > 0, z, ALPHA * z)
-    t1 = z > 0
     # backward pass
     # leaky_relu_where, line 37: return np.where(z > 0, z, ALPHA * z)
-    d_z = np.where(t1, 1.0, 0.0) + np.where(t1, 0.0, 1.0) * ALPHA
+    d_z = np.where(z > 0, 1.0, ALPHA)
     return d_z
 
 
@@ -246,5 +243,5 @@ def leaky_relu_where_sum_value_and_grad(z):
     leaky_relu_where_sum = np.sum(np.where(t1, z, ALPHA * z))
     # backward pass
     # leaky_relu_where, line 37: return np.where(z > 0, z, ALPHA * z)
-    d_z = np.where(t1, 1.0, 0.0) + np.where(t1, 0.0, 1.0) * ALPHA
+    d_z = np.where(t1, 1.0, ALPHA)
     return leaky_relu_where_sum, d_z

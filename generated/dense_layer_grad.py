@@ -45,9 +45,10 @@ def loss_grad(W, x, b, y):
     t1 = np.exp(-z)
     t2 = 1.0 + t1
     a = 1.0 / t2
+    d_a = a - y
     # backward pass
     # sigmoid, line 23: return 1.0 / (1.0 + np.exp(-z))
-    d_z = (a - y) / t2 * a * t1
+    d_z = d_a / t2 * a * t1
     # line 27: z = W @ x + b
     d_W = np.outer(d_z, x)
     d_x = W.T @ d_z
@@ -70,11 +71,11 @@ def loss_value_and_grad(W, x, b, y):
     t1 = np.exp(-z)
     t2 = 1.0 + t1
     a = 1.0 / t2
-    t3 = a - y
-    loss = 0.5 * np.sum(t3**2)
+    d_a = a - y
+    loss = 0.5 * np.sum(d_a**2)
     # backward pass
     # sigmoid, line 23: return 1.0 / (1.0 + np.exp(-z))
-    d_z = t3 / t2 * a * t1
+    d_z = d_a / t2 * a * t1
     # line 27: z = W @ x + b
     d_W = np.outer(d_z, x)
     d_x = W.T @ d_z

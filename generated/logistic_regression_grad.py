@@ -43,18 +43,11 @@ def loss_grad(w, b, X, y):
     t1 = np.exp(-t)
     t2 = 1.0 + t1
     p = 1.0 / t2
-    t3 = 1.0 - y
-    t4 = 1.0 - p
-    t5 = np.broadcast_shapes(
-        np.broadcast_shapes(np.shape(y), np.shape(p)),
-        np.broadcast_shapes(np.shape(t3), np.shape(t4)),
-    )
     # backward pass
     # line 25: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t6 = np.broadcast_to(-1.0 / np.prod(t5, dtype=int), t5)
-    d_t4 = t6 * t3 / t4
+    t3 = -1.0 / y.size
     # sigmoid, line 20: return 1.0 / (1.0 + np.exp(-t))
-    d_p = t6 * y / p - d_t4
+    d_p = t3 * y / p - t3 * (1.0 - y) / (1.0 - p)
     d_t = d_p / t2 * p * t1
     # line 24: p = sigmoid(X @ w + b)
     d_b = np.sum(d_t)
@@ -77,19 +70,15 @@ def loss_value_and_grad(w, b, X, y):
     t1 = np.exp(-t)
     t2 = 1.0 + t1
     p = 1.0 / t2
-    t3 = y * np.log(p)
-    t4 = 1.0 - y
-    t5 = 1.0 - p
-    t6 = t4 * np.log(t5)
-    t7 = t3 + t6
-    loss = -np.mean(t7)
+    t3 = 1.0 - y
+    t4 = 1.0 - p
+    loss = -np.mean(y * np.log(p) + t3 * np.log(t4))
     # backward pass
     # line 25: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    d_t7 = -1.0 / np.size(t7)
-    t8 = np.broadcast_to(d_t7, np.broadcast_shapes(np.shape(t3), np.shape(t6)))
-    d_t5 = t8 * t4 / t5
+    t5 = -1.0 / y.size
+    d_t4 = t5 * t3 / t4
     # sigmoid, line 20: return 1.0 / (1.0 + np.exp(-t))
-    d_p = t8 * y / p - d_t5
+    d_p = t5 * y / p - d_t4
     d_t = d_p / t2 * p * t1
     # line 24: p = sigmoid(X @ w + b)
     d_b = np.sum(d_t)

@@ -40,14 +40,13 @@ def loss_grad(W1, b1, W2, b2, X, Y):
     # forward pass
     H = np.tanh(X @ W1 + b1)
     P = H @ W2 + b2
-    t1 = P - Y
     # backward pass
     # line 23: return np.mean((P - Y) ** 2)
-    d_t1 = 1.0 / np.size(t1) * 2 * t1
+    t1 = 1.0 / Y.size * 2 * (P - Y)
     # line 22: P = H @ W2 + b2  # (batch, 1)
-    d_b2 = np.sum(d_t1, axis=0)
-    d_H = d_t1 @ W2.T
-    d_W2 = H.T @ d_t1
+    d_b2 = np.sum(t1, axis=0)
+    d_H = t1 @ W2.T
+    d_W2 = H.T @ t1
     # line 21: H = np.tanh(X @ W1 + b1)  # (batch, hidden)
     t2 = d_H * (1.0 - H**2)
     d_b1 = np.sum(t2, axis=0)
@@ -73,7 +72,7 @@ def loss_value_and_grad(W1, b1, W2, b2, X, Y):
     loss = np.mean(t1**2)
     # backward pass
     # line 23: return np.mean((P - Y) ** 2)
-    d_t1 = 1.0 / np.size(t1) * 2 * t1
+    d_t1 = 1.0 / Y.size * 2 * t1
     # line 22: P = H @ W2 + b2  # (batch, 1)
     d_b2 = np.sum(d_t1, axis=0)
     d_H = d_t1 @ W2.T

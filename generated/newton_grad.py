@@ -158,6 +158,7 @@ def loss_grad(a, w):
         tape.append((t4, t5, x, t3, t2))
         steps = steps + 1
         x = x_2
+    t6 = 0.1 * w
     # backward pass
     # line 28: return (r - 2.0) ** 2 + 0.1 * w * w
     d_x = 2.0 * (x - 2.0)
@@ -169,8 +170,8 @@ def loss_grad(a, w):
         d_a_1_1 = d_x / t4_1
         d_t4 = d_a_1_1 * t5_1
         d_t3 = d_t4 * x_4
-        t6 = d_a_1_1 * x_4 * x_4
-        d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1_1 * t2_1 - t6 - t6
+        t7 = d_a_1_1 * x_4 * x_4
+        d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1_1 * t2_1 - t7 - t7
         d_a_1 = d_a_1 + d_a_1_1
     if t1:
         d_a_1_2 = d_x
@@ -179,7 +180,7 @@ def loss_grad(a, w):
     # line 27: r = cube_root(a * w)
     d_a_1_3 = d_a_1 + d_a_1_2
     d_a = d_a_1_3 * w
-    d_w = 0.1 * w + w * 0.1 + d_a_1_3 * a
+    d_w = t6 + t6 + d_a_1_3 * a
     return d_a, d_w
 
 
@@ -236,5 +237,5 @@ def loss_value_and_grad(a, w):
     # line 27: r = cube_root(a * w)
     d_a_1_3 = d_a_1 + d_a_1_2
     d_a = d_a_1_3 * w
-    d_w = t7 + w * 0.1 + d_a_1_3 * a
+    d_w = t7 + t7 + d_a_1_3 * a
     return loss, (d_a, d_w)

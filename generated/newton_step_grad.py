@@ -90,21 +90,14 @@ def loss_grad(w, X, y):
     t1 = np.exp(-(X @ w))
     t2 = 1.0 + t1
     p = 1.0 / t2
-    t3 = 1.0 - y
-    t4 = 1.0 - p
-    t5 = np.broadcast_shapes(
-        np.broadcast_shapes(np.shape(y), np.shape(p)),
-        np.broadcast_shapes(np.shape(t3), np.shape(t4)),
-    )
     # backward pass
     # line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
-    t6 = 0.5 * LAMBDA * w
+    t3 = 0.5 * LAMBDA * w
     # line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t7 = np.broadcast_to(-1.0 / np.prod(t5, dtype=int), t5)
-    d_t4 = t7 * t3 / t4
+    t4 = -1.0 / y.size
     # line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
-    d_p = t7 * y / p - d_t4
-    d_w = t6 + t6 + X.T @ (d_p / t2 * p * t1)
+    d_p = t4 * y / p - t4 * (1.0 - y) / (1.0 - p)
+    d_w = t3 + t3 + X.T @ (d_p / t2 * p * t1)
     return d_w
 
 
@@ -121,24 +114,19 @@ def loss_value_and_grad(w, X, y):
     t1 = np.exp(-(X @ w))
     t2 = 1.0 + t1
     p = 1.0 / t2
-    t3 = y * np.log(p)
-    t4 = 1.0 - y
-    t5 = 1.0 - p
-    t6 = t4 * np.log(t5)
-    t7 = t3 + t6
-    data = -np.mean(t7)
-    t8 = 0.5 * LAMBDA
-    loss = data + t8 * np.sum(w * w)
+    t3 = 1.0 - y
+    t4 = 1.0 - p
+    t5 = 0.5 * LAMBDA
+    loss = t5 * np.sum(w * w) - np.mean(y * np.log(p) + t3 * np.log(t4))
     # backward pass
     # line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
-    t9 = t8 * w
+    t6 = t5 * w
     # line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    d_t7 = -1.0 / np.size(t7)
-    t10 = np.broadcast_to(d_t7, np.broadcast_shapes(np.shape(t3), np.shape(t6)))
-    d_t5 = t10 * t4 / t5
+    t7 = -1.0 / y.size
+    d_t4 = t7 * t3 / t4
     # line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
-    d_p = t10 * y / p - d_t5
-    d_w = t9 + t9 + X.T @ (d_p / t2 * p * t1)
+    d_p = t7 * y / p - d_t4
+    d_w = t6 + t6 + X.T @ (d_p / t2 * p * t1)
     return loss, d_w
 
 
@@ -160,26 +148,21 @@ def loss_hvp(w, X, y, v):
     p = 1.0 / t3
     p_dot = p * t2 / t3
     # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t4 = 1.0 - y
-    t5 = 1.0 - p
-    t6 = np.broadcast_shapes(
-        np.broadcast_shapes(np.shape(y), np.shape(p)),
-        np.broadcast_shapes(np.shape(t4), np.shape(t5)),
-    )
+    t4 = 1.0 - p
     # loss, line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
-    t7 = 0.5 * LAMBDA * v
+    t5 = 0.5 * LAMBDA * v
     # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t8 = np.broadcast_to(-1.0 / np.prod(t6, dtype=int), t6)
-    t9 = t8 * t4 / t5
-    t9_dot = t9 * p_dot / t5
-    t10 = t8 * y / p
-    t10_dot = -(t10 * p_dot / p)
+    t6 = -1.0 / y.size
+    t7 = t6 * (1.0 - y) / t4
+    t7_dot = t7 * p_dot / t4
+    t8 = t6 * y / p
+    t8_dot = -(t8 * p_dot / p)
     # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
-    d_p = t10 - t9
-    d_p_dot = t10_dot - t9_dot
-    t11 = d_p / t3
-    t11_dot = (d_p_dot + t11 * t2) / t3
-    d_w_dot = t7 + t7 + X.T @ ((t11_dot * p + t11 * p_dot) * t1 - t11 * p * t2)
+    d_p = t8 - t7
+    d_p_dot = t8_dot - t7_dot
+    t9 = d_p / t3
+    t9_dot = (d_p_dot + t9 * t2) / t3
+    d_w_dot = t5 + t5 + X.T @ ((t9_dot * p + t9 * p_dot) * t1 - t9 * p * t2)
     return d_w_dot
 
 
@@ -201,32 +184,27 @@ def loss_grad_and_hvp(w, X, y, v):
     p = 1.0 / t3
     p_dot = p * t2 / t3
     # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t4 = 1.0 - y
-    t5 = 1.0 - p
-    t6 = np.broadcast_shapes(
-        np.broadcast_shapes(np.shape(y), np.shape(p)),
-        np.broadcast_shapes(np.shape(t4), np.shape(t5)),
-    )
+    t4 = 1.0 - p
     # loss, line 30: return data + 0.5 * LAMBDA * np.sum(w * w)
-    t7 = 0.5 * LAMBDA
-    t8 = t7 * w
-    t8_dot = t7 * v
+    t5 = 0.5 * LAMBDA
+    t6 = t5 * w
+    t6_dot = t5 * v
     # loss, line 29: data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    t9 = np.broadcast_to(-1.0 / np.prod(t6, dtype=int), t6)
-    t10 = t9 * t4 / t5
-    t10_dot = t10 * p_dot / t5
-    t11 = t9 * y / p
-    t11_dot = -(t11 * p_dot / p)
+    t7 = -1.0 / y.size
+    t8 = t7 * (1.0 - y) / t4
+    t8_dot = t8 * p_dot / t4
+    t9 = t7 * y / p
+    t9_dot = -(t9 * p_dot / p)
     # loss, line 28: p = 1.0 / (1.0 + np.exp(-(X @ w)))
-    d_p = t11 - t10
-    d_p_dot = t11_dot - t10_dot
-    t12 = d_p / t3
-    t12_dot = (d_p_dot + t12 * t2) / t3
-    t13 = t12 * p
-    t13_dot = t12_dot * p + t12 * p_dot
-    t14 = X.T
-    d_w = t8 + t8 + t14 @ (t13 * t1)
-    d_w_dot = t8_dot + t8_dot + t14 @ (t13_dot * t1 - t13 * t2)
+    d_p = t9 - t8
+    d_p_dot = t9_dot - t8_dot
+    t10 = d_p / t3
+    t10_dot = (d_p_dot + t10 * t2) / t3
+    t11 = t10 * p
+    t11_dot = t10_dot * p + t10 * p_dot
+    t12 = X.T
+    d_w = t6 + t6 + t12 @ (t11 * t1)
+    d_w_dot = t6_dot + t6_dot + t12 @ (t11_dot * t1 - t11 * t2)
     return d_w, d_w_dot
 
 

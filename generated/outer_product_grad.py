@@ -50,9 +50,10 @@ def linear_loss_grad(W, x, y):
     """
     # forward pass
     z = W @ x
+    d_z = z - y
     # backward pass
     # line 21: z = W @ x
-    d_W = np.outer(z - y, x)
+    d_W = np.outer(d_z, x)
     return d_W
 
 
@@ -67,11 +68,11 @@ def linear_loss_value_and_grad(W, x, y):
     """
     # forward pass
     z = W @ x
-    t1 = z - y
-    linear_loss = 0.5 * np.sum(t1**2)
+    d_z = z - y
+    linear_loss = 0.5 * np.sum(d_z**2)
     # backward pass
     # line 21: z = W @ x
-    d_W = np.outer(t1, x)
+    d_W = np.outer(d_z, x)
     return linear_loss, d_W
 
 
@@ -86,9 +87,10 @@ def batch_linear_loss_grad(W, X, Y):
     """
     # forward pass
     Z = W @ X
+    d_Z = Z - Y
     # backward pass
     # line 26: Z = W @ X  # one column per example
-    d_W = (Z - Y) @ X.T
+    d_W = d_Z @ X.T
     return d_W
 
 
@@ -103,9 +105,9 @@ def batch_linear_loss_value_and_grad(W, X, Y):
     """
     # forward pass
     Z = W @ X
-    t1 = Z - Y
-    batch_linear_loss = 0.5 * np.sum(t1**2)
+    d_Z = Z - Y
+    batch_linear_loss = 0.5 * np.sum(d_Z**2)
     # backward pass
     # line 26: Z = W @ X  # one column per example
-    d_W = t1 @ X.T
+    d_W = d_Z @ X.T
     return batch_linear_loss, d_W

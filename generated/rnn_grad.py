@@ -84,22 +84,22 @@ def loss_value_and_grad(Wx, Wh, b, xs, h0, target):
         h_1 = np.tanh(Wx @ x_t + Wh @ h + b)
         tape.append((h_1, h, x_t))
         h = h_1
-    t2 = h - target
-    loss = 0.5 * np.sum(t2**2)
+    d_h = h - target
+    loss = 0.5 * np.sum(d_h**2)
     # backward pass
     d_Wh = np.zeros_like(Wh)
     d_Wx = np.zeros_like(Wx)
     d_b = np.zeros_like(b)
-    d_h = t2
+    d_h_1 = d_h
     # line 22: for x_t in xs:
     for i in reversed(range(t1)):
         h_1_1, h_3, x_t_1 = tape.pop()
         # line 23: h = np.tanh(Wx @ x_t + Wh @ h + b)
-        t3 = d_h * (1.0 - h_1_1**2)
-        d_Wh_1 = np.outer(t3, h_3)
-        d_h = Wh.T @ t3
-        d_Wx_1 = np.outer(t3, x_t_1)
+        t2 = d_h_1 * (1.0 - h_1_1**2)
+        d_Wh_1 = np.outer(t2, h_3)
+        d_h_1 = Wh.T @ t2
+        d_Wx_1 = np.outer(t2, x_t_1)
         d_Wh += d_Wh_1
         d_Wx += d_Wx_1
-        d_b += t3
+        d_b += t2
     return loss, (d_Wx, d_Wh, d_b)

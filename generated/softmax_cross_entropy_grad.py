@@ -49,18 +49,14 @@ def cross_entropy_grad(z, y):
     """
     # forward pass
     t1 = np.exp(z)
-    t2 = np.exp(z)
-    t3 = np.sum(t2)
-    p = t1 / t3
+    t2 = np.sum(t1)
+    p = t1 / t2
     # backward pass
     # line 24: return -np.sum(y * np.log(p))
-    t4 = np.shape(z)
-    d_p = np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y / p
+    d_p = -y / p
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
-    d_t1 = d_p / t3
-    d_t3 = -np.sum(d_t1 * p)
-    d_t2 = np.broadcast_to(d_t3, t4)
-    d_z = d_t2 * t2 + d_t1 * t1
+    d_t1 = d_p / t2
+    d_z = d_t1 * t1 - np.sum(d_t1 * p) * t1
     return d_z
 
 
@@ -75,19 +71,15 @@ def cross_entropy_value_and_grad(z, y):
     """
     # forward pass
     t1 = np.exp(z)
-    t2 = np.exp(z)
-    t3 = np.sum(t2)
-    p = t1 / t3
+    t2 = np.sum(t1)
+    p = t1 / t2
     cross_entropy = -np.sum(y * np.log(p))
     # backward pass
     # line 24: return -np.sum(y * np.log(p))
-    t4 = np.shape(z)
-    d_p = np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y / p
+    d_p = -y / p
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
-    d_t1 = d_p / t3
-    d_t3 = -np.sum(d_t1 * p)
-    d_t2 = np.broadcast_to(d_t3, t4)
-    d_z = d_t2 * t2 + d_t1 * t1
+    d_t1 = d_p / t2
+    d_z = d_t1 * t1 - np.sum(d_t1 * p) * t1
     return cross_entropy, d_z
 
 
@@ -106,14 +98,11 @@ def stable_cross_entropy_grad(z, y):
     t2 = np.exp(shifted)
     # backward pass
     # line 30: return -np.sum(y * log_p)
-    t3 = np.shape(z)
-    t4 = np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t3)) * y
-    # line 29: log_p = shifted - np.log(np.sum(np.exp(shifted)))
-    d_t2 = np.broadcast_to(-(np.sum(t4) / np.sum(t2)), t3)
+    d_log_p = -y
     # line 28: shifted = z - np.max(z)
-    d_shifted = t4 + d_t2 * t2
-    t5 = z == t1
-    d_z = d_shifted - np.sum(d_shifted) / np.sum(t5, keepdims=True) * t5
+    d_shifted = d_log_p - np.sum(d_log_p) / np.sum(t2) * t2
+    t3 = z == t1
+    d_z = d_shifted - np.sum(d_shifted) / np.sum(t3) * t3
     return d_z
 
 
@@ -135,13 +124,9 @@ def stable_cross_entropy_value_and_grad(z, y):
     stable_cross_entropy = -np.sum(y * log_p)
     # backward pass
     # line 30: return -np.sum(y * log_p)
-    t4 = np.shape(z)
-    t5 = np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y
-    # line 29: log_p = shifted - np.log(np.sum(np.exp(shifted)))
-    d_t3 = -(np.sum(t5) / t3)
-    d_t2 = np.broadcast_to(d_t3, t4)
+    d_log_p = -y
     # line 28: shifted = z - np.max(z)
-    d_shifted = t5 + d_t2 * t2
-    t6 = z == t1
-    d_z = d_shifted - np.sum(d_shifted) / np.sum(t6, keepdims=True) * t6
+    d_shifted = d_log_p - np.sum(d_log_p) / t3 * t2
+    t4 = z == t1
+    d_z = d_shifted - np.sum(d_shifted) / np.sum(t4) * t4
     return stable_cross_entropy, d_z

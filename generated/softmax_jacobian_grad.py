@@ -109,16 +109,14 @@ def cross_entropy_grad(z, y):
     t3 = e / t2
     # backward pass
     # line 29: return -np.sum(y * np.log(softmax(z)))
-    t4 = np.shape(z)
-    d_t3 = np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y / t3
+    d_t3 = -y / t3
     # softmax, line 25: return e / np.sum(e)
-    t5 = d_t3 / t2
-    d_t2 = -np.sum(t5 * t3)
+    t4 = d_t3 / t2
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
-    d_e = t5 + np.broadcast_to(d_t2, t4)
-    t6 = d_e * e
-    t7 = z == t1
-    d_z = t6 - np.sum(t6) / np.sum(t7, keepdims=True) * t7
+    d_e = t4 - np.sum(t4 * t3)
+    t5 = d_e * e
+    t6 = z == t1
+    d_z = t5 - np.sum(t5) / np.sum(t6) * t6
     return d_z
 
 
@@ -141,16 +139,14 @@ def cross_entropy_value_and_grad(z, y):
     cross_entropy = -np.sum(y * np.log(t3))
     # backward pass
     # line 29: return -np.sum(y * np.log(softmax(z)))
-    t4 = np.shape(z)
-    d_t3 = np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y / t3
+    d_t3 = -y / t3
     # softmax, line 25: return e / np.sum(e)
-    t5 = d_t3 / t2
-    d_t2 = -np.sum(t5 * t3)
+    t4 = d_t3 / t2
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
-    d_e = t5 + np.broadcast_to(d_t2, t4)
-    t6 = d_e * e
-    t7 = z == t1
-    d_z = t6 - np.sum(t6) / np.sum(t7, keepdims=True) * t7
+    d_e = t4 - np.sum(t4 * t3)
+    t5 = d_e * e
+    t6 = z == t1
+    d_z = t5 - np.sum(t5) / np.sum(t6) * t6
     return cross_entropy, d_z
 
 
@@ -216,12 +212,11 @@ def softmax_vjp(z, d_softmax):
     # backward pass
     # line 25: return e / np.sum(e)
     t3 = d_softmax / t2
-    d_t2 = -np.sum(t3 * softmax)
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
-    d_e = t3 + np.broadcast_to(d_t2, np.shape(z))
+    d_e = t3 - np.sum(t3 * softmax)
     t4 = d_e * e
     t5 = z == t1
-    d_z = t4 - np.sum(t4) / np.sum(t5, keepdims=True) * t5
+    d_z = t4 - np.sum(t4) / np.sum(t5) * t5
     return d_z
 
 
@@ -241,12 +236,11 @@ def softmax_value_and_vjp(z, d_softmax):
     # backward pass
     # line 25: return e / np.sum(e)
     t3 = d_softmax / t2
-    d_t2 = -np.sum(t3 * softmax)
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
-    d_e = t3 + np.broadcast_to(d_t2, np.shape(z))
+    d_e = t3 - np.sum(t3 * softmax)
     t4 = d_e * e
     t5 = z == t1
-    d_z = t4 - np.sum(t4) / np.sum(t5, keepdims=True) * t5
+    d_z = t4 - np.sum(t4) / np.sum(t5) * t5
     return softmax, d_z
 
 
