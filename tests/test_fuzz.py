@@ -187,9 +187,11 @@ def bump_an_array(x):
 @pytest.mark.parametrize("f", [bump_a_view, bump_an_array])
 def test_a_helper_updating_its_argument_in_place_is_refused(f):
     """``a += 1.0`` in a helper changes the caller's array (through a view too): the value was
-    19 instead of 27 for bump_a_view at [1, 2, 3], silently. Now refused."""
+    19 instead of 27 for bump_a_view at [1, 2, 3], silently. Now refused: when the gradient
+    is built, or (bump_an_array, where a float x makes y a number, which += rebinds) at the
+    call that passes an array."""
     with pytest.raises(UnsupportedSyntaxError, match="`a \\+=` would change the array that `y`"):
-        grad(f)
+        grad(f)(np.array([1.0, 2.0, 3.0]))
 
 
 def accumulate(total, v):
