@@ -108,14 +108,14 @@ def loss_grad(Wx, Wh, b, xs, h0, target):
         t5 = d_h * (1.0 - h_1_1**2)
         d_t4 = unbroadcast(t5, t4_1)
         d_b_1 = unbroadcast(t5, b)
+        d_b += d_b_1
         d_t2 = unbroadcast(d_t4, t2_1)
         d_t3 = unbroadcast(d_t4, t3_1)
         d_Wh_1 = matmul_grad_a(d_t3, Wh, h_3)
+        d_Wh += d_Wh_1
         d_h = matmul_grad_b(d_t3, Wh, h_3)
         d_Wx_1 = matmul_grad_a(d_t2, Wx, x_t_1)
-        d_Wh += d_Wh_1
         d_Wx += d_Wx_1
-        d_b += d_b_1
     return d_Wx, d_Wh, d_b
 
 
@@ -152,12 +152,12 @@ def loss_value_and_grad(Wx, Wh, b, xs, h0, target):
         t6 = d_h * (1.0 - h_1_1**2)
         d_t4 = unbroadcast(t6, t4_1)
         d_b_1 = unbroadcast(t6, b)
+        d_b += d_b_1
         d_t2 = unbroadcast(d_t4, t2_1)
         d_t3 = unbroadcast(d_t4, t3_1)
         d_Wh_1 = matmul_grad_a(d_t3, Wh, h_3)
+        d_Wh += d_Wh_1
         d_h = matmul_grad_b(d_t3, Wh, h_3)
         d_Wx_1 = matmul_grad_a(d_t2, Wx, x_t_1)
-        d_Wh += d_Wh_1
         d_Wx += d_Wx_1
-        d_b += d_b_1
     return loss, (d_Wx, d_Wh, d_b)

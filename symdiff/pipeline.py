@@ -3,7 +3,8 @@
 ``transform`` runs the stages in order, once, bypassing every cache:
 
     source → fence + lower (or the IR of a derivative program) → check the IR
-           → types (given the arguments' abstract values) → reverse / forward mode
+           → types (given the arguments' abstract values) → hoist loop invariants
+           → reverse / forward mode
            → specialise to those types → simplify (optional) → emit → compile
 
 Without argument types the program is the shape-generic one, correct for any arguments.
@@ -42,6 +43,7 @@ from .ir import nodes as ir
 from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
+from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
 
 
@@ -167,8 +169,10 @@ def _stages(
         exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
         check_types(fn, exact, positions)
         sig = signature(exact)
+    state["stage"] = "loop-invariant code motion"
+    moved = hoist_invariants(fn)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
-    prog = derivative_program(fn, tuple(fn.params[i] for i in positions), kind)
+    prog = derivative_program(moved, tuple(moved.params[i] for i in positions), kind)
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
     if sig is not None:
         state["stage"] = "specialisation"
