@@ -100,7 +100,7 @@ def test_gradients_match_finite_differences(f, x):
 def test_the_invariants_adjoint_is_applied_once_after_the_backward_loop():
     text = pipeline.transform(steps_50, 0, args=(0.7,)).grad_source
     forward, backward = text.split("# backward pass")
-    loop, after = backward.split("for _ in reversed(range(50)):")[1].split("\n    # line")
+    loop, after = backward.split("in reversed(tape):")[1].split("\n    # line")
     # the forward pass computes 0.1 * math.sin(x) once, before its loop; the backward loop
     # only sums the adjoint of that value, whose pullback through sin runs once, after it
     assert forward.index("0.1 * math.sin(x)") < forward.index("for _ in range(50)")

@@ -18,8 +18,7 @@ def scalar_loop_grad(x, n):
     d_x = 0.0
     d_y = 1.0
     # line 30: for i in range(n):
-    for _ in reversed(range(n)):
-        t1_1, y_3 = tape.pop()
+    for t1_1, y_3 in reversed(tape):
         # line 31: y = y * math.cos(y) + 0.1 * math.sin(x)
         d_x_1 = d_y * 0.1 * t2
         d_x = d_x + d_x_1
