@@ -102,8 +102,7 @@ def loss_grad(Wx, Wh, b, xs, h0, target):
     d_Wx = np.zeros_like(Wx)
     d_b = np.zeros_like(b)
     # line 22: for x_t in xs:
-    for i in reversed(range(t1)):
-        h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 = tape.pop()
+    for h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 in reversed(tape):
         # line 23: h = np.tanh(Wx @ x_t + Wh @ h + b)
         t5 = d_h * (1.0 - h_1_1**2)
         d_t4 = unbroadcast(t5, t4_1)
@@ -146,8 +145,7 @@ def loss_value_and_grad(Wx, Wh, b, xs, h0, target):
     d_Wx = np.zeros_like(Wx)
     d_b = np.zeros_like(b)
     # line 22: for x_t in xs:
-    for i in reversed(range(t1)):
-        h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 = tape.pop()
+    for h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 in reversed(tape):
         # line 23: h = np.tanh(Wx @ x_t + Wh @ h + b)
         t6 = d_h * (1.0 - h_1_1**2)
         d_t4 = unbroadcast(t6, t4_1)

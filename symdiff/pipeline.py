@@ -5,7 +5,7 @@
     source → fence + lower (or the IR of a derivative program) → check the IR
            → types (given the arguments' abstract values) → hoist loop invariants
            → reverse / forward mode
-           → specialise to those types → simplify (optional) → emit → compile
+           → specialise to those types → stack adjoints → simplify (optional) → emit → compile
 
 Without argument types the program is the shape-generic one, correct for any arguments.
 
@@ -45,6 +45,7 @@ from .ir.check import check
 from .ir.printer import pformat
 from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
+from .optimize.stacked import stack_adjoints
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def _stages(
     if sig is not None:
         state["stage"] = "specialisation"
         prog = specialise(prog, sig)
+        prog = stack_adjoints(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand

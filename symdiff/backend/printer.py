@@ -20,7 +20,7 @@ from typing import Any
 from ..ad.program import GradProgram
 from ..errors import Loc
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Block, Const, Form, If, Loop, LoopKind, Pop, Push, Var
+from ..ir.nodes import Assign, Block, Const, Form, If, Loop, LoopKind, Pop, Push, Var, used_by
 from ..naming import NameGen
 from .comments import Quotes, statements
 from .exprs import Exprs
@@ -236,8 +236,8 @@ class Printer:
         first = s.body[0]
         if not isinstance(first, Pop):
             return None
-        if s.index is not None and self.facts.count(s.index) > 0:
-            return None
+        if s.index is not None and any(s.index in used_by(st) for st in walk(s.body)):
+            return None  # (the forward loop may read the same index variable)
         for st in walk(s.body[1:]):
             if isinstance(st, (Pop, Push)) and st.tape == first.tape:
                 return None
