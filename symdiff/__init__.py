@@ -6,6 +6,7 @@ lower) → ``ir`` → ``abstract`` (types and shapes) → ``ad`` (reverse and fo
 few helpers generated code may call. ``pipeline`` runs the stages; ``api`` wraps them.
 """
 
+from .api.c import CCode, CGradient, c_grad, emit_c  # noqa: E402
 from .api.check import CheckReport, check_grad  # noqa: E402
 from .api.custom import CustomRule, defrule, undefrule  # noqa: E402
 from .api.export import emit  # noqa: E402
@@ -14,6 +15,7 @@ from .api.graph import Graph, graph  # noqa: E402  (the function shadows the sub
 from .api.higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
 from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
 from .api.tracebacks import concise_errors  # noqa: E402
+from .backend.c import CBackendError  # noqa: E402
 from .errors import (
     GradientCheckError,
     InputError,
@@ -29,6 +31,7 @@ from .errors import (
 )
 from .frontend.source import from_source  # noqa: E402
 from .pipeline import transform  # noqa: E402
+from .runtime.markers import stop_gradient  # noqa: E402
 from .version import __version__ as __version__
 
 # inside an interactive IPython shell only: SymdiffError shown as its message, not symdiff's
@@ -48,7 +51,13 @@ __all__ = [
     "symbolic",
     "Symbolic",
     "transform",
+    "stop_gradient",
     "emit",
+    "emit_c",
+    "c_grad",
+    "CCode",
+    "CGradient",
+    "CBackendError",
     "graph",
     "Graph",
     "jvp",

@@ -8,7 +8,7 @@ another name also sees.
 from __future__ import annotations
 
 import ast
-from typing import Sequence, cast
+from typing import Any, Sequence, cast
 
 from ..errors import InternalError, SymdiffError, UnsupportedSyntaxError
 from ..ir import primitives as P
@@ -50,15 +50,7 @@ class StatementLowering(LoweringBase):
         signature = [a.arg for a in args.posonlyargs] + (["/"] if args.posonlyargs else [])
         signature += [a.arg for a in args.args]
         signature += (["*"] if args.kwonlyargs else []) + [a.arg for a in args.kwonlyargs]
-        f = src.func
-        positional = [a.arg for a in args.posonlyargs + args.args]
-        defaults = list(
-            zip(
-                positional[len(positional) - len(f.__defaults__ or ()) :],
-                f.__defaults__ or (),
-            )
-        )
-        defaults += sorted((f.__kwdefaults__ or {}).items())
+        defaults = _defaults(src.func, [a.arg for a in args.posonlyargs + args.args])
         self.memory.params = set(params)
         frame = Frame(src, env, src.name)
         self.inlining.stack.append(src)
@@ -132,12 +124,30 @@ class StatementLowering(LoweringBase):
             self.lower_while(frame, node)
         elif isinstance(node, ast.Expr) and is_append(node.value):
             self.append(frame, node.value)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            self.output(frame, node.value)
+        elif isinstance(node, ast.Assert):
+            args = [self.condition(frame, node.test)]
+            if node.msg is not None:  # evaluated eagerly: a message has no effect to skip
+                args.append(self.atom(self.expr(frame, node.msg), node.msg, frame))
+            self.apply(P.b_assert, tuple(args), (), None, frame, node)
         elif isinstance(node, (ast.Pass, ast.Expr)):
             pass  # docstrings (the fence refuses other expression statements)
         else:
             raise UnsupportedSyntaxError(
                 f"{type(node).__name__.lower()} statements are not supported", src.loc(node)
             )
+
+    def output(self, frame: Frame, call: ast.Call) -> None:
+        """``print(...)`` on a line of its own: kept in the forward pass, not differentiated.
+        Any other call made for its effect is refused (its effect would be lost)."""
+        if self.callee_object(frame, call.func) is not print:
+            raise UnsupportedSyntaxError(
+                "expression statements (calls made for their side effects) are not supported",
+                frame.src.loc(call),
+                "assign the value to a name, or remove the call",
+            )
+        self.call(frame, call, None, statement=True)
 
     def _result_hint(self, frame: Frame) -> str | None:
         return frame.result_name
@@ -294,5 +304,19 @@ class StatementLowering(LoweringBase):
                 f"appending to `{base.id}` would change the list `{others[0]}` also names", loc
             )
         v = self.atom(item, call, frame)
+        if self.memory.is_list(v):
+            raise UnsupportedSyntaxError(
+                "a list of lists built at run time cannot be differentiated (the adjoint of "
+                "each inner list would be an array, not a list)",
+                frame.src.loc(call.args[0]),
+                "make each inner list an array as it is appended: np.array([...])",
+            )
         runtime_list = cast(Var, current)  # not a literal list, so a runtime one
         frame.env[base.id] = self.apply(P.list_append, (runtime_list, v), (), base.id, frame, call)
+
+
+def _defaults(f: Any, positional: list[str]) -> list[tuple[str, Any]]:
+    """(name, default) for every parameter that has one, positional ones first."""
+    values = f.__defaults__ or ()
+    out = list(zip(positional[len(positional) - len(values) :], values))
+    return out + sorted((f.__kwdefaults__ or {}).items())
