@@ -124,6 +124,7 @@ def transform(
     simplify: bool = False,
     mode: Kind | str = Kind.GRAD,
     args: tuple[Any, ...] | None = None,
+    stacked: bool = True,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -131,7 +132,9 @@ def transform(
     arguments (or their abstract values) the program is specialised to: every positional
     parameter, in order; only their kinds, dtypes, ranks and unit axes decide the program,
     and exact lengths, when given, make the shape errors found in the user's code definite
-    and their messages exact. A ``SymdiffError``
+    and their messages exact. ``stacked=False`` keeps a backward loop's outer products in
+    the loop (``optimize.stacked`` forms them with one matrix product after it, with Python
+    lists that a backend without lists, the C one, cannot write). A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -139,7 +142,7 @@ def transform(
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args, stacked)
     except SymdiffError:
         raise
     except Exception as exc:
@@ -157,6 +160,7 @@ def _stages(
     kind: Kind,
     state: dict[str, Any],
     args: tuple[Any, ...] | None = None,
+    stacked: bool = True,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src, scalar_names(src, args))
@@ -178,7 +182,8 @@ def _stages(
     if sig is not None:
         state["stage"] = "specialisation"
         prog = specialise(prog, sig)
-        prog = stack_adjoints(prog, sig)
+        if stacked:
+            prog = stack_adjoints(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand

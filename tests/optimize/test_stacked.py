@@ -7,6 +7,7 @@ program without the stacking (the same derivative, by another order of additions
 import numpy as np
 import pytest
 
+import symdiff
 from symdiff import check_grad, pipeline
 
 
@@ -73,3 +74,11 @@ def test_the_stacked_gradient_is_differentiated_again(steps):
     down = grad_Wh(*args[:1], args[1] - eps * V, *args[2:])
     got = tangent(*args, V)
     np.testing.assert_allclose(got, (up - down) / (2 * eps), rtol=1e-5, atol=1e-8)
+
+
+def test_the_c_backend_gets_the_products_in_the_loop():
+    args = inputs(3)
+    kept = pipeline.transform(rnn, (0, 1, 2), args=args, stacked=False)
+    assert "np.outer(" in kept.grad_source and "np.stack(" not in kept.grad_source
+    source = symdiff.emit_c(rnn, *args, wrt=(0, 1, 2)).source  # C has no lists: refused if given
+    assert "rnn_grad(" in source
