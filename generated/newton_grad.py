@@ -58,23 +58,22 @@ def cube_root_grad(a):
         t3 = 3.0 * x
         t4 = t3 * x
         t5 = (t2 * x - a) / t4
-        x_2 = x - t5
         tape.append((t4, t5, x, t3, t2))
+        x = x - t5
         steps = steps + 1
-        x = x_2
     # backward pass
-    d_x = 1.0
     d_a = 0.0
+    d_x = 1.0
     # line 21: while abs(x * x * x - a) > 1e-12 * a:
     for _ in range(steps):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # line 22: x = x - (x * x * x - a) / (3.0 * x * x)
         d_a_1 = d_x / t4_1
+        d_a = d_a + d_a_1
         d_t4 = d_a_1 * t5_1
         d_t3 = d_t4 * x_4
         t6 = d_a_1 * x_4 * x_4
         d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1 * t2_1 - t6 - t6
-        d_a = d_a + d_a_1
     if t1:
         d_a_2 = d_x
     else:
@@ -104,23 +103,22 @@ def cube_root_value_and_grad(a):
         t3 = 3.0 * x
         t4 = t3 * x
         t5 = (t2 * x - a) / t4
-        x_2 = x - t5
         tape.append((t4, t5, x, t3, t2))
+        x = x - t5
         steps = steps + 1
-        x = x_2
     # backward pass
-    d_x = 1.0
     d_a = 0.0
+    d_x = 1.0
     # line 21: while abs(x * x * x - a) > 1e-12 * a:
     for _ in range(steps):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # line 22: x = x - (x * x * x - a) / (3.0 * x * x)
         d_a_1 = d_x / t4_1
+        d_a = d_a + d_a_1
         d_t4 = d_a_1 * t5_1
         d_t3 = d_t4 * x_4
         t6 = d_a_1 * x_4 * x_4
         d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1 * t2_1 - t6 - t6
-        d_a = d_a + d_a_1
     if t1:
         d_a_2 = d_x
     else:
@@ -154,10 +152,9 @@ def loss_grad(a, w):
         t3 = 3.0 * x
         t4 = t3 * x
         t5 = (t2 * x - a_1) / t4
-        x_2 = x - t5
         tape.append((t4, t5, x, t3, t2))
+        x = x - t5
         steps = steps + 1
-        x = x_2
     t6 = 0.1 * w
     # backward pass
     # line 28: return (r - 2.0) ** 2 + 0.1 * w * w
@@ -168,11 +165,11 @@ def loss_grad(a, w):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # cube_root, line 22: x = x - (x * x * x - a) / (3.0 * x * x)
         d_a_1_1 = d_x / t4_1
+        d_a_1 = d_a_1 + d_a_1_1
         d_t4 = d_a_1_1 * t5_1
         d_t3 = d_t4 * x_4
         t7 = d_a_1_1 * x_4 * x_4
         d_x = d_x + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1_1 * t2_1 - t7 - t7
-        d_a_1 = d_a_1 + d_a_1_1
     if t1:
         d_a_1_2 = d_x
     else:
@@ -209,10 +206,9 @@ def loss_value_and_grad(a, w):
         t3 = 3.0 * x
         t4 = t3 * x
         t5 = (t2 * x - a_1) / t4
-        x_2 = x - t5
         tape.append((t4, t5, x, t3, t2))
+        x = x - t5
         steps = steps + 1
-        x = x_2
     t6 = x - 2.0
     t7 = 0.1 * w
     loss = t6**2 + t7 * w
@@ -225,11 +221,11 @@ def loss_value_and_grad(a, w):
         t4_1, t5_1, x_4, t3_1, t2_1 = tape.pop()
         # cube_root, line 22: x = x - (x * x * x - a) / (3.0 * x * x)
         d_a_1_1 = d_t6 / t4_1
+        d_a_1 = d_a_1 + d_a_1_1
         d_t4 = d_a_1_1 * t5_1
         d_t3 = d_t4 * x_4
         t8 = d_a_1_1 * x_4 * x_4
         d_t6 = d_t6 + d_t4 * t3_1 + d_t3 * 3.0 - d_a_1_1 * t2_1 - t8 - t8
-        d_a_1 = d_a_1 + d_a_1_1
     if t1:
         d_a_1_2 = d_t6
     else:

@@ -48,20 +48,26 @@ def loss_grad(Wx, Wh, b, xs, h0, target):
         h = h_1
     d_h = h - target
     # backward pass
-    d_Wh = np.zeros_like(Wh)
-    d_Wx = np.zeros_like(Wx)
-    d_b = np.zeros_like(b)
+    t2 = []
+    t3 = []
+    t4 = []
     # line 22: for x_t in xs:
-    for i in reversed(range(t1)):
-        h_1_1, h_3, x_t_1 = tape.pop()
+    for h_1_1, h_3, x_t_1 in reversed(tape):
         # line 23: h = np.tanh(Wx @ x_t + Wh @ h + b)
-        t2 = d_h * (1.0 - h_1_1**2)
-        d_Wh_1 = np.outer(t2, h_3)
-        d_h = Wh.T @ t2
-        d_Wx_1 = np.outer(t2, x_t_1)
-        d_Wh += d_Wh_1
-        d_Wx += d_Wx_1
-        d_b += t2
+        t5 = d_h * (1.0 - h_1_1**2)
+        d_h = Wh.T @ t5
+        t2.append(t5)
+        t3.append(h_3)
+        t4.append(x_t_1)
+    if t2:
+        t6 = np.stack(t2)
+        d_Wh = t6.T @ np.stack(t3)
+        d_Wx = t6.T @ np.stack(t4)
+        d_b = np.sum(t6, axis=0)
+    else:
+        d_Wh = np.zeros_like(Wh)
+        d_Wx = np.zeros_like(Wx)
+        d_b = np.zeros_like(b)
     return d_Wx, d_Wh, d_b
 
 
@@ -87,19 +93,25 @@ def loss_value_and_grad(Wx, Wh, b, xs, h0, target):
     d_h = h - target
     loss = 0.5 * np.sum(d_h**2)
     # backward pass
-    d_Wh = np.zeros_like(Wh)
-    d_Wx = np.zeros_like(Wx)
-    d_b = np.zeros_like(b)
+    t2 = []
+    t3 = []
+    t4 = []
     d_h_1 = d_h
     # line 22: for x_t in xs:
-    for i in reversed(range(t1)):
-        h_1_1, h_3, x_t_1 = tape.pop()
+    for h_1_1, h_3, x_t_1 in reversed(tape):
         # line 23: h = np.tanh(Wx @ x_t + Wh @ h + b)
-        t2 = d_h_1 * (1.0 - h_1_1**2)
-        d_Wh_1 = np.outer(t2, h_3)
-        d_h_1 = Wh.T @ t2
-        d_Wx_1 = np.outer(t2, x_t_1)
-        d_Wh += d_Wh_1
-        d_Wx += d_Wx_1
-        d_b += t2
+        t5 = d_h_1 * (1.0 - h_1_1**2)
+        d_h_1 = Wh.T @ t5
+        t2.append(t5)
+        t3.append(h_3)
+        t4.append(x_t_1)
+    if t2:
+        t6 = np.stack(t2)
+        d_Wh = t6.T @ np.stack(t3)
+        d_Wx = t6.T @ np.stack(t4)
+        d_b = np.sum(t6, axis=0)
+    else:
+        d_Wh = np.zeros_like(Wh)
+        d_Wx = np.zeros_like(Wx)
+        d_b = np.zeros_like(b)
     return loss, (d_Wx, d_Wh, d_b)

@@ -3,8 +3,9 @@
 ``transform`` runs the stages in order, once, bypassing every cache:
 
     source → fence + lower (or the IR of a derivative program) → check the IR
-           → types (given the arguments' abstract values) → reverse / forward mode
-           → specialise to those types → simplify (optional) → emit → compile
+           → types (given the arguments' abstract values) → hoist loop invariants
+           → reverse / forward mode
+           → specialise to those types → stack adjoints → simplify (optional) → emit → compile
 
 Without argument types the program is the shape-generic one, correct for any arguments.
 ``transform`` formats the generated source with black only when someone reads it (``Transformed``
@@ -41,7 +42,9 @@ from .ir import nodes as ir
 from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
+from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
+from .optimize.stacked import stack_adjoints
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ def transform(
     simplify: bool = False,
     mode: Kind | str = Kind.GRAD,
     args: tuple[Any, ...] | None = None,
+    stacked: bool = True,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -133,7 +137,9 @@ def transform(
     arguments (or their abstract values) the program is specialised to: every positional
     parameter, in order; only their kinds, dtypes, ranks and unit axes decide the program,
     and exact lengths, when given, make the shape errors found in the user's code definite
-    and their messages exact. A ``SymdiffError``
+    and their messages exact. ``stacked=False`` keeps a backward loop's outer products in
+    the loop (``optimize.stacked`` forms them with one matrix product after it, with Python
+    lists that a backend without lists, the C one, cannot write). A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -141,7 +147,7 @@ def transform(
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args, stacked)
     except SymdiffError:
         raise
     except Exception as exc:
@@ -159,6 +165,7 @@ def _stages(
     kind: Kind,
     state: dict[str, Any],
     args: tuple[Any, ...] | None = None,
+    stacked: bool = True,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src, scalar_names(src, args))
@@ -172,12 +179,16 @@ def _stages(
         exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
         check_types(fn, exact, positions)
         sig = signature(exact)
+    state["stage"] = "loop-invariant code motion"
+    moved = hoist_invariants(fn)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
-    prog = derivative_program(fn, tuple(fn.params[i] for i in positions), kind)
+    prog = derivative_program(moved, tuple(moved.params[i] for i in positions), kind)
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
     if sig is not None:
         state["stage"] = "specialisation"
         prog = specialise(prog, sig)
+        if stacked:
+            prog = stack_adjoints(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand

@@ -31,6 +31,7 @@ from .calls import UNBOUND, finish
 from .derivative import Derivative
 from .display import SourceText
 from .gradient import grad
+from .progress import Progress
 from .wrt import Wrt
 
 MODES = ("auto", "fwd", "rev")
@@ -321,12 +322,16 @@ class JacobianFunction(Derivative):
         call = self._jvp.prepare(args, kwargs)
         value, _ = call(runtime.zero_directions(xs))
         self._check_decorated(args, kwargs, value)
-        blocks = runtime.jacobian_columns(lambda *t: call.tangent(list(t)), xs, np.shape(value))
+        n = sum(int(np.size(x)) for x in xs)
+        with Progress("Jacobian (forward mode)", n) as progress:
+            tangent = progress.counted(lambda *t: call.tangent(list(t)))
+            blocks = runtime.jacobian_columns(tangent, xs, np.shape(value))
         return blocks[0] if self._single else blocks
 
     def _reverse(self, value: Any, pullback: Callable[[Any], Any], xs: list[Any]) -> Any:
         """Row by row: one reverse sweep per output element."""
-        blocks = runtime.jacobian_rows(pullback, xs, np.shape(value))
+        with Progress("Jacobian (reverse mode)", int(np.size(value))) as progress:
+            blocks = runtime.jacobian_rows(progress.counted(pullback), xs, np.shape(value))
         return blocks[0] if self._single else blocks
 
 
@@ -431,7 +436,9 @@ class HessianFunction(_OverGradient):
             self._check_gradient(args, kwargs)
             call = self._tangents.prepare(args, kwargs)
             (x,) = call.inputs
-            (block,) = runtime.jacobian_columns(lambda v: call.tangent([v]), [x], np.shape(x))
+            with Progress("Hessian", int(np.size(x))) as progress:
+                tangent = progress.counted(lambda v: call.tangent([v]))
+                (block,) = runtime.jacobian_columns(tangent, [x], np.shape(x))
         return float(block) if not np.shape(x) else block
 
 

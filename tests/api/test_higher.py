@@ -158,8 +158,8 @@ def test_seed_activations_match_their_closed_forms():
 def test_loops_are_differentiated_again_in_forward_mode_with_readable_source():
     source = grad(grad(for_loop)).source
     assert "Computed in forward mode" in " ".join(source.split())  # however the docstring wraps
-    assert "tape.append((" in source and "tape.pop()" in source  # tangents travel with values
-    assert "for _ in reversed(range(3)):" in source
+    # tangents travel with values, and the backward loop walks the tape of both
+    assert "tape.append((" in source and "in reversed(tape):" in source
     assert format_source(source) == source
     assert "np.add.at" in grad(array_in_loop).source  # lowered again as index_add
 
