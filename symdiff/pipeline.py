@@ -30,10 +30,13 @@ from .ad.program import GradProgram, Kind
 from .ad.regrad import gradient_function
 from .api.display import SourceText
 from .api.wrt import Wrt, resolve_wrt
+from .backend import targets
 from .backend.bindings import bind
 from .backend.compiler import compile_function
 from .backend.emitter import Emitted, emit
 from .backend.fmt import format_source
+from .backend.targets import NUMPY, Backend
+from .backend.targets.branches import traceable
 from .errors import InternalError, NonScalarOutputError, SymdiffError, WrtError, describe
 from .frontend.lower import lower
 from .frontend.reads import Read, reads
@@ -67,6 +70,7 @@ class Transformed:
     reads: tuple[Read, ...] = ()
     # the abstract signature the program is specialised to (None: the shape-generic one)
     signature: tuple[AbstractValue, ...] | None = None
+    backend: Backend = NUMPY  # the array library the code is written for
 
     @cached_property
     def grad_source(self) -> str:
@@ -121,6 +125,7 @@ def transform(
     simplify: bool = False,
     mode: Kind | str = Kind.GRAD,
     args: tuple[Any, ...] | None = None,
+    backend: str | Backend | None = None,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -128,7 +133,9 @@ def transform(
     arguments (or their abstract values) the program is specialised to: every positional
     parameter, in order; only their kinds, dtypes, ranks and unit axes decide the program,
     and exact lengths, when given, make the shape errors found in the user's code definite
-    and their messages exact. A ``SymdiffError``
+    and their messages exact. ``backend`` is the array library the code is written for
+    (``backend.targets``: "numpy", the default, "array-api", "jax", "torch", "dask",
+    "cupy"); what it cannot express is refused here, as a ``BackendError``. A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -136,7 +143,7 @@ def transform(
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args, targets.get(backend))
     except SymdiffError:
         raise
     except Exception as exc:
@@ -154,6 +161,7 @@ def _stages(
     kind: Kind,
     state: dict[str, Any],
     args: tuple[Any, ...] | None = None,
+    backend: Backend = NUMPY,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src)
@@ -172,20 +180,34 @@ def _stages(
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
     if sig is not None:
         state["stage"] = "specialisation"
-        prog = specialise(prog, sig)
+        prog = specialise(prog, sig, backend.rewrites)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
 
         prog = simplify_program(prog)
+    if backend.traced:
+        state["stage"] = "branches for a tracing backend"
+        prog = traceable(prog, backend)
     state["stage"] = "emission"
-    emitted = emit(prog, origin(src))
+    emitted = emit(prog, origin(src), backend=backend)
     state.update(stage="loading the generated code", source=emitted.grad_source)
     bindings = bind(emitted.bindings)
     g = _load(emitted.grad_name, emitted.grad_source, bindings, src)
     vg = _load(emitted.vg_name, emitted.vg_source, bindings, src)
     t = Transformed(
-        src, fn, prog, tuple(helpers), emitted, g, vg, positions, single, reads(src, helpers), sig
+        src,
+        fn,
+        prog,
+        tuple(helpers),
+        emitted,
+        g,
+        vg,
+        positions,
+        single,
+        reads(src, helpers),
+        sig,
+        backend,
     )
     for fun in (g, vg):
         fun.__symdiff_from__ = t  # type: ignore[attr-defined]  # stale when t is

@@ -83,14 +83,18 @@ class Exprs:
         if form in (Form.NEWLIST, Form.LIST):
             return ast.List(args)
         keywords = []
+        # keywords as the library spells them (dim=); a portable helper takes NumPy's
+        keyword = self.g.backend.keyword if self.g.backend.renames(prim.spelling) else str
         for k, v in sorted(params.items()):
             if k == "index":  # index_grad(g, x, np.s_[...])
                 args = args[:2] + [ast.Subscript(self.g.dotted("np.s_"), self.index(v, args[2:]))]
             elif v in (float, int, bool):  # dtype=float
-                keywords.append(ast.keyword(k, self.g.dotted(v.__name__)))
+                keywords.append(ast.keyword(keyword(k), self.g.dotted(v.__name__)))
             else:
-                keywords.append(ast.keyword(k, self.g.const(Const(v))))
+                keywords.append(ast.keyword(keyword(k), self.g.const(Const(v))))
         func = self.g.dotted(prim.spelling)
+        if self.g.backend.takes_namespace(prim.spelling):
+            keywords.append(ast.keyword("xp", self.g.namespace()))
         if form is Form.LISTCALL:
             return ast.Call(func, [ast.List(args)], keywords)
         return ast.Call(func, args, keywords)

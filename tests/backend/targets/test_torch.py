@@ -1,0 +1,38 @@
+"""The PyTorch backend: tensors in, tensors out, torch spellings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from symdiff import pipeline
+from symdiff.errors import BackendError
+
+from .cases import NAMES, code_of, compare
+
+torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+pytest.importorskip("array_api_compat", reason="array-api-compat is not installed")
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["typed", "generic"])
+@pytest.mark.parametrize("name", NAMES)
+def test_matches_numpy(name: str, typed: bool) -> None:
+    compare(name, "torch", torch.from_numpy, torch.Tensor, lambda t: t.numpy(), typed)
+
+
+def test_reductions_take_dim_and_keepdim() -> None:
+    t = compare(
+        "softmax_cross_entropy", "torch", torch.from_numpy, torch.Tensor, lambda t: t.numpy()
+    )
+    code = code_of(t.grad_source)
+    assert "torch.amax(Z, dim=1, keepdim=True)" in code
+    assert "axis=" not in code.replace("array_sum", "")
+
+
+def test_a_numpy_name_with_another_meaning_in_torch_is_refused() -> None:
+    def f(x):
+        return np.std(x)
+
+    with pytest.raises(BackendError) as info:
+        pipeline.transform(f, 0, args=(np.ones(3),), backend="torch")
+    assert "`np.std`" in str(info.value) and "return np.std(x)" in str(info.value)
