@@ -81,7 +81,6 @@ BACKEND = Backend(
             "np.power": "xp.pow",
             "np.absolute": "xp.abs",
             "np.concatenate": "xp.concat",
-            "np.transpose": "xp.permute_dims",
             "np.amax": "xp.max",
             "np.amin": "xp.min",
         }
@@ -91,6 +90,9 @@ BACKEND = Backend(
             **PORTABLE,
             "np.outer": AT + "outer",
             "np.sum": AT + "array_sum",
+            "np.transpose": AT + "transpose",
+            "np.maximum": AT + "maximum",
+            "np.minimum": AT + "minimum",
         }
     ),
     rewrites=MappingProxyType({P.getitem: explicit_ellipsis, P.mul: masked_product}),

@@ -202,3 +202,37 @@ def index_grad(g: Any, x: Any, index: Any) -> Any:
         raise NotImplementedError("the adjoint of indexing by an array needs backend='numpy'")
     out[index] = g  # basic indices select each element once
     return out
+
+
+def transpose(x: Any, axes: Any = None) -> Any:
+    """``np.transpose``: the axes reversed unless given (``permute_dims`` always needs them)."""
+    xp = array_namespace(x)
+    order = tuple(reversed(range(len(shape(x))))) if axes is None else tuple(axes)
+    return xp.permute_dims(x, order)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """``np.maximum``, also of an array and a Python number (``np.maximum(z, 0)``)."""
+    a, b = _both_arrays(a, b)
+    return array_namespace(a, b).maximum(a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """``np.minimum``, also of an array and a Python number."""
+    a, b = _both_arrays(a, b)
+    return array_namespace(a, b).minimum(a, b)
+
+
+def _both_arrays(a: Any, b: Any) -> tuple[Any, Any]:
+    """A number beside an array as an array of that array's library and floating dtype."""
+    if not hasattr(a, "shape"):
+        a = _like(a, b)
+    elif not hasattr(b, "shape"):
+        b = _like(b, a)
+    return a, b
+
+
+def _like(value: Any, array: Any) -> Any:
+    xp = array_namespace(array)
+    dtype = array.dtype if xp.isdtype(array.dtype, "real floating") else xp.float64
+    return xp.asarray(value, dtype=dtype, device=getattr(array, "device", None))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from .base import Backend
-from .shared import PORTABLE
+from .shared import AT, PORTABLE
 
 _DIFFERENT = "torch's function of that name means something else"
 
@@ -30,7 +30,15 @@ BACKEND = Backend(
         }
     ),
     keywords=MappingProxyType({"axis": "dim", "keepdims": "keepdim"}),
-    helpers=MappingProxyType({k: v for k, v in PORTABLE.items() if k != "np.broadcast_shapes"}),
+    helpers=MappingProxyType(
+        {
+            **{k: v for k, v in PORTABLE.items() if k != "np.broadcast_shapes"},
+            # torch.transpose swaps two given axes; torch.maximum takes tensors only
+            "np.transpose": AT + "transpose",
+            "np.maximum": AT + "maximum",
+            "np.minimum": AT + "minimum",
+        }
+    ),
     refusals=MappingProxyType(
         {
             f"np.{name}": _DIFFERENT
@@ -38,7 +46,6 @@ BACKEND = Backend(
                 "std",
                 "var",
                 "dot",
-                "transpose",
                 "split",
                 "sort",
                 "flip",

@@ -36,3 +36,17 @@ def test_a_numpy_name_with_another_meaning_in_torch_is_refused() -> None:
     with pytest.raises(BackendError) as info:
         pipeline.transform(f, 0, args=(np.ones(3),), backend="torch")
     assert "`np.std`" in str(info.value) and "return np.std(x)" in str(info.value)
+
+
+def dense_relu(W, x):
+    return np.sum(np.maximum(np.transpose(W) @ x, 0.0) ** 2)
+
+
+def test_transpose_and_maximum_with_a_number_go_through_helpers() -> None:
+    rng = np.random.default_rng(1)
+    args = (rng.normal(size=(4, 3)), rng.normal(size=4))
+    reference = pipeline.transform(dense_relu, 0, args=args).grad(*args)
+    t = pipeline.transform(dense_relu, 0, args=args, backend="torch")
+    got = t.grad(*(torch.from_numpy(a) for a in args))
+    assert isinstance(got, torch.Tensor)
+    np.testing.assert_allclose(got.numpy(), reference, rtol=1e-10)
