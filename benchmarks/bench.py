@@ -2,16 +2,17 @@
 
     python benchmarks/bench.py [--quick] [--only NAME[,NAME...]] [--markdown] [--cpu]
                                [--stat min|median] [--no-peers] [--no-first-call]
-                               [--system-malloc]
+                               [--system-malloc] [--docs] [--show-source]
 
 For every case in ``cases.py`` this checks that each gradient agrees with the hand-written one
 (a loud FAIL and exit status 1 if not), then times in one process: the forward pass, the
 hand-written gradient, the callable symdiff's ``grad`` returns, the generated ``<name>_grad``
-function alone (what ``.source`` shows and a standalone module ships), and autograd,
-JAX and PyTorch when they are installed. Each measurement is the per-call mean of a block of
-calls lasting about ``budget`` seconds; blocks of all cases and tools take turns, round after
-round, so a busy spell on a shared machine hits them alike and spoils few rounds of any one;
-each number is the minimum (or median) over the rounds. Finally it runs
+function alone both shape-generic and specialised to the abstract signature of the case's
+arguments (what ``.source`` shows and a standalone module ships), ``simplify=True``, and
+autograd, JAX and PyTorch when they are installed. Each measurement is the per-call mean of a
+block of calls lasting about ``budget`` seconds; blocks of all cases and tools take turns,
+round after round, so a busy spell on a shared machine hits them alike and spoils few rounds
+of any one; the tables give the median and the minimum over the rounds. Finally it runs
 ``first_call.py`` in fresh subprocesses to time symdiff's first ``grad`` (import, black,
 transformation, compile). Targets are printed next to the numbers; missing one is reported,
 not an error. A symdiff crash or InternalError is a loud ERROR, also with exit status 1.
@@ -30,7 +31,6 @@ import subprocess
 import sys
 import time
 import timeit
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,22 +54,14 @@ if importlib.util.find_spec("symdiff") is None:  # not installed nor on PYTHONPA
 import cases  # noqa: E402
 import numpy as np  # noqa: E402
 import peers  # noqa: E402
+import report  # noqa: E402
+from report import Result  # noqa: E402
 
 import symdiff  # noqa: E402
 
-FIRST_CALL_TARGET = 0.150  # seconds, for symdiff.grad(f) in a fresh interpreter
 SEED = 0
 SETTLE = 0.05  # seconds of idleness between timed blocks
 LOAD = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-
-
-@dataclass
-class Result:
-    case: cases.Case
-    times: dict[str, float] = field(default_factory=dict)  # implementation -> seconds per call
-    notes: dict[str, str] = field(default_factory=dict)  # implementation -> why no number
-    failed: dict[str, str] = field(default_factory=dict)  # implementation -> FAIL or ERROR
-    first: dict[str, Any] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- correctness
@@ -128,10 +120,10 @@ def measure(
     runs: dict[Any, Callable[[], Any]],
     budget: float,
     rounds: int,
-    stat: Callable[[list[float]], float],
     clock: Callable[[], float] = time.perf_counter,
-) -> dict:
-    """Seconds per call for each run: blocks of ~budget seconds, interleaved over rounds.
+) -> dict[Any, list[float]]:
+    """Seconds per call for each run, one sample per round: blocks of ~budget seconds,
+    interleaved over the rounds.
 
     The caller passes every case's runs at once, so each case's rounds are spread over the
     whole benchmark and a busy spell on a shared machine cannot spoil all of them.
@@ -148,7 +140,7 @@ def measure(
             time.sleep(SETTLE)
             run()
             samples[key].append(per_call(run, numbers[key], clock))
-    return {key: stat(s) for key, s in samples.items()}
+    return samples
 
 
 def first_call(case: cases.Case, runs: int, cpu: bool) -> dict[str, Any]:
@@ -178,43 +170,66 @@ def black_import(runs: int, cpu: bool) -> float:
 # ----------------------------------------------------------------------------- one case
 
 
+def symdiff_builders(case: cases.Case, args: tuple) -> dict[str, Callable[[], Any]]:
+    """How to build each symdiff implementation of ``case``: ``wrt`` spelled as a user would
+    (a name alone, several names as a tuple); the generated functions straight from
+    ``pipeline.transform``, which bypasses every cache, shape-generic and specialised to the
+    abstract signature of ``args`` (the program serves every argument of that signature)."""
+    wrt = cases.wrt_arg(case)
+    transform = symdiff.pipeline.transform
+    return {
+        "symdiff": lambda: symdiff.grad(case.fn, wrt=wrt),
+        "generic": lambda: transform(case.fn, wrt).grad,
+        "typed": lambda: transform(case.fn, wrt, args=args).grad,
+        "simplified": lambda: symdiff.grad(case.fn, wrt=wrt, simplify=True),
+    }
+
+
+def program_kind(g: Any) -> str:
+    """Which program the callable ``grad()`` returned ran on its latest call: "typed" when
+    that transformation carries an abstract signature, else "generic". A ``grad()`` that
+    specialises at the call names it ``latest`` (``transformed`` stays the generic one);
+    before that, ``transformed`` is the only one."""
+    t = getattr(g, "latest", None) or g.transformed
+    return "generic" if getattr(t, "signature", None) is None else "typed"
+
+
 def prepare_case(case: cases.Case, loaded: list, opts: argparse.Namespace) -> tuple[Result, dict]:
     """Check every gradient of ``case`` against the hand-written one; return what to time."""
     result = Result(case)
     args = case.inputs(np.random.default_rng(SEED))
     ref = case.hand(*args)
     if opts.fd:
-        report = symdiff.check_grad(
+        fd = symdiff.check_grad(
             case.fn, *args, wrt=case.wrt, grad_fn=case.hand, raise_on_failure=False
         )
-        if not report.ok:
-            fail(result, "hand-written (vs finite differences)", f"\n{report}")
+        if not fd.ok:
+            fail(result, "hand-written (vs finite differences)", f"\n{fd}")
     runs: dict[str, Callable[[], Any]] = {
         "forward": lambda: case.fn(*args),
         "hand": lambda: case.hand(*args),
     }
-    try:
-        # wrt spelled as a user would: a name alone, several names as a tuple
-        g = symdiff.grad(case.fn, wrt=cases.wrt_arg(case))
-        gs = symdiff.grad(case.fn, wrt=cases.wrt_arg(case), simplify=True)
-        impls = {"symdiff": g, "raw": g.transformed.grad, "simplified": gs}
-        got = {impl: cases.as_tuple(fn(*args), case) for impl, fn in impls.items()}
-    except symdiff.SymdiffError as exc:  # a refusal: expected while a feature is missing
-        result.notes["symdiff"] = result.notes["raw"] = result.notes["simplified"] = (
-            "not supported yet"
-        )
-        print(f"  symdiff: not supported yet: {str(exc).splitlines()[0]}", file=sys.stderr)
-    except Exception as exc:  # InternalError or a crash: a symdiff bug, reported as an ERROR
-        note = type(exc).__name__
-        result.notes["symdiff"] = result.notes["raw"] = result.notes["simplified"] = note
-        fail(result, "symdiff", f"raised {note}: {str(exc).splitlines()[0]}", "ERROR")
-    else:
-        for impl, fn in impls.items():
-            why = disagreement(got[impl], ref, case)
-            if why:
-                fail(result, impl, why)
-            else:
-                runs[impl] = (lambda fn: lambda: fn(*args))(fn)
+    for impl, build in symdiff_builders(case, args).items():
+        try:
+            fn = build()
+            got = cases.as_tuple(fn(*args), case)
+        except symdiff.SymdiffError as exc:  # a refusal: expected while a feature is missing
+            result.notes[impl] = "not supported yet"
+            print(f"  {impl}: not supported yet: {str(exc).splitlines()[0]}", file=sys.stderr)
+            continue
+        except Exception as exc:  # InternalError or a crash: a symdiff bug, an ERROR
+            result.notes[impl] = type(exc).__name__
+            fail(result, impl, f"raised {type(exc).__name__}: {str(exc).splitlines()[0]}", "ERROR")
+            continue
+        if impl == "symdiff":
+            result.grad_program = program_kind(fn)
+        if impl == "typed":
+            result.typed_source = fn.__symdiff_from__.grad_source
+        why = disagreement(got, ref, case)
+        if why:
+            fail(result, impl, why)
+        else:
+            runs[impl] = (lambda fn: lambda: fn(*args))(fn)
     for peer in loaded:
         try:
             run = peer.build(case.fn, cases.positions(case), args)
@@ -233,87 +248,6 @@ def prepare_case(case: cases.Case, loaded: list, opts: argparse.Namespace) -> tu
 
 
 # ----------------------------------------------------------------------------- reporting
-
-
-def fmt_time(s: float | None) -> str:
-    if s is None:
-        return "—"
-    if s < 1e-3:
-        return f"{s * 1e6:.1f} µs"
-    if s < 1.0:
-        return f"{s * 1e3:.2f} ms"
-    return f"{s:.2f} s"
-
-
-def ratio(r: Result, num: str, den: str) -> str:
-    if num in r.times and den in r.times:
-        return f"{r.times[num] / r.times[den]:.2f}"
-    return r.notes.get(num, "—")
-
-
-def verdict(value: float, target: float) -> str:
-    return f"{value:.2f} {'ok' if value <= target else 'MISS'}"
-
-
-def timing_table(results: list[Result], peer_names: list[str]) -> list[list[str]]:
-    head = ["case", "size", "forward", "hand-written", "symdiff", "symdiff/hand (target)"]
-    head += ["`_grad`/hand", "simplify=True/hand", "symdiff/fwd", "hand/fwd"]
-    head += [f"{p}/hand" for p in peer_names]
-    rows = [head]
-    for r in results:
-        t = r.times
-        if "symdiff" in t:
-            sd = f"{verdict(t['symdiff'] / t['hand'], r.case.target)} (≤{r.case.target})"
-        else:
-            sd = f"{r.notes.get('symdiff', '—')} (≤{r.case.target})"
-        row = [r.case.name, r.case.shape, fmt_time(t.get("forward")), fmt_time(t.get("hand"))]
-        row += [fmt_time(t.get("symdiff")) if "symdiff" in t else r.notes.get("symdiff", "—"), sd]
-        row += [
-            ratio(r, "raw", "hand"),
-            ratio(r, "simplified", "hand"),
-            ratio(r, "symdiff", "forward"),
-            ratio(r, "hand", "forward"),
-        ]
-        row += [ratio(r, p, "hand") for p in peer_names]
-        rows.append(row)
-    return rows
-
-
-def first_call_table(results: list[Result]) -> list[list[str]]:
-    head = ["case", "import symdiff", "first grad() (target)", "import + first grad()"]
-    rows = [head + ["transform only (warm)"]]
-    for r in results:
-        f = r.first
-        if not f:
-            continue
-        if "error" in f or "unsupported" in f:
-            note = f.get("error") or f["unsupported"]
-            note = "not supported yet" if note == "SymdiffError" else note
-            rows.append([r.case.name, fmt_time(f.get("import")), note, "—", "—"])
-            continue
-        first = f["first_grad"]
-        mark = "ok" if first <= FIRST_CALL_TARGET else "MISS"
-        rows.append(
-            [
-                r.case.name,
-                fmt_time(f["import"]),
-                f"{first * 1e3:.0f} ms {mark} (<{FIRST_CALL_TARGET * 1e3:.0f} ms)",
-                fmt_time(f["import"] + first),
-                fmt_time(f["transform"]),
-            ]
-        )
-    return rows
-
-
-def render(rows: list[list[str]], markdown: bool) -> str:
-    if markdown:
-        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-        lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
-        return "\n".join(lines)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(out)
 
 
 def revision() -> str:
@@ -353,7 +287,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="short blocks and few rounds (~1 min)")
     ap.add_argument("--only", help="comma-separated case names: " + ", ".join(cases.BY_NAME))
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
-    ap.add_argument("--stat", choices=("min", "median"), default="min")
+    ap.add_argument(
+        "--stat",
+        choices=("min", "median"),
+        default="min",
+        help="which statistic the target column judges (the table shows both)",
+    )
     ap.add_argument("--no-peers", action="store_true", help="skip autograd, JAX and PyTorch")
     ap.add_argument("--no-first-call", action="store_true", help="skip the subprocess timings")
     ap.add_argument(
@@ -364,23 +303,39 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="one thread in every library, timed by process CPU time: steadier on a busy machine",
     )
+    ap.add_argument(
+        "--docs",
+        action="store_true",
+        help="also write the tables (as markdown) into docs/benchmarks.md, between its markers",
+    )
+    ap.add_argument(
+        "--show-source",
+        action="store_true",
+        help="print each case's specialised gradient after the tables",
+    )
     opts = ap.parse_args(argv)
     opts.budget, opts.rounds, opts.first_runs = (0.03, 3, 1) if opts.quick else (0.15, 9, 3)
     opts.fd = not opts.quick  # check the hand-written gradients against finite differences
+    opts.command = " ".join(
+        ["python benchmarks/bench.py", *(sys.argv[1:] if argv is None else argv)]
+    )
     return opts
+
+
+def select(only: str | None) -> tuple[cases.Case, ...]:
+    if not only:
+        return cases.CASES
+    names = only.split(",")
+    unknown = [n for n in names if n not in cases.BY_NAME]
+    if unknown:
+        sys.exit(f"unknown case(s) {', '.join(unknown)}; cases: {', '.join(cases.BY_NAME)}")
+    return tuple(cases.BY_NAME[n] for n in names)
 
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse(argv)
     steady = False if opts.system_malloc else steady_malloc()
-    stat = min if opts.stat == "min" else statistics.median
-    selected = cases.CASES
-    if opts.only:
-        names = opts.only.split(",")
-        unknown = [n for n in names if n not in cases.BY_NAME]
-        if unknown:
-            sys.exit(f"unknown case(s) {', '.join(unknown)}; cases: {', '.join(cases.BY_NAME)}")
-        selected = tuple(cases.BY_NAME[n] for n in names)
+    selected = select(opts.only)
     loaded, missing = [], {}
     for peer in () if opts.no_peers else peers.PEERS:
         why = peer.load()
@@ -398,9 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         runs.update({(len(results) - 1, impl): run for impl, run in case_runs.items()})
     print(f"timing {len(runs)} gradients, {opts.rounds} rounds ...", file=sys.stderr, flush=True)
     clock = time.process_time if opts.cpu else time.perf_counter
-    times = measure(runs, opts.budget, opts.rounds, stat, clock)
-    for (i, impl), t in times.items():
-        results[i].times[impl] = t
+    for (i, impl), samples in measure(runs, opts.budget, opts.rounds, clock).items():
+        results[i].samples[impl] = samples
     black = None
     if not opts.no_first_call:
         print("first calls ...", file=sys.stderr, flush=True)
@@ -412,42 +366,86 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
 
     peer_names = [p.name for p in loaded] + list(missing)
-    how = f"{opts.stat} over {opts.rounds} interleaved rounds of ~{opts.budget * 1e3:.0f} ms blocks"
+    out = [describe(opts, results, loaded, missing, steady, elapsed, markdown=opts.markdown)]
+    text_tables, md_tables = tables(opts, results, peer_names, black)
+    out.append(md_tables if opts.markdown else text_tables)
+    missed = report.misses(results, opts.stat)
+    out.append(f"missing the target ({opts.stat}): {', '.join(missed) if missed else 'none'}")
+    print("\n\n".join(out))
+    if opts.show_source:
+        for r in results:
+            if r.typed_source:
+                print(f"\n# {r.case.name}, specialised to its benchmark arguments\n")
+                print(r.typed_source)
+    if opts.docs:
+        body = describe(opts, results, loaded, missing, steady, elapsed, markdown=True)
+        docs = HERE.parent / "docs" / "benchmarks.md"
+        report.write_docs(docs, f"{body}\n\n{md_tables}")
+        print(f"\nwrote the tables into {docs.relative_to(HERE.parent)}", file=sys.stderr)
+    failed = [(r.case.name, i, k) for r in results for i, k in r.failed.items()]
+    if failed:
+        print("\nFAIL/ERROR (details above): " + ", ".join(f"{c}/{i} {k}" for c, i, k in failed))
+        for r in results:
+            if "FAIL" in r.failed.values() and not set(r.samples) - {"forward", "hand"}:
+                print(f"FAIL: every tool disagrees on {r.case.name}: suspect the hand-written one")
+        return 1
+    return 0
+
+
+def describe(
+    opts: argparse.Namespace,
+    results: list[Result],
+    loaded: list,
+    missing: dict[str, str],
+    steady: bool,
+    elapsed: float,
+    markdown: bool,
+) -> str:
+    """The lines above the tables: the command, the machine, the versions, the method."""
+    how = f"{opts.rounds} interleaved rounds of ~{opts.budget * 1e3:.0f} ms blocks"
     if opts.cpu:
         how += "; --cpu: one thread everywhere, process CPU time, not wall time"
-    lines = environment(loaded, missing)
-    lines.append(f"steady state: seconds per call, {how}; peers' inputs converted beforehand")
+    lines = [f"command: `{opts.command}`"] if markdown else [f"command: {opts.command}"]
+    lines += environment(loaded, missing)
+    lines.append(f"steady state: seconds per call over {how}; peers' inputs converted beforehand")
     lines.append(
         "memory: freed arrays kept in the heap (glibc mallopt)"
         if steady
         else "memory: the allocator's defaults"
     )
+    kinds = sorted({r.grad_program for r in results if r.grad_program})
+    ran = " and ".join(kinds) if kinds else "no"
     lines.append(
-        "symdiff = a call of the callable grad() returns (argument handling, then the generated "
-        "code); `_grad` = the generated gradient function alone, as `.source` shows it"
+        f"grad() = a call of the callable grad() returns (argument handling, then the generated "
+        f"code); in this revision it ran the {ran} program. `_grad` = the generated function "
+        "alone, from pipeline.transform: generic = for any arguments, typed = specialised to "
+        "the abstract signature of the benchmark's arguments (args=...)"
+    )
+    lines.append(
+        "ratios to the hand-written gradient: median over the rounds (minimum in parentheses); "
+        f"the target column judges the typed gradient by the {opts.stat}"
     )
     lines.append(f"run took {elapsed:.0f} s")
-    bullet = "- " if opts.markdown else ""
-    print("\n".join(bullet + line for line in lines))
-    print()
-    print(render(timing_table(results, peer_names), opts.markdown))
-    if not opts.no_first_call:
-        print()
-        print(
-            "First grad() in a fresh interpreter (median of "
-            f"{opts.first_runs}; NumPy already imported; black's own import "
-            f"{fmt_time(black)} of it):"
-        )
-        print()
-        print(render(first_call_table(results), opts.markdown))
-    failed = [(r.case.name, i, k) for r in results for i, k in r.failed.items()]
-    if failed:
-        print("\nFAIL/ERROR (details above): " + ", ".join(f"{c}/{i} {k}" for c, i, k in failed))
-        for r in results:
-            if "FAIL" in r.failed.values() and not set(r.times) - {"forward", "hand"}:
-                print(f"FAIL: every tool disagrees on {r.case.name}: suspect the hand-written one")
-        return 1
-    return 0
+    bullet = "- " if markdown else ""
+    return "\n".join(bullet + line for line in lines)
+
+
+def tables(
+    opts: argparse.Namespace, results: list[Result], peer_names: list[str], black: float | None
+) -> tuple[str, str]:
+    """The timing tables as plain text and as markdown."""
+    out = []
+    for markdown in (False, True):
+        parts = [report.render(report.timing_table(results, peer_names, opts.stat), markdown)]
+        if not opts.no_first_call:
+            parts.append(
+                "First grad() in a fresh interpreter (median of "
+                f"{opts.first_runs}; NumPy already imported; black's own import "
+                f"{report.fmt_time(black)} of it):"
+            )
+            parts.append(report.render(report.first_call_table(results), markdown))
+        out.append("\n\n".join(parts))
+    return out[0], out[1]
 
 
 if __name__ == "__main__":

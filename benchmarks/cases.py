@@ -80,6 +80,50 @@ def scalar_loop(x):
     return y
 
 
+def coupled_loop(x):
+    y = x
+    z = x
+    for _ in range(50):
+        y = math.sin(y) * z + 0.1 * x
+        z = math.cos(z) + 0.3 * y
+    return y + z
+
+
+# ----------------------------------------------------------------------------- 6. small work
+# Vectors of 1000 and the demo's models at the demo's sizes: here a gradient costs
+# microseconds, so what a generated gradient does beyond the arithmetic (shape calls,
+# runtime helpers, 0-d accumulators) shows, and specialising to the argument types matters.
+
+
+def softmax_xent_vec(z, y):
+    m = np.max(z)
+    s = z - m
+    return -np.sum(y * (s - np.log(np.sum(np.exp(s)))))
+
+
+# The losses of examples/logistic_regression.py and examples/newton_step.py as written there
+# (a helper, a module constant), under names of their own: this module must not import the
+# examples, which import symdiff.
+
+
+def demo_sigmoid(t):
+    return 1.0 / (1.0 + np.exp(-t))
+
+
+def demo_logreg(w, b, X, y):
+    p = demo_sigmoid(X @ w + b)
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+NEWTON_LAMBDA = 0.1
+
+
+def demo_newton(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    data = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+    return data + 0.5 * NEWTON_LAMBDA * np.sum(w * w)
+
+
 # ----------------------------------------------------------------------------- inputs
 
 
@@ -132,6 +176,29 @@ def _scalar(rng):
     return (0.7,)
 
 
+def _vector_1k(rng):
+    return (rng.standard_normal(1000),)
+
+
+def _logits_1k(rng):
+    return rng.standard_normal(1000), _one_hot(rng, 1, 1000)[0]
+
+
+def _demo_logreg(rng):
+    # examples/logistic_regression.py: example_loss(), two Gaussian clouds of 10 points each
+    X0 = rng.normal(loc=(-1.0, -1.0), size=(10, 2))
+    X1 = rng.normal(loc=(1.5, 1.0), size=(10, 2))
+    X, y = np.vstack([X0, X1]), np.concatenate([np.zeros(10), np.ones(10)])
+    return np.array([0.3, -0.2]), 0.1, X, y
+
+
+def _demo_newton(rng):
+    # examples/newton_step.py: example_loss(), 200 points in 3 dimensions, at w = 0
+    X = rng.normal(size=(200, 3))
+    y = (X @ np.array([1.5, -2.0, 0.5]) + rng.normal(size=200) > 0).astype(float)
+    return np.zeros(3), X, y
+
+
 # ----------------------------------------------------------------------------- the registry
 
 
@@ -164,7 +231,19 @@ CASES = (
     ),
     Case("logreg", logreg, ("w",), _logreg, hw.logreg, 1.15, "X 10000x100"),
     Case("rnn", rnn, ("Wx", "Wh", "b"), _rnn, hw.rnn, 1.2, "h128, in64, T=50"),
-    Case("scalar_loop", scalar_loop, ("x",), _scalar, hw.scalar_loop, 1.5, "50 steps, float"),
+    Case("scalar_loop", scalar_loop, ("x",), _scalar, hw.scalar_loop, 1.15, "50 steps, float"),
+    Case(
+        "coupled_loop", coupled_loop, ("x",), _scalar, hw.coupled_loop, 1.15, "50 steps, 2 floats"
+    ),
+    Case("sigmoid_1k", sigmoid_sum, ("x",), _vector_1k, hw.sigmoid_sum, 1.15, "n=1000"),
+    Case("tanh_1k", tanh_sum, ("x",), _vector_1k, hw.tanh_sum, 1.15, "n=1000"),
+    Case("relu_1k", relu_sum, ("x",), _vector_1k, hw.relu_sum, 1.15, "n=1000"),
+    Case("leaky_relu_1k", leaky_relu_sum, ("x",), _vector_1k, hw.leaky_relu_sum, 1.15, "n=1000"),
+    Case(
+        "softmax_xent_1k", softmax_xent_vec, ("z",), _logits_1k, hw.softmax_xent_vec, 1.15, "n=1000"
+    ),
+    Case("demo_logreg", demo_logreg, ("w", "b"), _demo_logreg, hw.demo_logreg, 1.15, "X 20x2"),
+    Case("demo_newton", demo_newton, ("w",), _demo_newton, hw.demo_newton, 1.15, "X 200x3"),
 )
 
 BY_NAME = {c.name: c for c in CASES}

@@ -105,3 +105,40 @@ def scalar_loop(x):
         ds += dy
         dy = dy * (cs[i] - yi * math.sin(yi))
     return (dy + ds * 0.1 * math.cos(x),)
+
+
+def coupled_loop(x):
+    # Each step reads y and z as they were before it: keep them and sin(y), which the forward
+    # pass computes anyway; the adjoint of the constant term 0.1·x is summed once at the end.
+    tape = []
+    y = z = x
+    for _ in range(50):
+        s = math.sin(y)
+        tape.append((y, z, s))
+        y = s * z + 0.1 * x
+        z = math.cos(z) + 0.3 * y
+    dy = dz = 1.0
+    total = 0.0
+    for y, z, s in reversed(tape):
+        dy_all = dy + 0.3 * dz  # y feeds the result and, in the same step, the new z
+        total += dy_all
+        dy, dz = dy_all * math.cos(y) * z, dy_all * s - dz * math.sin(z)
+    return (dy + dz + 0.1 * total,)
+
+
+def softmax_xent_vec(z, y):
+    # d/dz of -Σ y·log softmax(z) is softmax(z)·Σy − y; the max shift cancels.
+    e = np.exp(z - np.max(z))
+    return (e * (np.sum(y) / np.sum(e)) - y,)
+
+
+def demo_logreg(w, b, X, y):
+    # The sigmoid's derivative cancels against the logarithms: Xᵀ(p − y)/n and mean(p − y).
+    p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    d = (p - y) * (1.0 / len(y))
+    return X.T @ d, np.sum(d)
+
+
+def demo_newton(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return (X.T @ (p - y) / len(y) + 0.1 * w,)  # 0.1: NEWTON_LAMBDA in cases.py

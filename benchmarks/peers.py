@@ -25,10 +25,24 @@ Run = Callable[[], Any]
 
 
 def rebind(fn: Callable[..., Any], np_like: Any, math_like: Any) -> Callable[..., Any]:
-    """``fn`` compiled again from its own source, with ``np`` and ``math`` replaced."""
-    src = textwrap.dedent(inspect.getsource(fn))
-    namespace: dict[str, Any] = {"np": np_like, "math": math_like}
-    exec(compile(src, f"<{fn.__name__} rebound>", "exec"), namespace)
+    """``fn`` compiled again from its own source, with ``np`` and ``math`` replaced.
+
+    It sees its module's other globals (constants) as they are, and the functions of its
+    module that it calls (helpers, and theirs) are compiled again the same way, so a helper
+    does not quietly compute with NumPy in the middle of a peer's traced function.
+    """
+    namespace: dict[str, Any] = {**fn.__globals__, "np": np_like, "math": math_like}
+    todo, done = [fn], set()
+    while todo:
+        f = todo.pop()
+        done.add(f.__name__)
+        src = textwrap.dedent(inspect.getsource(f))
+        exec(compile(src, f"<{f.__name__} rebound>", "exec"), namespace)
+        for name in f.__code__.co_names:
+            helper = fn.__globals__.get(name)
+            if inspect.isfunction(helper) and helper.__module__ == fn.__module__:
+                if name not in done:
+                    todo.append(helper)
     return namespace[fn.__name__]
 
 

@@ -37,29 +37,6 @@ __all__ = [
 ALPHA = 0.1
 
 
-def unbroadcast(g, x):
-    """Sum ``g`` over the axes that broadcasting added, so that it takes the shape of
-    ``x``."""
-    shape = x.shape if type(x) is np.ndarray else np.shape(x)
-    if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
-        return g  # the common case, kept cheap
-    return sum_to(g, shape)
-
-
-def sum_to(g, shape):
-    """``g`` summed over the axes that broadcasting added, down to ``shape``:
-    unbroadcast for a value whose shape is known but which was never computed."""
-    if np.shape(g) == shape:
-        return g
-    lead = np.ndim(g) - len(shape)
-    if lead:
-        g = np.sum(g, axis=tuple(range(lead)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    return g
-
-
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -226,12 +203,7 @@ def leaky_relu_where_sum_grad(z):
     t1 = z > 0
     # backward pass
     # leaky_relu_where, line 37: return np.where(z > 0, z, ALPHA * z)
-    t2 = np.shape(z)
-    t3 = np.broadcast_to(1.0, np.broadcast_shapes(np.shape(t1), t2, t2))
-    d_z = (
-        unbroadcast(np.where(t1, t3, 0.0), z)
-        + unbroadcast(np.where(t1, 0.0, t3), z) * ALPHA
-    )
+    d_z = np.where(t1, 1.0, 0.0) + np.where(t1, 0.0, 1.0) * ALPHA
     return d_z
 
 
@@ -244,12 +216,8 @@ def leaky_relu_where_sum_value_and_grad(z):
     # forward pass
     # leaky_relu_where, line 37: return np.where(z > 0, z, ALPHA * z)
     t1 = z > 0
-    t2 = ALPHA * z
-    leaky_relu_where_sum = np.sum(np.where(t1, z, t2))
+    leaky_relu_where_sum = np.sum(np.where(t1, z, ALPHA * z))
     # backward pass
     # leaky_relu_where, line 37: return np.where(z > 0, z, ALPHA * z)
-    t3 = np.shape(z)
-    t4 = np.broadcast_to(1.0, np.broadcast_shapes(np.shape(t1), t3, t3))
-    d_t2 = unbroadcast(np.where(t1, 0.0, t4), t2)
-    d_z = unbroadcast(np.where(t1, t4, 0.0), z) + d_t2 * ALPHA
+    d_z = np.where(t1, 1.0, 0.0) + np.where(t1, 0.0, 1.0) * ALPHA
     return leaky_relu_where_sum, d_z

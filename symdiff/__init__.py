@@ -29,6 +29,7 @@ from .errors import (
 )
 from .frontend.source import from_source  # noqa: E402
 from .pipeline import transform  # noqa: E402
+from .runtime.markers import stop_gradient  # noqa: E402
 from .version import __version__ as __version__
 
 # inside an interactive IPython shell only: SymdiffError shown as its message, not symdiff's
@@ -48,6 +49,7 @@ __all__ = [
     "symbolic",
     "Symbolic",
     "transform",
+    "stop_gradient",
     "emit",
     "graph",
     "Graph",

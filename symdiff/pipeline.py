@@ -164,7 +164,7 @@ def _stages(
     backend: Backend = NUMPY,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
-    fn, helpers = lower_source(src)
+    fn, helpers = lower_source(src, scalar_names(src, args))
     state.update(fn=fn, stage="checking the IR")
     check(fn)
     positions, single = resolve_wrt([p.name for p in fn.params], wrt, f)
@@ -214,7 +214,9 @@ def _stages(
     return t
 
 
-def lower_source(src: Source) -> tuple[ir.Function, list[Source]]:
+def lower_source(
+    src: Source, scalars: frozenset[str] = frozenset()
+) -> tuple[ir.Function, list[Source]]:
     """The IR of ``src`` and the helper sources inlined. The user's code is lowered; a
     function symdiff generated (a gradient differentiated again) is never read back as
     text: its IR is built from the derivative program it was emitted from (``ad.regrad``),
@@ -223,7 +225,21 @@ def lower_source(src: Source) -> tuple[ir.Function, list[Source]]:
     if inner is not None:
         with_value = src.func.__name__ == inner.emitted.vg_name
         return gradient_function(inner.program, src.name, with_value), []
-    return lower(src, reserved=set())
+    return lower(src, reserved=set(), scalars=scalars)
+
+
+def scalar_names(src: Source, args: tuple[Any, ...] | None) -> frozenset[str]:
+    """The parameters whose arguments are numbers (never updated in place), for the
+    lowering's alias check: what ``x: float`` says, said by the call."""
+    if args is None or getattr(src.func, "__symdiff_from__", None) is not None:
+        return frozenset()
+    spec = src.tree.args
+    names = [a.arg for a in spec.posonlyargs + spec.args]
+    kinds = [a.kind if isinstance(a, AbstractValue) else of(a).kind for a in args]
+    return frozenset(n for n, k in zip(names, kinds) if k in _NUMBER_KINDS)
+
+
+_NUMBER_KINDS = (ValueKind.FLOAT, ValueKind.INT, ValueKind.BOOL, ValueKind.NP_SCALAR)
 
 
 def check_types(

@@ -57,3 +57,17 @@ CASES = {
     "piecewise": (piecewise, 0),
     "rnn": (rnn, ("Wx", "Wh", "b")),
 }
+
+import symdiff  # noqa: E402  (below the older cases, whose golden files quote their lines)
+
+
+def everyday(w, X):
+    """A comprehension with a filter, a generator summed, stop_gradient, print and assert."""
+    assert X.shape[1] == w.shape[0], "one weight per feature"
+    h = np.stack([np.tanh(row @ w) for row in X if np.sum(row) > 0.0])
+    scale = symdiff.stop_gradient(np.max(np.abs(h)))
+    print("scale", scale)
+    return sum((v / scale) ** 2 for v in h)
+
+
+CASES["everyday"] = (everyday, "w")

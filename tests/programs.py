@@ -1571,7 +1571,11 @@ class Gen:
         self.bind(name, E(name, (a, b), hull(*ivs), fresh=False))
 
     def s_list(self, depth: int) -> None:
-        """A list built by append in a loop, consumed by np.stack / np.array / sum."""
+        """A list built by append in a loop, consumed by np.stack / np.array / sum; or the
+        same written as a comprehension."""
+        if self.c.chance(0.3):
+            self.s_comprehension(depth)
+            return
         shape = self.c.pick(self.shapes()[:3])
         name = self.fresh_name("hs")
         h = self.fresh_name("h")
@@ -1600,6 +1604,30 @@ class Gen:
         else:
             self.emit(f"{out} = {self.np(form)}({name})")
             self.bind(out, E(out, (count, *shape), iv, fresh=True))
+
+    def s_comprehension(self, depth: int) -> None:
+        """A list comprehension over a range with an index filter, consumed by np.stack /
+        np.array / sum, or a generator expression summed."""
+        shape = self.c.pick(self.shapes()[:3])
+        count = self.c.int(1, 4)
+        skip = self.c.int(0, count - 1) if count > 1 and self.c.chance(0.5) else -1
+        kept = count - (skip >= 0)
+        k = self.fresh_name("k")
+        u = self.squash(self.expr(shape, max(depth - 1, 0)), 20.0)
+        item = f"{self.np('tanh')}({u.text} * (0.5 * {k} - 0.3))"
+        where = f" if {k} != {skip}" if skip >= 0 else ""
+        form = self.c.pick(("stack", "array", "sum", "generator"))
+        self.features.add(f"comprehension:{form}")
+        out = self.fresh_name()
+        if form in ("sum", "generator"):
+            inner = f"[{item} for {k} in range({count}){where}]"
+            if form == "generator":
+                inner = inner[1:-1]
+            self.emit(f"{out} = sum({inner})")
+            self.bind(out, E(out, shape, iv_scale((-1.0, 1.0), kept), fresh=False))
+        else:
+            self.emit(f"{out} = {self.np(form)}([{item} for {k} in range({count}){where}])")
+            self.bind(out, E(out, (kept, *shape), (-1.0, 1.0), fresh=True))
 
     def s_tuple(self, depth: int) -> None:
         """Tuple assignment: a swap, or the items of a helper returning a tuple."""

@@ -287,6 +287,11 @@ def python_bool_rule(call: Call) -> AbstractValue:
     return BOOL
 
 
+def identity_rule(call: Call) -> AbstractValue:
+    """``stop_gradient(x)`` is ``x`` itself."""
+    return call.args[0]
+
+
 def _rules() -> dict[Primitive, Rule]:
     rules: dict[Primitive, Rule] = {p: operator_rule for p in _OPERATOR_UFUNC}
     rules[P.not_] = not_rule
@@ -311,6 +316,7 @@ def _rules() -> dict[Primitive, Rule]:
         P.np_fix: ufunc_rule(np.floor), P.np_isposinf: bool_rule(scalar=True),
         P.np_isneginf: bool_rule(scalar=True), P.np_isclose: bool_rule(scalar=True),
         P.np_allclose: python_bool_rule, P.np_array_equal: python_bool_rule,
+        P.stop_gradient: identity_rule,
     }  # fmt: skip
     rules.update(extra)
     return rules

@@ -15,8 +15,10 @@ from . import construct, elementwise, helpers, indexing, linalg, reductions, sha
 from .call import NOT_CONST, Call, Rule
 from .values import (
     BOOL,
+    NONE,
     UNKNOWN,
     AbstractValue,
+    of,
 )
 
 
@@ -66,6 +68,14 @@ def _isinstance(call: Call) -> AbstractValue:
     return BOOL  # a Python bool, whatever it tests
 
 
+def _none(call: Call) -> AbstractValue:
+    return NONE  # print(...) and assert: statements, whose result is None
+
+
+def _string(call: Call) -> AbstractValue:
+    return of("")  # an f-string: a str, whatever it formats
+
+
 def _table() -> dict[Primitive, Rule]:
     table: dict[Primitive, Rule] = {}
     for part in (
@@ -80,6 +90,8 @@ def _table() -> dict[Primitive, Rule]:
         table.update(part)
     table.update(dict.fromkeys(UNDESCRIBED, undescribed))
     table[P.b_isinstance] = _isinstance
+    table[P.b_print] = table[P.b_assert] = _none
+    table[P.fstring] = _string
     return table
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Set
 
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Block, Const, Function, If, Loop, Pop, Push, Var
+from ..ir.nodes import Assign, Atom, Block, Const, Effect, Function, If, Loop, Pop, Push, Var
 
 
 def varied(fn: Function, wrt: tuple[Var, ...]) -> set[Var]:
@@ -228,12 +228,13 @@ def prune(block: Block, live: set[Var]) -> Block:
     """Drop the statements whose results are never read; ``live`` is updated in place.
 
     Walks backwards so that a statement kept makes its inputs live for the ones before it.
-    Tape pushes and pops are always kept (they pair up across the two sweeps).
+    Tape pushes and pops are always kept (they pair up across the two sweeps), and so are
+    the statements made for their effect (``print``, ``assert``).
     """
     kept: list = []
     for stmt in reversed(block):
         if isinstance(stmt, Assign):
-            if stmt.target not in live:
+            if stmt.target not in live and stmt.prim.effect is not Effect.OUTPUT:
                 continue
             live.update(a for a in stmt.args if isinstance(a, Var))
         elif isinstance(stmt, Push):
@@ -294,5 +295,7 @@ def _prune_loop(stmt: Loop, live: set[Var]) -> Loop | None:
 def _has_effects(block: Block) -> bool:
     for stmt in _walk(block):
         if isinstance(stmt, (Push, Pop)):
+            return True
+        if isinstance(stmt, Assign) and stmt.prim.effect is Effect.OUTPUT:
             return True
     return False

@@ -52,9 +52,11 @@ class Builder:
         when ``g`` is 1.0. Only values of the block being reversed (and the blocks around it)
         are remembered, since only they are in scope there."""
         for s in stmts:
-            if s.prim.differentiable and s.prim.form not in (Form.NEWLIST, Form.LIST, Form.APPEND):
+            if s.prim.form in (Form.NEWLIST, Form.LIST, Form.APPEND):
+                continue
+            self._defs.setdefault(s.target, s)  # what each value is, for shapes and scalars
+            if s.prim.differentiable:  # two draws of np.random.normal() are not one value
                 self._memo.setdefault((s.prim, s.args, s.params), s.target)
-                self._defs.setdefault(s.target, s)
 
     def append(self, stmt) -> None:
         self.stmts.append(stmt)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import Loc, UnsupportedFunctionError, UnsupportedSyntaxError
 from ..frontend.source import get_source
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Var
+from ..ir.nodes import Assign, Atom, Effect, Form, Var
 from ..optimize.sympy_tables import number, tables
 from ..pipeline import lower_source
 from .wrt import resolve_wrt
@@ -110,6 +110,8 @@ def symbolic(f: Callable[..., Any], wrt: int | str | tuple | list | None = None)
                 getattr(stmt, "loc", None),
                 "write the branch with np.where, or use symdiff.grad, which handles it",
             )
+        if stmt.prim.effect is Effect.OUTPUT or stmt.prim.form is Form.FSTRING:
+            continue  # print(...), assert and the f-strings they show change no value
         args = [atom(a, stmt.loc) for a in stmt.args]
         env[stmt.target] = _view(stmt, args, relations)
     value = atom(fn.result, fn.loc)

@@ -18,7 +18,7 @@ import ast
 from typing import Any, Iterator, Sequence
 
 from ..errors import Loc
-from ..ir.nodes import Assign, Block, If, Loop, Var
+from ..ir.nodes import Assign, Atom, Block, If, Loop, Var, iter_assigns
 
 COMMENT_WIDTH = 80
 
@@ -39,11 +39,34 @@ class Quotes:
         self.fn_name = fn_name
         self.defs = defs
         self.fold = fold  # temporaries whose code is written inside their reader
-        self.loop_keys = {loc_key(s.loc) for s in _loops(blocks) if s.loc is not None}
+        # the places of loop headers, columns included: a comprehension's loop shares its
+        # line with the statements of its body, which are statements all the same
+        self.loop_places = {p for s in _loops(blocks) for p in self._header_places(s)}
+
+    def _header_places(self, loop: Loop) -> Iterator[tuple]:
+        """Where a loop's header is: the loop, its condition, and what its bounds are computed
+        by on its line (``len(X)`` for ``for row in X``)."""
+        if loop.loc is None:
+            return
+        yield _place(loop.loc)
+        todo = list(iter_assigns(loop.cond_block))
+        todo += self._defining(loop.header)
+        seen: set[int] = set()
+        while todo:
+            stmt = todo.pop()
+            if id(stmt) in seen or stmt.loc is None or stmt.loc.line != loop.loc.line:
+                continue
+            seen.add(id(stmt))
+            yield _place(stmt.loc)
+            todo += self._defining(stmt.args)
+
+    def _defining(self, atoms: tuple[Atom, ...]) -> list[Assign]:
+        defs = (self.defs.get(a) for a in atoms if isinstance(a, Var))
+        return [d for d in defs if isinstance(d, Assign)]
 
     def bookkeeping(self, loc: Loc | None) -> bool:
         """Whether ``loc`` quotes a function or loop header rather than a statement."""
-        return loc is None or is_def_line(loc) or loc_key(loc) in self.loop_keys
+        return loc is None or is_def_line(loc) or _place(loc) in self.loop_places
 
     def source(self, s: Assign, last: tuple | None) -> Loc | None:
         """The Loc the comment above ``s`` quotes (``last``: the key quoted just before)."""
@@ -90,6 +113,10 @@ class Quotes:
         if comment_all or loc.func != self.fn_name:
             return [self.text(loc)]
         return []
+
+
+def _place(loc: Loc) -> tuple:
+    return (loc.file, loc.line, loc.func, loc.col)
 
 
 def _loops(blocks: tuple[Block, ...]) -> Iterator[Loop]:

@@ -82,6 +82,8 @@ class Exprs:
             return ast.Tuple(args)
         if form in (Form.NEWLIST, Form.LIST):
             return ast.List(args)
+        if form is Form.FSTRING:
+            return _joined(params["parts"], args)
         keywords = []
         # keywords as the library spells them (dim=); a portable helper takes NumPy's
         keyword = self.g.backend.keyword if self.g.backend.renames(prim.spelling) else str
@@ -98,3 +100,17 @@ class Exprs:
         if form is Form.LISTCALL:
             return ast.Call(func, [ast.List(args)], keywords)
         return ast.Call(func, args, keywords)
+
+
+def _joined(parts: tuple, values: list[ast.expr]) -> ast.JoinedStr:
+    """``f"text {a!r:.3f}"`` from the parts of an ``fstring`` row and its values."""
+    pieces: list[ast.expr] = []
+    rest = iter(values)
+    for part in parts:
+        if part[0] == "text":
+            pieces.append(ast.Constant(part[1]))
+        else:
+            _, conversion, spec = part
+            spec_node = ast.JoinedStr([ast.Constant(spec)]) if spec else None
+            pieces.append(ast.FormattedValue(next(rest), conversion, spec_node))
+    return ast.JoinedStr(pieces)

@@ -18,13 +18,14 @@ common name; ``clobbers`` checks that, looking through temporaries that will be 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Iterator
 
 from .. import naming
 from ..ad.analysis import prune
 from ..ad.program import GradProgram
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Block, If, Loop, Var, defined_by, used_by
+from ..ir.nodes import Assign, Block, Effect, If, Loop, Var, defined_by, used_by
 from ..naming import NameGen, is_internal
 from ..optimize import shapes
 from .facts import Facts, is_update
@@ -75,12 +76,16 @@ class Plan:
         r = self.find(v)
         return {m for m in self.facts.order if self.find(m) == r}
 
-    def _coalesce(self, block: Block) -> None:
+    def _coalesce(self, block: Block, elsewhere: Counter[Var] | None = None) -> None:
+        """Group the values ``block`` may keep under one name. ``elsewhere`` counts reads
+        that happen only on other paths than this block's (a phi's other side): an update
+        here may work in place although they read the old value."""
         count = self.facts.count
+        elsewhere = elsewhere or Counter()
         for s in block:
             if isinstance(s, Assign) and is_update(s.prim):
                 old = s.args[0]
-                if not (isinstance(old, Var) and count(old) == 1):
+                if not (isinstance(old, Var) and count(old) - elsewhere[old] == 1):
                     continue
                 if self.facts.owned(old):
                     self.inplace.add(s.target)
@@ -92,13 +97,15 @@ class Plan:
                     self.inplace.add(s.target)
                     self.union(old, s.target)
             elif isinstance(s, If):
-                self._coalesce_if(s)
+                self._coalesce_if(s, elsewhere)
             elif isinstance(s, Loop):
                 self._coalesce_loop(s)
 
-    def _coalesce_if(self, s: If) -> None:
-        self._coalesce(s.then)
-        self._coalesce(s.orelse)
+    def _coalesce_if(self, s: If, elsewhere: Counter[Var]) -> None:
+        # ``if c: ys.append(v)``: the phi reads the old list only when the branch did not run
+        for blk, other in ((s.then, "orelse"), (s.orelse, "then")):
+            reads = Counter(a for p in s.phis if isinstance(a := getattr(p, other), Var))
+            self._coalesce(blk, elsewhere + reads)
         for p in s.phis:
             for src, blk in ((p.then, s.then), (p.orelse, s.orelse)):
                 if (
@@ -222,8 +229,8 @@ class Plan:
             groups.setdefault(self.find(v), []).append(v)
         for v in self.facts.order:
             r = self.find(v)
-            if v in self.names or r not in groups:
-                continue
+            if v in self.names or r not in groups or _is_output(self.facts.defs.get(v)):
+                continue  # print(...) and assert: statements whose None is never named
             members = groups.pop(r)
             name = self._group_name(members)
             if name is None:
@@ -265,6 +272,10 @@ class Plan:
             and self.facts.read_once_where_made(v)
         )
         return None if foldable else self.gen.temp()
+
+
+def _is_output(stmt: Any) -> bool:
+    return isinstance(stmt, Assign) and stmt.prim.effect is Effect.OUTPUT
 
 
 def _defined_in(block: Block) -> set[Var]:

@@ -20,9 +20,9 @@ from typing import Any
 from ..ad.program import GradProgram
 from ..errors import BackendError, Loc
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Block, Form, If, Loop, LoopKind, Pop, Push, Var
+from ..ir.nodes import Assign, Block, Effect, Form, If, Loop, LoopKind, Pop, Push, Var
 from ..naming import NameGen
-from .comments import Quotes, statements
+from .comments import Quotes, loc_key, statements
 from .exprs import Exprs
 from .facts import copier, is_update
 from .module_names import Globals
@@ -94,6 +94,10 @@ class Printer:
             raise exc.relocated(s.loc) from None
 
     def _assign(self, s: Assign, comment_all: bool, state: dict) -> list[ast.stmt]:
+        if s.prim.effect is Effect.OUTPUT:
+            loc = self.quotes.source(s, state.get("last"))
+            lines = self.quotes.comment(loc, comment_all, state)
+            return self._noted([self.output(s)], loc, lines)
         if is_update(s.prim):
             loc = self.quotes.source(s, state.get("last"))
             lines = self.quotes.comment(loc, comment_all, state)
@@ -117,6 +121,13 @@ class Printer:
             # an accumulator nothing else reads: add into it instead of allocating anew
             return self._noted([ast.AugAssign(_store(name), expr.op, expr.right)], loc, lines)
         return self._noted([_assign(_store(name), expr)], loc, lines)
+
+    def output(self, s: Assign) -> ast.stmt:
+        """``print(...)`` or ``assert test, message``: a statement of its own, no name bound."""
+        if s.prim.form is Form.ASSERT:
+            test, *message = (self.x.atom(a) for a in s.args)
+            return ast.Assert(test, message[0] if message else None)
+        return ast.Expr(self.x.expr(s))
 
     def update(self, s: Assign) -> list[ast.stmt]:
         """``y[i] = v`` or ``xs.append(v)``: in place when the old value is never read again,
@@ -183,7 +194,8 @@ class Printer:
             head = ast.While(cond, body, [])
         else:
             head = ast.For(_store(self._index_name(s)), self._range(s), body, [])
-        body += self.block(s.body, comment_all, {})
+        # the header's comment covers the body's statements on its line (a comprehension's)
+        body += self.block(s.body, comment_all, {"last": loc_key(s.loc)})
         copies = [
             (self.names[c.var], self.x.atom(c.next))
             for c in s.carries

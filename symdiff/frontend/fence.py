@@ -14,7 +14,8 @@ from .source import Source
 
 SUPPORTED = (
     "assignments (also to tuples and array elements), augmented assignments, return, "
-    "if/elif/else, for over range()/arrays/enumerate/zip, while, break, continue, "
+    "if/elif/else, for over range()/arrays/enumerate/zip, while, break, continue, list "
+    "comprehensions, print() and assert (kept, not differentiated), "
     "arithmetic, comparisons, calls to NumPy/math functions and to your own Python functions"
 )
 
@@ -26,7 +27,6 @@ _REFUSED_STMTS: dict[type, tuple[str, str]] = {
         "move the context manager outside the differentiated function",
     ),
     ast.Raise: ("raise", "validate inputs before calling the gradient"),
-    ast.Assert: ("assert", "validate inputs before calling the gradient"),
     ast.Global: (
         "global statements",
         "pass the value as an argument and return the new one",
@@ -50,18 +50,18 @@ _REFUSED_STMTS: dict[type, tuple[str, str]] = {
 }
 
 _REFUSED_EXPRS: dict[type, tuple[str, str]] = {
-    ast.Lambda: ("lambda", "define a helper function with def at module level"),
-    ast.ListComp: ("list comprehensions", "build the list with a for loop and append"),
-    ast.SetComp: ("set comprehensions", "use a for loop"),
-    ast.DictComp: ("dict comprehensions", "use a for loop"),
-    ast.GeneratorExp: ("generator expressions", "build a list with a for loop"),
+    ast.Lambda: (
+        "lambdas inside the differentiated function",
+        "define the helper at module level (with def, or as a lambda on a line of its own)",
+    ),
+    ast.SetComp: ("set comprehensions", "use a list comprehension or a for loop"),
+    ast.DictComp: ("dict comprehensions", "use a list comprehension or a for loop"),
     ast.Yield: ("yield (generators)", "return a value instead"),
     ast.YieldFrom: ("yield from (generators)", "return a value instead"),
     ast.Await: ("await", "use a plain function"),
     ast.NamedExpr: ("assignment expressions (:=)", "assign on a line of its own"),
     ast.Dict: ("dicts", "use separate variables or a tuple"),
     ast.Set: ("sets", "use a tuple"),
-    ast.JoinedStr: ("f-strings", "compute strings outside the differentiated function"),
     ast.Starred: ("*args unpacking in calls", "pass the arguments one by one"),
 }
 
@@ -124,7 +124,9 @@ def _check(src: Source, node: ast.AST) -> None:
         if isinstance(sub, ast.Expr) and isinstance(sub.value, (ast.Yield, ast.YieldFrom)):
             _refuse(src, sub.value, *_REFUSED_EXPRS[type(sub.value)])
         if isinstance(sub, ast.Expr) and not _is_docstring(sub):
-            if not isinstance(sub.value, ast.Call) or not _is_append(sub.value):
+            if not isinstance(sub.value, ast.Call) or not (
+                _is_append(sub.value) or _is_print(sub.value)
+            ):
                 _refuse(
                     src,
                     sub,
@@ -147,6 +149,8 @@ def _check(src: Source, node: ast.AST) -> None:
                 "**kwargs unpacking in calls",
                 "pass keyword arguments by name",
             )
+        if isinstance(sub, ast.comprehension) and sub.is_async:
+            _refuse(src, sub.target, "async comprehensions", "use a plain comprehension")
         if isinstance(sub, ast.For) and sub.orelse:
             _refuse(src, sub, "for/else", "use a flag variable")
         if isinstance(sub, ast.While) and sub.orelse:
@@ -155,6 +159,11 @@ def _check(src: Source, node: ast.AST) -> None:
 
 def _is_docstring(node: ast.Expr) -> bool:
     return isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _is_print(call: ast.Call) -> bool:
+    """``print(...)`` as written (the lowering checks that the name means the builtin)."""
+    return isinstance(call.func, ast.Name) and call.func.id == "print"
 
 
 def _is_append(call: ast.Call) -> bool:

@@ -1,7 +1,8 @@
 """The lowering's state and the interface its parts use of one another.
 
 Lowering is split by job: statements (``lower_stmts``), branches (``lower_branches``), loops
-(``lower_loops``), expressions (``lower_exprs``), calls and inlining (``lower_calls``). Each
+(``lower_loops``), expressions (``lower_exprs``), calls and inlining (``lower_calls``),
+comprehensions (``lower_comprehensions``). Each
 part is a class over ``LoweringBase``, and ``lowering.Lowering`` combines them. The state is
 three objects rather than one bag of fields: the ``Builder`` (statements and names), the
 ``Memory`` (aliasing and kinds of values) and the ``Inlining`` stack.
@@ -19,8 +20,8 @@ from typing import Any, Sequence
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Carry, Const, Phi, Primitive, Var
-from .aliasing import LIST_OPS, Memory
+from ..ir.nodes import Assign, Atom, Carry, Const, Effect, Phi, Primitive, Var
+from .aliasing import LIST_OPS, Memory, Refusal
 from .building import Builder
 from .source import Source
 from .values import Frame, ListV, TupleV, Value
@@ -36,8 +37,9 @@ class Inlining:
 
 
 class LoweringBase(ABC):
-    def __init__(self, src: Source, reserved: set[str]):
+    def __init__(self, src: Source, reserved: set[str], scalars: frozenset[str] = frozenset()):
         self.root = src
+        self.declared_scalars = scalars  # parameters the caller says are scalars
         self.build = Builder(reserved)
         self.memory = Memory()
         self.inlining = Inlining()
@@ -106,8 +108,9 @@ class LoweringBase(ABC):
 
     @abstractmethod
     def leave_loop(
-        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST
-    ) -> tuple[Carry, ...]:
+        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST,
+        runs: bool = False,
+    ) -> tuple[Carry, ...]:  # fmt: skip
         """The carries of a loop, bound after it (``lower_loops``)."""
 
     @abstractmethod
@@ -143,8 +146,28 @@ class LoweringBase(ABC):
         """Refuse ``x.__class__`` and the like (``lower_exprs``)."""
 
     @abstractmethod
-    def call(self, frame: Frame, node: ast.Call, hint: str | None) -> Value:
-        """A call (``lower_calls``)."""
+    def call(
+        self, frame: Frame, node: ast.Call, hint: str | None, statement: bool = False
+    ) -> Value:
+        """A call; ``statement``: on a line of its own, where ``print`` may be
+        (``lower_calls``)."""
+
+    @abstractmethod
+    def comprehension(
+        self, frame: Frame, node: ast.ListComp | ast.GeneratorExp, hint: str | None
+    ) -> Value:
+        """The list a comprehension builds (``lower_comprehensions``)."""
+
+    @abstractmethod
+    def builtin_sum(self, frame: Frame, seq: Value, hint: str | None, node: ast.AST) -> Value:
+        """``sum(xs)`` (``lower_comprehensions``)."""
+
+    @abstractmethod
+    def lists_as_arrays(
+        self, frame: Frame, prim: Primitive, args: list[Value], node: ast.AST
+    ) -> list[Value]:
+        """Lists built at run time, given to a NumPy function, as arrays
+        (``lower_comprehensions``)."""
 
     # ------------------------------------------------------------------ building
     def atom(self, value: Value, node: ast.AST, frame: Frame | None = None) -> Atom:
@@ -176,22 +199,28 @@ class LoweringBase(ABC):
         """Append ``target = prim(*args, **params)`` to the current block."""
         args = tuple(self.build.resolve(a) for a in args)
         used = [a for a in args if a in self.memory.lists]
-        if used and prim not in LIST_OPS:
+        if used and prim not in LIST_OPS and prim.effect is not Effect.OUTPUT:  # print(xs)
             raise UnsupportedSyntaxError(
-                f"`{used[0]}` is a list built in a loop; such lists can be passed to np.stack, "
-                "np.array, sum() and len()",
+                "this reads a list built at run time (by append in a loop, or by a list "
+                "comprehension); such lists can be passed to np.stack, np.array, sum(), len() "
+                "and NumPy functions",
                 frame.src.loc(node),
                 "stack it first: xs = np.stack(xs)",
             )
         target = self.build.target(hint)
-        self.memory.record(prim, target, args)
+        self.memory.record(prim, target, args, params)
         self.build.block.append(Assign(target, prim, args, params, frame.src.loc(node)))
         return target
 
-    def sharing(self, frame: Frame, name: str, value: Value) -> list[str]:
-        """Other names bound to memory that ``value`` may share: updating it in place would
-        change what they see, as it does in Python (a hook: generated code never aliases)."""
-        return self.memory.sharing((frame, *self.inlining.callers), name, value)
+    def as_list(self, frame: Frame, value: ListV, node: ast.AST) -> Var:
+        """A literal list as a Python list (``atom`` makes an array of one)."""
+        items = tuple(self.atom(v, node, frame) for v in value.items)
+        return self.apply(P.make_list, items, (), None, frame, node)
+
+    def allowed(self, frame: Frame, name: str, value: Atom, refuse: Refusal) -> None:
+        """Refuse an in-place update of ``value`` that another name, here or in a caller,
+        would see, as it does in Python (generated code never aliases, so it would not)."""
+        self.memory.allowed((frame, *self.inlining.callers), name, value, refuse)
 
     def rename_temp(self, value: Value, name: str) -> Value:
         """Give a just-computed temporary the name of the parameter it is bound to."""

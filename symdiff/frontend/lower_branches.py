@@ -74,9 +74,7 @@ class BranchLowering(LoweringBase):
             xa, ya = self.atom(x, node, frame), self.atom(y, node, frame)
             target = Var(self.build.names.fresh(name)) if name else self.build.temp()
             phis.append(Phi(target, xa, ya))
-            self.memory.alias_src[target] = (xa, ya)
-            if xa in self.memory.lists or ya in self.memory.lists:
-                self.memory.lists.add(target)
+            self.memory.joined(target, (xa, ya))
             return target
 
         for name in a.env:
@@ -115,6 +113,7 @@ class BranchLowering(LoweringBase):
             blocks.append(tuple(block))
         target = Var(self.build.names.fresh(hint)) if hint else self.build.temp()
         phi = Phi(target, values[0], values[1])
+        self.memory.joined(target, (values[0], values[1]))  # it is one of them, not a copy
         self.build.block.append(If(cond, blocks[0], blocks[1], (phi,), frame.src.loc(node)))
         return target
 
@@ -126,6 +125,7 @@ class BranchLowering(LoweringBase):
             with self.build.into(block):
                 right = self.atom(self.expr(frame.fork(), operand), operand, frame)
             target = self.build.temp()
+            self.memory.joined(target, (right, value))  # `a or b` is a or b itself
             if isinstance(node.op, ast.And):
                 stmt = If(
                     value, tuple(block), (), (Phi(target, right, value),), frame.src.loc(node)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import UnsupportedFunctionError, UnsupportedSyntaxError
 from ..ir import primitives as P
-from ..ir.nodes import Atom, Const, Form, Primitive, Var
+from ..ir.nodes import Atom, Const, Effect, Form, Primitive, Var
 from .fence import fence
 from .lower_base import LoweringBase
 from .source import get_source
@@ -31,9 +31,12 @@ _MAX_INLINE_DEPTH = 50
 class CallLowering(LoweringBase):
     """Calls: primitives, methods and inlined user functions."""
 
-    def call(self, frame: Frame, node: ast.Call, hint: str | None) -> Value:
+    def call(
+        self, frame: Frame, node: ast.Call, hint: str | None, statement: bool = False
+    ) -> Value:
         """A call: a primitive (``np.exp``), a method, ``sum``/``isinstance``/casts, or a user
-        function to inline; anything else is refused with the reason."""
+        function to inline; anything else is refused with the reason. ``print`` is lowered
+        only as a ``statement`` (its None is no value to compute with)."""
         src = frame.src
         func = node.func
         if isinstance(func, ast.Attribute):
@@ -46,7 +49,14 @@ class CallLowering(LoweringBase):
             callee = self.expr(frame, func)
         name = ast.unparse(func)
         obj = callee.value if isinstance(callee, (Obj, Const)) else None
-        args = [self.expr(frame, a) for a in node.args]
+        args = [
+            (
+                self.comprehension(frame, a, None)
+                if isinstance(a, ast.GeneratorExp) and obj is sum
+                else self.expr(frame, a)
+            )
+            for a in node.args
+        ]
         kwargs = {k.arg: self.expr(frame, k.value) for k in node.keywords if k.arg is not None}
         prim = P.resolve(obj) if obj is not None else None
         if obj is sum and len(args) == 1 and not kwargs:
@@ -66,8 +76,17 @@ class CallLowering(LoweringBase):
             prim = P.np_array if literal else P.np_array_of
             atoms, params = self.bind(frame, prim, args, kwargs, node, name)
             return self.apply(self.list_variant(prim, args), atoms, params, hint, frame, node)
+        if prim is not None and prim.effect is Effect.OUTPUT and not statement:
+            raise UnsupportedSyntaxError(
+                f"`{name}()` is supported only as a statement of its own",
+                src.loc(node),
+                f"call {name}(...) on its own line; its result is None",
+            )
+        if prim is P.b_print:  # print([a, b]) shows a list, not the array np.array makes
+            args = [self.as_list(frame, v, node) if isinstance(v, ListV) else v for v in args]
         if prim is not None and prim not in P.INTERNAL_ONLY:
             prim, args, kwargs = P.normalize(prim, args, kwargs)
+            args = self.lists_as_arrays(frame, prim, args, node)
             atoms, params = self.bind(frame, prim, args, kwargs, node, name)
             self.check_constant_inputs(frame, prim, atoms, node, name)
             value = self.apply(self.list_variant(prim, args), atoms, params, hint, frame, node)
@@ -159,26 +178,6 @@ class CallLowering(LoweringBase):
                 self.apply(P.tuple_item, (value, Const(i)), layout, None, frame, node)
                 for i in range(n)
             )
-        )
-
-    def builtin_sum(self, frame: Frame, seq: Value, hint: str | None, node: ast.AST) -> Value:
-        """``sum(xs)``: Python's ``0 + xs[0] + xs[1] + ...``."""
-        if isinstance(seq, (ListV, TupleV)):
-            total: Value = Const(0)
-            for i, item in enumerate(seq.items):
-                name = hint if i == len(seq.items) - 1 else None
-                args = (self.atom(total, node, frame), self.atom(item, node, frame))
-                total = self.apply(P.add, args, (), name, frame, node)
-            return total
-        if self.memory.is_list(seq):
-            return self.apply(P.sum_list, (seq,), (), hint, frame, node)
-        if isinstance(seq, Const) and isinstance(seq.value, (list, tuple)):
-            # module-level data, summed when the gradient runs (as f reads it then)
-            return self.apply(P.sum_list, (seq,), (), hint, frame, node)
-        raise UnsupportedFunctionError(
-            "sum() is supported over lists and tuples (written out, built in a loop, or "
-            "module-level); for arrays use np.sum",
-            frame.src.loc(node),
         )
 
     def method(

@@ -97,9 +97,42 @@ class ExpressionLowering(LoweringBase):
             return TupleV(tuple(self.expr(frame, e) for e in node.elts))
         if isinstance(node, ast.List):
             return ListV(tuple(self.expr(frame, e) for e in node.elts))
+        if isinstance(node, ast.ListComp):
+            return self.comprehension(frame, node, hint)
+        if isinstance(node, ast.JoinedStr):
+            return self.fstring(frame, node, hint)
+        if isinstance(node, ast.GeneratorExp):
+            raise UnsupportedSyntaxError(
+                "a generator expression is supported only as the argument of sum()",
+                src.loc(node),
+                "write a list comprehension, [...]: NumPy functions do not iterate generators "
+                "(np.array makes an object array of one, np.stack and np.sum refuse it)",
+            )
         raise UnsupportedSyntaxError(
             f"{type(node).__name__} expressions are not supported yet", src.loc(node)
         )
+
+    def fstring(self, frame: Frame, node: ast.JoinedStr, hint: str | None) -> Value:
+        """``f"loss {x:.3f}"``: a string (no derivative), kept as an f-string; its format
+        specs must be written out (``{x:{width}}`` is refused)."""
+        parts: list[tuple] = []
+        values: list[Atom] = []
+        for piece in node.values:
+            if isinstance(piece, ast.Constant):
+                parts.append(("text", piece.value))
+                continue
+            assert isinstance(piece, ast.FormattedValue)
+            spec = piece.format_spec
+            texts = [] if spec is None else getattr(spec, "values", [spec])
+            if not all(isinstance(t, ast.Constant) for t in texts):
+                raise UnsupportedSyntaxError(
+                    "a format spec computed in the f-string is not supported",
+                    frame.src.loc(piece),
+                    "write the spec out, e.g. {x:.3f}",
+                )
+            values.append(self.atom(self.expr(frame, piece.value), piece.value, frame))
+            parts.append(("value", piece.conversion, "".join(t.value for t in texts)))
+        return self.apply(P.fstring, tuple(values), (("parts", tuple(parts)),), hint, frame, node)
 
     def lookup(self, frame: Frame, name: str, node: ast.AST) -> Value:
         """A local binding on this path, else what the name means to the function (closure,

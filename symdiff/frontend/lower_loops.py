@@ -8,7 +8,7 @@ carries, and after it they hold the loop's results.
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import primitives as P
@@ -40,6 +40,7 @@ class LoopLowering(LoweringBase):
         carries = self.enter_loop(frame, body_f, carried, node)
         counter = index_name(node.target) if header[1:] and reads(None) is None else "i"
         index = Var(self.build.names.fresh(counter))
+        self.memory.kinds.declare(index)  # a range's element: an int
         block: list[Stmt] = []
         with self.build.into(block):
             element = self.rename_temp(reads(index), index_name(node.target))
@@ -52,7 +53,8 @@ class LoopLowering(LoweringBase):
                 )
             self.assign(body_f, node.target, element, node)
         self.nested(body_f, block, node.body)
-        final = self.leave_loop(frame, body_f, carries, node.body + [node.target], node)
+        runs = runs_once(header)
+        final = self.leave_loop(frame, body_f, carries, node.body + [node.target], node, runs)
         self.build.block.append(
             Loop(LoopKind.RANGE, header, index, final, tuple(block), exit=body_f.exit, loc=loc)
         )
@@ -94,30 +96,30 @@ class LoopLowering(LoweringBase):
                 value = self.apply(P.make_list, items, (), name, frame, node)
             init = self.atom(value, node, frame)
             var = Var(self.build.names.fresh(name))
-            self.memory.alias_src[var] = (init,)
-            if init in self.memory.lists:
-                self.memory.lists.add(var)
+            self.memory.entered(var, init)
             carries[name] = (var, init)
             body_f.env[name] = var
         return carries
 
     def leave_loop(
-        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST
-    ) -> tuple[Carry, ...]:
-        """The loop's carries; after it, the carried names hold the loop's results. Names
-        bound only inside the loop are not visible after it (Python would leave the last
-        iteration's value, which does not exist when the loop runs zero times)."""
+        self, frame: Frame, body_f: Frame, carries: dict, body: list, node: ast.AST,
+        runs: bool = False,
+    ) -> tuple[Carry, ...]:  # fmt: skip
+        """The loop's carries; after it, the carried names hold the loop's results (the
+        last iteration's values when the loop certainly ``runs``, else those or the initial
+        ones). Names bound only inside the loop are not visible after it (Python would leave
+        the last iteration's value, which does not exist when the loop runs zero times)."""
         out = []
         for name, (var, init) in carries.items():
             nxt = self.atom(body_f.env[name], node, body_f)
             after = Var(self.build.names.fresh(name))
-            if var in self.memory.lists:
-                self.memory.lists.add(after)
+            self.memory.left(var, init, nxt, after, runs)
             out.append(Carry(var, init, nxt, after))
             frame.env[name] = after
         for name in assigned_names(body):
             if name not in carries:
                 frame.env.pop(name, None)
+        self.memory.settle()
         return tuple(out)
 
     def iteration(self, frame: Frame, node: ast.For) -> tuple[tuple[Atom, ...], Reader]:
@@ -243,3 +245,14 @@ class LoopLowering(LoweringBase):
             found, obj = frame.src.lookup(func.id)
             return obj if found else None
         return None
+
+
+def runs_once(header: tuple[Atom, ...]) -> bool:
+    """Whether a range loop certainly runs at least once: its bounds are plain numbers
+    (``range(3)``, not ``range(n)``) and the range they give is not empty."""
+    if not all(
+        isinstance(a, Const) and a.name is None and isinstance(a.value, int) for a in header
+    ):
+        return False
+    values = [cast(Const, a).value for a in header]
+    return len(range(*values)) > 0

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 from typing import Sequence, cast
 
-from ..errors import UnsupportedSyntaxError
+from ..errors import InternalError, SymdiffError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Const, Function, Var
+from .aliasing import Refusal
+from .kinds import scalar_annotation
 from .lower_base import LoweringBase
 from .lower_exprs import BINOPS
 from .values import Frame, ListV, TupleV, Value, as_load, is_append, op_text, target_hint
@@ -34,12 +36,17 @@ class StatementLowering(LoweringBase):
             )
         params = []
         env: dict[str, Value] = {}
+        names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        if not self.declared_scalars <= names:
+            strays = ", ".join(sorted(self.declared_scalars - names))
+            raise InternalError(f"scalars declared for {src.name} are not parameters: {strays}")
         for a in args.posonlyargs + args.args + args.kwonlyargs:
             v = Var(self.build.names.take(a.arg))
             params.append(v)
             env[a.arg] = v
-            if isinstance(a.annotation, ast.Name) and a.annotation.id in ("float", "int"):
+            if a.arg in self.declared_scalars or scalar_annotation(a.annotation):
                 self.memory.scalar_params.add(v)
+                self.memory.kinds.declare(v)
         signature = [a.arg for a in args.posonlyargs] + (["/"] if args.posonlyargs else [])
         signature += [a.arg for a in args.args]
         signature += (["*"] if args.kwonlyargs else []) + [a.arg for a in args.kwonlyargs]
@@ -57,6 +64,8 @@ class StatementLowering(LoweringBase):
         self.inlining.stack.append(src)
         self.body(frame, src.tree.body)
         self.inlining.stack.pop()
+        if self.memory.kinds.open:
+            raise InternalError(f"the lowering of {src.name} left a loop's state open")
         if frame.result is None:
             raise UnsupportedSyntaxError(
                 f"{src.name} has no return statement, so there is nothing to differentiate",
@@ -123,12 +132,30 @@ class StatementLowering(LoweringBase):
             self.lower_while(frame, node)
         elif isinstance(node, ast.Expr) and is_append(node.value):
             self.append(frame, node.value)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            self.output(frame, node.value)
+        elif isinstance(node, ast.Assert):
+            args = [self.condition(frame, node.test)]
+            if node.msg is not None:  # evaluated eagerly: a message has no effect to skip
+                args.append(self.atom(self.expr(frame, node.msg), node.msg, frame))
+            self.apply(P.b_assert, tuple(args), (), None, frame, node)
         elif isinstance(node, (ast.Pass, ast.Expr)):
             pass  # docstrings (the fence refuses other expression statements)
         else:
             raise UnsupportedSyntaxError(
                 f"{type(node).__name__.lower()} statements are not supported", src.loc(node)
             )
+
+    def output(self, frame: Frame, call: ast.Call) -> None:
+        """``print(...)`` on a line of its own: kept in the forward pass, not differentiated.
+        Any other call made for its effect is refused (its effect would be lost)."""
+        if self.callee_object(frame, call.func) is not print:
+            raise UnsupportedSyntaxError(
+                "expression statements (calls made for their side effects) are not supported",
+                frame.src.loc(call),
+                "assign the value to a name, or remove the call",
+            )
+        self.call(frame, call, None, statement=True)
 
     def _result_hint(self, frame: Frame) -> str | None:
         return frame.result_name
@@ -167,14 +194,19 @@ class StatementLowering(LoweringBase):
                 f"`{name}` is not an array created in this function", frame.src.loc(target),
                 f"make a local copy first: {name} = np.copy({name})",
             )  # fmt: skip
-        others = self.sharing(frame, name, base)
-        if others or base in self.memory.params:
+        loc = frame.src.loc(target)
+
+        def refuse(others: list[str], unknown: list[str]) -> SymdiffError:
             what = f"`{others[0]}` also names it" if others else "it is an argument"
-            raise UnsupportedSyntaxError(
+            return UnsupportedSyntaxError(
                 f"assigning into `{name}` would change an array that {what} (an in-place update)",
-                frame.src.loc(target),
+                loc,
                 f"make a copy first: {name} = np.copy({name})",
             )
+
+        self.allowed(frame, name, base, refuse)
+        if base in self.memory.params:
+            raise refuse([], [])
         v = self.atom(value, node, frame)
         layout, idx = self.index_layout(frame, target.slice)
         frame.env[name] = self.apply(
@@ -211,15 +243,8 @@ class StatementLowering(LoweringBase):
         target = node.target
         if isinstance(target, ast.Name):
             current = self.lookup(frame, target.id, target)
-            others = self.sharing(frame, target.id, current)
-            if others and current not in self.memory.scalar_params:
-                op = op_text(node.op)
-                raise UnsupportedSyntaxError(
-                    f"`{target.id} {op}=` would change the array that `{others[0]}` also names "
-                    "(an in-place update through an alias)",
-                    frame.src.loc(node),
-                    f"write `{target.id} = {target.id} {op} ...` to make a new array",
-                )
+            if isinstance(current, Var):
+                self.allowed(frame, target.id, current, self.alias_refusal(frame, node))
         elif not isinstance(target, ast.Subscript):
             raise UnsupportedSyntaxError(
                 "augmented assignment to this target is not supported", frame.src.loc(node)
@@ -235,6 +260,34 @@ class StatementLowering(LoweringBase):
         hint = target.id if isinstance(target, ast.Name) else None
         args = (self.atom(current, node, frame), self.atom(right, node, frame))
         self.assign(frame, target, self.apply(prim, args, (), hint, frame, node), node)
+
+    def alias_refusal(self, frame: Frame, node: ast.AugAssign) -> Refusal:
+        """How ``y += v`` is refused when ``y`` may be an array another name also sees. The
+        hint names the parameters whose kind is all that is unknown: if they are numbers,
+        saying so makes the update a plain rebinding of a number."""
+        name, op, loc = cast(ast.Name, node.target).id, op_text(node.op), frame.src.loc(node)
+
+        def refuse(others: list[str], unknown: list[str]) -> SymdiffError:
+            hint = f"write `{name} = {name} {op} ...` to make a new array"
+            if unknown:
+                names = " and ".join(f"`{u}`" for u in unknown)
+                annotated = ", ".join(f"{u}: float" for u in unknown)
+                what = (
+                    f"{names} is always a number (never an array), annotate the parameter "
+                    f"`{annotated}` or pass a float"
+                    if len(unknown) == 1
+                    else f"{names} are always numbers (never arrays), annotate the parameters "
+                    f"`{annotated}` or pass floats"
+                )
+                hint += f"; or, if {what}, which makes `{name} {op}=` a plain rebinding"
+            return UnsupportedSyntaxError(
+                f"`{name} {op}=` would change the array that `{others[0]}` also names "
+                "(an in-place update through an alias)",
+                loc,
+                hint,
+            )
+
+        return refuse
 
     def append(self, frame: Frame, call: ast.Call) -> None:
         """``xs.append(v)``: a longer literal list, or in a loop a runtime list."""
@@ -259,5 +312,12 @@ class StatementLowering(LoweringBase):
                 f"appending to `{base.id}` would change the list `{others[0]}` also names", loc
             )
         v = self.atom(item, call, frame)
+        if self.memory.is_list(v):
+            raise UnsupportedSyntaxError(
+                "a list of lists built at run time cannot be differentiated (the adjoint of "
+                "each inner list would be an array, not a list)",
+                frame.src.loc(call.args[0]),
+                "make each inner list an array as it is appended: np.array([...])",
+            )
         runtime_list = cast(Var, current)  # not a literal list, so a runtime one
         frame.env[base.id] = self.apply(P.list_append, (runtime_list, v), (), base.id, frame, call)

@@ -12,10 +12,18 @@ from __future__ import annotations
 
 from .lower_branches import BranchLowering
 from .lower_calls import CallLowering
+from .lower_comprehensions import ComprehensionLowering
 from .lower_exprs import ExpressionLowering
 from .lower_loops import LoopLowering
 from .lower_stmts import StatementLowering
 
 
-class Lowering(StatementLowering, BranchLowering, LoopLowering, ExpressionLowering, CallLowering):
+class Lowering(
+    StatementLowering,
+    BranchLowering,
+    LoopLowering,
+    ExpressionLowering,
+    CallLowering,
+    ComprehensionLowering,
+):
     """Lowers one function (``function()``), with every helper it calls inlined."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import Loc, SourceUnavailableError, UnsupportedFunctionError
+from .lambdas import lambda_source
 
 _HINT = (
     "define the function with `def` in a file, or build it from text with "
@@ -133,9 +134,7 @@ def get_source(f: Any) -> Source:
             hint="symdiff reads Python source; for a C function or builtin, declare its rule with symdiff.defrule",
         )
     if f.__name__ == "<lambda>":
-        raise SourceUnavailableError(
-            "lambda functions are not supported", _lambda_loc(f), "write the function with `def`"
-        )
+        return _lambda(f)
     code = f.__code__
     try:
         lines, start = inspect.getsourcelines(f)
@@ -167,13 +166,6 @@ def get_source(f: Any) -> Source:
     file_lines = tuple(ln.rstrip("\n") for ln in linecache.getlines(filename))
     if not file_lines:
         file_lines = ("",) * (start - 1) + tuple(raw.splitlines())
-    closure = {}
-    if f.__closure__:
-        for name, cell in zip(code.co_freevars, f.__closure__):
-            try:
-                closure[name] = cell.cell_contents
-            except ValueError:  # an empty cell: the name is not bound yet
-                pass
     return Source(
         func=f,
         name=f.__name__,
@@ -182,20 +174,37 @@ def get_source(f: Any) -> Source:
         lines=file_lines,
         indent=indent,
         globals=f.__globals__,
-        closure=closure,
+        closure=_closure(f),
         text=text,
     )
 
 
-def _lambda_loc(f: types.FunctionType) -> Loc | None:
-    """Where a lambda was written: its first line, at the word ``lambda`` when that line has
-    it (a lambda has no source of its own, but its code object knows its line)."""
-    code = f.__code__
-    text = linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\n")
-    if not text:
-        return None
-    col = max(text.find("lambda"), 0)
-    return Loc(display_path(code.co_filename), code.co_firstlineno, col, text, "<lambda>")
+def _closure(f: types.FunctionType) -> dict[str, Any]:
+    """The values of the free variables ``f`` reads from enclosing functions."""
+    closure = {}
+    for name, cell in zip(f.__code__.co_freevars, f.__closure__ or ()):
+        try:
+            closure[name] = cell.cell_contents
+        except ValueError:  # an empty cell: the name is not bound yet
+            pass
+    return closure
+
+
+def _lambda(f: types.FunctionType) -> Source:
+    """A lambda, read as the ``def`` it stands for (see ``frontend.lambdas``)."""
+    file = display_path(f.__code__.co_filename)
+    found = lambda_source(f, file)
+    return Source(
+        func=f,
+        name=found.name,
+        file=file,
+        tree=found.tree,
+        lines=found.lines,
+        indent=found.indent,
+        globals=f.__globals__,
+        closure=_closure(f),
+        text=found.text,
+    )
 
 
 _counter = itertools.count(1)  # next() is atomic: threads never share a file name

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import copy
 from dataclasses import dataclass
-from typing import Any, TypeGuard, Union
+from typing import Any, Iterator, TypeGuard, Union
 
 import numpy as np
 
@@ -109,10 +109,11 @@ def tuples(value: Any) -> Any:
 
 
 def assigned_names(stmts: list) -> set[str]:
-    """Every plain name a block binds: assignment targets, loop targets, appended lists."""
+    """Every plain name a block binds: assignment targets, loop targets, appended lists (a
+    comprehension's variables are its own, as in Python: they bind nothing in the block)."""
     names: set[str] = set()
     for stmt in stmts:
-        for node in ast.walk(stmt):
+        for node in _outside_comprehensions(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
@@ -124,6 +125,16 @@ def assigned_names(stmts: list) -> set[str]:
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 names.add(node.target.id)
     return names
+
+
+def _outside_comprehensions(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` that does not enter comprehensions (their scope is their own)."""
+    todo = [node]
+    while todo:
+        sub = todo.pop()
+        yield sub
+        if not isinstance(sub, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+            todo.extend(ast.iter_child_nodes(sub))
 
 
 def index_name(target: ast.expr) -> str:

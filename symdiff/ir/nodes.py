@@ -96,6 +96,8 @@ class Form(StrEnum):
     LIST = "list"  # [a, b]
     APPEND = "append"  # xs + [v]
     TUPLE = "tuple"  # (a, b)
+    ASSERT = "assert"  # assert a, b (a statement of its own, like every Effect.OUTPUT row)
+    FSTRING = "fstring"  # f"text {a:.3f}" (the text and specs are a static parameter)
 
     @property
     def operator(self) -> bool:
@@ -105,12 +107,16 @@ class Form(StrEnum):
 
 class Effect(Enum):
     """What a primitive's result shares with its first argument, for the in-place updates
-    the emitter writes and the aliasing the lowering refuses."""
+    the emitter writes and the aliasing the lowering refuses; or that it has no result to
+    speak of, only an effect (``OUTPUT``)."""
 
     NONE = "none"  # a new value, which generated code never updates in place
     VIEW = "view"  # may share memory with its first argument (x.T, x[1:], np.reshape)
     FRESH = "fresh"  # always a new array, which generated code may update in place
     UPDATE = "update"  # a copy of its first argument with a part replaced (y[i] = v)
+    # made for what it does (print, assert), written as a statement of its own: it is always
+    # kept where it runs, and its result (None) is never read
+    OUTPUT = "output"
 
 
 class LoopKind(StrEnum):

@@ -26,6 +26,7 @@ from .rows import containers, helpers, input_free, layout, linalg
 from .rows.arithmetic import *  # noqa: F403
 from .rows.build import CATALOGUE, HELPER_ROWS, REQUIRED  # noqa: F401  (REQUIRED re-exported)
 from .rows.containers import *  # noqa: F403
+from .rows.effects import *  # noqa: F403
 from .rows.helpers import *  # noqa: F403
 from .rows.indexing import *  # noqa: F403
 from .rows.input_free import *  # noqa: F403

@@ -19,6 +19,7 @@ from . import (
     layout,
     linalg,
     lists,
+    markers,
     orderings,
     products,
     reductions,
@@ -51,6 +52,7 @@ from .linalg import (
     svd_grad,
 )
 from .lists import add_lists, sum_list_grad, unstack, zeros_like_list
+from .markers import stop_gradient
 from .orderings import cumprod_grad, diff_grad, permutation_grad, permutation_tangent, sort_grad
 from .products import (
     convolve_grad,
@@ -65,7 +67,10 @@ from .products import (
 from .reductions import average_grad, median_grad, norm_grad, prod_grad
 
 # the topic modules, in the order their helpers are read when looking for a helper's source
-TOPICS = (broadcasting, reductions, products, linalg, orderings, layout, lists, jacobians, checks)
+TOPICS = (
+    broadcasting, reductions, products, linalg, orderings, layout, lists, jacobians, checks,
+    markers,
+)  # fmt: skip
 
 __all__ = [
     "add_lists",
@@ -103,6 +108,7 @@ __all__ = [
     "solve_adjoint",
     "solve_grad_a",
     "sort_grad",
+    "stop_gradient",
     "sum_list_grad",
     "sum_to",
     "svd_grad",

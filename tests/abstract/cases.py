@@ -46,6 +46,15 @@ def _hand_cases() -> list[Case]:
     m23, m33, v3 = a(2, 3), a(3, 3), a(3)
     for x, cls in ((0.5, float), (v3, np.ndarray), (3, float)):
         c(P.b_isinstance, x, cls, consts=(1,))  # a Python bool whatever the test
+    for args in ((), ("loss", 0.5), (v3, m23)):
+        c(P.b_print, *args, end="")  # statements: None, whatever they are given
+    for args in ((True,), (np.bool_(True), "a message")):
+        c(P.b_assert, *args)
+    for args, parts in (
+        ((), (("text", "a"),)),
+        ((0.5, v3), (("value", -1, ".2f"), ("value", 114, ""))),
+    ):
+        c(P.fstring, *args, parts=parts)
     m13, t234, f32 = a(1, 3), a(2, 3, 4), a(2, 3, dtype=np.float32)
     reductions = (P.np_sum, P.np_mean, P.np_prod, P.np_var, P.np_std, P.np_max, P.np_min)
     for prim in reductions + (P.np_ptp, P.np_median, P.np_average):

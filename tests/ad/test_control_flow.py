@@ -401,7 +401,7 @@ def generator(x):
 
 
 def comprehension(x):
-    return sum([x * i for i in range(3)])
+    return sum({i: x * i for i in range(3)}.values())
 
 
 def global_write(x):
@@ -437,7 +437,7 @@ def not_all_paths(x):
         (recursive, "recursive call to `recursive`"),
         (uses_try, "try/except is not supported"),
         (generator, "yield (generators) is not supported"),
-        (comprehension, "list comprehensions are not supported"),
+        (comprehension, "dict comprehensions are not supported"),
         (global_write, "global statements are not supported"),
         (with_block, "with blocks are not supported"),
         (attribute_write, "assignment to attributes is not supported"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from symdiff.backend.comments import line_locations
@@ -162,3 +163,18 @@ def test_line_locations_refuses_a_list_of_another_function():
     emitted = emit(transform(f, wrt=wrt).program, "tests")
     with pytest.raises(ValueError):
         line_locations(emitted.grad_source, emitted.grad_locations[:-1])
+
+
+def _normalised_sum(h, s):
+    scale = np.max(np.abs(s))
+    return sum((h[i] / scale) ** 2 for i in range(len(h)))
+
+
+def test_a_comprehension_on_one_line_is_quoted_once_above_its_loop():
+    import symdiff
+
+    source = symdiff.gradient_source(_normalised_sum)
+    line = _normalised_sum.__code__.co_firstlineno + 2
+    loop = source.split("for i in reversed(range(")[1]
+    assert "# line" not in loop, source  # not the line that defines `scale`, not line again
+    assert f"    # line {line}: return sum((h[i] / scale) ** 2" in source.split("for i in rev")[0]

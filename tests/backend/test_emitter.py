@@ -180,3 +180,24 @@ def test_emitted_loops_and_tapes_agree_with_finite_differences(name):
             up, down = float(up), float(down)
         expected[k] = (fun(up, *args[1:]) - fun(down, *args[1:])) / 2e-6
     np.testing.assert_allclose(g(*args), expected, rtol=1e-7, atol=1e-9)
+
+
+def _appends_where_positive(x, n):
+    ys = []
+    for i in range(n):
+        if x[i] > 0:
+            ys.append(x[i] ** 2)
+    return sum(ys)
+
+
+def test_a_list_appended_to_in_one_branch_is_updated_in_place():
+    # the phi after the branch reads the old list only when the branch did not run, so the
+    # append need not copy it (a copy per iteration makes the loop quadratic)
+    source = symdiff.gradient_source(_appends_where_positive)
+    forward = source.split("# backward pass")[0]
+    assert "list(ys)" not in forward and "ys.append(t" in forward, forward
+    x = np.array([0.5, -1.0, 2.0, 0.0, 3.0])
+    for n in (0, 1, 5):
+        symdiff.check_grad(_appends_where_positive, x, n)
+        value, _ = symdiff.value_and_grad(_appends_where_positive)(x, n)
+        assert value == pytest.approx(_appends_where_positive(x, n))

@@ -23,6 +23,6 @@ def test_the_lowering_is_the_sum_of_its_parts():
     parts = [c.__name__ for c in Lowering.__mro__[1:-2]]
     assert parts == [
         "StatementLowering", "BranchLowering", "LoopLowering", "ExpressionLowering",
-        "CallLowering", "LoweringBase",
+        "CallLowering", "ComprehensionLowering", "LoweringBase",
     ]  # fmt: skip
     assert not getattr(Lowering, "__abstractmethods__", None)

@@ -16,5 +16,6 @@ from . import helpers  # noqa: F401
 from . import methods  # noqa: F401
 from . import containers  # noqa: F401
 from . import input_free  # noqa: F401
+from . import effects  # noqa: F401
 
 # isort: on

@@ -72,8 +72,10 @@ def mathfn(name: str, nargs: int = 1, **kw: Any) -> Primitive:
     return call(f"math.{name}", getattr(math, name), nargs=nargs, returns_scalar=True, **kw)
 
 
-def helper(fn: Callable, nargs: int, **kw: Any) -> Primitive:
-    """A function of ``runtime``: generated code calls it by its plain name."""
-    prim = register(Primitive(fn.__name__, Form.CALL, fn.__name__, fn, nargs=nargs, **kw))
+def helper(fn: Callable, nargs: int, *, user: bool = False, **kw: Any) -> Primitive:
+    """A function of ``runtime``: generated code calls it by its plain name. ``user``: the
+    user's code may call it too (``symdiff.stop_gradient``), so the function resolves to it."""
+    prim = Primitive(fn.__name__, Form.CALL, fn.__name__, fn, nargs=nargs, **kw)
+    prim = register(prim, fn) if user else register(prim)
     HELPER_ROWS.append(prim)
     return prim

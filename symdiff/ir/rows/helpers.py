@@ -77,6 +77,10 @@ linspace_grad = helper(
     runtime.linspace_grad, 3, defaults=(("num", 50), ("endpoint", True), ("part", 0))
 )
 
+# the helper the user's code calls: the identity, declared without a derivative, so that no
+# adjoint or tangent flows through it (its result is a constant, in every order)
+stop_gradient = helper(runtime.stop_gradient, 1, user=True, elementwise=True, differentiable=False)
+
 # helpers that appear when a generated gradient is differentiated again (symdiff.higher)
 scalar_checked = helper(runtime.scalar_checked, 2, defaults=(("name", REQUIRED),))
 scalar_seed = helper(runtime.scalar_seed, 1, defaults=(("name", REQUIRED),), differentiable=False)
