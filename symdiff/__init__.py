@@ -15,6 +15,7 @@ from .api.higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
 from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
 from .api.tracebacks import concise_errors  # noqa: E402
 from .errors import (
+    BackendError,
     GradientCheckError,
     InputError,
     InternalError,
@@ -68,6 +69,7 @@ __all__ = [
     "NonDifferentiableError",
     "NonScalarOutputError",
     "WrtError",
+    "BackendError",
     "InputError",
     "GradientCheckError",
     "InternalError",

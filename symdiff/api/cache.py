@@ -79,14 +79,19 @@ def current(t: Transformed) -> bool:
 
 
 def cached_transform(
-    f: Callable[..., Any], wrt: Wrt, simplify: bool, mode: Kind | str = Kind.GRAD
+    f: Callable[..., Any],
+    wrt: Wrt,
+    simplify: bool,
+    mode: Kind | str = Kind.GRAD,
+    *,
+    backend: str | None = None,
 ) -> Transformed:
-    """``transform``, once per (function code, wrt, options, kind); a redefined function or
-    helper, or a global that now names another object, starts over."""
+    """``transform``, once per (function code, wrt, options, kind, backend); a redefined
+    function or helper, or a global that now names another object, starts over."""
     refuse_gradients(f)
     target = unwrap(f)
     code = getattr(target, "__code__", None)
-    key = (code, wrt_key(wrt), simplify, str(mode))
+    key = (code, wrt_key(wrt), simplify, str(mode), backend or "numpy")
     hit = None
     if code is not None:
         with _lock:
@@ -98,7 +103,7 @@ def cached_transform(
         return hit
     with _lock:
         generation = _generation[0]
-    result = transform(f, wrt, simplify, mode)
+    result = transform(f, wrt, simplify, mode, backend=backend)
     if code is not None:
         with _lock:
             table = _table(target)

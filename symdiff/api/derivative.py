@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..ad.program import Kind
+from ..backend import targets
 from ..errors import InputError, SymdiffError, UndefinedNameError, WrtError
 from ..frontend.source import display_path, origin, unwrap
 from ..pipeline import Transformed
@@ -39,10 +40,19 @@ class Derivative:
     how = "forward mode"  # the mode or modes it runs
     usage = ""  # how to call it (api.display.Summary)
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, simplify: bool = False, bound: Any = None):
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        wrt: Wrt,
+        simplify: bool = False,
+        bound: Any = None,
+        backend: str | None = None,
+    ):
         self._f = f
         self.wrt = wrt
         self.simplify = simplify
+        # the array library the code is written for (None: NumPy, or the arguments' own)
+        self.backend = None if backend is None else targets.get(backend).name
         self._self = bound_self(f) if bound is None else bound
         self._names = param_names(unwrap(f))
         shift = 0 if self._self is UNBOUND else 1
@@ -71,13 +81,17 @@ class Derivative:
         self.__name__ = f"{fname}_{kind}"
         self.__qualname__ = self.__name__
 
-    def _transformed(self, mode: Kind) -> Transformed:
-        return cached_transform(self._f, self._wrt, self.simplify, mode)
+    def _transformed(self, mode: Kind, backend: str | None = None) -> Transformed:
+        return cached_transform(
+            self._f, self._wrt, self.simplify, mode, backend=backend or self.backend
+        )
 
     def transformed_with(self, simplify: bool) -> Transformed:
         """This object's transformation, simplified when it or the caller asks (``emit``'s
         ``simplify=`` applies to a gradient object built without it)."""
-        return cached_transform(self._f, self._wrt, self.simplify or simplify, self.mode)
+        return cached_transform(
+            self._f, self._wrt, self.simplify or simplify, self.mode, backend=self.backend
+        )
 
     def _eager(self) -> None:
         """Transform now, so that refusals happen at construction; a name defined later in

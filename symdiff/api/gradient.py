@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+import numpy as np
+
 from ..ad.program import Kind
+from ..backend import targets
 from ..pipeline import Transformed
 from . import blame
 from .cache import CACHE_ATTR, cached_transform, current
@@ -19,6 +22,9 @@ from .calls import UNBOUND, arguments, finish, numpy_floats, prepare, refuse_com
 from .derivative import Derivative
 from .differences import compare
 from .wrt import Wrt
+
+# argument types NumPy's handling takes as they are; any other is checked for its library
+_PLAIN = (float, int, bool, np.ndarray)
 
 
 class GradientFunction(Derivative):
@@ -34,13 +40,14 @@ class GradientFunction(Derivative):
         simplify: bool,
         check: bool,
         with_value: bool,
+        backend: str | None = None,
     ):
         # first: update_wrapper copies f's __dict__, which for grad(grad(f)) holds the inner
         # gradient's own fields (wrt, _f, ...); the assignments below must win
         functools.update_wrapper(self, f)
         self.__dict__.pop(CACHE_ATTR, None)  # update_wrapper copied f's cache table
         self.__wrapped__ = f
-        super().__init__(f, wrt, simplify)
+        super().__init__(f, wrt, simplify, backend=backend)
         self.check = check
         self._with_value = with_value
         self.__name__ = (
@@ -97,6 +104,12 @@ class GradientFunction(Derivative):
             else:
                 if type(g) is float:
                     return g
+        if self.backend is not None:
+            return self._on_backend(self.transformed, args, kwargs)
+        if any(type(a) not in _PLAIN for a in args) or kwargs:
+            other = targets.detect((*args, *kwargs.values()))
+            if other is not None:  # another library's arrays: its backend, never NumPy's
+                return self._on_backend(self._transformed(self.mode, other.name), args, kwargs)
         if t is None or ((t.helpers or t.reads) and not current(t)):
             t = self.transformed
         user_args, user_kwargs = args, kwargs
@@ -127,6 +140,19 @@ class GradientFunction(Derivative):
                 grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
             )
         return self._results(t, value, grads, given, user_kwargs, kwargs)
+
+    def _on_backend(self, t: Transformed, args: tuple, kwargs: dict) -> Any:
+        """The generated code of another array library on the caller's arguments, as they
+        are: NumPy's argument handling (promoting integers, shaping results like their
+        arguments) would convert them, and the library's own types are what it returns."""
+        given = self._with_self(args)
+        try:
+            if self._with_value:
+                return t.value_and_grad(*given, **kwargs)
+            return t.grad(*given, **kwargs)
+        except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
+            err = blame.explain_call(exc, self._f, args, kwargs, t)
+            raise err from err.__cause__
 
     def _results(
         self, t: Transformed, value: Any, grads: Any, given: tuple, user_kwargs: dict, kwargs: dict
@@ -169,6 +195,7 @@ def grad(
     wrt: Wrt = 0,
     simplify: bool = False,
     check: bool = False,
+    backend: str | None = None,
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
@@ -176,19 +203,26 @@ def grad(
     or name (one gradient, shaped like that argument) or a tuple of them (a tuple of
     gradients). ``check=True`` compares the first call against finite differences (slow:
     for debugging). Refusals happen here, when the gradient is built, not when it is called.
+    ``backend`` writes the code for another array library ("array-api", "jax", "torch",
+    "dask", "cupy": docs/backends.md), which then takes and returns that library's arrays;
+    without it, a call with another library's arrays uses that library's backend.
     """
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, check, with_value=False)
-    return GradientFunction(f, wrt, simplify, check, with_value=False)
+        return lambda fn: GradientFunction(fn, wrt, simplify, check, False, backend)
+    return GradientFunction(f, wrt, simplify, check, False, backend)
 
 
 def value_and_grad(
-    f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, simplify: bool = False
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = 0,
+    simplify: bool = False,
+    backend: str | None = None,
 ) -> Any:
     """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, False, with_value=True)
-    return GradientFunction(f, wrt, simplify, False, with_value=True)
+        return lambda fn: GradientFunction(fn, wrt, simplify, False, True, backend)
+    return GradientFunction(f, wrt, simplify, False, True, backend)
 
 
 def gradient_source(f: Callable[..., Any], *, wrt: Wrt = 0, simplify: bool = False) -> str:

@@ -37,9 +37,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         if i:
             print()
         if kind != "grad":  # the derivative object's own generated program(s)
+            if args.backend:
+                raise CommandError(
+                    f"--backend writes gradients only; --kind {kind} is written for NumPy",
+                    hint="leave out --kind, or --backend",
+                )
             print(derivative(t.func, kind, t.wrt).source.rstrip("\n"))
             continue
-        tr = cached_transform(t.func, t.wrt, args.simplify)
+        tr = cached_transform(t.func, t.wrt, args.simplify, backend=args.backend)
         print(tr.value_and_grad_source if args.value else tr.grad_source, end="")
     return 0
 
