@@ -6,6 +6,7 @@ lower) → ``ir`` → ``abstract`` (types and shapes) → ``ad`` (reverse and fo
 few helpers generated code may call. ``pipeline`` runs the stages; ``api`` wraps them.
 """
 
+from .api.c import CCode, CGradient, c_grad, emit_c  # noqa: E402
 from .api.check import CheckReport, check_grad  # noqa: E402
 from .api.custom import CustomRule, defrule, undefrule  # noqa: E402
 from .api.export import emit  # noqa: E402
@@ -14,6 +15,7 @@ from .api.graph import Graph, graph  # noqa: E402  (the function shadows the sub
 from .api.higher import hessian, hvp, jacobian, jvp, vjp  # noqa: E402
 from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on first use)
 from .api.tracebacks import concise_errors  # noqa: E402
+from .backend.c import CBackendError  # noqa: E402
 from .errors import (
     BackendError,
     GradientCheckError,
@@ -52,6 +54,11 @@ __all__ = [
     "transform",
     "stop_gradient",
     "emit",
+    "emit_c",
+    "c_grad",
+    "CCode",
+    "CGradient",
+    "CBackendError",
     "graph",
     "Graph",
     "jvp",

@@ -8,7 +8,7 @@ another name also sees.
 from __future__ import annotations
 
 import ast
-from typing import Sequence, cast
+from typing import Any, Sequence, cast
 
 from ..errors import InternalError, SymdiffError, UnsupportedSyntaxError
 from ..ir import primitives as P
@@ -50,15 +50,7 @@ class StatementLowering(LoweringBase):
         signature = [a.arg for a in args.posonlyargs] + (["/"] if args.posonlyargs else [])
         signature += [a.arg for a in args.args]
         signature += (["*"] if args.kwonlyargs else []) + [a.arg for a in args.kwonlyargs]
-        f = src.func
-        positional = [a.arg for a in args.posonlyargs + args.args]
-        defaults = list(
-            zip(
-                positional[len(positional) - len(f.__defaults__ or ()) :],
-                f.__defaults__ or (),
-            )
-        )
-        defaults += sorted((f.__kwdefaults__ or {}).items())
+        defaults = _defaults(src.func, [a.arg for a in args.posonlyargs + args.args])
         self.memory.params = set(params)
         frame = Frame(src, env, src.name)
         self.inlining.stack.append(src)
@@ -321,3 +313,10 @@ class StatementLowering(LoweringBase):
             )
         runtime_list = cast(Var, current)  # not a literal list, so a runtime one
         frame.env[base.id] = self.apply(P.list_append, (runtime_list, v), (), base.id, frame, call)
+
+
+def _defaults(f: Any, positional: list[str]) -> list[tuple[str, Any]]:
+    """(name, default) for every parameter that has one, positional ones first."""
+    values = f.__defaults__ or ()
+    out = list(zip(positional[len(positional) - len(values) :], values))
+    return out + sorted((f.__kwdefaults__ or {}).items())

@@ -67,6 +67,18 @@ def cmd_emit(args: argparse.Namespace) -> int:
 
     wrt = parse_wrt(args.wrt)
     targets = resolve_all(args.targets, wrt)
+    if getattr(args, "lang", "python") == "c":
+        from ..c import emit_targets
+
+        if args.kind not in (None, "grad") or args.simplify:
+            raise CommandError(
+                "--lang c writes gradients as they are: no --kind other than grad, no --simplify",
+                hint="drop those options, or emit Python for the other kinds",
+            )
+
+        for line in emit_targets(targets, args.output):
+            print(line)
+        return 0
     names = [t.name for t in targets]
     plain: Wrt | dict[str, Wrt]
     if args.kind is None and wrt is None and all(whole_file(s) for s in args.targets):

@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC", help=target)
     p.add_argument("-o", "--output", metavar="DIR_OR_FILE", help="a .py file or a folder")
+    p.add_argument("--lang", choices=("python", "c"), default="python",
+                   help="c: a C99 header and source per function, for the sizes of its "
+                   "example_<FUNC>() arguments, into the folder -o names (docs/c.md)")  # fmt: skip
     p.add_argument("--kind", metavar="KINDS",
                    help="what to write for each function, comma-separated: grad, jvp, vjp, "
                    "jacobian, hessian, hvp (default: grad, and for a whole file also what "
