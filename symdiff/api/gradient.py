@@ -206,9 +206,14 @@ def grad(
     ``backend`` writes the code for another array library ("array-api", "jax", "torch",
     "dask", "cupy": docs/backends.md), which then takes and returns that library's arrays;
     without it, a call with another library's arrays uses that library's backend.
+    ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``: compiled C (docs/c.md).
     """
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, check, False, backend)
+        return lambda fn: grad(fn, wrt=wrt, simplify=simplify, check=check, backend=backend)
+    if backend == "c":
+        from .c import c_grad  # compiled through ctypes; loaded only when asked for
+
+        return c_grad(f, wrt=wrt)
     return GradientFunction(f, wrt, simplify, check, False, backend)
 
 

@@ -57,9 +57,12 @@ def test_the_same_gradient_runs_on_a_local_cluster_over_chunked_data() -> None:
     X, y = rng.normal(size=(4000, 4)), (rng.random(4000) > 0.5) * 1.0
     reference = pipeline.transform(f, wrt, args=(w, X, y)).grad(w, X, y)
     t = pipeline.transform(f, wrt, args=(w, X, y), backend="dask")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         lazy = t.grad(da.from_array(w), da.from_array(X, chunks=(1000, 4)), da.from_array(y, 1000))
         assert isinstance(lazy, da.Array)
         got = client.compute(lazy).result()
