@@ -94,6 +94,10 @@ class Exprs:
                 keywords.append(ast.keyword(keyword(k), self.g.dotted(v.__name__)))
             else:
                 keywords.append(ast.keyword(keyword(k), self.g.const(Const(v))))
+        if keyword is not str:
+            for k, needed in self.g.backend.requires.items():
+                if k in params and needed not in params:  # torch.sum(x, dim=None, keepdim=True)
+                    keywords.insert(0, ast.keyword(keyword(needed), ast.Constant(None)))
         func = self.g.dotted(prim.spelling)
         if self.g.backend.takes_namespace(prim.spelling):
             keywords.append(ast.keyword("xp", self.g.namespace()))

@@ -52,6 +52,10 @@ class Backend:
     keywords: Mapping[str, str] = field(default_factory=_empty)
     helpers: Mapping[str, str] = field(default_factory=_empty)
     names: frozenset[str] = frozenset()
+    # math.<name> written as <alias>.<name> (a tracer is no Python float: jax.jit)
+    math_in_namespace: bool = False
+    # a keyword that needs another present (torch: keepdim= needs dim=, even dim=None)
+    requires: Mapping[str, str] = field(default_factory=_empty)
     # helpers that are given the namespace as ``xp=`` (they make arrays from numbers)
     namespace_helpers: frozenset[str] = frozenset({"np.broadcast_to"})
     # typed rewrites (``optimize.specialise``) that write this library's preferred forms
@@ -95,6 +99,11 @@ class Backend:
             return self.spellings[spelling]
         if spelling in self.helpers:
             return "helper:" + spelling
+        if spelling.startswith("math.") and self.math_in_namespace:
+            rest = spelling[len("math.") :]
+            if self._has(rest):
+                return f"{self.alias}.{rest}"
+            raise self.refused(spelling, f"{self.describe()} has no `{rest}`", loc)
         if spelling.startswith("math.") or spelling in ("float", "int", "bool"):
             return spelling  # math on Python floats means the same everywhere
         if not spelling.startswith("np."):

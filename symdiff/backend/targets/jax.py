@@ -5,7 +5,8 @@ JAX arrays are immutable, so ``y[i] = v`` is written ``y = y.at[i].set(v)`` and 
 data-dependent branch whose two sides are short and pure is written as ``jnp.where`` over
 both (``targets.branches``); any other is refused when the gradient is built. A matrix
 product's adjoint ``X.T @ d`` with a vector ``d`` is written ``d @ X``, which XLA on CPU
-computes without materialising the transpose (``jax_rewrites``).
+computes without materialising the transpose (``matmul_adjoint_b``). ``math.sin`` is
+written ``jnp.sin``: under ``jax.jit`` a Python float argument is a tracer too.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ BACKEND = Backend(
     rewrites=MappingProxyType({P.matmul_grad_b: matmul_adjoint_b}),
     functional=True,
     traced=True,
+    math_in_namespace=True,
     array_modules=("jax", "jaxlib"),
     install="symdiff[jax]",
     notes="jax.numpy; functional updates; data-dependent branches as jnp.where.",

@@ -30,6 +30,7 @@ BACKEND = Backend(
         }
     ),
     keywords=MappingProxyType({"axis": "dim", "keepdims": "keepdim"}),
+    requires=MappingProxyType({"keepdims": "axis"}),
     helpers=MappingProxyType(
         {
             **{k: v for k, v in PORTABLE.items() if k != "np.broadcast_shapes"},

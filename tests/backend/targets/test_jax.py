@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,17 @@ def test_updates_are_functional() -> None:
     t = pipeline.transform(f, 0, args=args, backend="jax")
     assert ".at[" in t.grad_source
     np.testing.assert_allclose(np.asarray(jax.jit(t.grad)(jnp.asarray(args[0]))), reference)
+
+
+def scalar_loop(x):
+    y = x
+    for _ in range(5):
+        y = y * math.cos(y) + 0.1 * math.sin(x)
+    return y
+
+
+def test_math_on_a_float_is_written_with_jnp_so_jit_can_trace_it() -> None:
+    reference = pipeline.transform(scalar_loop, 0, args=(0.3,)).grad(0.3)
+    t = pipeline.transform(scalar_loop, 0, args=(0.3,), backend="jax")
+    assert "jnp.cos(y)" in t.grad_source and "math." not in code_of(t.grad_source)
+    np.testing.assert_allclose(float(jax.jit(t.grad)(0.3)), reference, rtol=1e-12)

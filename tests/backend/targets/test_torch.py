@@ -50,3 +50,15 @@ def test_transpose_and_maximum_with_a_number_go_through_helpers() -> None:
     got = t.grad(*(torch.from_numpy(a) for a in args))
     assert isinstance(got, torch.Tensor)
     np.testing.assert_allclose(got.numpy(), reference, rtol=1e-10)
+
+
+def whole_max(x):
+    return np.sum(x - np.max(x, keepdims=True))
+
+
+def test_keepdim_without_dim_is_written_with_dim_none() -> None:
+    args = (np.array([[1.0, 3.0], [2.0, 0.5]]),)
+    reference = pipeline.transform(whole_max, 0, args=args).grad(*args)
+    t = pipeline.transform(whole_max, 0, args=args, backend="torch")
+    assert "torch.amax(x, dim=None, keepdim=True)" in t.grad_source
+    np.testing.assert_allclose(t.grad(torch.from_numpy(args[0])).numpy(), reference)
