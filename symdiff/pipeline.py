@@ -7,8 +7,7 @@
            → specialise to those types → simplify (optional) → emit → compile
 
 Without argument types the program is the shape-generic one, correct for any arguments.
-
-and formats the generated source with black only when someone reads it (``Transformed``
+``transform`` formats the generated source with black only when someone reads it (``Transformed``
 does that lazily, once): black is most of a transformation's cost, and a gradient that is
 only called never needs it. The API objects (``api.gradient``, ``api.higher``) add argument
 handling and caching on top; nothing here knows about them.
@@ -71,6 +70,12 @@ class Transformed:
     # the abstract signature the program is specialised to (None: the shape-generic one)
     signature: tuple[AbstractValue, ...] | None = None
     backend: Backend = NUMPY  # the array library the code is written for
+
+    @property
+    def specialised_for(self) -> tuple[str, ...]:
+        """The signature as the docstrings state it, ``name: type`` per argument (empty for
+        the shape-generic program)."""
+        return signature_text(self.function, self.signature)
 
     @cached_property
     def grad_source(self) -> str:
@@ -190,7 +195,7 @@ def _stages(
         state["stage"] = "branches for a tracing backend"
         prog = traceable(prog, backend)
     state["stage"] = "emission"
-    emitted = emit(prog, origin(src), backend=backend)
+    emitted = emit(prog, origin(src), specialised=signature_text(fn, sig), backend=backend)
     state.update(stage="loading the generated code", source=emitted.grad_source)
     bindings = bind(emitted.bindings)
     g = _load(emitted.grad_name, emitted.grad_source, bindings, src)
@@ -242,6 +247,13 @@ def scalar_names(src: Source, args: tuple[Any, ...] | None) -> frozenset[str]:
 _NUMBER_KINDS = (ValueKind.FLOAT, ValueKind.INT, ValueKind.BOOL, ValueKind.NP_SCALAR)
 
 
+def signature_text(fn: ir.Function, sig: tuple[AbstractValue, ...] | None) -> tuple[str, ...]:
+    """``name: type`` for each argument of a specialised program, () for a generic one."""
+    if sig is None:
+        return ()
+    return tuple(f"{p.name}: {v}" for p, v in zip(fn.params, sig))
+
+
 def check_types(
     fn: ir.Function, args: tuple[AbstractValue, ...], positions: tuple[int, ...]
 ) -> None:
@@ -257,22 +269,32 @@ def check_types(
         )
     for i in positions:
         if args[i].kind in (ValueKind.INT, ValueKind.BOOL):
-            floats = [
-                p.name
-                for p, a in zip(fn.params, args)
-                if a.kind is not ValueKind.INT and a.kind is not ValueKind.BOOL
-            ]
-            hint = (
-                f"differentiate with respect to {', '.join(floats)}" if floats else "pass a float"
-            )
+            name = fn.params[i].name
+            floats = [p.name for p, a in zip(fn.params, args) if _real(a)]
+            example = "1.0 or 0.0, not True" if args[i].kind is ValueKind.BOOL else "2.0, not 2"
+            hint = f"pass {name} as a float ({example}) if it is one"
+            if floats:
+                hint = f"differentiate with respect to {', '.join(floats)} (wrt=...), or {hint}"
             raise WrtError(
-                f"argument {fn.params[i].name!r} of {fn.name} is "
+                f"argument {name!r} of {fn.name} is "
                 f"{'an integer' if args[i].kind is ValueKind.INT else 'a boolean'} here; "
                 "integers and booleans have no derivative",
                 fn.loc,
-                f"{hint} (wrt=...), or pass {fn.params[i].name} as a float if it is one",
+                hint,
             )
     analyse(fn, args)  # a ShapeError is the user's, at their line
+
+
+def _real(value: AbstractValue) -> bool:
+    """A value ``wrt`` can name: a float, or a NumPy float scalar or array."""
+    if value.kind is ValueKind.FLOAT:
+        return True
+    dtype = value.dtype
+    return (
+        value.kind in (ValueKind.NP_SCALAR, ValueKind.ARRAY)
+        and dtype is not None
+        and dtype.kind == "f"
+    )
 
 
 def check_result(fn: ir.Function, src: Source) -> None:

@@ -27,7 +27,7 @@ from ..ad.program import Kind
 from ..errors import InputError, SymdiffError, WrtError
 from ..pipeline import Transformed
 from . import blame
-from .calls import finish
+from .calls import UNBOUND, finish
 from .derivative import Derivative
 from .display import SourceText
 from .gradient import grad
@@ -94,8 +94,9 @@ class JVPFunction(Derivative):
         return value, _finish_tangent(d, value, tangents)
 
     def prepare(self, args: tuple, kwargs: dict) -> "_TangentCall":
-        """The tangent program bound to these arguments, to push several directions through."""
-        t = self.transformed
+        """The tangent program bound to these arguments (specialised to their signature), to
+        push several directions through."""
+        t = self._program(self._with_self(args), kwargs)
         args, kwargs, bound = self._bind(args, kwargs)
         names = _tangent_names(t, len(self._positions))
         return _TangentCall(t, args, kwargs, names, self._wrt_values(bound))
@@ -161,12 +162,17 @@ class VJPFunction(Derivative):
 
     @property
     def source(self) -> str:
+        return self.latest.grad_source
+
+    @property
+    def generic_source(self) -> str:
         return self.transformed.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], Any]]:
         t = self.transformed
         with self._blamed(args, kwargs, t):
             value = self._f(*args, **kwargs)
+            t = self._program(self._with_self(args), kwargs)
             coerced, ckwargs, bound = self._bind(args, kwargs)
         xs = self._wrt_values(bound)
         name = t.program.params[-1].name
@@ -268,16 +274,37 @@ class JacobianFunction(Derivative):
             return self._jvp.transformed
         return self._vjp.transformed
 
+    def specialise(self, *args: Any, **kwargs: Any) -> "JacobianFunction":
+        """Both modes' programs for calls with these arguments (see ``Derivative``)."""
+        for d in self.modes:
+            d.specialise(*args, **kwargs)
+        return self
+
+    @property
+    def latest(self) -> Transformed:
+        if self._vjp is None or (self.last_mode != "rev" and self._jvp is not None):
+            return self._jvp.latest
+        return self._vjp.latest
+
     @property
     def source(self) -> str:
-        """The generated program this Jacobian runs; with ``mode="auto"``, both."""
+        """The generated program(s) this Jacobian runs, as of the latest call (specialised
+        to its arguments); with ``mode="auto"``, both."""
+        return self._sources(lambda d: d.source)
+
+    @property
+    def generic_source(self) -> str:
+        """The shape-generic program(s), correct for arguments of any shape."""
+        return self._sources(lambda d: d.generic_source)
+
+    def _sources(self, text: Callable[[Derivative], str]) -> str:
         if self._jvp is None or self._vjp is None:
-            return (self._jvp or self._vjp).source
+            return text(self._jvp or self._vjp)
         return SourceText(
             "# forward mode: one call per input element (used when inputs < outputs)\n"
-            + self._jvp.source
+            + text(self._jvp)
             + "\n\n# reverse mode: one call per output element (used otherwise)\n"
-            + self._vjp.source
+            + text(self._vjp)
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -354,6 +381,16 @@ class _OverGradient(Derivative):
         return self._tangents.transformed
 
     @property
+    def latest(self) -> Transformed:
+        return self._tangents.latest
+
+    def specialise(self, *args: Any, **kwargs: Any) -> "_OverGradient":
+        """The gradient's and its tangent program's programs for these arguments."""
+        self.gradient.specialise(*args, **kwargs)
+        self._tangents.specialise(*args, **kwargs)
+        return self
+
+    @property
     def gradient_source(self) -> str:
         return self.gradient.source
 
@@ -375,6 +412,15 @@ class _GradientTangent(JVPFunction):
     """The tangent program of a generated gradient, written as a Hessian-vector product."""
 
     mode = Kind.HVP
+
+    def _differentiated(self, full: tuple) -> Callable[..., Any]:
+        """The gradient specialised to the same arguments, when it is: its program has no
+        shape bookkeeping left for the tangent program to carry along."""
+        gradient = self._f
+        assert isinstance(gradient, Derivative)  # built on a GradientFunction (_OverGradient)
+        shift = 0 if self._self is UNBOUND else 1
+        t = gradient.specialise(*full[shift:]).latest
+        return t.readable_grad if t.signature is not None else self._f
 
 
 class HessianFunction(_OverGradient):

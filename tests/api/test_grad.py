@@ -91,9 +91,11 @@ def test_python_float_argument_gets_float_gradient():
     assert isinstance(g, float) and g == pytest.approx(7.0)
 
 
-def test_int_arguments_are_promoted_to_float():
+def test_integer_arrays_are_promoted_and_python_ints_are_refused():
     assert grad(square_sum)(np.array([1, 2, 3])).dtype == np.float64
-    assert grad(lambda_free_square)(3) == pytest.approx(6.0)
+    assert grad(lambda_free_square)(3.0) == pytest.approx(6.0)
+    with pytest.raises(WrtError, match="argument 'x' of lambda_free_square is an integer"):
+        grad(lambda_free_square)(3)
 
 
 def lambda_free_square(x):
@@ -244,3 +246,23 @@ def test_arrays_of_two_libraries_are_refused_not_converted():
 def test_an_unknown_backend_is_refused_with_the_names():
     with pytest.raises(BackendError, match="'jax', 'torch'"):
         grad(_mlp_loss, backend="tensorflow")
+
+
+def affine_loss(W, x, b):
+    return np.sum(np.tanh(W @ x + b))
+
+
+def test_gradient_source_with_arguments_is_the_program_a_call_runs():
+    W, x, b = np.ones((3, 4)), np.ones(4), np.ones(3)
+    generic = symdiff.gradient_source(affine_loss, wrt=(0, 2))
+    special = symdiff.gradient_source(affine_loss, W, x, b, wrt=(0, 2))
+    assert "Specialised" not in generic and "matmul_grad_a" in generic
+    assert "Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)]," in special
+    assert "np.outer(" in special and "unbroadcast" not in special
+    g = grad(affine_loss, wrt=(0, 2))
+    g(W * 2, x, b)
+    assert g.source == special  # sizes and values do not matter, the signature does
+    scalar = symdiff.gradient_source(affine_loss, W, x, 0.5, wrt=(0, 2))
+    assert "b: float" in scalar and scalar != special
+    with pytest.raises(WrtError, match="'x' of affine_loss"):
+        symdiff.gradient_source(affine_loss, W, 1, b, wrt=1)
