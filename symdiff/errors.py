@@ -95,6 +95,10 @@ class UnsupportedFunctionError(SymdiffError):
     """A call to a function that has no derivative rule and no source to look inside."""
 
 
+class BackendError(SymdiffError):
+    """A backend was asked for something its array library cannot express, or is absent."""
+
+
 class NonDifferentiableError(SymdiffError):
     """A gradient was requested through an operation whose derivative is undefined."""
 

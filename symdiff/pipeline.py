@@ -30,10 +30,13 @@ from .ad.program import GradProgram, Kind
 from .ad.regrad import gradient_function
 from .api.display import SourceText
 from .api.wrt import Wrt, resolve_wrt
+from .backend import targets
 from .backend.bindings import bind
 from .backend.compiler import compile_function
 from .backend.emitter import Emitted, emit
 from .backend.fmt import format_source
+from .backend.targets import NUMPY, Backend
+from .backend.targets.branches import traceable
 from .errors import InternalError, NonScalarOutputError, SymdiffError, WrtError, describe
 from .frontend.lower import lower
 from .frontend.reads import Read, reads
@@ -69,6 +72,7 @@ class Transformed:
     reads: tuple[Read, ...] = ()
     # the abstract signature the program is specialised to (None: the shape-generic one)
     signature: tuple[AbstractValue, ...] | None = None
+    backend: Backend = NUMPY  # the array library the code is written for
 
     @property
     def specialised_for(self) -> tuple[str, ...]:
@@ -130,6 +134,7 @@ def transform(
     mode: Kind | str = Kind.GRAD,
     args: tuple[Any, ...] | None = None,
     stacked: bool = True,
+    backend: str | Backend | None = None,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -139,7 +144,10 @@ def transform(
     and exact lengths, when given, make the shape errors found in the user's code definite
     and their messages exact. ``stacked=False`` keeps a backward loop's outer products in
     the loop (``optimize.stacked`` forms them with one matrix product after it, with Python
-    lists that a backend without lists, the C one, cannot write). A ``SymdiffError``
+    lists that a backend without lists, the C one, cannot write; NumPy's output only).
+    ``backend`` is the array library the code is written for (``backend.targets``: "numpy",
+    the default, "array-api", "jax", "torch", "dask", "cupy"); what it cannot express is
+    refused here, as a ``BackendError``. A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -147,7 +155,8 @@ def transform(
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args, stacked)
+        chosen = targets.get(backend)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args, chosen, stacked)
     except SymdiffError:
         raise
     except Exception as exc:
@@ -165,6 +174,7 @@ def _stages(
     kind: Kind,
     state: dict[str, Any],
     args: tuple[Any, ...] | None = None,
+    backend: Backend = NUMPY,
     stacked: bool = True,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
@@ -186,22 +196,36 @@ def _stages(
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
     if sig is not None:
         state["stage"] = "specialisation"
-        prog = specialise(prog, sig)
-        if stacked:
+        prog = specialise(prog, sig, backend.rewrites)
+        if stacked and backend is NUMPY:
             prog = stack_adjoints(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
 
         prog = simplify_program(prog)
+    if backend.traced:
+        state["stage"] = "branches for a tracing backend"
+        prog = traceable(prog, backend)
     state["stage"] = "emission"
-    emitted = emit(prog, origin(src), specialised=signature_text(fn, sig))
+    emitted = emit(prog, origin(src), specialised=signature_text(fn, sig), backend=backend)
     state.update(stage="loading the generated code", source=emitted.grad_source)
     bindings = bind(emitted.bindings)
     g = _load(emitted.grad_name, emitted.grad_source, bindings, src)
     vg = _load(emitted.vg_name, emitted.vg_source, bindings, src)
     t = Transformed(
-        src, fn, prog, tuple(helpers), emitted, g, vg, positions, single, reads(src, helpers), sig
+        src,
+        fn,
+        prog,
+        tuple(helpers),
+        emitted,
+        g,
+        vg,
+        positions,
+        single,
+        reads(src, helpers),
+        sig,
+        backend,
     )
     for fun in (g, vg):
         fun.__symdiff_from__ = t  # type: ignore[attr-defined]  # stale when t is

@@ -118,6 +118,16 @@ def test_show_prints_the_gradient(capsys, mod):
     assert "return loss, d_x" in out
 
 
+def test_show_writes_the_gradient_for_a_backend(capsys, mod):
+    pytest.importorskip("jax", reason="JAX is not installed")
+    code, out, err = run(capsys, "show", f"{mod}:loss", "--backend", "jax")
+    assert code == 0 and err == ""
+    statements = [ln for ln in out.split('"""')[-1].splitlines() if not ln.strip().startswith("#")]
+    assert "jnp." in out and not any(" np." in ln or "(np." in ln for ln in statements)
+    code, out, err = run(capsys, "show", f"{mod}:loss", "--backend", "tensorflow")
+    assert code == 2 and "no backend called 'tensorflow'" in err
+
+
 def test_show_specialises_to_the_example_and_generic_does_not(capsys, mod):
     code, out, _ = run(capsys, "show", f"{mod}:loss")
     assert code == 0

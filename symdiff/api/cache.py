@@ -101,8 +101,11 @@ def cached_transform(
     simplify: bool,
     mode: Kind | str = Kind.GRAD,
     args: tuple[Any, ...] | None = None,
+    *,
+    backend: str | None = None,
 ) -> Transformed:
-    """``transform``, once per (function code, wrt, options, kind, abstract signature); a
+    """``transform``, once per (function code, wrt, options, kind, abstract signature,
+    backend); a
     redefined function or helper, or a global that now names another object, starts over.
 
     ``args`` (every positional argument, concrete or abstract) asks for the program
@@ -114,7 +117,7 @@ def cached_transform(
     target = unwrap(f)
     code = getattr(target, "__code__", None)
     sig = None if args is None else signature(args)
-    key = (code, wrt_key(wrt), simplify, str(mode), sig)
+    key = (code, wrt_key(wrt), simplify, str(mode), sig, backend or "numpy")
     hit = None
     if code is not None:
         with _lock:
@@ -126,7 +129,7 @@ def cached_transform(
         return hit
     with _lock:
         generation = _generation[0]
-    result = transform(f, wrt, simplify, mode, args)
+    result = transform(f, wrt, simplify, mode, args, backend=backend)
     if code is not None:
         with _lock:
             table = _table(target)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..abstract.values import AbstractValue, ShapeError, signature
 from ..ad.program import Kind
+from ..backend import targets
 from ..errors import (
     AliasUpdateError,
     InputError,
@@ -115,10 +116,19 @@ class Derivative:
     how = "forward mode"  # the mode or modes it runs
     usage = ""  # how to call it (api.display.Summary)
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, simplify: bool = False, bound: Any = None):
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        wrt: Wrt,
+        simplify: bool = False,
+        bound: Any = None,
+        backend: str | None = None,
+    ):
         self._f = f
         self.wrt = wrt
         self.simplify = simplify
+        # the array library the code is written for (None: NumPy, or the arguments' own)
+        self.backend = None if backend is None else targets.get(backend).name
         self._self = bound_self(f) if bound is None else bound
         self._names = param_names(unwrap(f))
         shift = 0 if self._self is UNBOUND else 1
@@ -153,14 +163,16 @@ class Derivative:
         self.__qualname__ = self.__name__
 
     def _transformed(self, mode: Kind, args: tuple | None = None) -> Transformed:
-        return cached_transform(self._f, self._wrt, self.simplify, mode, args)
+        return cached_transform(self._f, self._wrt, self.simplify, mode, args, backend=self.backend)
 
     def transformed_with(self, simplify: bool, args: tuple | None = None) -> Transformed:
         """This object's transformation, simplified when it or the caller asks (``emit``'s
         ``simplify=`` applies to a gradient object built without it), specialised to
         ``args`` (as a call passes them) when given."""
         if args is None:
-            return cached_transform(self._f, self._wrt, self.simplify or simplify, self.mode)
+            return cached_transform(
+                self._f, self._wrt, self.simplify or simplify, self.mode, backend=self.backend
+            )
         full = self._positional(self._with_self(tuple(args)), {})
         if full is None:
             raise TypeError(
@@ -175,7 +187,7 @@ class Derivative:
         first call with that signature; the shape-generic one when the arguments do not
         bind (the call then raises what Python raises)."""
         full = given if not kwargs and len(given) == len(self._names) else None
-        if not self.specialising:
+        if not self.specialising or self.backend is not None:  # see docs/backends.md
             return self.transformed
         if full is None:
             full = self._positional(given, kwargs)

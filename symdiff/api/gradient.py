@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..ad.program import Kind
+from ..backend import targets
 from ..pipeline import Transformed
 from . import blame
 from .cache import CACHE_ATTR, cached_transform
@@ -31,6 +32,8 @@ from .derivative import Derivative, Program
 from .differences import compare
 from .wrt import Wrt
 
+# argument types NumPy's handling takes as they are; any other is checked for its library
+_PLAIN = frozenset({float, int, bool, np.ndarray})
 _COMPOSITE = frozenset({np.ndarray, tuple, list})  # arguments whose type is not their key
 
 
@@ -47,13 +50,14 @@ class GradientFunction(Derivative):
         simplify: bool,
         check: bool,
         with_value: bool,
+        backend: str | None = None,
     ):
         # first: update_wrapper copies f's __dict__, which for grad(grad(f)) holds the inner
         # gradient's own fields (wrt, _f, ...); the assignments below must win
         functools.update_wrapper(self, f)
         self.__dict__.pop(CACHE_ATTR, None)  # update_wrapper copied f's cache table
         self.__wrapped__ = f
-        super().__init__(f, wrt, simplify)
+        super().__init__(f, wrt, simplify, backend=backend)
         self.check = check
         self._with_value = with_value
         self._last = max(self._positions)
@@ -119,6 +123,12 @@ class GradientFunction(Derivative):
                     elif not entry.typed:
                         return self._results(None, out, args, {}, {})
                     return out
+        if self.backend is not None:
+            return self._on_backend(args, kwargs)
+        if kwargs or not _PLAIN.issuperset(map(type, args)):
+            other = targets.detect((*args, *kwargs.values()))
+            if other is not None:  # another library's arrays: its backend, never NumPy's
+                return self._on_backend(args, kwargs, other.name)
         given = args if self._self is UNBOUND else (self._self, *args)
         last: Transformed | None = self._t  # for blame, should the lookup itself fail
         user_args, user_kwargs = args, kwargs
@@ -156,6 +166,24 @@ class GradientFunction(Derivative):
                 grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
             )
         return self._results(value, grads, given, user_kwargs, kwargs)
+
+    def _on_backend(self, args: tuple, kwargs: dict, backend: str | None = None) -> Any:
+        """The generated code of another array library (this object's, or ``backend``) on
+        the caller's arguments, as they are: NumPy's argument handling (promoting integers,
+        shaping results like their arguments) would convert them, and the library's own
+        types are what it returns. The program is the shape-generic one for that library."""
+        if backend is None:
+            t = self.transformed
+        else:
+            t = cached_transform(self._f, self._wrt, self.simplify, self.mode, backend=backend)
+        given = self._with_self(args)
+        try:
+            if self._with_value:
+                return t.value_and_grad(*given, **kwargs)
+            return t.grad(*given, **kwargs)
+        except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
+            err = blame.explain_call(exc, self._f, args, kwargs, t)
+            raise err from err.__cause__
 
     def _results(
         self, value: Any, grads: Any, given: tuple, user_kwargs: dict, kwargs: dict
@@ -218,6 +246,7 @@ def grad(
     wrt: Wrt = 0,
     simplify: bool = False,
     check: bool = False,
+    backend: str | None = None,
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
@@ -225,19 +254,31 @@ def grad(
     or name (one gradient, shaped like that argument) or a tuple of them (a tuple of
     gradients). ``check=True`` compares the first call against finite differences (slow:
     for debugging). Refusals happen here, when the gradient is built, not when it is called.
+    ``backend`` writes the code for another array library ("array-api", "jax", "torch",
+    "dask", "cupy": docs/backends.md), which then takes and returns that library's arrays;
+    without it, a call with another library's arrays uses that library's backend.
+    ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``: compiled C (docs/c.md).
     """
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, check, with_value=False)
-    return GradientFunction(f, wrt, simplify, check, with_value=False)
+        return lambda fn: grad(fn, wrt=wrt, simplify=simplify, check=check, backend=backend)
+    if backend == "c":
+        from .c import c_grad  # compiled through ctypes; loaded only when asked for
+
+        return c_grad(f, wrt=wrt)
+    return GradientFunction(f, wrt, simplify, check, False, backend)
 
 
 def value_and_grad(
-    f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, simplify: bool = False
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = 0,
+    simplify: bool = False,
+    backend: str | None = None,
 ) -> Any:
     """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, False, with_value=True)
-    return GradientFunction(f, wrt, simplify, False, with_value=True)
+        return lambda fn: GradientFunction(fn, wrt, simplify, False, True, backend)
+    return GradientFunction(f, wrt, simplify, False, True, backend)
 
 
 def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:

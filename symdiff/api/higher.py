@@ -57,8 +57,10 @@ class JVPFunction(Derivative):
         "returns (value, J·tangents)."
     )
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, bound: Any = None):
-        super().__init__(f, wrt, bound=bound)
+    def __init__(
+        self, f: Callable[..., Any], wrt: Wrt, bound: Any = None, backend: str | None = None
+    ):
+        super().__init__(f, wrt, bound=bound, backend=backend)
         self._named("jvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
@@ -81,6 +83,10 @@ class JVPFunction(Derivative):
                 f"followed by {k} tangent(s), one per wrt argument"
             )
         primal, given = args[: len(args) - k], args[len(args) - k :]
+        if self.backend is not None:  # the library's arrays as they are (see grad)
+            t = self.transformed
+            with self._blamed(primal, kwargs, t):
+                return t.value_and_grad(*self._with_self(primal), *given, **kwargs)
         with self._blamed(primal, kwargs, self.transformed):
             call = self.prepare(primal, kwargs)
             tangents = self._directions(given, call.inputs, "tangent")
@@ -117,16 +123,17 @@ def _tangent_names(t: Transformed, k: int) -> tuple[str, ...]:
     return tuple(p.name for p in params[len(params) - k :])
 
 
-def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
+def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, backend: str | None = None) -> Any:
     """Forward mode: ``jvp(f, wrt=...)(*args, *tangents)`` returns ``(f(args), J·tangents)``.
 
     The tangents follow ``f``'s own arguments, one per ``wrt`` argument, each shaped like
     its argument. One pass of a generated tangent program computes both (``.source``);
     ``f`` may return an array of any shape. Also usable as ``@jvp`` / ``@jvp(wrt=...)``.
+    ``backend`` writes it for another array library, as for ``grad``.
     """
     if f is None:
-        return lambda fn: JVPFunction(fn, wrt)
-    return JVPFunction(f, wrt)
+        return lambda fn: JVPFunction(fn, wrt, backend=backend)
+    return JVPFunction(f, wrt, backend=backend)
 
 
 # ----------------------------------------------------------------------------- vjp
@@ -357,8 +364,8 @@ class _OverGradient(Derivative):
 
     how = "forward mode over reverse mode"
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, kind: str):
-        super().__init__(f, wrt)
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, kind: str, backend: str | None = None):
+        super().__init__(f, wrt, backend=backend)
         self._named(kind)
         if not self._single:
             raise WrtError(
@@ -366,9 +373,9 @@ class _OverGradient(Derivative):
                 hint="differentiate with respect to one (flattened) argument, or use "
                 "symdiff.jacobian on symdiff.grad(f, wrt=...) for blocks",
             )
-        self.gradient = grad(f, wrt=wrt)
+        self.gradient = grad(f, wrt=wrt, backend=backend)
         # the gradient's generated code takes a bound method's object first, as f does
-        self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self)
+        self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self, backend=backend)
 
     @property
     def built(self) -> bool:
@@ -451,8 +458,8 @@ class HVPFunction(_OverGradient):
         "argument, it returns H·v."
     )
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt):
-        super().__init__(f, wrt, "hvp")
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, backend: str | None = None):
+        super().__init__(f, wrt, "hvp", backend)
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_hvp"
         self._document()
@@ -463,6 +470,10 @@ class HVPFunction(_OverGradient):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{self.__name__} takes the arguments of f followed by v")
+        if self.backend is not None:  # the library's arrays as they are (see grad)
+            t = self.transformed
+            with self._blamed(args[:-1], kwargs, t):
+                return t.grad(*self._with_self(args[:-1]), args[-1], **kwargs)
         with self._blamed(args[:-1], kwargs, self.transformed):  # f's arguments, without v
             self._check_gradient(args[:-1], kwargs)
             call = self._tangents.prepare(args[:-1], kwargs)
@@ -490,12 +501,13 @@ def hessian(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
     return HessianFunction(f, wrt)
 
 
-def hvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
+def hvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, backend: str | None = None) -> Any:
     """Hessian-vector product: ``hvp(f, wrt=...)(*args, v)`` is ``H·v`` for a scalar ``f``.
 
     One forward pass over the generated gradient (forward-over-reverse); the Hessian is
-    never formed, so the cost is a small multiple of one gradient.
+    never formed, so the cost is a small multiple of one gradient. ``backend`` writes it for
+    another array library, as for ``grad``.
     """
     if f is None:
-        return lambda fn: HVPFunction(fn, wrt)
-    return HVPFunction(f, wrt)
+        return lambda fn: HVPFunction(fn, wrt, backend)
+    return HVPFunction(f, wrt, backend)

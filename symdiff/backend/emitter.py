@@ -30,6 +30,7 @@ from .comments import line_locations
 from .module_names import Globals
 from .plan import Plan, walk
 from .printer import Printer
+from .targets import NUMPY, Backend
 
 __all__ = ["Emitted", "Globals", "emit", "line_locations", "local_names", "subject"]
 
@@ -81,10 +82,14 @@ def function_source(
     """One generated function (``which`` is "grad" or "value_and_grad") and the Loc of each
     of its statements in source order, its docstring first. ``specialised`` is the abstract
     signature the program was written for, one ``name: type`` per argument (see ``emit``)."""
+    if g.backend.from_arguments:  # chosen before the locals, so none of them takes it
+        g.namespace_local = g.gen.fresh(g.backend.alias)
     plan = Plan(prog, set(g.gen.taken), which)
     g.locals_seen |= set(plan.names.values())
     p = Printer(plan, g)
     body: list[ast.stmt] = []
+    if g.backend.from_arguments:
+        body.append(_namespace_statement(prog, g))
     body += p.attach(p.block(plan.forward, prog.kind in _FORWARD_KINDS, {}), ["# forward pass"])
     value = p.x.atom(prog.value) if plan.needs_value else None
     if not prog.scalar_value:  # then the value is computed in both functions
@@ -122,6 +127,19 @@ def function_source(
     ast.fix_missing_locations(head)  # unparse reads line numbers of a def
     text = "\n".join([ast.unparse(head), *p.render(body, 1)]) + "\n"
     return text, (None, *p.locations(body))
+
+
+def _namespace_statement(prog: GradProgram, g: Globals) -> ast.stmt:
+    """``xp = array_namespace(W, x, b)``: the array library of the arguments, at call time
+    (``backend.targets.portable.array_namespace``: the arrays among them decide)."""
+    from .targets import portable
+
+    call = ast.Call(
+        ast.Name(g.name("array_namespace", portable.array_namespace)),
+        [ast.Name(v.name) for v in prog.params],
+        [],
+    )
+    return ast.Assign([ast.Name(g.namespace_local, ast.Store())], call)
 
 
 def specialised_paragraph(signature: tuple[str, ...]) -> str:
@@ -204,12 +222,17 @@ def subject(prog: GradProgram) -> str:
 
 
 def emit(
-    prog: GradProgram, origin: str, g: Globals | None = None, specialised: tuple[str, ...] = ()
+    prog: GradProgram,
+    origin: str,
+    g: Globals | None = None,
+    specialised: tuple[str, ...] = (),
+    backend: Backend = NUMPY,
 ) -> Emitted:
     """Both generated functions of ``prog``; ``g`` shares module-level names across several.
     ``specialised`` (one ``name: type`` per argument) says in the docstrings for which
-    argument types the program was specialised; empty for the shape-generic program."""
-    g = g or Globals(set())
+    argument types the program was specialised; empty for the shape-generic program.
+    ``backend`` is the array library written for (``g``'s, when ``g`` is given)."""
+    g = g or Globals(set(), backend)
     g.gen.taken |= local_names(prog)
     grad_name, vg_name = (g.gen.fresh(k.format(subject(prog))) for k in _KINDS[prog.kind][:2])
     grad_src, grad_locs = function_source(prog, g, "grad", grad_name, origin, specialised)

@@ -18,7 +18,7 @@ import copy
 from typing import Any
 
 from ..ad.program import GradProgram
-from ..errors import Loc
+from ..errors import BackendError, Loc
 from ..ir import primitives as P
 from ..ir.nodes import (  # fmt: skip
     Assign,
@@ -100,6 +100,14 @@ class Printer:
         return out
 
     def assign(self, s: Assign, comment_all: bool, state: dict) -> list[ast.stmt]:
+        try:
+            return self._assign(s, comment_all, state)
+        except BackendError as exc:  # a spelling the backend refused: at the user's line
+            if exc.loc is not None or s.loc is None:
+                raise
+            raise exc.relocated(s.loc) from None
+
+    def _assign(self, s: Assign, comment_all: bool, state: dict) -> list[ast.stmt]:
         if s.prim.effect is Effect.OUTPUT:
             loc = self.quotes.source(s, state.get("last"))
             lines = self.quotes.comment(loc, comment_all, state)
@@ -141,6 +149,11 @@ class Printer:
         old, value, *idx = (self.x.atom(a) for a in s.args)
         target = self.names[s.target]
         out: list[ast.stmt] = []
+        if self.g.backend.functional and s.prim.form is not Form.APPEND:
+            # immutable arrays: y = x.at[i].set(v) (or .add(v)) makes the updated copy
+            method = "add" if s.prim is P.index_add else "set"
+            place = ast.Subscript(ast.Attribute(old, "at"), self.x.index(s.param("index"), idx))
+            return [_assign(_store(target), _call(ast.Attribute(place, method), value))]
         if s.target not in self.plan.inplace:
             out.append(_assign(_store(target), _call(self.g.dotted(copier(s.prim)), old)))
         if s.prim.form is Form.APPEND:

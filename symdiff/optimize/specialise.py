@@ -23,6 +23,7 @@ one that runs (operands of a broadcasting operation are compatible), nothing els
 from __future__ import annotations
 
 import dataclasses
+from typing import Mapping
 
 from ..abstract.infer import Analysis
 from ..abstract.values import AbstractValue, show_shape
@@ -79,13 +80,20 @@ def program_types(prog: GradProgram, args: tuple[AbstractValue, ...]) -> Analysi
     return analysis
 
 
-def specialise(prog: GradProgram, args: tuple[AbstractValue, ...]) -> GradProgram:
-    """``prog`` rewritten for calls whose arguments have the abstract values ``args``."""
+def specialise(
+    prog: GradProgram,
+    args: tuple[AbstractValue, ...],
+    extra: Mapping[Primitive, Rewrite] | None = None,
+) -> GradProgram:
+    """``prog`` rewritten for calls whose arguments have the abstract values ``args``;
+    ``extra`` rewrites (a backend's spellings: ``backend.targets``) are offered after
+    these and may be offered what these left."""
+    table = {**REWRITES, **(extra or {})} if extra else REWRITES
     for _ in range(MAX_ROUNDS):
         defs = {s.target: s for s in iter_assigns(prog.forward + prog.backward)}
         types = Types(program_types(prog, args), defs, scope=scopes(prog.forward, prog.backward))
         prog = _value_checked(prog, types)
-        rewriter = _Rewriter(types)
+        rewriter = _Rewriter(types, table)
         forward = rewriter.block(prog.forward)
         types.backward = True
         backward = rewriter.block(prog.backward)
@@ -178,8 +186,9 @@ def _value_checked(prog: GradProgram, types: Types) -> GradProgram:
 class _Rewriter:
     """One round of rewrites over a program's blocks, collecting the aliases they made."""
 
-    def __init__(self, types: Types):
+    def __init__(self, types: Types, table: Mapping[Primitive, Rewrite] = REWRITES):
         self.types = types
+        self.table = table
         self.alias: dict[Var, Atom] = {}
         self.changed = False
 
@@ -199,7 +208,7 @@ class _Rewriter:
         return tuple(out)
 
     def assign(self, stmt: Assign) -> tuple:
-        rewrite = REWRITES.get(stmt.prim)
+        rewrite = self.table.get(stmt.prim)
         if rewrite is None:
             return (stmt,)
         stmt = Assign(

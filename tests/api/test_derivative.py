@@ -22,9 +22,9 @@ def builds(monkeypatch):
     made: list = []
     real = cache.transform
 
-    def counting(f, wrt=0, simplify=False, mode="grad", args=None):
+    def counting(f, wrt=0, simplify=False, mode="grad", args=None, **options):
         made.append(None if args is None else signature(args))
-        return real(f, wrt, simplify, mode, args)
+        return real(f, wrt, simplify, mode, args, **options)  # options: the backend
 
     monkeypatch.setattr(cache, "transform", counting)
     return made

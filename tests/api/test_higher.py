@@ -610,3 +610,30 @@ def test_second_derivatives_through_a_tuple_made_in_a_branch(c):
 
 def lambda_free_square(t):
     return np.sum((t, t)) ** 2 / 4.0 if t > 0 else t
+
+
+# ----------------------------------------------------------------------------- backends
+
+
+def _backend_loss(x, A):
+    return np.sum(np.tanh(A @ x) ** 2)
+
+
+def _backend_map(x, A):
+    return np.tanh(A @ x)
+
+
+def test_jvp_and_hvp_with_a_backend_run_under_jit_on_its_arrays():
+    jax = pytest.importorskip("jax", reason="JAX is not installed")
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(5)
+    x, A, v = rng.normal(size=3), rng.normal(size=(4, 3)), rng.normal(size=3)
+    jx, jA, jv = (jax.numpy.asarray(a) for a in (x, A, v))
+    hv = jax.jit(symdiff.hvp(_backend_loss, backend="jax"))(jx, jA, jv)
+    assert isinstance(hv, jax.Array)
+    np.testing.assert_allclose(np.asarray(hv), symdiff.hvp(_backend_loss)(x, A, v), rtol=1e-10)
+    value, tangent = jax.jit(symdiff.jvp(_backend_map, backend="jax"))(jx, jA, jv)
+    want_value, want_tangent = symdiff.jvp(_backend_map)(x, A, v)
+    assert isinstance(tangent, jax.Array)
+    np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(tangent), want_tangent, rtol=1e-10)

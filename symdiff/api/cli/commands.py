@@ -40,10 +40,18 @@ def cmd_show(args: argparse.Namespace) -> int:
             print()
         example = None if args.generic else t.example_or_none()
         if kind != "grad":  # the derivative object's own generated program(s)
+            if args.backend:
+                raise CommandError(
+                    f"--backend writes gradients only; --kind {kind} is written for NumPy",
+                    hint="leave out --kind, or --backend",
+                )
             d = derivative(t.func, kind, t.wrt)
             print((d.generic_source if example is None else d.specialise(*example).source).rstrip())
             continue
-        tr = gradient_for(t, args.simplify, example)
+        if args.backend:  # the shape-generic program, written for that library
+            tr = cached_transform(t.func, t.wrt, args.simplify, backend=args.backend)
+        else:
+            tr = gradient_for(t, args.simplify, example)
         print(tr.value_and_grad_source if args.value else tr.grad_source, end="")
     return 0
 

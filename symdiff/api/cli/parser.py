@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
             "symdiff show examples/mlp.py:loss --wrt W1,b1 --value",
             "symdiff show examples/newton_step.py:loss --wrt w --kind hvp",
             "symdiff show examples/dense_layer.py:loss --generic   # for any shapes",
+            "symdiff show examples/mlp.py:loss --backend jax",
         ),
         cmd_show, options, generic,
     )  # fmt: skip
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", metavar="KINDS",
                    help="grad (default), jvp, vjp, jacobian, hessian or hvp: the program(s) "
                    "that derivative runs, as its .source shows them")  # fmt: skip
+    p.add_argument("--backend", metavar="LIBRARY",
+                   help="the array library to write the gradient for: numpy (default), "
+                   "array-api, jax, torch, dask or cupy (docs/backends.md)")  # fmt: skip
 
     p = command(
         "emit", "write a standalone module (needs only NumPy) with the gradients",
