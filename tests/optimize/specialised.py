@@ -101,7 +101,7 @@ def same(want: Any, got: Any, rtol: float = 1e-12) -> None:
 def unrewritten(f, wrt: Any, args: tuple) -> Transformed:
     """``f``'s derivative program built for ``args``' types as the pipeline builds it, but
     with no typed rewrite applied: what the rewrites must compute exactly."""
-    with mock.patch("symdiff.pipeline.specialise", lambda prog, signature: prog):
+    with mock.patch("symdiff.pipeline.specialise", lambda prog, signature, extra=None: prog):
         return transform(f, wrt, args=args)
 
 
