@@ -42,6 +42,7 @@ from .ir import nodes as ir
 from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
+from .optimize.algebra import after_derivative, before_derivative, finish
 from .optimize.specialise import specialise
 
 
@@ -121,6 +122,7 @@ def transform(
     simplify: bool = False,
     mode: Kind | str = Kind.GRAD,
     args: tuple[Any, ...] | None = None,
+    algebra: bool = True,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -128,7 +130,9 @@ def transform(
     arguments (or their abstract values) the program is specialised to: every positional
     parameter, in order; only their kinds, dtypes, ranks and unit axes decide the program,
     and exact lengths, when given, make the shape errors found in the user's code definite
-    and their messages exact. A ``SymdiffError``
+    and their messages exact. ``algebra=False`` leaves out the exact algebra stage
+    (``optimize.algebra``: repeats merged, shift-invariant values detached, masks decided),
+    to compare against. A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -136,7 +140,7 @@ def transform(
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args, algebra)
     except SymdiffError:
         raise
     except Exception as exc:
@@ -154,6 +158,7 @@ def _stages(
     kind: Kind,
     state: dict[str, Any],
     args: tuple[Any, ...] | None = None,
+    exact_algebra: bool = True,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src)
@@ -167,12 +172,17 @@ def _stages(
         exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
         check_types(fn, exact, positions)
         sig = signature(exact)
+    state["stage"] = "the exact algebra"
+    prepared = before_derivative(fn, sig, enabled=exact_algebra)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
-    prog = derivative_program(fn, tuple(fn.params[i] for i in positions), kind)
+    prog = derivative_program(prepared.function, tuple(fn.params[i] for i in positions), kind)
+    prog = after_derivative(prog, prepared)
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
     if sig is not None:
         state["stage"] = "specialisation"
         prog = specialise(prog, sig)
+    if exact_algebra:
+        prog = finish(prog)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
