@@ -65,21 +65,20 @@ def cross_entropy_grad(z, y):
     """
     # forward pass
     t1 = np.exp(z)
-    t2 = np.exp(z)
-    t3 = np.sum(t2)
-    p = t1 / t3
+    t2 = np.sum(t1)
+    p = t1 / t2
     # backward pass
     # line 24: return -np.sum(y * np.log(p))
-    t4 = np.shape(z)
+    t3 = np.shape(z)
     d_p = (
-        unbroadcast(np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y, p)
+        unbroadcast(np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t3)) * y, p)
         / p
     )
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
-    d_t1 = d_p / t3
-    d_t3 = -unbroadcast(d_t1 * p, t3)
-    d_t2 = np.broadcast_to(d_t3, t4)
-    d_z = d_t2 * t2 + d_t1 * t1
+    t4 = d_p / t2
+    d_t2 = -unbroadcast(t4 * p, t2)
+    d_t1 = t4 + np.broadcast_to(d_t2, t3)
+    d_z = d_t1 * t1
     return d_z
 
 
@@ -91,23 +90,22 @@ def cross_entropy_value_and_grad(z, y):
     """
     # forward pass
     t1 = np.exp(z)
-    t2 = np.exp(z)
-    t3 = np.sum(t2)
-    p = t1 / t3
-    t4 = np.log(p)
-    cross_entropy = -np.sum(y * t4)
+    t2 = np.sum(t1)
+    p = t1 / t2
+    t3 = np.log(p)
+    cross_entropy = -np.sum(y * t3)
     # backward pass
     # line 24: return -np.sum(y * np.log(p))
-    t5 = np.shape(z)
-    d_t4 = unbroadcast(
-        np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t5)) * y, t4
+    t4 = np.shape(z)
+    d_t3 = unbroadcast(
+        np.broadcast_to(-1.0, np.broadcast_shapes(np.shape(y), t4)) * y, t3
     )
-    d_p = d_t4 / p
+    d_p = d_t3 / p
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
-    d_t1 = d_p / t3
-    d_t3 = -unbroadcast(d_t1 * p, t3)
-    d_t2 = np.broadcast_to(d_t3, t5)
-    d_z = d_t2 * t2 + d_t1 * t1
+    t5 = d_p / t2
+    d_t2 = -unbroadcast(t5 * p, t2)
+    d_t1 = t5 + np.broadcast_to(d_t2, t4)
+    d_z = d_t1 * t1
     return cross_entropy, d_z
 
 

@@ -182,7 +182,7 @@ def _stages(
         state["stage"] = "specialisation"
         prog = specialise(prog, sig)
     if exact_algebra:
-        prog = finish(prog)
+        prog = finish(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..abstract.infer import analyse
-from ..abstract.values import AbstractValue
+from ..abstract.values import AbstractValue, Kind
 from ..ad.program import GradProgram
-from ..ir.nodes import Function, Var
+from ..ir.nodes import Atom, Const, Function, Var
 from . import cse, masks, shift
+from .specialise import program_types
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,16 @@ def after_derivative(prog: GradProgram, prepared: Prepared) -> GradProgram:
     return shift.reattach(prog, prepared.detached)
 
 
-def finish(prog: GradProgram) -> GradProgram:
+def finish(prog: GradProgram, args: tuple[AbstractValue, ...] | None) -> GradProgram:
     """The derivative program with its masks decided (``masks``): after specialisation,
-    which leaves the mask arithmetic free of shape bookkeeping."""
-    return masks.decide_masks(prog)
+    which leaves the mask arithmetic free of shape bookkeeping. Mask values are combined
+    only where the types say the operands compared are arrays."""
+    if args is None:
+        return masks.decide_masks(prog)
+    types = program_types(prog, args)
+
+    def arrays(a: Atom) -> bool:
+        v = types.value(a)
+        return v.kind is Kind.ARRAY or (isinstance(a, Const) and v.is_scalar)
+
+    return masks.decide_masks(prog, arrays)

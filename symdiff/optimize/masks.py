@@ -24,9 +24,13 @@ NumPy's float64 and boolean scalars, so the rounding is the arrays' rounding) on
 case. The value is then written as the cheapest of a few forms that gives exactly those
 three numbers, checked by evaluating the form on each case: ``a + b * np.sign(p)`` (``p -
 q`` when ``q`` is not 0: exact, since a difference of distinct finite floats is never 0),
-``a + h * (np.sign(p) + 1)``, a sum of two masks, and nested ``np.where``, which is always
-exact. Leaky ReLU's gradient becomes one ``np.sign`` and two arithmetic passes, with the
-documented tie value.
+``a + h * (np.sign(p) + 1)`` or a sum of two masks, and only when it is shorter than
+what it replaces (``np.where`` is never written: on a random mask it is several times
+slower than arithmetic). Leaky ReLU's gradient becomes one ``np.sign`` and three
+arithmetic passes, with the documented tie value. Only arrays are rewritten (a Python
+float stays a Python float, which ``np.sign`` would not keep), and only constants whose
+value is fixed (a named module constant such as ``ALPHA`` stays a name in the code, so
+nothing is computed from its value now).
 """
 
 from __future__ import annotations
@@ -112,7 +116,7 @@ def _is_number(v: Any) -> bool:
 # ----------------------------------------------------------------------------- mask values
 
 
-def combine(block: Block, keep: set[Var], names: _Names) -> Block:
+def combine(block: Block, keep: set[Var], names: _Names, arrays: Callable[[Atom], bool]) -> Block:
     """Each mask value read outside the mask arithmetic (or kept: a gradient, a value the
     emitter names) rewritten as one expression of its pair's sign (see the module)."""
     defs = {s.target: s for s in block if isinstance(s, Assign)}
@@ -141,7 +145,7 @@ def combine(block: Block, keep: set[Var], names: _Names) -> Block:
     for s in block:
         if isinstance(s, Assign) and s.target in masks and s.prim in _ARITH:
             outside = any(r is None or r not in masks for r in readers.get(s.target, ()))
-            if outside or s.target in keep:
+            if (outside or s.target in keep) and all(map(arrays, masks[s.target])):
                 new = _rewritten(s, masks[s.target], defs, names)
                 if new is not None:
                     out.extend(new)
@@ -172,7 +176,7 @@ def _rewritten(
                 return new
             names.signs = signs  # not written: a later value computes the sign itself
             return None
-    return None  # unreachable: nested np.where is always exact
+    return None
 
 
 def _size(v: Var, defs: dict[Var, Assign]) -> int:
@@ -252,10 +256,6 @@ def _forms(v: list[float]) -> list[_Form]:
             lambda s: lo + d1 * float(s > 0) + d2 * float(s == 0),
             lambda stmt, p, q, names: _two_masks(stmt, p, q, names, lo, d1, d2),
         ),
-        _Form(
-            lambda s: (lo, tie, hi)[int(s) + 1],
-            lambda stmt, p, q, names: _selected(stmt, p, q, names, lo, tie, hi),
-        ),
     ]
 
 
@@ -310,22 +310,13 @@ def _two_masks(stmt, p, q, names, lo, d1, d2) -> tuple[Assign, ...]:
     )
 
 
-def _selected(stmt, p, q, names, lo, tie, hi) -> tuple[Assign, ...]:
-    gt, eq, inner = names.fresh(), names.fresh(), names.fresh()
-    return (
-        Assign(gt, P.gt, (p, q), (), stmt.loc),
-        Assign(inner, P.np_where, (gt, Const(float(hi)), Const(float(lo))), (), stmt.loc),
-        Assign(eq, P.eq, (p, q), (), stmt.loc),
-        Assign(stmt.target, P.np_where, (eq, Const(float(tie)), inner), (), stmt.loc),
-    )
-
-
 # ----------------------------------------------------------------------------- the pass
 
 
-def decide_masks(prog: GradProgram) -> GradProgram:
-    """``prog`` with its comparisons of multiples simplified and the mask values its
-    backward sweep's top level computes combined; what nothing reads any more is pruned."""
+def decide_masks(prog: GradProgram, arrays: Callable[[Atom], bool] | None = None) -> GradProgram:
+    """``prog`` with its comparisons of multiples simplified and, where ``arrays`` says a
+    pair of operands is an array (or an array and a number), the mask values its backward
+    sweep's top level computes combined; what nothing reads any more is pruned."""
     defs = {s.target: s for s in iter_assigns(prog.forward + prog.backward)}
 
     def block(stmts: Block) -> Block:
@@ -342,7 +333,8 @@ def decide_masks(prog: GradProgram) -> GradProgram:
 
     forward, backward = block(prog.forward), block(prog.backward)
     grads = {g for g in prog.grads if isinstance(g, Var)}
-    backward = combine(backward, grads, _Names())
+    if arrays is not None:
+        backward = combine(backward, grads, _Names(), arrays)
     if forward == prog.forward and backward == prog.backward:
         return prog
     live = grads | ({prog.value} if isinstance(prog.value, Var) else set())
