@@ -36,6 +36,9 @@ class Report:
     regions: int = 0
     rewritten: int = 0
     outcomes: Counter = field(default_factory=Counter)
+    # (value, expression before, expression after) of every output a rewrite changed, in
+    # SymPy's spelling over the region's inputs: the algebra done, to be read and checked
+    rewrites: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def count_ops(prog: GradProgram, with_value: bool = False) -> int:

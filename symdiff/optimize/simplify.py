@@ -205,6 +205,9 @@ class _Simplifier:
             return None, "unsafe"
         if not verify.verify(self.c, stmts, new, outputs):
             return None, "verification failed"
+        for o in outputs:  # what the report shows: each output's expression, before and after
+            if chosen[o] != exprs[o]:
+                self.c.report.rewrites.append((self.c.name_of(o), str(exprs[o]), str(chosen[o])))
         return new, "rewritten"
 
     def _assemble(self, stmts, outputs, chosen, defs) -> list[Assign] | None:
