@@ -10,11 +10,15 @@ person writes. The rewrites that hold only up to rounding are ``simplify=True``'
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..abstract.infer import analyse
 from ..abstract.values import AbstractValue, Kind
 from ..ad.program import GradProgram
+from ..ad.program import Kind as ProgramKind
 from ..ir.nodes import Atom, Const, Function, Var
 from . import cse, masks, shift
 from .specialise import program_types
@@ -59,13 +63,41 @@ def after_derivative(prog: GradProgram, prepared: Prepared) -> GradProgram:
 def finish(prog: GradProgram, args: tuple[AbstractValue, ...] | None) -> GradProgram:
     """The derivative program with its masks decided (``masks``): after specialisation,
     which leaves the mask arithmetic free of shape bookkeeping. Mask values are combined
-    only where the types say the operands compared are arrays."""
+    only where the types say the operands compared are float64 arrays (the forms are
+    checked in float64: a float32 array would round them in float32)."""
+    prog = named_for_inputs(prog)
     if args is None:
         return masks.decide_masks(prog)
     types = program_types(prog, args)
 
     def arrays(a: Atom) -> bool:
         v = types.value(a)
-        return v.kind is Kind.ARRAY or (isinstance(a, Const) and v.is_scalar)
+        if isinstance(a, Const):
+            return v.is_scalar
+        return v.kind is Kind.ARRAY and v.dtype == np.float64
 
     return masks.decide_masks(prog, arrays)
+
+
+def named_for_inputs(prog: GradProgram) -> GradProgram:
+    """A gradient that is also the adjoint of another value is named for its input.
+
+    Once ``m`` is detached, ``d_z`` of ``s = z - m`` is ``d_s`` itself, and the program
+    returns the variable the emitter calls ``d_s``; a person calls it ``d_z``. The
+    variable is renamed (the adjoint is the same number under either name) unless it is
+    the gradient of two inputs.
+    """
+    if prog.kind not in (ProgramKind.GRAD, ProgramKind.VJP):
+        return prog  # a tangent program's results are tangents of its result, not gradients
+    grads = [g for g in prog.grads if isinstance(g, Var)]
+    owners = {d: p for d, p in prog.adjoint_of}
+    rename: dict[Var, Var] = {}
+    for x, g in zip(prog.wrt, prog.grads):
+        if isinstance(g, Var) and grads.count(g) == 1 and owners.get(g, x) != x:
+            rename[g] = x
+    if not rename:
+        return prog
+    adjoint_of = tuple(
+        (d, p) for d, p in prog.adjoint_of if d not in rename and p not in set(rename.values())
+    )
+    return dataclasses.replace(prog, adjoint_of=adjoint_of + tuple(rename.items()))

@@ -96,3 +96,11 @@ def test_a_mask_meeting_a_varying_adjoint_is_combined_up_to_the_adjoint():
     w = np.ones_like(x) * 0.3
     off = pipeline.transform(scaled_leaky, 0, args=(x, w), algebra=False)
     np.testing.assert_array_equal(t.grad(x, w), off.grad(x, w))
+
+
+def test_float32_masks_are_left_as_the_rules_write_them():
+    x = np.array([-1.0, 0.0, 2.0], dtype=np.float32)
+    t = pipeline.transform(leaky, 0, args=(x,))
+    assert "np.sign" not in t.grad_source
+    off = pipeline.transform(leaky, 0, args=(x,), algebra=False)
+    np.testing.assert_array_equal(t.grad(x), off.grad(x))
