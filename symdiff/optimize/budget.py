@@ -36,8 +36,8 @@ class Report:
     regions: int = 0
     rewritten: int = 0
     outcomes: Counter = field(default_factory=Counter)
-    # (value, expression before, expression after) of every output a rewrite changed, in
-    # SymPy's spelling over the region's inputs: the algebra done, to be read and checked
+    # (value, the region's statements before, the value's expression after, in SymPy's
+    # spelling over the region's inputs) for every output of a rewritten region
     rewrites: list[tuple[str, str, str]] = field(default_factory=list)
 
 
