@@ -182,6 +182,7 @@ def _stages(
         state["stage"] = "specialisation"
         prog = specialise(prog, sig)
     if exact_algebra:
+        state["stage"] = "the exact algebra"
         prog = finish(prog, sig)
     if simplify:
         state["stage"] = "simplification"

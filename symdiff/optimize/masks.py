@@ -131,9 +131,10 @@ def combine(block: Block, keep: set[Var], names: _Names, arrays: Callable[[Atom]
         elif s.prim in _ARITH:
             pairs = {_ordered(masks[a]) for a in s.args if isinstance(a, Var) and a in masks}
             others = [a for a in s.args if not (isinstance(a, Var) and a in masks)]
-            if len(pairs) == 1 and all(
-                isinstance(a, Const) and _is_number(a.value) for a in others
-            ):
+            fixed = all(
+                isinstance(a, Const) and a.name is None and _is_number(a.value) for a in others
+            )
+            if len(pairs) == 1 and fixed:  # a named constant stays a name: nothing baked in
                 masks[s.target] = pairs.pop()
     readers: dict[Var, set[Var | None]] = {}
     for s in block:

@@ -51,7 +51,7 @@ from ..ir.nodes import Assign, Atom, Const, Function, Var, defined_by, substitut
 COPY_PREFIX = "%detached"  # the constant copy of an input of a detached value
 
 
-class Effect(Enum):
+class Motion(Enum):
     """How a value moves when ``m`` moves by ``δ``."""
 
     ADD = "add"  # v + k·δ
@@ -63,7 +63,7 @@ class Moves:
     """A value that moves with ``δ``: how, by which coefficient, and the shape of ``δ``
     right-aligned with the value's own shape (1 where ``δ`` is constant)."""
 
-    effect: Effect
+    effect: Motion
     k: Fraction
     delta: tuple[Dim, ...]
 
@@ -98,7 +98,7 @@ def _invariant(fn: Function, analysis: Analysis, m: Var) -> bool:
     shape = analysis.value(m).shape
     if shape is None or not analysis.value(m).is_numeric:
         return False
-    moves: dict[Var, Moves] = {m: Moves(Effect.ADD, Fraction(1), tuple(shape))}
+    moves: dict[Var, Moves] = {m: Moves(Motion.ADD, Fraction(1), tuple(shape))}
     seen = False
     for stmt in fn.body:
         if not seen:
@@ -123,11 +123,11 @@ def _rule(stmt: Assign, moves: dict[Var, Moves], analysis: Analysis) -> Moves | 
     ms = [moves.get(a) if isinstance(a, Var) else None for a in args]
     if prim in _NEG and ms[0] is not None:
         m = ms[0]
-        return m if m.effect is Effect.SCALE else dataclasses.replace(m, k=-m.k)
-    if prim in _EXP and len(args) == 1 and ms[0] is not None and ms[0].effect is Effect.ADD:
-        return dataclasses.replace(ms[0], effect=Effect.SCALE)
-    if prim in _LOG and len(args) == 1 and ms[0] is not None and ms[0].effect is Effect.SCALE:
-        return dataclasses.replace(ms[0], effect=Effect.ADD)
+        return m if m.effect is Motion.SCALE else dataclasses.replace(m, k=-m.k)
+    if prim in _EXP and len(args) == 1 and ms[0] is not None and ms[0].effect is Motion.ADD:
+        return dataclasses.replace(ms[0], effect=Motion.SCALE)
+    if prim in _LOG and len(args) == 1 and ms[0] is not None and ms[0].effect is Motion.SCALE:
+        return dataclasses.replace(ms[0], effect=Motion.ADD)
     if prim in _SUMS | _MEANS | _EXTREMA:
         return _reduction(stmt, ms[0], analysis)
     if len(args) != 2 or prim not in _ADD | _SUB | _MUL | _DIV:
@@ -137,31 +137,31 @@ def _rule(stmt: Assign, moves: dict[Var, Moves], analysis: Analysis) -> Moves | 
         return None
     if prim in _ADD | _SUB:
         sign = 1 if prim in _ADD else -1
-        if any(x is not None and x.effect is not Effect.ADD for x in (a, b)):
+        if any(x is not None and x.effect is not Motion.ADD for x in (a, b)):
             return None
         k = (a.k if a else 0) + sign * (b.k if b else 0)
-        return Moves(Effect.ADD, Fraction(k), (a or b).delta)  # type: ignore[union-attr]
+        return Moves(Motion.ADD, Fraction(k), (a or b).delta)  # type: ignore[union-attr]
     if prim in _MUL and (a is None) != (b is None):
         x, other = (a, args[1]) if a is not None else (b, args[0])
         assert x is not None
-        if x.effect is Effect.SCALE:  # v·e^{kδ}·w: any w that does not move
+        if x.effect is Motion.SCALE:  # v·e^{kδ}·w: any w that does not move
             return x
         c = _number(other)
         return None if c is None else dataclasses.replace(x, k=x.k * c)
     if prim in _MUL:  # both scale: the factors multiply
-        if a.effect is Effect.SCALE and b.effect is Effect.SCALE:  # type: ignore[union-attr]
-            return Moves(Effect.SCALE, a.k + b.k, a.delta)  # type: ignore[union-attr]
+        if a.effect is Motion.SCALE and b.effect is Motion.SCALE:  # type: ignore[union-attr]
+            return Moves(Motion.SCALE, a.k + b.k, a.delta)  # type: ignore[union-attr]
         return None
     # division
     if a is not None and b is None:
-        if a.effect is Effect.SCALE:
+        if a.effect is Motion.SCALE:
             return a
         c = _number(args[1])
         return None if c is None or c == 0 else dataclasses.replace(a, k=a.k / c)
     if a is None and b is not None:
-        return dataclasses.replace(b, k=-b.k) if b.effect is Effect.SCALE else None
-    if a.effect is Effect.SCALE and b.effect is Effect.SCALE:  # type: ignore[union-attr]
-        return Moves(Effect.SCALE, a.k - b.k, a.delta)  # type: ignore[union-attr]
+        return dataclasses.replace(b, k=-b.k) if b.effect is Motion.SCALE else None
+    if a.effect is Motion.SCALE and b.effect is Motion.SCALE:  # type: ignore[union-attr]
+        return Moves(Motion.SCALE, a.k - b.k, a.delta)  # type: ignore[union-attr]
     return None
 
 
@@ -171,9 +171,9 @@ def _reduction(stmt: Assign, m: Moves | None, analysis: Analysis) -> Moves | Non
     ``c``; a sum of ``v · c`` is ``c · sum(v)``, and ``exp(k·δ) > 0`` keeps the order)."""
     if m is None or len(stmt.args) != 1:
         return None
-    if stmt.prim in _SUMS and m.effect is not Effect.SCALE:
+    if stmt.prim in _SUMS and m.effect is not Motion.SCALE:
         return None  # a sum of shifts is the shift times a count
-    if stmt.prim in _MEANS and m.effect is not Effect.ADD:
+    if stmt.prim in _MEANS and m.effect is not Motion.ADD:
         return None
     if set(k for k, _ in stmt.params) - {"axis", "keepdims"}:
         return None  # dtype=, out=, where=...: not analysed

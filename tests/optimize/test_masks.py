@@ -44,6 +44,13 @@ def scaled_leaky(x, w):  # the mask meets an adjoint that is not a constant
     return np.sum(w * np.maximum(0.01 * x, x))
 
 
+SLOPE = 0.01
+
+
+def leaky_named(x):
+    return np.sum(np.maximum(SLOPE * x, x))
+
+
 CASES = [leaky, leaky_min, leaky_where, relu, absolute, clipped, near_one]
 
 
@@ -104,3 +111,9 @@ def test_float32_masks_are_left_as_the_rules_write_them():
     assert "np.sign" not in t.grad_source
     off = pipeline.transform(leaky, 0, args=(x,), algebra=False)
     np.testing.assert_array_equal(t.grad(x), off.grad(x))
+
+
+def test_a_named_constant_is_not_baked_into_a_mask():
+    x = np.random.default_rng(0).normal(size=5)
+    source = pipeline.transform(leaky_named, 0, args=(x,)).grad_source
+    assert "SLOPE" in source and "0.495" not in source
