@@ -26,8 +26,11 @@ def test_random_programs_agree_with_the_algebra_on_and_off():
             continue  # outside what is compared here: the fuzz tests cover it
         on = _grads(prog, True)
         compared += 1
+        # merged values sum their adjoints in another order: rounding in the inputs' precision
+        single = any(getattr(a, "dtype", None) == np.float32 for a in prog.args)
+        rtol, atol = (1e-5, 1e-7) if single else (1e-9, 1e-12)
         for a, b in zip(on, off):
-            if not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True):
+            if not np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
                 disagreeing.append(str(prog))
     assert compared > 0.8 * len(SEEDS)
     assert disagreeing == []
