@@ -254,7 +254,7 @@ def _forms(v: list[float]) -> list[_Form]:
             lambda stmt, p, q, names: _affine(stmt, p, q, names, lo, h, shifted=True),
         ),
         _Form(
-            lambda s: lo + d1 * float(s > 0) + d2 * float(s == 0),
+            lambda s: _two_masks_value(s, lo, d1, d2),
             lambda stmt, p, q, names: _two_masks(stmt, p, q, names, lo, d1, d2),
         ),
     ]
@@ -299,16 +299,53 @@ def _affine(stmt, p, q, names, a, b, shifted: bool) -> tuple[Assign, ...]:
     return tuple(out)
 
 
+def _two_masks_terms(lo, d1, d2) -> tuple[list, bool]:
+    """The terms ``lo + d1 * (p > q) + d2 * (p == q)`` is written with: a term whose
+    coefficient is 0 is left out (the ReLU-like conventions), and ``lo`` when it is 0."""
+    terms = [(P.gt, float(d1)), (P.eq, float(d2))]
+    return [(op, d) for op, d in terms if d != 0.0], float(lo) != 0.0
+
+
+def _two_masks_value(s: float, lo, d1, d2) -> float:
+    """The rounding of the form ``_two_masks`` writes, replayed on one case."""
+    terms, with_lo = _two_masks_terms(lo, d1, d2)
+    if not terms:
+        return math.nan  # a constant: not written as a mask
+    values = [np.float64(d) * np.float64((s > 0) if op is P.gt else (s == 0)) for op, d in terms]
+    if with_lo:
+        values[0] = np.float64(lo) + values[0]
+    total = values[0]
+    for v in values[1:]:
+        total = total + v
+    return float(total)
+
+
 def _two_masks(stmt, p, q, names, lo, d1, d2) -> tuple[Assign, ...]:
-    gt, eq, t1, t2, t3 = (names.fresh() for _ in range(5))
-    return (
-        Assign(gt, P.gt, (p, q), (), stmt.loc),
-        Assign(t1, P.mul, (Const(float(d1)), gt), (), stmt.loc),
-        Assign(t2, P.add, (Const(float(lo)), t1), (), stmt.loc),
-        Assign(eq, P.eq, (p, q), (), stmt.loc),
-        Assign(t3, P.mul, (Const(float(d2)), eq), (), stmt.loc),
-        Assign(stmt.target, P.add, (t2, t3), (), stmt.loc),
-    )
+    """``lo + d1 * (p > q) + d2 * (p == q)``, without the terms that are 0 (a mask alone
+    is made a float array: the value it replaces was one)."""
+    terms, with_lo = _two_masks_terms(lo, d1, d2)
+    out: list[Assign] = []
+    parts: list[Atom] = []
+    for op, d in terms:
+        m, t = names.fresh(), names.fresh()
+        out.append(Assign(m, op, (p, q), (), stmt.loc))
+        if d == 1.0:
+            out.append(Assign(t, P.as_float, (m,), (), stmt.loc))
+        else:
+            out.append(Assign(t, P.mul, (Const(d), m), (), stmt.loc))
+        parts.append(t)
+    if with_lo:
+        t = names.fresh()
+        first = parts.pop(0)
+        out.append(Assign(t, P.add, (Const(float(lo)), first), (), stmt.loc))
+        parts.insert(0, t)
+    while len(parts) > 1:
+        t = names.fresh()
+        out.append(Assign(t, P.add, (parts[0], parts[1]), (), stmt.loc))
+        parts[:2] = [t]
+    last = out[-1]
+    out[-1] = Assign(stmt.target, last.prim, last.args, last.params, stmt.loc)
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------- the pass
