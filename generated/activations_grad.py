@@ -192,7 +192,7 @@ def leaky_relu_max_sum_grad(z):
     # backward pass
     # leaky_relu_max, line 33: return np.maximum(ALPHA * z, z)
     d_t1 = (t1 > z) + 0.5 * (t1 == z)
-    d_z = 1.0 - d_t1 + d_t1 * ALPHA
+    d_z = 0.5 - 0.5 * np.sign(t1 - z) + d_t1 * ALPHA
     return d_z
 
 
@@ -211,7 +211,7 @@ def leaky_relu_max_sum_value_and_grad(z):
     # backward pass
     # leaky_relu_max, line 33: return np.maximum(ALPHA * z, z)
     d_t1 = (t1 > z) + 0.5 * (t1 == z)
-    d_z = 1.0 - d_t1 + d_t1 * ALPHA
+    d_z = 0.5 - 0.5 * np.sign(t1 - z) + d_t1 * ALPHA
     return leaky_relu_max_sum, d_z
 
 

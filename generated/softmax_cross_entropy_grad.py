@@ -55,8 +55,9 @@ def cross_entropy_grad(z, y):
     # line 24: return -np.sum(y * np.log(p))
     d_p = -y / p
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
-    d_t1 = d_p / t2
-    d_z = d_t1 * t1 - np.sum(d_t1 * p) * t1
+    t3 = d_p / t2
+    d_t1 = t3 - np.sum(t3 * p)
+    d_z = d_t1 * t1
     return d_z
 
 
@@ -78,8 +79,9 @@ def cross_entropy_value_and_grad(z, y):
     # line 24: return -np.sum(y * np.log(p))
     d_p = -y / p
     # line 23: p = np.exp(z) / np.sum(np.exp(z))
-    d_t1 = d_p / t2
-    d_z = d_t1 * t1 - np.sum(d_t1 * p) * t1
+    t3 = d_p / t2
+    d_t1 = t3 - np.sum(t3 * p)
+    d_z = d_t1 * t1
     return cross_entropy, d_z
 
 
@@ -93,16 +95,13 @@ def stable_cross_entropy_grad(z, y):
     any length other than 1).
     """
     # forward pass
-    t1 = np.max(z)
-    shifted = z - t1
-    t2 = np.exp(shifted)
+    shifted = z - np.max(z)
+    t1 = np.exp(shifted)
     # backward pass
     # line 30: return -np.sum(y * log_p)
     d_log_p = -y
     # line 28: shifted = z - np.max(z)
-    d_shifted = d_log_p - np.sum(d_log_p) / np.sum(t2) * t2
-    t3 = z == t1
-    d_z = d_shifted - np.sum(d_shifted) / np.sum(t3) * t3
+    d_z = d_log_p - np.sum(d_log_p) / np.sum(t1) * t1
     return d_z
 
 
@@ -116,17 +115,14 @@ def stable_cross_entropy_value_and_grad(z, y):
     any length other than 1).
     """
     # forward pass
-    t1 = np.max(z)
-    shifted = z - t1
-    t2 = np.exp(shifted)
-    t3 = np.sum(t2)
-    log_p = shifted - np.log(t3)
+    shifted = z - np.max(z)
+    t1 = np.exp(shifted)
+    t2 = np.sum(t1)
+    log_p = shifted - np.log(t2)
     stable_cross_entropy = -np.sum(y * log_p)
     # backward pass
     # line 30: return -np.sum(y * log_p)
     d_log_p = -y
     # line 28: shifted = z - np.max(z)
-    d_shifted = d_log_p - np.sum(d_log_p) / t3 * t2
-    t4 = z == t1
-    d_z = d_shifted - np.sum(d_shifted) / np.sum(t4) * t4
+    d_z = d_log_p - np.sum(d_log_p) / t2 * t1
     return stable_cross_entropy, d_z

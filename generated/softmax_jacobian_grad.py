@@ -102,21 +102,18 @@ def cross_entropy_grad(z, y):
     """
     # forward pass
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
-    t1 = np.max(z)
-    e = np.exp(z - t1)
+    e = np.exp(z - np.max(z))
     # softmax, line 25: return e / np.sum(e)
-    t2 = np.sum(e)
-    t3 = e / t2
+    t1 = np.sum(e)
+    t2 = e / t1
     # backward pass
     # line 29: return -np.sum(y * np.log(softmax(z)))
-    d_t3 = -y / t3
+    d_t2 = -y / t2
     # softmax, line 25: return e / np.sum(e)
-    t4 = d_t3 / t2
+    t3 = d_t2 / t1
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
-    d_e = t4 - np.sum(t4 * t3)
-    t5 = d_e * e
-    t6 = z == t1
-    d_z = t5 - np.sum(t5) / np.sum(t6) * t6
+    d_e = t3 - np.sum(t3 * t2)
+    d_z = d_e * e
     return d_z
 
 
@@ -131,22 +128,19 @@ def cross_entropy_value_and_grad(z, y):
     """
     # forward pass
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
-    t1 = np.max(z)
-    e = np.exp(z - t1)
+    e = np.exp(z - np.max(z))
     # softmax, line 25: return e / np.sum(e)
-    t2 = np.sum(e)
-    t3 = e / t2
-    cross_entropy = -np.sum(y * np.log(t3))
+    t1 = np.sum(e)
+    t2 = e / t1
+    cross_entropy = -np.sum(y * np.log(t2))
     # backward pass
     # line 29: return -np.sum(y * np.log(softmax(z)))
-    d_t3 = -y / t3
+    d_t2 = -y / t2
     # softmax, line 25: return e / np.sum(e)
-    t4 = d_t3 / t2
+    t3 = d_t2 / t1
     # softmax, line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes n...
-    d_e = t4 - np.sum(t4 * t3)
-    t5 = d_e * e
-    t6 = z == t1
-    d_z = t5 - np.sum(t5) / np.sum(t6) * t6
+    d_e = t3 - np.sum(t3 * t2)
+    d_z = d_e * e
     return cross_entropy, d_z
 
 
@@ -160,16 +154,13 @@ def softmax_tangent(z, z_dot):
     """
     # forward pass
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
-    t1 = np.max(z)
-    t2 = z == t1
-    t1_dot = np.sum(z_dot * t2) / np.sum(t2)
-    e = np.exp(z - t1)
-    e_dot = (z_dot - t1_dot) * e
+    e = np.exp(z - np.max(z))
+    e_dot = z_dot * e
     # line 25: return e / np.sum(e)
-    t3 = np.sum(e)
-    t3_dot = np.sum(e_dot)
-    softmax = e / t3
-    softmax_dot = (e_dot - softmax * t3_dot) / t3
+    t1 = np.sum(e)
+    t1_dot = np.sum(e_dot)
+    softmax = e / t1
+    softmax_dot = (e_dot - softmax * t1_dot) / t1
     return softmax_dot
 
 
@@ -183,16 +174,13 @@ def softmax_jvp(z, z_dot):
     """
     # forward pass
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
-    t1 = np.max(z)
-    t2 = z == t1
-    t1_dot = np.sum(z_dot * t2) / np.sum(t2)
-    e = np.exp(z - t1)
-    e_dot = (z_dot - t1_dot) * e
+    e = np.exp(z - np.max(z))
+    e_dot = z_dot * e
     # line 25: return e / np.sum(e)
-    t3 = np.sum(e)
-    t3_dot = np.sum(e_dot)
-    softmax = e / t3
-    softmax_dot = (e_dot - softmax * t3_dot) / t3
+    t1 = np.sum(e)
+    t1_dot = np.sum(e_dot)
+    softmax = e / t1
+    softmax_dot = (e_dot - softmax * t1_dot) / t1
     return softmax, softmax_dot
 
 
@@ -205,18 +193,15 @@ def softmax_vjp(z, d_softmax):
     Specialised for z: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
-    t1 = np.max(z)
-    e = np.exp(z - t1)
-    t2 = np.sum(e)
-    softmax = e / t2
+    e = np.exp(z - np.max(z))
+    t1 = np.sum(e)
+    softmax = e / t1
     # backward pass
     # line 25: return e / np.sum(e)
-    t3 = d_softmax / t2
+    t2 = d_softmax / t1
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
-    d_e = t3 - np.sum(t3 * softmax)
-    t4 = d_e * e
-    t5 = z == t1
-    d_z = t4 - np.sum(t4) / np.sum(t5) * t5
+    d_e = t2 - np.sum(t2 * softmax)
+    d_z = d_e * e
     return d_z
 
 
@@ -229,18 +214,15 @@ def softmax_value_and_vjp(z, d_softmax):
     Specialised for z: ndarray[float64, (n,)] (n in a shape: any length other than 1).
     """
     # forward pass
-    t1 = np.max(z)
-    e = np.exp(z - t1)
-    t2 = np.sum(e)
-    softmax = e / t2
+    e = np.exp(z - np.max(z))
+    t1 = np.sum(e)
+    softmax = e / t1
     # backward pass
     # line 25: return e / np.sum(e)
-    t3 = d_softmax / t2
+    t2 = d_softmax / t1
     # line 24: e = np.exp(z - np.max(z))  # shifting by max(z) changes nothing bu...
-    d_e = t3 - np.sum(t3 * softmax)
-    t4 = d_e * e
-    t5 = z == t1
-    d_z = t4 - np.sum(t4) / np.sum(t5) * t5
+    d_e = t2 - np.sum(t2 * softmax)
+    d_z = d_e * e
     return softmax, d_z
 
 

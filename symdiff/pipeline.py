@@ -45,6 +45,7 @@ from .ir import nodes as ir
 from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
+from .optimize.algebra import after_derivative, before_derivative, finish
 from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
 from .optimize.stacked import stack_adjoints
@@ -135,6 +136,7 @@ def transform(
     args: tuple[Any, ...] | None = None,
     stacked: bool = True,
     backend: str | Backend | None = None,
+    algebra: bool = True,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -147,7 +149,9 @@ def transform(
     lists that a backend without lists, the C one, cannot write; NumPy's output only).
     ``backend`` is the array library the code is written for (``backend.targets``: "numpy",
     the default, "array-api", "jax", "torch", "dask", "cupy"); what it cannot express is
-    refused here, as a ``BackendError``. A ``SymdiffError``
+    refused here, as a ``BackendError``. ``algebra=False`` leaves out the exact algebra
+    stage (``optimize.algebra``: repeats merged, shift-invariant values detached, masks
+    decided), to compare against. A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -156,7 +160,7 @@ def transform(
     state: dict[str, Any] = {"stage": "lowering"}
     try:
         chosen = targets.get(backend)
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args, chosen, stacked)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args, chosen, stacked, algebra)
     except SymdiffError:
         raise
     except Exception as exc:
@@ -176,6 +180,7 @@ def _stages(
     args: tuple[Any, ...] | None = None,
     backend: Backend = NUMPY,
     stacked: bool = True,
+    exact_algebra: bool = True,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src, scalar_names(src, args))
@@ -191,14 +196,20 @@ def _stages(
         sig = signature(exact)
     state["stage"] = "loop-invariant code motion"
     moved = hoist_invariants(fn)
+    state["stage"] = "the exact algebra"
+    prepared = before_derivative(moved, sig, enabled=exact_algebra)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
-    prog = derivative_program(moved, tuple(moved.params[i] for i in positions), kind)
+    prog = derivative_program(prepared.function, tuple(moved.params[i] for i in positions), kind)
+    prog = after_derivative(prog, prepared)
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
     if sig is not None:
         state["stage"] = "specialisation"
         prog = specialise(prog, sig, backend.rewrites)
         if stacked and backend is NUMPY:
             prog = stack_adjoints(prog, sig)
+    if exact_algebra:
+        state["stage"] = "the exact algebra"
+        prog = finish(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
