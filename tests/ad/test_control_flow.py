@@ -360,8 +360,8 @@ def test_rnn_unrolled():
 def test_generated_code_keeps_the_loop_structure():
     src = grad(power_loop).source
     assert "for i in range(n):" in src
-    assert "for _ in reversed(range(n)):" in src  # the index is not needed backwards
-    assert "tape.append(" in src and "tape.pop()" in src
+    # the index is not needed backwards: the backward loop walks the tape
+    assert "tape.append(" in src and "in reversed(tape):" in src
 
 
 def test_generated_code_keeps_the_branch_structure():
@@ -462,7 +462,7 @@ def aliased_loop_state(x, n):
 
 def test_in_place_update_of_loop_state_that_aliases_an_argument_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="in-place update through an alias"):
-        grad(aliased_loop_state)
+        grad(aliased_loop_state)(np.array([1.0, 2.0, 3.0]))  # a float would be rebound
 
 
 def view_then_update(x):
@@ -474,7 +474,7 @@ def view_then_update(x):
 
 def test_in_place_update_of_an_array_a_view_shares_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="`v` also names"):
-        grad(view_then_update)
+        grad(view_then_update)(np.array([1.0, 2.0, 3.0]))
 
 
 def test_in_place_update_through_alias_is_refused():
@@ -487,7 +487,7 @@ def test_in_place_update_through_alias_is_refused():
         "    return np.sum(y * z)\n"
     )
     with pytest.raises(UnsupportedSyntaxError, match="in-place update through an alias"):
-        grad(src)
+        grad(src)(np.array([1.0, 2.0]))
 
 
 def test_assignment_into_an_argument_is_refused():

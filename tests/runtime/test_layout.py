@@ -154,3 +154,23 @@ def test_a_copied_helper_that_calls_another_topic_gives_the_gradient(name, fn, s
         got = [copy(g, a, b, part=0), getattr(runtime, name)(g, a, b, part=0)]
     for value in got:
         np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [np.s_[1], np.s_[:, 2], np.s_[1:3, None], np.s_[..., 0], np.s_[np.int64(1), ::2]],
+)
+def test_index_grad_of_a_basic_index_scatters_once(index):
+    x = np.arange(12.0).reshape(3, 4)
+    g = np.ones_like(x[index]) * 2.0
+    expected = np.zeros_like(x)
+    np.add.at(expected, index, g)
+    np.testing.assert_array_equal(runtime.index_grad(g, x, index), expected)
+
+
+def test_index_grad_of_repeated_indices_adds_them():
+    x = np.zeros(3)
+    out = runtime.index_grad(np.ones(4), x, np.array([0, 2, 2, 1]))
+    np.testing.assert_array_equal(out, [1.0, 1.0, 2.0])
+    mask = np.array([True, False, True])
+    np.testing.assert_array_equal(runtime.index_grad(np.ones(2), x, mask), [1.0, 0.0, 1.0])

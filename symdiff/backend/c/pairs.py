@@ -69,7 +69,7 @@ def pair_sincos(prog: GradProgram, analysis: Analysis) -> GradProgram:
         return prog
     paired = dataclasses.replace(
         prog,
-        forward=_forward(prog.forward, moves),
+        forward=_forward(prog.forward, moves, pushes),
         backward=_backward(prog.backward, moves),
         restored=prog.restored + tuple((s.target, new) for m in moves.values() for s, new, _ in m),
     )
@@ -157,15 +157,30 @@ def _rebuild(block: Block, each: Any) -> Block:
     return tuple(out)
 
 
-def _forward(block: Block, moves: dict[Var, list[tuple[Assign, Var, Assign]]]) -> Block:
-    after = {id(p): [] for m in moves.values() for _, _, p in m}  # type: dict[int, list]
-    for m in moves.values():
+def _forward(
+    block: Block,
+    moves: dict[Var, list[tuple[Assign, Var, Assign]]],
+    pushes: dict[Var, tuple[Push, Block]],
+) -> Block:
+    """Each moved call computed next to its partner, or just before the push when the
+    partner comes after it (a push is placed as early as what it tapes allows, so a partner
+    of a carried value may follow it): the push must find the value computed."""
+    after: dict[int, list[Assign]] = {}
+    before: dict[int, list[Assign]] = {}
+    for tape, m in moves.items():
+        push, fblock = pushes[tape]
+        at = {id(f): k for k, f in enumerate(fblock)}
         for s, new, partner in m:
-            after[id(partner)].append(dataclasses.replace(s, target=new, args=partner.args))
+            moved = dataclasses.replace(s, target=new, args=partner.args)
+            if at[id(partner)] < at[id(push)]:
+                after.setdefault(id(partner), []).append(moved)
+            else:
+                before.setdefault(id(push), []).append(moved)
 
     def each(s: Any) -> list[Any]:
         if isinstance(s, Push) and s.tape in moves:
-            return [dataclasses.replace(s, values=s.values + tuple(n for _, n, _ in moves[s.tape]))]
+            extra = tuple(n for _, n, _ in moves[s.tape])
+            return [*before.get(id(s), []), dataclasses.replace(s, values=s.values + extra)]
         return [s, *after.get(id(s), [])]
 
     return _rebuild(block, each)
