@@ -11,8 +11,10 @@ from .broadcasting import unbroadcast
 
 
 def index_grad(g, x, index):
-    """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``."""
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, x, 1.0))
+    """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``. ``x`` may
+    be a tuple of numbers (``t = (a, b, c); t[i]``), which ``np.result_type`` would read as
+    a dtype description, hence ``np.asarray``."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, np.asarray(x), 1.0))
     np.add.at(out, index, g)
     return out
 
