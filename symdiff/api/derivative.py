@@ -17,13 +17,14 @@ import numpy as np
 
 from ..ad.program import Kind
 from ..errors import InputError, SymdiffError, UndefinedNameError, WrtError
+from ..frontend.attributes import flattened
 from ..frontend.source import display_path, origin, unwrap
 from ..pipeline import Transformed
 from . import blame
 from .cache import cached_transform, current
 from .calls import UNBOUND, arguments, bound_self, decorated, prepare, verify_decorated
 from .display import Summary, docstring, summary_html, summary_markdown, summary_repr
-from .wrt import Wrt, param_names, resolve_wrt, signature_defaults
+from .wrt import Wrt, dotted_wrt, param_names, resolve_wrt, signature_defaults
 
 
 class Derivative:
@@ -46,14 +47,21 @@ class Derivative:
         self._self = bound_self(f) if bound is None else bound
         self._names = param_names(unwrap(f))
         shift = 0 if self._self is UNBOUND else 1
+        # an object read through attributes (self.w): f is differentiated as the function
+        # of those reads (frontend.attributes), which calls pass in the object's place
+        self._flat = flattened(f)
+        self._target = f if self._flat is None else self._flat.function
         try:
+            if self._flat is not None:
+                wrt = dotted_wrt(wrt, self._names[shift:], self._flat.objects, self._flat.names)
+                self._names, shift = self._flat.flat_names(), 0
             positions, self._single = resolve_wrt(self._names[shift:], wrt, f)
         except WrtError as exc:
             raise blame.explain_build(exc, f) from None
         self._positions = tuple(p + shift for p in positions)
         chosen = tuple(self._names[p] for p in self._positions)
         self._wrt: Wrt = wrt if not shift else chosen[0] if self._single else chosen
-        self._defaults = signature_defaults(unwrap(f))
+        self._defaults = signature_defaults(unwrap(self._target))
         self._verify = decorated(f)  # compare the decorated value once (_check_decorated)
         self.__symdiff_grad__ = True  # never differentiated through f by mistake
         self._t: Transformed | None = None
@@ -72,12 +80,12 @@ class Derivative:
         self.__qualname__ = self.__name__
 
     def _transformed(self, mode: Kind) -> Transformed:
-        return cached_transform(self._f, self._wrt, self.simplify, mode)
+        return cached_transform(self._target, self._wrt, self.simplify, mode)
 
     def transformed_with(self, simplify: bool) -> Transformed:
         """This object's transformation, simplified when it or the caller asks (``emit``'s
         ``simplify=`` applies to a gradient object built without it)."""
-        return cached_transform(self._f, self._wrt, self.simplify or simplify, self.mode)
+        return cached_transform(self._target, self._wrt, self.simplify or simplify, self.mode)
 
     def _eager(self) -> None:
         """Transform now, so that refusals happen at construction; a name defined later in
@@ -106,10 +114,16 @@ class Derivative:
     def _with_self(self, args: tuple) -> tuple:
         return args if self._self is UNBOUND else (self._self, *args)
 
+    def _flat_call(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """The arguments of the function the generated code computes: a bound method's
+        object first, and each object read through attributes replaced by those reads."""
+        args = self._with_self(args)
+        return (args, kwargs) if self._flat is None else self._flat.expand(args, kwargs)
+
     def _bind(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, dict[str, Any]]:
         """The arguments as generated code takes them (a bound method's object first,
         coerced as ``grad`` does), and every argument by name."""
-        args, kwargs = prepare(self._with_self(args), kwargs, self._names, self._positions)
+        args, kwargs = prepare(*self._flat_call(args, kwargs), self._names, self._positions)
         bound = {**self._defaults, **arguments(self._names, args, kwargs)}
         missing = [self._names[p] for p in self._positions if self._names[p] not in bound]
         if missing:
@@ -175,7 +189,8 @@ class Derivative:
 
     def summary(self) -> Summary:
         """What this object is, for ``repr``, notebooks and ``__doc__`` (see ``api.display``)."""
-        shift = 0 if self._self is UNBOUND else 1
+        shift = 0 if self._self is UNBOUND or self._flat is not None else 1
+        shown = {} if self._flat is None else {n: d for d, n in self._flat.names.items()}
         fname = getattr(self._f, "__name__", "f")
         where = ""
         if self.built:
@@ -188,7 +203,7 @@ class Derivative:
             name=self.__name__,
             what=self.what,
             function=f"{fname}({', '.join(self._names[shift:])})",
-            wrt=tuple(self._names[p] for p in self._positions),
+            wrt=tuple(shown.get(self._names[p], self._names[p]) for p in self._positions),
             modes=self.how,
             built=self.built,
             origin=where,

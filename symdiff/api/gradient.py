@@ -100,7 +100,7 @@ class GradientFunction(Derivative):
         if t is None or ((t.helpers or t.reads) and not current(t)):
             t = self.transformed
         user_args, user_kwargs = args, kwargs
-        given = self._with_self(args)
+        given, kwargs = self._flat_call(args, kwargs)
         want_value = self._with_value or self._verify
         try:
             args, kwargs = prepare(given, kwargs, self._names, self._positions)
@@ -142,6 +142,7 @@ class GradientFunction(Derivative):
                     and type(given[self._positions[0]]) is float
                     and not (self._with_value or self._verify or self.check)
                     and self._self is UNBOUND
+                    and self._flat is None
                     and not t.helpers
                 ):
                     self._fast = self._positions[0]
@@ -159,7 +160,7 @@ class GradientFunction(Derivative):
 
     def _bare_grad(self, t: Transformed, args: tuple, kwargs: dict) -> Any:
         """The generated gradient on the caller's arguments (for ``check=True``)."""
-        args, kwargs = prepare(self._with_self(args), kwargs, self._names, self._positions)
+        args, kwargs = prepare(*self._flat_call(args, kwargs), self._names, self._positions)
         return t.grad(*args, **kwargs)
 
 

@@ -27,7 +27,7 @@ from ..ad.program import Kind
 from ..errors import InputError, SymdiffError, WrtError
 from ..pipeline import Transformed
 from . import blame
-from .calls import finish
+from .calls import UNBOUND, finish
 from .derivative import Derivative
 from .display import SourceText
 from .gradient import grad
@@ -335,8 +335,12 @@ class _OverGradient(Derivative):
                 "symdiff.jacobian on symdiff.grad(f, wrt=...) for blocks",
             )
         self.gradient = grad(f, wrt=wrt)
-        # the gradient's generated code takes a bound method's object first, as f does
-        self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self)
+        # the gradient's generated code takes a bound method's object first, as f does;
+        # an object read through attributes, those reads (api.derivative, _flat_call)
+        if self._flat is None:
+            self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self)
+        else:
+            self._tangents = _GradientTangent(self.gradient, self._wrt, bound=UNBOUND)
 
     @property
     def built(self) -> bool:
@@ -352,13 +356,19 @@ class _OverGradient(Derivative):
 
     def _hvp(self, args: tuple, kwargs: dict, v: Any) -> tuple[Any, Any]:
         self._check_gradient(args, kwargs)
+        args, kwargs = self._over(args, kwargs)
         return self._tangents(*args, v, **kwargs)
+
+    def _over(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """``f``'s arguments as the gradient's generated code takes them: with an object
+        read through attributes, those reads in its place (``_flat_call``)."""
+        return (args, kwargs) if self._flat is None else self._flat_call(args, kwargs)
 
     def _check_gradient(self, args: tuple, kwargs: dict) -> None:
         """Once: the gradient the tangent program computes is the gradient object's (which
         itself compares a decorated ``f``'s value once, see ``grad``)."""
         if self._verify or self._tangents._verify:
-            call = self._tangents.prepare(args, kwargs)
+            call = self._tangents.prepare(*self._over(args, kwargs))
             value, _ = call([np.zeros_like(x) for x in call.inputs])
             self._tangents._check_decorated(args, kwargs, value)
             self._verify = False
@@ -383,7 +393,7 @@ class HessianFunction(_OverGradient):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with self._blamed(args, kwargs, self.transformed):
             self._check_gradient(args, kwargs)
-            call = self._tangents.prepare(args, kwargs)
+            call = self._tangents.prepare(*self._over(args, kwargs))
             (x,) = call.inputs
             (block,) = runtime.jacobian_columns(lambda v: call.tangent([v]), [x], np.shape(x))
         return float(block) if not np.shape(x) else block
@@ -412,7 +422,7 @@ class HVPFunction(_OverGradient):
             raise TypeError(f"{self.__name__} takes the arguments of f followed by v")
         with self._blamed(args[:-1], kwargs, self.transformed):  # f's arguments, without v
             self._check_gradient(args[:-1], kwargs)
-            call = self._tangents.prepare(args[:-1], kwargs)
+            call = self._tangents.prepare(*self._over(args[:-1], kwargs))
             (v,) = self._directions(args[-1:], call.inputs, "vector")
             d = call.tangent([v])
         return _finish_tangent(d, call.inputs[0], [v])
