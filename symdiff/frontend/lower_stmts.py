@@ -200,7 +200,7 @@ class StatementLowering(LoweringBase):
                 f"make a copy first: {name} = np.copy({name})",
             )
 
-        self.allowed(frame, name, base, refuse)
+        self.allowed(frame, name, base, refuse, node)
         v = self.atom(value, node, frame)
         layout, idx = self.index_layout(frame, target.slice)
         frame.env[name] = self.apply(
@@ -238,7 +238,7 @@ class StatementLowering(LoweringBase):
         if isinstance(target, ast.Name):
             current = self.lookup(frame, target.id, target)
             if isinstance(current, Var):
-                self.allowed(frame, target.id, current, self.alias_refusal(frame, node))
+                self.allowed(frame, target.id, current, self.alias_refusal(frame, node), node)
         elif not isinstance(target, ast.Subscript):
             raise UnsupportedSyntaxError(
                 "augmented assignment to this target is not supported", frame.src.loc(node)
