@@ -119,13 +119,21 @@ class GradientFunction(Derivative):
         self._check_decorated(user_args, user_kwargs, value)
         if self.check:
             self.check = False  # once, on the first call's inputs
-            compare(
-                self._f,
-                user_args,
-                user_kwargs,
-                wrt=self.wrt,
-                grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
-            )
+            if self._flat is None:
+                compare(
+                    self._f,
+                    user_args,
+                    user_kwargs,
+                    wrt=self.wrt,
+                    grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
+                )
+            else:  # differences over the attributes read: f as a function of them
+                compare(
+                    self._flat.function,
+                    *self._flat_call(user_args, user_kwargs),
+                    wrt=self._wrt,
+                    grad_fn=lambda *a, **k: t.grad(*prepare(a, k, self._names, self._positions)[0]),
+                )
         return self._results(t, value, grads, given, user_kwargs, kwargs)
 
     def _results(

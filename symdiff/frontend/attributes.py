@@ -218,7 +218,9 @@ def _compile(src: Source, tree: ast.FunctionDef | ast.AsyncFunctionDef) -> types
     ns: dict[str, Any] = dict(src.closure)
     exec(code, src.globals, ns)  # defines the function only: its body runs when called
     function = ns[tree.name]
-    function = types.FunctionType(function.__code__, src.globals, tree.name)
+    # run (by check=True's differences), the closure's names are read as globals
+    scope = {**src.globals, **src.closure} if src.closure else src.globals
+    function = types.FunctionType(function.__code__, scope, tree.name)
     original = src.func
     function.__kwdefaults__ = getattr(original, "__kwdefaults__", None)
     function.__defaults__ = _defaults(original, [a.arg for a in tree.args.args])

@@ -173,3 +173,26 @@ def test_generated_code_names_the_reads(rng):
     assert "def loss_grad(self_W, self_b, x, y):" in source
     # comments quote the line as the user wrote it
     assert ": return np.sum((np.tanh(self.W @ x + self.b) - y) ** 2)" in source
+
+
+def test_check_true_compares_over_the_attributes(rng):
+    layer = Dense(rng, 3, 2)
+    x, y = rng.normal(size=3), rng.normal(size=2)
+    g = symdiff.grad(layer.loss, wrt=("self.W", "x"), check=True)
+    dW, dx = g(x, y)  # raises GradientCheckError past the tolerance
+    np.testing.assert_allclose(dW, numeric(Dense.loss, layer, "self.W", x, y), rtol=1e-6)
+
+
+def test_a_closure_read_by_a_method():
+    def make(k):
+        class Scaled:
+            w = np.array([1.0, -2.0])
+
+            def loss(self, x):
+                return k * np.sum(self.w * x)
+
+        return Scaled()
+
+    s = make(3.0)
+    dw = symdiff.grad(s.loss, wrt="self.w", check=True)(np.array([0.5, 4.0]))
+    np.testing.assert_allclose(dw, [1.5, 12.0])
