@@ -12,6 +12,7 @@ import functools
 from typing import Any, Callable
 
 from ..ad.program import Kind
+from ..frontend.attributes import FLAT_ATTR
 from ..pipeline import Transformed
 from . import blame
 from .cache import CACHE_ATTR, cached_transform, current
@@ -39,6 +40,7 @@ class GradientFunction(Derivative):
         # gradient's own fields (wrt, _f, ...); the assignments below must win
         functools.update_wrapper(self, f)
         self.__dict__.pop(CACHE_ATTR, None)  # update_wrapper copied f's cache table
+        self.__dict__.pop(FLAT_ATTR, None)  # and its attribute-reading version
         self.__wrapped__ = f
         super().__init__(f, wrt, simplify)
         self.check = check
