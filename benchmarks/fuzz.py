@@ -1,6 +1,7 @@
 """A long fuzz campaign: thousands of random programs through every property of issue 6.
 
     python benchmarks/fuzz.py --programs 10000 [--start 0] [--jobs 2] [--simplify-every 10]
+    python benchmarks/fuzz.py --minutes 15          # as many programs as fit, then the report
     python benchmarks/fuzz.py --seed 1234          # replay one program, print it and its outcome
     python benchmarks/fuzz.py --seed 1234 --minimize
 
@@ -8,8 +9,11 @@ Program ``k`` is ``tests.programs.generate(RandomChooser(k))``: a campaign is re
 from its seeds alone. For each program the script checks that the generated gradient agrees
 with central finite differences, that the value the generated code computes is the
 function's, that the generated source is black-stable and the same when transformed twice,
-and (every ``--simplify-every`` programs) that ``simplify=True`` agrees with
-``simplify=False``. It prints how many programs ran, how many symdiff refused (by message),
+(every ``--simplify-every`` programs) that ``simplify=True`` agrees with
+``simplify=False``, and (every ``--specialise-every`` programs) that the gradient specialised
+to the program's argument types (``pipeline.transform(..., args=...)``) agrees with the
+generic one, also in forward mode, as a pullback and as a Hessian-vector product on the
+programs that check higher derivatives. It prints how many programs ran, how many symdiff refused (by message),
 how many the generator got wrong (``invalid``: the function itself fails; never symdiff's
 fault, but a rising count means the generator drifted), how many were skipped at a kink,
 which primitives the programs exercised, and every disagreement with its program's source
@@ -36,6 +40,7 @@ from tests.programs import (  # noqa: E402
     check_program,
     generate,
 )
+from tests.specialised import MODES  # noqa: E402
 
 
 def _normalize(message: str) -> str:
@@ -44,16 +49,19 @@ def _normalize(message: str) -> str:
 
 
 def run_one(job: tuple[int, int, int]) -> dict[str, Any]:
-    seed, simplify_every, higher_every = job
+    seed, simplify_every, higher_every, specialise_every = job
     import warnings
 
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     simplify = simplify_every > 0 and seed % simplify_every == 0
     higher = higher_every > 0 and seed % higher_every == 0
+    specialised: tuple[str, ...] = ()
+    if specialise_every > 0 and seed % specialise_every == 0:
+        specialised = ("grad", "jvp", "vjp", "hvp") if higher else ("grad",)
     try:
         prog = generate(RandomChooser(seed), seed)
-        out = check_program(prog, simplify=simplify, higher=higher)
+        out = check_program(prog, simplify=simplify, higher=higher, specialised=specialised)
     except Exception:  # the harness itself failed: report it, keep the campaign going
         import traceback
 
@@ -126,24 +134,32 @@ def main(argv: list[str] | None = None) -> int:
         "--higher-every", type=int, default=4,
         help="also check jvp and hvp on every Nth program (0: never)",
     )  # fmt: skip
+    ap.add_argument(
+        "--specialise-every", type=int, default=1,
+        help="compare the specialised program with the generic one on every Nth (0: never)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--minutes", type=float, default=0.0,
+        help="stop starting programs after this long (0: run --programs of them)",
+    )  # fmt: skip
     ap.add_argument("--seed", type=int, help="replay one program")
     ap.add_argument("--minimize", action="store_true", help="minimize disagreeing programs")
     args = ap.parse_args(argv)
 
     if args.seed is not None:
         prog = generate(RandomChooser(args.seed), args.seed)
-        out = check_program(prog, simplify=True, higher=True)
+        out = check_program(prog, simplify=True, higher=True, specialised=MODES)
         print(out.report())
         if out.status == "bug" and args.minimize:
             print("--- minimized ---")
             print(minimize(prog, out.kind, True))
         return 1 if out.status == "bug" else 0
 
-    jobs = [
-        (s, args.simplify_every, args.higher_every)
-        for s in range(args.start, args.start + args.programs)
-    ]
+    every = (args.simplify_every, args.higher_every, args.specialise_every)
+    count = args.programs if not args.minutes else 10**9
+    jobs = ((s, *every) for s in range(args.start, args.start + count))
     t0 = time.perf_counter()
+    deadline = t0 + 60 * args.minutes if args.minutes else float("inf")
     results: list[dict[str, Any]] = []
     if args.jobs > 1:
         ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
@@ -152,11 +168,16 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(r)
                 if i % 500 == 0:
                     print(f"... {i} programs, {time.perf_counter() - t0:.0f} s", flush=True)
+                if time.perf_counter() > deadline:
+                    pool.terminate()  # the programs still running are not counted
+                    break
     else:
         for i, job in enumerate(jobs, 1):
             results.append(run_one(job))
             if i % 500 == 0:
                 print(f"... {i} programs, {time.perf_counter() - t0:.0f} s", flush=True)
+            if time.perf_counter() > deadline:
+                break
     elapsed = time.perf_counter() - t0
     report(results, elapsed, args)
     return 1 if any(r["status"] == "bug" for r in results) else 0

@@ -31,7 +31,7 @@ def loss(w, X, y):
 
 
 WRT = {"loss": "w"}
-EMIT = {"loss": ["hessian"]}  # generated/newton_step_grad.py also has loss_hessian
+EMIT = {"loss": ["grad", "hessian"]}  # generated/newton_step_grad.py also has loss_hessian
 
 
 def example_loss():

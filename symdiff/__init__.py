@@ -17,6 +17,7 @@ from .api.symbolic import Symbolic, symbolic  # noqa: E402  (SymPy loads on firs
 from .api.tracebacks import concise_errors  # noqa: E402
 from .backend.c import CBackendError  # noqa: E402
 from .errors import (
+    BackendError,
     GradientCheckError,
     InputError,
     InternalError,
@@ -75,6 +76,7 @@ __all__ = [
     "NonDifferentiableError",
     "NonScalarOutputError",
     "WrtError",
+    "BackendError",
     "InputError",
     "GradientCheckError",
     "InternalError",

@@ -75,12 +75,28 @@ class UnsupportedSyntaxError(SymdiffError):
     """A Python construct outside the differentiable subset."""
 
 
+class AliasUpdateError(UnsupportedSyntaxError):
+    """An in-place update another name would see, refused only because the kinds of some
+    parameters are not known: called with numbers for all of ``params`` (which are never
+    updated in place), the same code is a plain rebinding, so ``grad`` waits for the call."""
+
+    def __init__(
+        self, message: str, loc: Loc | None = None, hint: str = "", params: tuple[str, ...] = ()
+    ):
+        self.params = params
+        super().__init__(message, loc, hint)
+
+
 class UndefinedNameError(UnsupportedSyntaxError):
     """A name the function reads is not defined (yet: it may be defined later in the module)."""
 
 
 class UnsupportedFunctionError(SymdiffError):
     """A call to a function that has no derivative rule and no source to look inside."""
+
+
+class BackendError(SymdiffError):
+    """A backend was asked for something its array library cannot express, or is absent."""
 
 
 class NonDifferentiableError(SymdiffError):

@@ -3,12 +3,12 @@
 ``transform`` runs the stages in order, once, bypassing every cache:
 
     source → fence + lower (or the IR of a derivative program) → check the IR
-           → types (given the arguments' abstract values) → reverse / forward mode
-           → specialise to those types → simplify (optional) → emit → compile
+           → types (given the arguments' abstract values) → hoist loop invariants
+           → reverse / forward mode
+           → specialise to those types → stack adjoints → simplify (optional) → emit → compile
 
 Without argument types the program is the shape-generic one, correct for any arguments.
-
-and formats the generated source with black only when someone reads it (``Transformed``
+``transform`` formats the generated source with black only when someone reads it (``Transformed``
 does that lazily, once): black is most of a transformation's cost, and a gradient that is
 only called never needs it. The API objects (``api.gradient``, ``api.higher``) add argument
 handling and caching on top; nothing here knows about them.
@@ -30,10 +30,13 @@ from .ad.program import GradProgram, Kind
 from .ad.regrad import gradient_function
 from .api.display import SourceText
 from .api.wrt import Wrt, resolve_wrt
+from .backend import targets
 from .backend.bindings import bind
 from .backend.compiler import compile_function
 from .backend.emitter import Emitted, emit
 from .backend.fmt import format_source
+from .backend.targets import NUMPY, Backend
+from .backend.targets.branches import traceable
 from .errors import InternalError, NonScalarOutputError, SymdiffError, WrtError, describe
 from .frontend.lower import lower
 from .frontend.reads import Read, reads
@@ -42,7 +45,10 @@ from .ir import nodes as ir
 from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
+from .optimize.algebra import after_derivative, before_derivative, finish
+from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
+from .optimize.stacked import stack_adjoints
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,13 @@ class Transformed:
     reads: tuple[Read, ...] = ()
     # the abstract signature the program is specialised to (None: the shape-generic one)
     signature: tuple[AbstractValue, ...] | None = None
+    backend: Backend = NUMPY  # the array library the code is written for
+
+    @property
+    def specialised_for(self) -> tuple[str, ...]:
+        """The signature as the docstrings state it, ``name: type`` per argument (empty for
+        the shape-generic program)."""
+        return signature_text(self.function, self.signature)
 
     @cached_property
     def grad_source(self) -> str:
@@ -121,6 +134,9 @@ def transform(
     simplify: bool = False,
     mode: Kind | str = Kind.GRAD,
     args: tuple[Any, ...] | None = None,
+    stacked: bool = True,
+    backend: str | Backend | None = None,
+    algebra: bool = True,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -128,7 +144,14 @@ def transform(
     arguments (or their abstract values) the program is specialised to: every positional
     parameter, in order; only their kinds, dtypes, ranks and unit axes decide the program,
     and exact lengths, when given, make the shape errors found in the user's code definite
-    and their messages exact. A ``SymdiffError``
+    and their messages exact. ``stacked=False`` keeps a backward loop's outer products in
+    the loop (``optimize.stacked`` forms them with one matrix product after it, with Python
+    lists that a backend without lists, the C one, cannot write; NumPy's output only).
+    ``backend`` is the array library the code is written for (``backend.targets``: "numpy",
+    the default, "array-api", "jax", "torch", "dask", "cupy"); what it cannot express is
+    refused here, as a ``BackendError``. ``algebra=False`` leaves out the exact algebra
+    stage (``optimize.algebra``: repeats merged, shift-invariant values detached, masks
+    decided), to compare against. A ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -136,7 +159,8 @@ def transform(
     src = get_source(f)
     state: dict[str, Any] = {"stage": "lowering"}
     try:
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args)
+        chosen = targets.get(backend)
+        return _stages(f, src, wrt, simplify, Kind(mode), state, args, chosen, stacked, algebra)
     except SymdiffError:
         raise
     except Exception as exc:
@@ -154,6 +178,9 @@ def _stages(
     kind: Kind,
     state: dict[str, Any],
     args: tuple[Any, ...] | None = None,
+    backend: Backend = NUMPY,
+    stacked: bool = True,
+    exact_algebra: bool = True,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src, scalar_names(src, args))
@@ -167,25 +194,49 @@ def _stages(
         exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
         check_types(fn, exact, positions)
         sig = signature(exact)
+    state["stage"] = "loop-invariant code motion"
+    moved = hoist_invariants(fn)
+    state["stage"] = "the exact algebra"
+    prepared = before_derivative(moved, sig, enabled=exact_algebra)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
-    prog = derivative_program(fn, tuple(fn.params[i] for i in positions), kind)
+    prog = derivative_program(prepared.function, tuple(moved.params[i] for i in positions), kind)
+    prog = after_derivative(prog, prepared)
     prog = dataclasses.replace(prog, tuple_result=not single and not prog.kind.forward_only)
     if sig is not None:
         state["stage"] = "specialisation"
-        prog = specialise(prog, sig)
+        prog = specialise(prog, sig, backend.rewrites)
+        if stacked and backend is NUMPY:
+            prog = stack_adjoints(prog, sig)
+    if exact_algebra:
+        state["stage"] = "the exact algebra"
+        prog = finish(prog, sig)
     if simplify:
         state["stage"] = "simplification"
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
 
         prog = simplify_program(prog)
+    if backend.traced:
+        state["stage"] = "branches for a tracing backend"
+        prog = traceable(prog, backend)
     state["stage"] = "emission"
-    emitted = emit(prog, origin(src))
+    emitted = emit(prog, origin(src), specialised=signature_text(fn, sig), backend=backend)
     state.update(stage="loading the generated code", source=emitted.grad_source)
     bindings = bind(emitted.bindings)
     g = _load(emitted.grad_name, emitted.grad_source, bindings, src)
     vg = _load(emitted.vg_name, emitted.vg_source, bindings, src)
     t = Transformed(
-        src, fn, prog, tuple(helpers), emitted, g, vg, positions, single, reads(src, helpers), sig
+        src,
+        fn,
+        prog,
+        tuple(helpers),
+        emitted,
+        g,
+        vg,
+        positions,
+        single,
+        reads(src, helpers),
+        sig,
+        backend,
     )
     for fun in (g, vg):
         fun.__symdiff_from__ = t  # type: ignore[attr-defined]  # stale when t is
@@ -220,6 +271,13 @@ def scalar_names(src: Source, args: tuple[Any, ...] | None) -> frozenset[str]:
 _NUMBER_KINDS = (ValueKind.FLOAT, ValueKind.INT, ValueKind.BOOL, ValueKind.NP_SCALAR)
 
 
+def signature_text(fn: ir.Function, sig: tuple[AbstractValue, ...] | None) -> tuple[str, ...]:
+    """``name: type`` for each argument of a specialised program, () for a generic one."""
+    if sig is None:
+        return ()
+    return tuple(f"{p.name}: {v}" for p, v in zip(fn.params, sig))
+
+
 def check_types(
     fn: ir.Function, args: tuple[AbstractValue, ...], positions: tuple[int, ...]
 ) -> None:
@@ -235,22 +293,32 @@ def check_types(
         )
     for i in positions:
         if args[i].kind in (ValueKind.INT, ValueKind.BOOL):
-            floats = [
-                p.name
-                for p, a in zip(fn.params, args)
-                if a.kind is not ValueKind.INT and a.kind is not ValueKind.BOOL
-            ]
-            hint = (
-                f"differentiate with respect to {', '.join(floats)}" if floats else "pass a float"
-            )
+            name = fn.params[i].name
+            floats = [p.name for p, a in zip(fn.params, args) if _real(a)]
+            example = "1.0 or 0.0, not True" if args[i].kind is ValueKind.BOOL else "2.0, not 2"
+            hint = f"pass {name} as a float ({example}) if it is one"
+            if floats:
+                hint = f"differentiate with respect to {', '.join(floats)} (wrt=...), or {hint}"
             raise WrtError(
-                f"argument {fn.params[i].name!r} of {fn.name} is "
+                f"argument {name!r} of {fn.name} is "
                 f"{'an integer' if args[i].kind is ValueKind.INT else 'a boolean'} here; "
                 "integers and booleans have no derivative",
                 fn.loc,
-                f"{hint} (wrt=...), or pass {fn.params[i].name} as a float if it is one",
+                hint,
             )
     analyse(fn, args)  # a ShapeError is the user's, at their line
+
+
+def _real(value: AbstractValue) -> bool:
+    """A value ``wrt`` can name: a float, or a NumPy float scalar or array."""
+    if value.kind is ValueKind.FLOAT:
+        return True
+    dtype = value.dtype
+    return (
+        value.kind in (ValueKind.NP_SCALAR, ValueKind.ARRAY)
+        and dtype is not None
+        and dtype.kind == "f"
+    )
 
 
 def check_result(fn: ir.Function, src: Source) -> None:

@@ -71,3 +71,73 @@ def everyday(w, X):
 
 
 CASES["everyday"] = (everyday, "w")
+
+
+# ----------------------------------------------------------------------------- specialised
+# The same kind of functions asked for with example arguments: the gradient written for
+# their types (tests/optimize/test_typed.py keeps it in tests/golden/specialised/).
+
+
+def sigmoid_sum(z):
+    return np.sum(sigmoid(z))
+
+
+def tanh_sum(z):
+    return np.sum(np.tanh(z))
+
+
+def two_layer(W1, b1, W2, b2, x, y):
+    h = np.tanh(W1 @ x + b1)
+    out = W2 @ h + b2
+    return 0.5 * np.sum((out - y) ** 2)
+
+
+def logistic_regression(w, b, X, y):
+    p = sigmoid(X @ w + b)
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def mlp(W1, b1, W2, b2, X, Y):
+    H = np.tanh(X @ W1 + b1)
+    P = H @ W2 + b2
+    return np.mean((P - Y) ** 2)
+
+
+def coupled_loop(x):
+    y = x
+    z = x
+    for _ in range(50):
+        y = math.sin(y) * z + 0.1 * x
+        z = math.cos(z) + 0.3 * y
+    return y + z
+
+
+def _draw(*shape):
+    return np.random.default_rng(len(shape) * 7 + sum(shape)).normal(size=shape)
+
+
+# name -> (function, wrt, example arguments)
+SPECIALISED = {
+    "sigmoid_sum": (sigmoid_sum, 0, (_draw(6),)),
+    "tanh_sum": (tanh_sum, 0, (_draw(6),)),
+    "relu_sum": (relu_sum, 0, (_draw(6),)),
+    "softmax_cross_entropy": (softmax_cross_entropy, 0, (_draw(4), np.eye(4)[2])),
+    "dense_loss": (dense_loss, ("W", "x", "b"), (_draw(3, 4), _draw(4), _draw(3), _draw(3))),
+    "two_layer": (
+        two_layer,
+        ("W1", "b1", "W2", "b2"),
+        (_draw(5, 4), _draw(5), _draw(2, 5), _draw(2), _draw(4), _draw(2)),
+    ),
+    "logistic_regression": (
+        logistic_regression,
+        ("w", "b"),
+        (_draw(2), 0.1, _draw(20, 2), (_draw(20) > 0).astype(float)),
+    ),
+    "mlp": (
+        mlp,
+        ("W1", "b1", "W2", "b2"),
+        (_draw(1, 16), _draw(16), _draw(16, 1), _draw(1), _draw(8, 1), _draw(8, 1)),
+    ),
+    "scalar_loop": (scalar_loop, 0, (0.3, 5)),
+    "coupled_loop": (coupled_loop, 0, (0.3,)),
+}

@@ -1862,14 +1862,37 @@ def check_program(
     determinism: bool = True,
     formatting: bool = True,
     higher: bool = False,
+    specialised: Sequence[str] = (),
 ) -> Outcome:
     """Every property of issue 6 on one program (see the module docstring); with ``higher``,
-    also forward mode and Hessian-vector products (``_check_higher``)."""
+    also forward mode and Hessian-vector products (``_check_higher``); with ``specialised``
+    (modes of ``tests.specialised``), the program specialised to the arguments' types
+    against the generic one in those modes (``_check_specialised``)."""
     outcome = _check(prog, simplify, determinism, formatting)
     if higher and outcome.status == "ok" and "float32" not in prog.features:
         outcome = _check_higher(prog, outcome)
+    if specialised and outcome.status == "ok":
+        outcome = _check_specialised(prog, outcome, specialised)
     outcome.program = prog
     return outcome
+
+
+def _check_specialised(prog: Program, out: Outcome, modes: Sequence[str]) -> Outcome:
+    """Specialised and generic programs agree (``tests.specialised.compare``); the generic
+    one was just checked against finite differences, so this is agreement with those."""
+    from .specialised import compare
+
+    f = prog.function()
+    wrt = prog.wrt if len(prog.wrt) > 1 else prog.wrt[0]
+    try:
+        found = compare(f, _api_args(f, prog, wrt), wrt, modes, seed=prog.seed or 0)
+    except Exception as exc:  # InternalError included: a bug either way
+        return Outcome("bug", "specialised", f"{type(exc).__name__}: {exc}", prog)
+    if not found.ok:
+        return Outcome("bug", "specialised", "\n".join(found.problems), prog)
+    out.checked += [f"specialised-{m}" for m in found.compared]
+    out.checked += ["specialised-rewritten"] if found.rewritten else []
+    return out
 
 
 def _check_higher(prog: Program, out: Outcome) -> Outcome:

@@ -111,11 +111,96 @@ def test_show_prints_the_gradient(capsys, mod):
     code, out, err = run(capsys, "show", f"{mod}:loss")
     assert code == 0 and err == ""
     assert out.startswith("def loss_grad(W, x, b):")
-    assert "return d_W, d_b" in out  # WRT from the module
+    assert "with respect to W, b." in out  # WRT from the module
     code, out, _ = run(capsys, "show", f"{mod}:loss", "--wrt", "x", "--value")
     assert code == 0
     assert out.startswith("def loss_value_and_grad(W, x, b):")
     assert "return loss, d_x" in out
+
+
+def test_show_writes_the_gradient_for_a_backend(capsys, mod):
+    pytest.importorskip("jax", reason="JAX is not installed")
+    code, out, err = run(capsys, "show", f"{mod}:loss", "--backend", "jax")
+    assert code == 0 and err == ""
+    statements = [ln for ln in out.split('"""')[-1].splitlines() if not ln.strip().startswith("#")]
+    assert "jnp." in out and not any(" np." in ln or "(np." in ln for ln in statements)
+    code, out, err = run(capsys, "show", f"{mod}:loss", "--backend", "tensorflow")
+    assert code == 2 and "no backend called 'tensorflow'" in err
+
+
+def test_show_specialises_to_the_example_and_generic_does_not(capsys, mod):
+    code, out, _ = run(capsys, "show", f"{mod}:loss")
+    assert code == 0
+    assert "Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)]" in out
+    assert "d_W = np.outer(d_z, x)" in out and "unbroadcast" not in out
+    code, out, _ = run(capsys, "show", f"{mod}:loss", "--generic")
+    assert code == 0 and "Specialised" not in out
+    assert "matmul_grad_a(" in out and "return d_W, d_b" in out
+    code, out, _ = run(capsys, "show", f"{mod}:no_example")  # nothing to specialise to
+    assert code == 0 and "Specialised" not in out and "def no_example_grad(x):" in out
+    code, out, _ = run(capsys, "show", f"{mod}:loss", "--kind", "hessian", "--wrt", "x")
+    assert code == 0 and "Specialised for W: ndarray" in out  # the tangent program
+    code, out, _ = run(
+        capsys, "show", f"{mod}:loss", "--kind", "hessian", "--wrt", "x", "--generic"
+    )
+    assert code == 0 and "Specialised" not in out
+
+
+def test_emit_and_regenerate_specialise_unless_generic(capsys, mod, tmp_path):
+    code, out, _ = run(capsys, "emit", mod)
+    assert code == 0
+    header = out.split('"""')[1]
+    assert (
+        "loss: with respect to W, b\n        specialised for W: ndarray[float64, (n, n)]" in header
+    )
+    assert "relu_at_kink: with respect to x\n        specialised for x: ndarray" in header
+    code, out, _ = run(capsys, "emit", mod, "--generic")
+    assert code == 0 and "specialised" not in out.lower()
+    examples = tmp_path / "ex"
+    examples.mkdir()
+    (examples / "mymod.py").write_text(textwrap.dedent(MODULE))
+    out_dir = tmp_path / "gen"
+    assert run(capsys, "regenerate", "--examples", examples, "--out", out_dir)[0] == 0
+    assert "Specialised for" in (out_dir / "mymod_grad.py").read_text()
+    assert run(capsys, "regenerate", "--examples", examples, "--out", out_dir, "--check")[0] == 0
+    code, out, _ = run(capsys, "regenerate", "--examples", examples, "--out", out_dir,
+                       "--check", "--generic")  # fmt: skip
+    assert code == 1 and "mymod_grad.py" in out
+
+
+def test_check_and_demo_run_the_program_they_print(capsys, mod, tmp_path):
+    for flags in ([], ["--generic"]):
+        code, out, _ = run(capsys, "check", f"{mod}:loss", *flags)
+        assert code == 0 and "verdict: ok" in out
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "mymod.py").write_text(textwrap.dedent(MODULE).replace("0.0, 1.0", "0.5, 1.0"))
+    code, out, _ = run(capsys, "demo", folder)
+    assert code == 0 and "Specialised for" in out
+    code, out, _ = run(capsys, "demo", folder, "--generic")
+    assert code == 0 and "Specialised for" not in out and "matmul_grad_a" in out
+
+
+def test_a_shape_mistake_is_the_users_error_with_exit_2(capsys, tmp_path):
+    path = tmp_path / "shapes.py"
+    path.write_text(textwrap.dedent(SHAPES))
+    for command in ("show", "check", "emit"):
+        code, _, err = run(capsys, command, f"{path}:loss")
+        assert code == 2, err
+        assert err.startswith(f"error: {path}:5:") or "shapes.py:5:" in err.splitlines()[0]
+        assert "loss raised ValueError: matmul" in err and "bug in symdiff" not in err
+    assert run(capsys, "show", f"{path}:loss", "--generic")[0] == 0  # no types, no error yet
+
+
+SHAPES = """
+import numpy as np
+
+def loss(W, x):
+    return np.sum(W @ x)
+
+def example_loss():
+    return np.ones((2, 3)), np.ones(4)
+"""
 
 
 def test_show_a_whole_file_shows_every_function_with_an_example(capsys, mod):

@@ -19,6 +19,7 @@ from symdiff.ir.nodes import iter_assigns
 
 from .helpers import agrees
 from .programs import RandomChooser, check_program, generate, program_strategy
+from .specialised import MODES
 
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
@@ -39,9 +40,13 @@ def test_random_programs_simplified(prog):
 
 
 def test_seeded_programs_run_and_agree():
-    """The campaign's first programs: none disagrees, and the generator still writes programs
-    symdiff accepts and that evaluate (a drifting generator would test nothing)."""
-    outcomes = [check_program(generate(RandomChooser(seed), seed)) for seed in range(40)]
+    """The campaign's first programs: none disagrees (also specialised to its arguments'
+    types against generic), and the generator still writes programs symdiff accepts and that
+    evaluate (a drifting generator would test nothing)."""
+    outcomes = [
+        check_program(generate(RandomChooser(seed), seed), specialised=("grad",))
+        for seed in range(40)
+    ]
     bugs = [o.report() for o in outcomes if o.status == "bug"]
     assert not bugs, "\n\n".join(bugs)
     ok = sum(o.status == "ok" for o in outcomes)
@@ -55,6 +60,17 @@ def test_random_programs_forward_mode_and_hessian_vector_products(prog):
     this on every fourth program; it found the untaped trip counts of nested loops)."""
     outcome = check_program(prog, determinism=False, formatting=False, higher=True)
     assert outcome.status != "bug", outcome.report()
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=SLOW_OK)
+@given(program_strategy())
+def test_random_programs_specialised_agree_with_generic_in_every_mode(prog):
+    """The program specialised to its arguments' types (pipeline.transform(..., args=...))
+    against the generic one, which the same check compares with finite differences: the
+    gradient, value_and_grad, jvp, vjp and hvp (the campaign runs this on every program)."""
+    outcome = check_program(prog, determinism=False, formatting=False, specialised=MODES)
+    assert outcome.status != "bug", outcome.report()
+    assert outcome.status != "ok" or "specialised-grad" in outcome.checked, outcome.checked
 
 
 # every primitive with a derivative rule that users write, but never as a call of its own
@@ -171,9 +187,11 @@ def bump_an_array(x):
 @pytest.mark.parametrize("f", [bump_a_view, bump_an_array])
 def test_a_helper_updating_its_argument_in_place_is_refused(f):
     """``a += 1.0`` in a helper changes the caller's array (through a view too): the value was
-    19 instead of 27 for bump_a_view at [1, 2, 3], silently. Now refused."""
+    19 instead of 27 for bump_a_view at [1, 2, 3], silently. Now refused: when the gradient
+    is built, or (bump_an_array, where a float x makes y a number, which += rebinds) at the
+    call that passes an array."""
     with pytest.raises(UnsupportedSyntaxError, match="`a \\+=` would change the array that `y`"):
-        grad(f)
+        grad(f)(np.array([1.0, 2.0, 3.0]))
 
 
 def accumulate(total, v):

@@ -60,15 +60,15 @@ int loss_grad(const double *w, const double *X, const double *y, double *d_w)
     for (int i = 0; i < 16; i++) {
         d_z[i] = 0.0625 * exp(z[i] - ((0.0 >= z[i] ? 0.0 : z[i]) + log1p(exp(-fabs(0.0 - z[i]))))) - 0.0625 * y[i];
     }
-    double t3[3];
+    double t2[3];
     for (int i = 0; i < 3; i++) {
-        t3[i] = 0.0;
+        t2[i] = 0.0;
         for (int j = 0; j < 16; j++) {
-            t3[i] += X[j * 3 + i] * d_z[j];
+            t2[i] += X[j * 3 + i] * d_z[j];
         }
     }
     for (int i = 0; i < 3; i++) {
-        d_w[i] = t1[i] + t1[i] + t3[i];
+        d_w[i] = t1[i] + t1[i] + t2[i];
     }
     return 0;
 }
@@ -88,16 +88,16 @@ int loss_value_and_grad(const double *w, const double *X, const double *y, doubl
     for (int i = 0; i < 16; i++) {
         t1[i] = (0.0 >= z[i] ? 0.0 : z[i]) + log1p(exp(-fabs(0.0 - z[i])));
     }
-    double t4 = 0.0;
+    double t3 = 0.0;
     for (int i = 0; i < 16; i++) {
-        t4 += t1[i] - y[i] * z[i];
+        t3 += t1[i] - y[i] * z[i];
     }
-    t4 /= 16.0;
-    double t5 = 0.0;
+    t3 /= 16.0;
+    double t4 = 0.0;
     for (int i = 0; i < 3; i++) {
-        t5 += w[i] * w[i];
+        t4 += w[i] * w[i];
     }
-    double loss_ = t4 + 0.01 * t5;
+    double loss_ = t3 + 0.01 * t4;
     // backward pass
     // line 20: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.01 * np.sum(w * w)
     double t2[3];
@@ -109,15 +109,15 @@ int loss_value_and_grad(const double *w, const double *X, const double *y, doubl
     for (int i = 0; i < 16; i++) {
         d_z[i] = 0.0625 * exp(z[i] - t1[i]) - 0.0625 * y[i];
     }
-    double t6[3];
+    double t5[3];
     for (int i = 0; i < 3; i++) {
-        t6[i] = 0.0;
+        t5[i] = 0.0;
         for (int j = 0; j < 16; j++) {
-            t6[i] += X[j * 3 + i] * d_z[j];
+            t5[i] += X[j * 3 + i] * d_z[j];
         }
     }
     for (int i = 0; i < 3; i++) {
-        d_w[i] = t2[i] + t2[i] + t6[i];
+        d_w[i] = t2[i] + t2[i] + t5[i];
     }
     *value = loss_;
     return 0;

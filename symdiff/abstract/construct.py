@@ -14,6 +14,7 @@ import numpy as np
 from ..ir import primitives as P
 from ..ir.nodes import Primitive
 from .call import (
+    NOT_CONST,
     Call,
     Rule,
     dim_of,
@@ -172,8 +173,16 @@ def list_consumer(stack: bool) -> Rule:
 
 
 def copy_rule(call: Call) -> AbstractValue:
-    """``np.array(x)``, ``np.asarray(x)``, ``x.astype(t)``: an array of ``x``'s shape."""
+    """``np.array(x)``, ``np.asarray(x)``, ``x.astype(t)``: an array of ``x``'s shape; of a
+    tuple of numbers or arrays (``np.asarray((x, x * x))``), their stack, as ``np.array``
+    of the same items written out."""
     x = call.args[0]
+    if x.kind is Kind.TUPLE and x.items:
+        items = Call(call.prim, x.items, (NOT_CONST,) * len(x.items), {}, call.loc, call.names)
+        stacked = array_rule(items)
+        if stacked.kind is not Kind.ARRAY:
+            return stacked
+        return array(given_dtype(call, lambda: stacked.dtype), stacked.shape)
     if not x.is_numeric:
         return UNKNOWN
     dtype = given_dtype(call, lambda: strong_dtype((x,)))

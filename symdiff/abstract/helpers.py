@@ -346,7 +346,7 @@ RULES: dict[Primitive, Rule] = {
     P.median_grad: spread_rule(lambda x: np.dtype(np.float64)), P.diff_grad: diff_grad_rule,
     P.convolve_grad: convolve_grad_rule, P.eigh_grad: eigh_grad_rule,
     P.svd_grad: svd_grad_rule,
-    P.solve_adjoint: float_like(2, 0, 1), P.solve_grad_a: float_like(2, 0, 1),
+    P.solve_adjoint: float_like(0, 1, 2), P.solve_grad_a: float_like(2, 0, 1),
     P.cholesky_grad: float_like(1, 0), P.cholesky_tangent: float_like(1, 0),
     P.eigh_vectors_tangent: float_like(2, 0), P.eigvalsh_tangent: eigvalsh_tangent_rule,
     P.scalar_checked: first_rule, P.scalar_seed: float_rule,

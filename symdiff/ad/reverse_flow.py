@@ -33,6 +33,7 @@ from ..ir.nodes import (  # fmt: skip
     defined_by,
     free_atoms,
     substitute,
+    used_by,
 )
 from ..naming import Counter
 from . import analysis
@@ -243,6 +244,12 @@ class ControlFlow(ABC):
                 accs[v] = (acc, nxt)
         self.pending = saved
         self.tape = outer_tape
+        # an accumulation reads the carried adjoints as the iteration found them: placed
+        # early, before they are rebound, so the emitter need not keep a copy (d_y_1)
+        adds = {nxt for _, nxt in accs.values() if isinstance(nxt, Var)}
+        for stmt in [x for x in body if isinstance(x, Assign) and x.target in adds]:
+            body.remove(stmt)
+            place_early(body, stmt)
         local_adjoints = set(dvars.values()) | {acc for acc, _ in accs.values()}
         body[:] = self.hoist(body, s, local_adjoints)
         # drop what the rules built but no adjoint uses, before deciding what to tape
@@ -263,6 +270,16 @@ class ControlFlow(ABC):
         def sub(a: Atom) -> Atom:
             return mapping.get(a, a) if isinstance(a, Var) else a
 
+        # the accumulators first: the emitter coalesces carries in order, and one placed
+        # early in the body (see place_early) lets the adjoints after it be rebound in place
+        acc_carries = []
+        for v, (acc, nxt) in accs.items():
+            out = Var(self.counter())
+            self.adjoint_of[acc] = v
+            self.adjoint_of[out] = v
+            zero = Const(0.0) if v in self.params_scalar_in_loops else self.zero_like(v)
+            acc_carries.append(Carry(acc, zero, sub(nxt), out))
+            self.pending.setdefault(v, []).append(out)
         carries = []
         for c in active:
             g = gouts[c]
@@ -272,13 +289,7 @@ class ControlFlow(ABC):
             carries.append(Carry(dvars[c], init, sub(nexts[c]), out))
             if self.is_active(c.init):
                 self.pending.setdefault(c.init, []).append(out)
-        for v, (acc, nxt) in accs.items():
-            out = Var(self.counter())
-            self.adjoint_of[acc] = v
-            self.adjoint_of[out] = v
-            zero = Const(0.0) if v in self.params_scalar_in_loops else self.zero_like(v)
-            carries.append(Carry(acc, zero, sub(nxt), out))
-            self.pending.setdefault(v, []).append(out)
+        carries = acc_carries + carries
         count = None
         if counted:
             count = Var(f"%steps{self.counter()}")
@@ -304,8 +315,10 @@ class ControlFlow(ABC):
                     s.cond, self.rebuild(s.then) + pt, self.rebuild(s.orelse) + pe, s.phis, s.loc
                 )
             elif isinstance(s, Loop):
-                pushes = extra[0] if extra else ()
-                body = self.rebuild(s.body) + pushes
+                body_list = list(self.rebuild(s.body))
+                for push in extra[0] if extra else ():
+                    place_early(body_list, push)  # before the carries' next values: no copy
+                body = tuple(body_list)
                 carries = s.carries
                 count = self.trip_counts.get(id(s))
                 if count is not None:
@@ -319,6 +332,23 @@ class ControlFlow(ABC):
                 )  # fmt: skip
             out.append(s)
         return tuple(out)
+
+
+def place_early(body: list, stmt: Assign | Push) -> None:
+    """Insert ``stmt`` into ``body`` as early as the assignments before it allow: after the
+    last statement defining what it reads, never above an ``If`` or a ``Loop`` (their pushes
+    go on the same tape, which the backward sweep pops in the opposite order) or a ``Pop``.
+
+    A statement that reads a loop's carried values is best placed before the statements that
+    compute their next values: the emitter can then rebind the carried names in place."""
+    reads = {a for a in used_by(stmt) if isinstance(a, Var)}
+    at = len(body)
+    while at > 0:
+        prev = body[at - 1]
+        if not isinstance(prev, Assign) or prev.target in reads:
+            break
+        at -= 1
+    body.insert(at, stmt)
 
 
 _TOTAL_MATH = frozenset(

@@ -222,6 +222,22 @@ def explain_call(exc: BaseException, f: Any, args: tuple, kwargs: dict, t: Any) 
         return exc
     if isinstance(exc, SymdiffError):
         return _place(exc, f, args, kwargs, t)
+    own = users_own_error(f, args, kwargs, t)
+    if own is not None:
+        return own
+    if isinstance(exc, ArithmeticError):
+        return exc  # a Python-float overflow of a derivative where the value is finite
+    return _internal(exc, f, t)
+
+
+def users_own_error(f: Any, args: tuple, kwargs: dict, t: Any) -> SymdiffError | None:
+    """Run ``f`` on the arguments: what it raises, as the user's located error (its own
+    class kept, at the line of their file that raised); None when it runs.
+
+    Also how a shape error the type analysis predicts is confirmed before a specialised
+    program is refused: the user sees what their own code raises, with NumPy's exact words,
+    and a prediction the function does not bear out is the analysis's mistake, not theirs.
+    """
     try:
         f(*args, **kwargs)
     except SymdiffError as own:  # the function itself calls symdiff and is refused
@@ -230,9 +246,7 @@ def explain_call(exc: BaseException, f: Any, args: tuple, kwargs: dict, t: Any) 
         name = getattr(f, "__name__", "the function")
         loc = raising_loc(own, _user_files(t)) or function_loc(f)
         return user_error(own, name, loc)
-    if isinstance(exc, ArithmeticError):
-        return exc  # a Python-float overflow of a derivative where the value is finite
-    return _internal(exc, f, t)
+    return None
 
 
 def _internal(exc: BaseException, f: Any, t: Any) -> InternalError:

@@ -85,7 +85,7 @@ def emit_c(
     with a ``CBackendError``.
     """
     exact = tuple(a if isinstance(a, AbstractValue) else of(a) for a in args)
-    t = transform(f, wrt, args=exact)
+    t = transform(f, wrt, args=exact, stacked=False)  # C loops need no stacked products
     try:
         emitted = emit_program(t.program, exact, origin(get_source(f)), name, max_steps)
     except SymdiffError:

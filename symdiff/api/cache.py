@@ -15,6 +15,7 @@ import threading
 import weakref
 from typing import Any, Callable
 
+from ..abstract.values import signature
 from ..ad.program import Kind
 from ..frontend.reads import resolve
 from ..frontend.source import refuse_gradients, unwrap
@@ -78,15 +79,45 @@ def current(t: Transformed) -> bool:
     return inner is None or current(inner)
 
 
+def watch(t: Transformed) -> tuple[tuple[dict, str, Any], ...] | None:
+    """What a repeated call checks to know ``t`` current, when reading module globals is
+    all ``current`` would do: ``(namespace, name, object)`` per name read. None when ``t``
+    inlined helpers or read dotted or closure names, or derives from another program (then
+    ``current`` decides)."""
+    if t.helpers or getattr(t.source.func, "__symdiff_from__", None) is not None:
+        return None
+    out = []
+    for func, path, obj in t.reads:
+        scope = func.__globals__
+        if "." in path or path in func.__code__.co_freevars or scope.get(path, _MISSING) is not obj:
+            return None
+        out.append((scope, path, obj))
+    return tuple(out)
+
+
 def cached_transform(
-    f: Callable[..., Any], wrt: Wrt, simplify: bool, mode: Kind | str = Kind.GRAD
+    f: Callable[..., Any],
+    wrt: Wrt,
+    simplify: bool,
+    mode: Kind | str = Kind.GRAD,
+    args: tuple[Any, ...] | None = None,
+    *,
+    backend: str | None = None,
 ) -> Transformed:
-    """``transform``, once per (function code, wrt, options, kind); a redefined function or
-    helper, or a global that now names another object, starts over."""
+    """``transform``, once per (function code, wrt, options, kind, abstract signature,
+    backend); a
+    redefined function or helper, or a global that now names another object, starts over.
+
+    ``args`` (every positional argument, concrete or abstract) asks for the program
+    specialised to their signature; arguments of another size with the same signature share
+    it. The user's code is checked against the exact arguments only by the call that builds
+    the entry: a later call with other sizes that do not fit fails in the generated code,
+    where ``blame`` finds the user's line as it does for the shape-generic program."""
     refuse_gradients(f)
     target = unwrap(f)
     code = getattr(target, "__code__", None)
-    key = (code, wrt_key(wrt), simplify, str(mode))
+    sig = None if args is None else signature(args)
+    key = (code, wrt_key(wrt), simplify, str(mode), sig, backend or "numpy")
     hit = None
     if code is not None:
         with _lock:
@@ -98,7 +129,7 @@ def cached_transform(
         return hit
     with _lock:
         generation = _generation[0]
-    result = transform(f, wrt, simplify, mode)
+    result = transform(f, wrt, simplify, mode, args, backend=backend)
     if code is not None:
         with _lock:
             table = _table(target)

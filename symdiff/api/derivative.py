@@ -5,6 +5,13 @@ A derivative object resolves ``wrt`` against ``f``'s arguments once, keeps the
 transformation it runs current (a rebound global or redefined helper transforms again),
 binds and coerces a call's arguments the same way, passes a bound method's object as the
 first argument, and compares a decorated ``f``'s value with the generated code's once.
+
+It also specialises at the call, as ``jax.jit`` does: the shape-generic program, built when
+the object is (so that refusals happen there), is correct for any arguments but carries
+run-time shape bookkeeping; a call's arguments have an abstract signature (kind, dtype, rank
+and unit axes, never exact sizes), and the first call with a new one builds the program
+rewritten for it, kept in a table keyed by ``calls.call_key`` so that a repeated call pays a
+dictionary lookup. What cannot be described or specialised runs the generic program.
 """
 
 from __future__ import annotations
@@ -15,16 +22,86 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..abstract.values import AbstractValue, ShapeError, signature
 from ..ad.program import Kind
-from ..errors import InputError, SymdiffError, UndefinedNameError, WrtError
+from ..backend import targets
+from ..errors import (
+    AliasUpdateError,
+    InputError,
+    InternalError,
+    SymdiffError,
+    UndefinedNameError,
+    WrtError,
+)
 from ..frontend.attributes import flattened
 from ..frontend.source import display_path, origin, unwrap
+from ..optimize.specialise import program_types
 from ..pipeline import Transformed
 from . import blame
-from .cache import cached_transform, current
-from .calls import UNBOUND, arguments, bound_self, decorated, prepare, verify_decorated
+from .cache import cached_transform, current, watch
+from .calls import (
+    UNBOUND,
+    arguments,
+    bound_self,
+    call_key,
+    decorated,
+    described,
+    prepare,
+    ready,
+    verify_decorated,
+)
 from .display import Summary, docstring, summary_html, summary_markdown, summary_repr
 from .wrt import Wrt, dotted_wrt, param_names, resolve_wrt, signature_defaults
+
+
+class Program:
+    """One program of a derivative object as its calls use it: the transformation, what
+    tells that it is still current, whether the arguments its key stands for reach the
+    generated code unchanged (no coercion needed), and ``fast``: the generated function a
+    call runs on the short road, once a first call has checked what it returns (None until
+    then; see ``GradientFunction``)."""
+
+    __slots__ = ("t", "watched", "ready", "typed", "fast", "key")
+
+    def __init__(self, t: Transformed, ready: bool, key: tuple | None = None):
+        self.t = t
+        self.watched = watch(t)
+        self.ready = ready
+        self.typed = typed_like_arguments(t)
+        self.fast: Callable[..., Any] | None = None
+        self.key = key
+
+    def current(self) -> bool:
+        watched = self.watched
+        if watched is None:
+            return current(self.t)
+        for scope, name, obj in watched:
+            if scope.get(name, _MISSING) is not obj:
+                return False
+        return True
+
+
+_MISSING = object()
+
+
+def typed_like_arguments(t: Transformed) -> bool:
+    """A specialised gradient's results certainly have the kind, dtype, rank and unit axes of
+    the arguments they are the gradients of: the analysis of the program says so, with its
+    branches and loops joined (a gradient that is a float on one branch and an array on
+    the other is not). Lengths other than 1 are the one thing the types leave open, and a
+    wrong one would be an error ``calls.finish`` cannot repair either; so such a gradient is
+    returned as the generated code computed it, without the per-call ``finish``."""
+    prog, sig = t.program, t.signature
+    if sig is None or prog.kind not in (Kind.GRAD, Kind.GRAD_FWD) or None in prog.grads:
+        return False
+    try:
+        types = program_types(prog, sig)
+        return all(
+            types.value(g) == sig[p]  # type: ignore[arg-type]
+            for g, p in zip(prog.grads, t.wrt_positions)
+        )
+    except Exception:  # what the analysis cannot say is not certain
+        return False
 
 
 class Derivative:
@@ -40,10 +117,19 @@ class Derivative:
     how = "forward mode"  # the mode or modes it runs
     usage = ""  # how to call it (api.display.Summary)
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, simplify: bool = False, bound: Any = None):
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        wrt: Wrt,
+        simplify: bool = False,
+        bound: Any = None,
+        backend: str | None = None,
+    ):
         self._f = f
         self.wrt = wrt
         self.simplify = simplify
+        # the array library the code is written for (None: NumPy, or the arguments' own)
+        self.backend = None if backend is None else targets.get(backend).name
         self._self = bound_self(f) if bound is None else bound
         self._names = param_names(unwrap(f))
         shift = 0 if self._self is UNBOUND else 1
@@ -64,7 +150,12 @@ class Derivative:
         self._defaults = signature_defaults(unwrap(self._target))
         self._verify = decorated(f)  # compare the decorated value once (_check_decorated)
         self.__symdiff_grad__ = True  # never differentiated through f by mistake
-        self._t: Transformed | None = None
+        self._t: Transformed | None = None  # the shape-generic program
+        # one program per abstract signature called with (calls.call_key -> transformation),
+        # and the signature of the latest call, whose program .source shows
+        self._programs: dict[tuple, Program] = {}
+        self._latest: Program | None = None
+        self.specialising = True  # False: every call runs the shape-generic program
 
     def _named(self, kind: str) -> None:
         """Name this object after ``f`` (``loss_jacobian``); a call takes ``f``'s arguments."""
@@ -79,13 +170,117 @@ class Derivative:
         self.__name__ = f"{fname}_{kind}"
         self.__qualname__ = self.__name__
 
-    def _transformed(self, mode: Kind) -> Transformed:
-        return cached_transform(self._target, self._wrt, self.simplify, mode)
+    def _transformed(self, mode: Kind, args: tuple | None = None) -> Transformed:
+        return cached_transform(
+            self._target, self._wrt, self.simplify, mode, args, backend=self.backend
+        )
 
-    def transformed_with(self, simplify: bool) -> Transformed:
+    def transformed_with(self, simplify: bool, args: tuple | None = None) -> Transformed:
         """This object's transformation, simplified when it or the caller asks (``emit``'s
-        ``simplify=`` applies to a gradient object built without it)."""
-        return cached_transform(self._target, self._wrt, self.simplify or simplify, self.mode)
+        ``simplify=`` applies to a gradient object built without it), specialised to
+        ``args`` (as a call passes them) when given."""
+        if args is None:
+            return cached_transform(
+                self._target, self._wrt, self.simplify or simplify, self.mode, backend=self.backend
+            )
+        full = self._positional(*self._flat_call(tuple(args), {}))
+        if full is None:
+            raise TypeError(
+                f"{self.__name__} takes {len(self._names)} arguments; {len(args)} were given"
+            )
+        return self._specialised(full, self.simplify or simplify)
+
+    def _program(self, given: tuple, kwargs: dict) -> Transformed:
+        """The transformation a call runs: the program specialised to the abstract signature
+        of its arguments (``given`` as generated code takes them, a bound method's object
+        first and an object read through attributes replaced by those reads, see
+        ``_flat_call``, so that the key has the attributes' abstract types; keywords and
+        defaults bound to the positional parameter list), built on the
+        first call with that signature; the shape-generic one when the arguments do not
+        bind (the call then raises what Python raises)."""
+        full = given if not kwargs and len(given) == len(self._names) else None
+        if not self.specialising or self.backend is not None:  # see docs/backends.md
+            return self.transformed
+        if full is None:
+            full = self._positional(given, kwargs)
+            if full is None:
+                self._latest = None
+                return self.transformed
+        key = call_key(full)
+        entry = self._programs.get(key)
+        if entry is None or not entry.current():
+            t = self._specialised(full, self.simplify)
+            entry = self._programs[key] = Program(t, ready(full, self._positions), key)
+        self._latest = entry
+        return entry.t
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The function this is a derivative of, as it was given."""
+        return self._f
+
+    def specialise(self, *args: Any, **kwargs: Any) -> "Derivative":
+        """Build (or find) the program a call with these arguments runs, without running it:
+        ``.source`` shows it next, and ``emit`` writes it. Returns ``self``. The arguments
+        are ``f``'s own (no tangents or vectors); only their abstract values matter."""
+        self._program(*self._flat_call(args, kwargs))
+        return self
+
+    def _positional(self, given: tuple, kwargs: dict) -> tuple | None:
+        """Every positional parameter's value for a call, or None if some has none."""
+        if len(given) > len(self._names):
+            return None
+        bound = {**self._defaults, **arguments(self._names, given, kwargs)}
+        if len(bound) != len(self._names) or any(n not in bound for n in self._names):
+            return None
+        return tuple(bound[n] for n in self._names)
+
+    def _specialised(self, full: tuple, simplify: bool) -> Transformed:
+        """The program for arguments ``full`` (every parameter of the function the generated
+        code computes, in order, concrete or abstract; see ``_flat_call``).
+
+        A Python int or bool being differentiated is refused by the pipeline's type check
+        (a ``WrtError`` naming the argument). Otherwise the arguments are coerced as the
+        call coerces them (an integer array becomes float64), so the program is written for
+        what it receives. A shape error the analysis predicts in the user's code is
+        confirmed by running it: what it raises is reported, at the user's line. Arguments
+        the analysis cannot describe, a prediction the function does not bear out, and any
+        other failure to specialise (a symdiff bug, a refusal only the exact types make,
+        which the shape-generic program words better at the call) give the shape-generic
+        program: slower, never wrong, and never a bug shown for the user's call."""
+        if any(type(full[p]) in (int, bool) for p in self._positions):
+            return cached_transform(self._target, self._wrt, simplify, self.mode, full)
+        coerced = full
+        concrete = not all(isinstance(a, AbstractValue) for a in full)
+        if concrete:
+            coerced, _ = prepare(full, {}, self._names, self._positions)
+
+        def generic() -> Transformed:  # the object's own: built when it was, with its rules
+            return self.transformed if simplify == self.simplify else self.transformed_with(True)
+
+        if not all(map(described, signature(coerced))):
+            return generic()
+        try:
+            target = self._differentiated(full) if concrete else self._target
+            return cached_transform(target, self._wrt, simplify, self.mode, coerced)
+        except ShapeError:
+            if concrete:
+                if self._flat is not None:  # f as a function of the attributes it reads
+                    f, own_args = self._target, full
+                else:
+                    f, own_args = self._f, full[0 if self._self is UNBOUND else 1 :]
+                own = blame.users_own_error(f, own_args, {}, generic())
+                if own is not None:
+                    raise own from own.__cause__
+            return generic()
+        except (InternalError, SymdiffError):
+            return generic()
+
+    def _differentiated(self, full: tuple) -> Callable[..., Any]:
+        """What the program for arguments ``full`` differentiates: ``f`` itself here (as a
+        function of the attributes it reads, if it reads any); a derivative of generated
+        code may differentiate the code specialised to them."""
+        return self._target
 
     def _eager(self) -> None:
         """Transform now, so that refusals happen at construction; a name defined later in
@@ -94,6 +289,10 @@ class Derivative:
             self._t = self._transformed(self.mode)
         except UndefinedNameError:
             self._t = None
+        except AliasUpdateError as exc:
+            if not exc.params:
+                raise
+            self._t = None  # numbers for exc.params make it a rebinding: the call decides
 
     @property
     def transformed(self) -> Transformed:
@@ -108,7 +307,26 @@ class Derivative:
         """Called when the transformation was (re)built: forget what depended on the old."""
 
     @property
+    def latest(self) -> Transformed:
+        """The transformation of the latest call: specialised to its arguments' signature
+        (its docstrings name it), or the shape-generic one before any call."""
+        entry = self._latest
+        if entry is None:
+            return self.transformed
+        if not entry.current():
+            sig = entry.t.signature
+            t = self.transformed if sig is None else self._specialised(sig, self.simplify)
+            entry = self._latest = Program(t, entry.ready)
+        return entry.t
+
+    @property
     def source(self) -> str:
+        """The generated code of the latest call's program (see ``latest``)."""
+        return self.latest.value_and_grad_source
+
+    @property
+    def generic_source(self) -> str:
+        """The generated code of the shape-generic program, correct for any arguments."""
         return self.transformed.value_and_grad_source
 
     def _with_self(self, args: tuple) -> tuple:

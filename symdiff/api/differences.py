@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import GradientCheckError, NonFiniteError
 from .blame import call_user, function_loc
 from .display import table_html
+from .progress import Progress
 from .wrt import param_names, resolve_wrt
 
 MAX_COORDS = 64  # coordinates checked one by one per argument; the rest by a random direction
@@ -183,16 +184,18 @@ def compare(
         errs_abs: list[float] = []
         errs_rel: list[float] = []
         ok = True
-        for i in coords:
-            h = step * max(1.0, abs(xf.flat[i]))
-            xp, xm = xf.copy(), xf.copy()
-            xp.flat[i] += h
-            xm.flat[i] -= h
-            fd = (
-                value(xp.reshape(xf.shape) if xf.ndim else xp.reshape(()))
-                - value(xm.reshape(xf.shape) if xf.ndim else xm.reshape(()))
-            ) / (2 * h)
-            ok &= _record(g.flat[i], fd, rt, at_abs, errs_abs, errs_rel)
+        with Progress(f"checking {name}", int(len(coords))) as progress:
+            for i in coords:
+                h = step * max(1.0, abs(xf.flat[i]))
+                xp, xm = xf.copy(), xf.copy()
+                xp.flat[i] += h
+                xm.flat[i] -= h
+                fd = (
+                    value(xp.reshape(xf.shape) if xf.ndim else xp.reshape(()))
+                    - value(xm.reshape(xf.shape) if xf.ndim else xm.reshape(()))
+                ) / (2 * h)
+                ok &= _record(g.flat[i], fd, rt, at_abs, errs_abs, errs_rel)
+                progress.advance()
         if xf.size > MAX_COORDS:
             d = rng.standard_normal(xf.shape)
             d /= np.linalg.norm(d)

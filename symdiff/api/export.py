@@ -39,7 +39,7 @@ from .module_imports import (
     import_statements,
     numpy_name,
 )
-from .units import Unit, make_unit, module_header, normalize_wrt
+from .units import Unit, make_unit, module_header, normalize_args, normalize_wrt
 from .user_code import def_text, file_of, global_names, line_of, repo_relative
 from .wrt import Wrt
 
@@ -69,6 +69,7 @@ def emit(
     wrt: Wrt | Mapping[str, Wrt] = 0,
     simplify: bool = False,
     path: str | os.PathLike[str] | None = None,
+    args: tuple | Mapping[str, tuple] | None = None,
 ) -> str:
     """The source of a module that computes the derivatives of ``functions`` with NumPy alone.
 
@@ -81,13 +82,19 @@ def emit(
     ``hvp(f)`` the gradient and ``<name>_hvp``/``<name>_grad_and_hvp``, ``hessian(f)`` those
     and ``<name>_hessian``. The module also holds the functions themselves, the helpers they
     call, the runtime helpers used and the module-level values read. ``path`` also writes it
-    there. Raises ``StandaloneError`` for values that cannot be written as source (huge
+    there. ``args`` specialises the module to the abstract signature of example arguments
+    (kind, dtype, rank and unit axes, not sizes), as ``grad`` does at a call: a tuple of
+    one function's arguments (or of every function's, when they take the same), or a dict
+    from function name to them (a derivative object goes by its function's name; a
+    function left out stays shape-generic). The header says for which types each is
+    written. Raises ``StandaloneError`` for values that cannot be written as source (huge
     arrays, objects, modules other than NumPy and math).
     """
     if not functions:
         raise WrtError("emit needs at least one function")
     specs = normalize_wrt(functions, wrt)
-    units = [make_unit(f, spec, simplify) for f, spec in zip(functions, specs)]
+    examples = normalize_args(functions, args)
+    units = [make_unit(f, s, simplify, a) for f, s, a in zip(functions, specs, examples)]
     text = _assemble(units, simplify)
     if path is not None:
         folder = os.path.dirname(os.fspath(path))
@@ -162,7 +169,7 @@ def _assemble(units: list[Unit], simplify: bool) -> str:
             key = (p.program.kind, p.grad_source)
             if key not in written:
                 g.begin(local_names(p.program))
-                e = emit_functions(p.program, origin, g)
+                e = emit_functions(p.program, origin, g, p.specialised_for)
                 g.end(e.grad_name, e.vg_name)
                 generated += [e.grad_source, e.vg_source]
                 written[key] = (e.grad_name, e.vg_name)

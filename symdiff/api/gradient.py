@@ -2,8 +2,9 @@
 
 ``grad(f)`` transforms ``f`` when it is called (refusals happen there, not at the first
 call) and returns a ``GradientFunction``; calling it runs the generated code on the
-caller's arguments. The common call, a float or a float array in and out, costs little
-more than the generated code itself.
+caller's arguments, specialised to their abstract signature (see ``derivative``). A
+repeated call with a signature already seen takes a short road: its key, one lookup, the
+staleness check and the generated code, with the results' types already known.
 """
 
 from __future__ import annotations
@@ -11,15 +12,30 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+import numpy as np
+
 from ..ad.program import Kind
+from ..backend import targets
 from ..frontend.attributes import FLAT_ATTR
 from ..pipeline import Transformed
 from . import blame
-from .cache import CACHE_ATTR, cached_transform, current
-from .calls import UNBOUND, arguments, finish, numpy_floats, prepare, refuse_complex
-from .derivative import Derivative
+from .cache import CACHE_ATTR, cached_transform
+from .calls import (
+    UNBOUND,
+    arguments,
+    call_key,
+    finish,
+    numpy_floats,
+    prepare,
+    refuse_complex,
+)
+from .derivative import Derivative, Program
 from .differences import compare
 from .wrt import Wrt
+
+# argument types NumPy's handling takes as they are; any other is checked for its library
+_PLAIN = frozenset({float, int, bool, np.ndarray})
+_COMPOSITE = frozenset({np.ndarray, tuple, list})  # arguments whose type is not their key
 
 
 class GradientFunction(Derivative):
@@ -35,6 +51,7 @@ class GradientFunction(Derivative):
         simplify: bool,
         check: bool,
         with_value: bool,
+        backend: str | None = None,
     ):
         # first: update_wrapper copies f's __dict__, which for grad(grad(f)) holds the inner
         # gradient's own fields (wrt, _f, ...); the assignments below must win
@@ -42,15 +59,13 @@ class GradientFunction(Derivative):
         self.__dict__.pop(CACHE_ATTR, None)  # update_wrapper copied f's cache table
         self.__dict__.pop(FLAT_ATTR, None)  # and its attribute-reading version
         self.__wrapped__ = f
-        super().__init__(f, wrt, simplify)
+        super().__init__(f, wrt, simplify, backend=backend)
         self.check = check
         self._with_value = with_value
+        self._last = max(self._positions)
         self.__name__ = (
             f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
         )
-        # the position of a lone Python-float argument once nothing else needs checking: a
-        # call with a float there runs the generated code and nothing else (see __call__)
-        self._fast: int | None = None
         self._eager()
         self._document()
 
@@ -73,38 +88,62 @@ class GradientFunction(Derivative):
         t = self.transformed
         return t.readable_value_and_grad if self._with_value else t.readable_grad
 
-    def _renewed(self) -> None:
-        self._fast = None  # decided again on the next call
-
     @property
     def source(self) -> str:
+        """The generated code of the latest call's program: specialised to the signature of
+        its arguments, which its docstring names; the shape-generic one before any call."""
+        t = self.latest
+        return t.value_and_grad_source if self._with_value else t.grad_source
+
+    @property
+    def generic_source(self) -> str:
+        """The shape-generic program's code, correct for arguments of any type and shape."""
         t = self.transformed
         return t.value_and_grad_source if self._with_value else t.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        fast = self._fast
-        t = self._t
-        if (
-            fast is not None
-            and t is not None
-            and not kwargs
-            and len(args) > fast
-            and type(args[fast]) is float
-            and (not t.reads or current(t))
-        ):
-            try:
-                g = t.grad(*args)
-            except Exception:
-                pass  # the general path below calls again and explains, or reruns
-            else:
-                if type(g) is float:
-                    return g
-        if t is None or ((t.helpers or t.reads) and not current(t)):
-            t = self.transformed
+        if not kwargs and self._flat is None:
+            # a repeated call with a known signature: the key (for scalars, their types), a
+            # dict lookup, the staleness check, the generated code, and each gradient typed
+            # like its argument where the types do not already say it is
+            key = tuple(map(type, args))
+            if not _COMPOSITE.isdisjoint(key):
+                key = call_key(args)
+            entry = self._programs.get(key)
+            fast = None if entry is None else entry.fast
+            if entry is not None and fast is not None and entry.current():
+                try:
+                    out = fast(*args)
+                except Exception:
+                    pass  # the general path below calls again and explains, or reruns
+                else:
+                    self._latest = entry
+                    if self._with_value:
+                        refuse_complex(out[0])
+                        if not entry.typed:
+                            return self._results(out[0], out[1], args, {}, {})
+                    elif not entry.typed:
+                        return self._results(None, out, args, {}, {})
+                    return out
+        if self.backend is not None:
+            return self._on_backend(args, kwargs)
         user_args, user_kwargs = args, kwargs
-        given, kwargs = self._flat_call(args, kwargs)
+        # the arguments as generated code takes them: with an object read through
+        # attributes, those reads (whose types the program is specialised to)
+        if self._flat is None:
+            given, seen = (args if self._self is UNBOUND else (self._self, *args)), args
+        else:
+            given, kwargs = self._flat_call(args, kwargs)
+            seen = given
+        given_kwargs = kwargs
+        if kwargs or not _PLAIN.issuperset(map(type, seen)):
+            other = targets.detect((*seen, *kwargs.values()))
+            if other is not None:  # another library's arrays: its backend, never NumPy's
+                return self._on_backend(user_args, user_kwargs, other.name)
+        last: Transformed | None = self._t  # for blame, should the lookup itself fail
         want_value = self._with_value or self._verify
         try:
+            t = last = self._program(given, kwargs)
             args, kwargs = prepare(given, kwargs, self._names, self._positions)
             try:
                 if want_value:
@@ -113,12 +152,23 @@ class GradientFunction(Derivative):
                     value, grads = None, t.grad(*args, **kwargs)
             except (ZeroDivisionError, OverflowError):
                 value, grads = numpy_floats(t, want_value, args, kwargs)
+            entry = self._latest
+            if entry is not None and entry.t is t and entry.fast is None and entry.ready:
+                if t.signature is not None and not self._first_results(entry, grads, args, kwargs):
+                    return self(*user_args, **user_kwargs)  # now with the generic program
+                if (
+                    self._self is UNBOUND
+                    and self._flat is None
+                    and not (self._verify or self.check)
+                ):
+                    entry.fast = t.value_and_grad if self._with_value else t.grad
         except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
-            err = blame.explain_call(exc, self._f, user_args, user_kwargs, t)
+            err = blame.explain_call(exc, self._f, user_args, user_kwargs, last or self.transformed)
             raise err from err.__cause__
         if value is not None:
             refuse_complex(value)
-        self._check_decorated(user_args, user_kwargs, value)
+        if self._verify:
+            self._check_decorated(user_args, user_kwargs, value)
         if self.check:
             self.check = False  # once, on the first call's inputs
             if self._flat is None:
@@ -136,26 +186,34 @@ class GradientFunction(Derivative):
                     wrt=self._wrt,
                     grad_fn=lambda *a, **k: t.grad(*prepare(a, k, self._names, self._positions)[0]),
                 )
-        return self._results(t, value, grads, given, user_kwargs, kwargs)
+        return self._results(value, grads, given, given_kwargs, kwargs)
+
+    def _on_backend(self, args: tuple, kwargs: dict, backend: str | None = None) -> Any:
+        """The generated code of another array library (this object's, or ``backend``) on
+        the caller's arguments, as they are: NumPy's argument handling (promoting integers,
+        shaping results like their arguments) would convert them, and the library's own
+        types are what it returns. The program is the shape-generic one for that library."""
+        if backend is None:
+            t = self.transformed
+        else:
+            t = cached_transform(self._target, self._wrt, self.simplify, self.mode, backend=backend)
+        given, flat_kwargs = self._flat_call(args, kwargs)
+        try:
+            if self._with_value:
+                return t.value_and_grad(*given, **flat_kwargs)
+            return t.grad(*given, **flat_kwargs)
+        except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
+            err = blame.explain_call(exc, self._f, args, kwargs, t)
+            raise err from err.__cause__
 
     def _results(
-        self, t: Transformed, value: Any, grads: Any, given: tuple, user_kwargs: dict, kwargs: dict
+        self, value: Any, grads: Any, given: tuple, user_kwargs: dict, kwargs: dict
     ) -> Any:
         """Each gradient shaped and typed like its argument; ``(value, grads)`` for
-        ``value_and_grad``. Decides the fast path of the next calls (see ``__call__``)."""
-        if not kwargs and max(self._positions) < len(given):  # all given by position
+        ``value_and_grad``."""
+        if not kwargs and self._last < len(given):  # all given by position
             if self._single:
-                raw = type(grads)
                 grads = finish(grads, given[self._positions[0]])
-                if (
-                    raw is float
-                    and type(given[self._positions[0]]) is float
-                    and not (self._with_value or self._verify or self.check)
-                    and self._self is UNBOUND
-                    and self._flat is None
-                    and not t.helpers
-                ):
-                    self._fast = self._positions[0]
             else:
                 grads = tuple([finish(g, given[p]) for g, p in zip(grads, self._positions)])
             return (value, grads) if self._with_value else grads
@@ -167,6 +225,52 @@ class GradientFunction(Derivative):
                 finish(g, bound.get(self._names[p])) for g, p in zip(grads, self._positions)
             )
         return (value, grads) if self._with_value else grads
+
+    def specialise(self, *args: Any, **kwargs: Any) -> "GradientFunction":
+        """The program for calls with these arguments, built and run once on them, so that
+        its results are checked (see ``_first_results``) before ``.source``, ``emit`` or
+        ``gradient_source`` show it. Returns ``self``."""
+        self(*args, **kwargs)
+        return self
+
+    def _specialised_at(self, given: tuple) -> Transformed:
+        """The program for a call whose arguments reach the generated code as ``given``
+        (every parameter, in order: with an object read through attributes, those reads;
+        see ``_flat_call``), its first results checked as a call checks them. For the
+        tangent program of this gradient, which never sees the caller's own arguments."""
+        t = self._program(given, {})
+        entry = self._latest
+        if entry is not None and entry.t is t and entry.ready and t.signature is not None:
+            args, kwargs = prepare(given, {}, self._names, self._positions)
+            try:
+                grads = t.value_and_grad(*args)[1] if self._with_value else t.grad(*args)
+            except Exception:  # the call runs the generic program, and blame explains
+                return self.transformed
+            if not self._first_results(entry, grads, args, kwargs):
+                return self.transformed
+        return t
+
+    def _first_results(self, entry: Program, grads: Any, args: tuple, kwargs: dict) -> bool:
+        """The first results of a specialised gradient, checked: each must have its
+        argument's shape, which ``finish`` cannot give it without hiding an error. A program
+        that fails this was specialised wrongly (symdiff's fault, never the user's): its
+        signature runs the shape-generic program from now on. One that passes takes the
+        short road on the next calls (when nothing else needs doing: no decorated value to
+        compare, no check), without ``finish`` if its types were exact too."""
+        bound = {**self._defaults, **arguments(self._names, args, kwargs)}
+        exact = True
+        for g, p in zip((grads,) if self._single else grads, self._positions):
+            x: Any = bound.get(self._names[p])
+            if np.shape(g) != np.shape(x) or (isinstance(x, np.ndarray) and np.ndim(g) != x.ndim):
+                if entry.key is not None:
+                    self._programs[entry.key] = Program(self.transformed, entry.ready)
+                self._latest = None
+                return False
+            exact = (
+                exact and type(g) is type(x) and getattr(g, "dtype", 0) == getattr(x, "dtype", 0)
+            )
+        entry.typed = entry.typed and exact
+        return True
 
     def _bare_grad(self, t: Transformed, args: tuple, kwargs: dict) -> Any:
         """The generated gradient on the caller's arguments (for ``check=True``)."""
@@ -180,6 +284,7 @@ def grad(
     wrt: Wrt = 0,
     simplify: bool = False,
     check: bool = False,
+    backend: str | None = None,
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
@@ -187,21 +292,41 @@ def grad(
     or name (one gradient, shaped like that argument) or a tuple of them (a tuple of
     gradients). ``check=True`` compares the first call against finite differences (slow:
     for debugging). Refusals happen here, when the gradient is built, not when it is called.
+    ``backend`` writes the code for another array library ("array-api", "jax", "torch",
+    "dask", "cupy": docs/backends.md), which then takes and returns that library's arrays;
+    without it, a call with another library's arrays uses that library's backend.
+    ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``: compiled C (docs/c.md).
     """
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, check, with_value=False)
-    return GradientFunction(f, wrt, simplify, check, with_value=False)
+        return lambda fn: grad(fn, wrt=wrt, simplify=simplify, check=check, backend=backend)
+    if backend == "c":
+        from .c import c_grad  # compiled through ctypes; loaded only when asked for
+
+        return c_grad(f, wrt=wrt)
+    return GradientFunction(f, wrt, simplify, check, False, backend)
 
 
 def value_and_grad(
-    f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, simplify: bool = False
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = 0,
+    simplify: bool = False,
+    backend: str | None = None,
 ) -> Any:
     """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, False, with_value=True)
-    return GradientFunction(f, wrt, simplify, False, with_value=True)
+        return lambda fn: GradientFunction(fn, wrt, simplify, False, True, backend)
+    return GradientFunction(f, wrt, simplify, False, True, backend)
 
 
-def gradient_source(f: Callable[..., Any], *, wrt: Wrt = 0, simplify: bool = False) -> str:
-    """The generated gradient of ``f`` as black-formatted Python source."""
-    return cached_transform(f, wrt, simplify).grad_source
+def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:
+    """The generated gradient of ``f`` as black-formatted Python source.
+
+    With ``args`` (``f``'s arguments, positionally, as for ``check_grad``), the program
+    ``grad(f)`` would run for a call with them: specialised to their kinds, dtypes, ranks
+    and unit axes, its docstring naming them. Without, the shape-generic program, correct
+    for arguments of any type and shape.
+    """
+    if not args:
+        return cached_transform(f, wrt, simplify).grad_source
+    return grad(f, wrt=wrt, simplify=simplify).specialise(*args).latest.grad_source

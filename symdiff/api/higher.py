@@ -30,7 +30,8 @@ from . import blame
 from .calls import UNBOUND, finish
 from .derivative import Derivative
 from .display import SourceText
-from .gradient import grad
+from .gradient import GradientFunction, grad
+from .progress import Progress
 from .wrt import Wrt
 
 MODES = ("auto", "fwd", "rev")
@@ -56,8 +57,10 @@ class JVPFunction(Derivative):
         "returns (value, J·tangents)."
     )
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, bound: Any = None):
-        super().__init__(f, wrt, bound=bound)
+    def __init__(
+        self, f: Callable[..., Any], wrt: Wrt, bound: Any = None, backend: str | None = None
+    ):
+        super().__init__(f, wrt, bound=bound, backend=backend)
         self._named("jvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
@@ -80,6 +83,11 @@ class JVPFunction(Derivative):
                 f"followed by {k} tangent(s), one per wrt argument"
             )
         primal, given = args[: len(args) - k], args[len(args) - k :]
+        if self.backend is not None:  # the library's arrays as they are (see grad)
+            t = self.transformed
+            with self._blamed(primal, kwargs, t):
+                flat, flat_kwargs = self._flat_call(primal, kwargs)
+                return t.value_and_grad(*flat, *given, **flat_kwargs)
         with self._blamed(primal, kwargs, self.transformed):
             call = self.prepare(primal, kwargs)
             tangents = self._directions(given, call.inputs, "tangent")
@@ -88,8 +96,9 @@ class JVPFunction(Derivative):
         return value, _finish_tangent(d, value, tangents)
 
     def prepare(self, args: tuple, kwargs: dict) -> "_TangentCall":
-        """The tangent program bound to these arguments, to push several directions through."""
-        t = self.transformed
+        """The tangent program bound to these arguments (specialised to their signature), to
+        push several directions through."""
+        t = self._program(*self._flat_call(args, kwargs))
         args, kwargs, bound = self._bind(args, kwargs)
         names = _tangent_names(t, len(self._positions))
         return _TangentCall(t, args, kwargs, names, self._wrt_values(bound))
@@ -115,16 +124,17 @@ def _tangent_names(t: Transformed, k: int) -> tuple[str, ...]:
     return tuple(p.name for p in params[len(params) - k :])
 
 
-def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
+def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, backend: str | None = None) -> Any:
     """Forward mode: ``jvp(f, wrt=...)(*args, *tangents)`` returns ``(f(args), J·tangents)``.
 
     The tangents follow ``f``'s own arguments, one per ``wrt`` argument, each shaped like
     its argument. One pass of a generated tangent program computes both (``.source``);
     ``f`` may return an array of any shape. Also usable as ``@jvp`` / ``@jvp(wrt=...)``.
+    ``backend`` writes it for another array library, as for ``grad``.
     """
     if f is None:
-        return lambda fn: JVPFunction(fn, wrt)
-    return JVPFunction(f, wrt)
+        return lambda fn: JVPFunction(fn, wrt, backend=backend)
+    return JVPFunction(f, wrt, backend=backend)
 
 
 # ----------------------------------------------------------------------------- vjp
@@ -154,12 +164,17 @@ class VJPFunction(Derivative):
 
     @property
     def source(self) -> str:
+        return self.latest.grad_source
+
+    @property
+    def generic_source(self) -> str:
         return self.transformed.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], Any]]:
         t = self.transformed
         with self._blamed(args, kwargs, t):
             value = self._f(*args, **kwargs)
+            t = self._program(*self._flat_call(args, kwargs))
             coerced, ckwargs, bound = self._bind(args, kwargs)
         xs = self._wrt_values(bound)
         name = t.program.params[-1].name
@@ -261,16 +276,37 @@ class JacobianFunction(Derivative):
             return self._jvp.transformed
         return self._vjp.transformed
 
+    def specialise(self, *args: Any, **kwargs: Any) -> "JacobianFunction":
+        """Both modes' programs for calls with these arguments (see ``Derivative``)."""
+        for d in self.modes:
+            d.specialise(*args, **kwargs)
+        return self
+
+    @property
+    def latest(self) -> Transformed:
+        if self._vjp is None or (self.last_mode != "rev" and self._jvp is not None):
+            return self._jvp.latest
+        return self._vjp.latest
+
     @property
     def source(self) -> str:
-        """The generated program this Jacobian runs; with ``mode="auto"``, both."""
+        """The generated program(s) this Jacobian runs, as of the latest call (specialised
+        to its arguments); with ``mode="auto"``, both."""
+        return self._sources(lambda d: d.source)
+
+    @property
+    def generic_source(self) -> str:
+        """The shape-generic program(s), correct for arguments of any shape."""
+        return self._sources(lambda d: d.generic_source)
+
+    def _sources(self, text: Callable[[Derivative], str]) -> str:
         if self._jvp is None or self._vjp is None:
-            return (self._jvp or self._vjp).source
+            return text(self._jvp or self._vjp)
         return SourceText(
             "# forward mode: one call per input element (used when inputs < outputs)\n"
-            + self._jvp.source
+            + text(self._jvp)
             + "\n\n# reverse mode: one call per output element (used otherwise)\n"
-            + self._vjp.source
+            + text(self._vjp)
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -294,12 +330,16 @@ class JacobianFunction(Derivative):
         call = self._jvp.prepare(args, kwargs)
         value, _ = call(runtime.zero_directions(xs))
         self._check_decorated(args, kwargs, value)
-        blocks = runtime.jacobian_columns(lambda *t: call.tangent(list(t)), xs, np.shape(value))
+        n = sum(int(np.size(x)) for x in xs)
+        with Progress("Jacobian (forward mode)", n) as progress:
+            tangent = progress.counted(lambda *t: call.tangent(list(t)))
+            blocks = runtime.jacobian_columns(tangent, xs, np.shape(value))
         return blocks[0] if self._single else blocks
 
     def _reverse(self, value: Any, pullback: Callable[[Any], Any], xs: list[Any]) -> Any:
         """Row by row: one reverse sweep per output element."""
-        blocks = runtime.jacobian_rows(pullback, xs, np.shape(value))
+        with Progress("Jacobian (reverse mode)", int(np.size(value))) as progress:
+            blocks = runtime.jacobian_rows(progress.counted(pullback), xs, np.shape(value))
         return blocks[0] if self._single else blocks
 
 
@@ -325,8 +365,8 @@ class _OverGradient(Derivative):
 
     how = "forward mode over reverse mode"
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, kind: str):
-        super().__init__(f, wrt)
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, kind: str, backend: str | None = None):
+        super().__init__(f, wrt, backend=backend)
         self._named(kind)
         if not self._single:
             raise WrtError(
@@ -334,13 +374,15 @@ class _OverGradient(Derivative):
                 hint="differentiate with respect to one (flattened) argument, or use "
                 "symdiff.jacobian on symdiff.grad(f, wrt=...) for blocks",
             )
-        self.gradient = grad(f, wrt=wrt)
+        self.gradient = grad(f, wrt=wrt, backend=backend)
         # the gradient's generated code takes a bound method's object first, as f does;
         # an object read through attributes, those reads (api.derivative, _flat_call)
         if self._flat is None:
-            self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self)
+            self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self, backend=backend)
         else:
-            self._tangents = _GradientTangent(self.gradient, self._wrt, bound=UNBOUND)
+            self._tangents = _GradientTangent(
+                self.gradient, self._wrt, bound=UNBOUND, backend=backend
+            )
 
     @property
     def built(self) -> bool:
@@ -349,6 +391,17 @@ class _OverGradient(Derivative):
     @property
     def transformed(self) -> Transformed:
         return self._tangents.transformed
+
+    @property
+    def latest(self) -> Transformed:
+        return self._tangents.latest
+
+    def specialise(self, *args: Any, **kwargs: Any) -> "_OverGradient":
+        """The gradient's and its tangent program's programs for these arguments."""
+        self.gradient.specialise(*args, **kwargs)
+        over, over_kwargs = self._over(args, kwargs)
+        self._tangents.specialise(*over, **over_kwargs)
+        return self
 
     @property
     def gradient_source(self) -> str:
@@ -379,6 +432,18 @@ class _GradientTangent(JVPFunction):
 
     mode = Kind.HVP
 
+    def _differentiated(self, full: tuple) -> Callable[..., Any]:
+        """The gradient specialised to the same arguments, when it is: its program has no
+        shape bookkeeping left for the tangent program to carry along."""
+        gradient = self._f
+        assert isinstance(gradient, GradientFunction)  # built on one (_OverGradient)
+        if gradient._flat is not None:  # full: the attributes read, as its code takes them
+            t = gradient._specialised_at(full)
+        else:
+            shift = 0 if self._self is UNBOUND else 1
+            t = gradient.specialise(*full[shift:]).latest
+        return t.readable_grad if t.signature is not None else self._f
+
 
 class HessianFunction(_OverGradient):
     """The Hessian of a scalar ``f``: shape ``x.shape + x.shape``."""
@@ -395,7 +460,9 @@ class HessianFunction(_OverGradient):
             self._check_gradient(args, kwargs)
             call = self._tangents.prepare(*self._over(args, kwargs))
             (x,) = call.inputs
-            (block,) = runtime.jacobian_columns(lambda v: call.tangent([v]), [x], np.shape(x))
+            with Progress("Hessian", int(np.size(x))) as progress:
+                tangent = progress.counted(lambda v: call.tangent([v]))
+                (block,) = runtime.jacobian_columns(tangent, [x], np.shape(x))
         return float(block) if not np.shape(x) else block
 
 
@@ -408,8 +475,8 @@ class HVPFunction(_OverGradient):
         "argument, it returns H·v."
     )
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt):
-        super().__init__(f, wrt, "hvp")
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, backend: str | None = None):
+        super().__init__(f, wrt, "hvp", backend)
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_hvp"
         self._document()
@@ -420,6 +487,11 @@ class HVPFunction(_OverGradient):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{self.__name__} takes the arguments of f followed by v")
+        if self.backend is not None:  # the library's arrays as they are (see grad)
+            t = self.transformed
+            with self._blamed(args[:-1], kwargs, t):
+                flat, flat_kwargs = self._flat_call(args[:-1], kwargs)
+                return t.grad(*flat, args[-1], **flat_kwargs)
         with self._blamed(args[:-1], kwargs, self.transformed):  # f's arguments, without v
             self._check_gradient(args[:-1], kwargs)
             call = self._tangents.prepare(*self._over(args[:-1], kwargs))
@@ -447,12 +519,13 @@ def hessian(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
     return HessianFunction(f, wrt)
 
 
-def hvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
+def hvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, backend: str | None = None) -> Any:
     """Hessian-vector product: ``hvp(f, wrt=...)(*args, v)`` is ``H·v`` for a scalar ``f``.
 
     One forward pass over the generated gradient (forward-over-reverse); the Hessian is
-    never formed, so the cost is a small multiple of one gradient.
+    never formed, so the cost is a small multiple of one gradient. ``backend`` writes it for
+    another array library, as for ``grad``.
     """
     if f is None:
-        return lambda fn: HVPFunction(fn, wrt)
-    return HVPFunction(f, wrt)
+        return lambda fn: HVPFunction(fn, wrt, backend)
+    return HVPFunction(f, wrt, backend)

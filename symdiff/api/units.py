@@ -5,6 +5,7 @@ that lists the units.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -45,28 +46,43 @@ def lineage(t: Transformed) -> list[Transformed]:
         out.insert(0, origin)
 
 
-def make_unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> Unit:
-    """What to write for ``obj``: a function's gradient, or the derivative object's programs."""
+def make_unit(
+    obj: Callable[..., Any], spec: Wrt, simplify: bool, args: tuple | None = None
+) -> Unit:
+    """What to write for ``obj``: a function's gradient, or the derivative object's programs;
+    specialised to the abstract signature of ``args`` (the function's arguments) if given."""
     from . import higher
-    from .gradient import GradientFunction
+    from .gradient import GradientFunction, grad
 
     if isinstance(obj, (higher.HessianFunction, higher.HVPFunction)):
         root = obj.gradient.transformed
         name = root.source.name
         hessian = isinstance(obj, higher.HessianFunction)
+        parts = lineage(obj.transformed)
+        if args is not None:  # the gradient and its tangent program, both for these types
+            obj.specialise(*args)
+            parts = [obj.gradient.latest, *lineage(obj.latest)[1:]]
         return Unit(
             name, "Hessian" if hessian else "Hessian-vector product", lineage(root)[0],
-            describe_wrt(root), lineage(obj.transformed), "hessian" if hessian else None,
+            describe_wrt(root), parts, "hessian" if hessian else None,
         )  # fmt: skip
     if isinstance(obj, higher.JacobianFunction):
-        parts = [p for d in obj.modes for p in lineage(d.transformed)]
+        if args is not None:
+            obj.specialise(*args)
+        chosen = [d.transformed if args is None else d.latest for d in obj.modes]
+        parts = [p for t in chosen for p in lineage(t)]
         root = lineage(parts[0])[0]
         return Unit(root.source.name, "Jacobian", root, describe_wrt(parts[0]), parts, "jacobian")
     if isinstance(obj, (higher.JVPFunction, higher.VJPFunction)):
-        t = obj.transformed
+        t = obj.transformed if args is None else obj.specialise(*args).latest
         what = "Jacobian-vector product" if obj.mode == "jvp" else "vector-Jacobian product"
         return Unit(t.source.name, what, lineage(t)[0], describe_wrt(t), lineage(t))
-    if isinstance(obj, GradientFunction):
+    if args is not None:
+        g = obj if isinstance(obj, GradientFunction) else grad(obj, wrt=spec, simplify=simplify)
+        if simplify and not g.simplify:
+            g = grad(g.function, wrt=g.wrt, simplify=True)
+        t = g.specialise(*args).latest
+    elif isinstance(obj, GradientFunction):
         t = obj.transformed_with(simplify)
     else:
         t = cached_transform(obj, spec, simplify)
@@ -75,9 +91,51 @@ def make_unit(obj: Callable[..., Any], spec: Wrt, simplify: bool) -> Unit:
     return Unit(chain[0].source.name, what, chain[0], describe_wrt(t), chain)
 
 
+def wrap_items(head: str, items: tuple[str, ...], indent: int) -> str:
+    """``head item, item, ...`` wrapped at 88 columns between items, never inside one
+    (``ndarray[float64, (n, 3)]`` has spaces of its own)."""
+    lines = [head]
+    for i, item in enumerate(items):
+        word = item + ("," if i < len(items) - 1 else "")
+        if len(lines[-1]) + 1 + len(word) <= 88:
+            lines[-1] += " " + word
+        else:
+            lines.append(" " * indent + word)
+    return "\n".join(lines)
+
+
 def is_derivative(f: Any) -> bool:
     """A ``grad``/``jvp``/``hessian``/... object: it carries its own ``wrt``."""
     return getattr(f, "__symdiff_grad__", False) is True
+
+
+def function_name(f: Any) -> str:
+    """The name ``emit``'s dicts know ``f`` by: a derivative object goes by its function's."""
+    inner = getattr(f, "function", None) if is_derivative(f) else None
+    return getattr(inner if inner is not None else f, "__name__", "")
+
+
+def normalize_args(functions: tuple[Callable[..., Any], ...], args: Any) -> list[tuple | None]:
+    """``emit``'s ``args`` per function: a tuple for all of them, a dict by function name
+    (a derivative object goes by its function's name; one left out is shape-generic)."""
+    if args is None:
+        return [None] * len(functions)
+    if isinstance(args, (tuple, list)):
+        return [tuple(args)] * len(functions)
+    if not isinstance(args, Mapping):
+        raise WrtError(
+            f"args is a tuple of arguments or a dict from function name to one, not {args!r}",
+            hint="emit(f, args=(W, x)), or emit(f, g, args={'f': (W, x), 'g': (x,)})",
+        )
+    names = [function_name(f) for f in functions]
+    unknown = sorted(set(args) - set(names))
+    if unknown:
+        raise WrtError(
+            f"args names {', '.join(map(repr, unknown))}, which is not among the functions "
+            "being emitted",
+            hint=f"functions: {', '.join(names)}",
+        )
+    return [None if args.get(n) is None else tuple(args[n]) for n in names]
 
 
 def normalize_wrt(functions: tuple[Callable[..., Any], ...], wrt: Any) -> list[Wrt]:
@@ -116,6 +174,25 @@ def module_header(units: list[Unit], files: list[str], digest: str, simplify: bo
             lines.append(f"    {u.name}: {u.what} with respect to {wrt}")
             lines.append(textwrap.fill(", ".join(u.exported), 84, initial_indent=" " * 8,
                                        subsequent_indent=" " * 8))  # fmt: skip
+        signature = u.parts[-1].specialised_for
+        if signature:
+            lines.append(wrap_items(f"{' ' * 8}specialised for", signature, 8))
+    signatures = " ".join(t for u in units for t in u.parts[-1].specialised_for)
+    if signatures:
+        legend = (
+            " (n in a shape: any length other than 1)"
+            if re.search(r"[(, ]n[,)]", signatures)
+            else ""
+        )
+        lines.append(
+            textwrap.fill(
+                f"A specialised function is written for arguments of the types listed{legend}, "
+                "and may fail or be wrong for others.",
+                84,
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
+        )
     usage = (
         "Needs only NumPy. For each function f: f_grad(...) returns the gradient and\n"
         "f_value_and_grad(...) returns (value, gradient)."

@@ -85,14 +85,22 @@ class Exprs:
         if form is Form.FSTRING:
             return _joined(params["parts"], args)
         keywords = []
+        # keywords as the library spells them (dim=); a portable helper takes NumPy's
+        keyword = self.g.backend.keyword if self.g.backend.renames(prim.spelling) else str
         for k, v in sorted(params.items()):
             if k == "index":  # index_grad(g, x, np.s_[...])
                 args = args[:2] + [ast.Subscript(self.g.dotted("np.s_"), self.index(v, args[2:]))]
             elif v in (float, int, bool):  # dtype=float
-                keywords.append(ast.keyword(k, self.g.dotted(v.__name__)))
+                keywords.append(ast.keyword(keyword(k), self.g.dotted(v.__name__)))
             else:
-                keywords.append(ast.keyword(k, self.g.const(Const(v))))
+                keywords.append(ast.keyword(keyword(k), self.g.const(Const(v))))
+        if keyword is not str:
+            for k, needed in self.g.backend.requires.items():
+                if k in params and needed not in params:  # torch.sum(x, dim=None, keepdim=True)
+                    keywords.insert(0, ast.keyword(keyword(needed), ast.Constant(None)))
         func = self.g.dotted(prim.spelling)
+        if self.g.backend.takes_namespace(prim.spelling):
+            keywords.append(ast.keyword("xp", self.g.namespace()))
         if form is Form.LISTCALL:
             return ast.Call(func, [ast.List(args)], keywords)
         return ast.Call(func, args, keywords)

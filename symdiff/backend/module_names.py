@@ -18,13 +18,22 @@ from .. import naming, runtime
 from ..ir import primitives as prims
 from ..ir.nodes import Const
 from ..naming import NameGen
+from .targets import NUMPY, Backend, resolve
 
 
 class Globals:
-    """Module-level names of generated code: chosen once, free of every local name."""
+    """Module-level names of generated code: chosen once, free of every local name.
 
-    def __init__(self, taken: set[str]):
+    Every NumPy spelling goes through ``backend`` (``targets``), which may answer another
+    library's name, a portable helper, or a refusal; for the NumPy backend it is the
+    spelling itself. When the backend finds its namespace from the arguments,
+    ``namespace_local`` is the local name the function binds it to.
+    """
+
+    def __init__(self, taken: set[str], backend: Backend = NUMPY):
         self.gen = NameGen(taken)
+        self.backend = backend
+        self.namespace_local = ""
         self.locals_seen: set[str] = set()  # local names of the functions emitted so far
         self.aliases: dict[tuple[str, int], str] = {}
         self.bindings: dict[str, Any] = {}
@@ -42,7 +51,19 @@ class Globals:
 
     def dotted(self, spelling: str) -> ast.expr:
         """``np.exp`` as an expression, with ``np`` bound to NumPy under a free name."""
+        b = self.backend
+        if not b.is_numpy:
+            spelling = b.spell(spelling)
+            if spelling.startswith("helper:"):
+                key = spelling[len("helper:") :]
+                target = b.helpers[key]
+                return ast.Name(self.name(target.rpartition(":")[2], resolve(target)))
         head, *rest = spelling.split(".")
+        if not b.is_numpy and head == b.alias:
+            node: ast.expr = self.namespace()
+            for part in rest:
+                node = ast.Attribute(node, part)
+            return node
         if head in naming.MODULES:
             obj = importlib.import_module(naming.MODULES[head])
         elif head in runtime.__all__:
@@ -55,10 +76,16 @@ class Globals:
             obj = custom_impl(spelling)
             rest = []
             head = spelling.replace(".", "_")
-        node: ast.expr = ast.Name(self.name(head, obj))
+        node = ast.Name(self.name(head, obj))
         for part in rest:
             node = ast.Attribute(node, part)
         return node
+
+    def namespace(self) -> ast.expr:
+        """The backend's namespace as an expression (``jnp``, or the local ``xp``)."""
+        if self.backend.from_arguments:
+            return ast.Name(self.namespace_local)
+        return ast.Name(self.name(self.backend.alias, self.backend.module()))
 
     def const(self, c: Const) -> ast.expr:
         """A constant as an expression: a literal when Python has one, else a bound name."""

@@ -71,6 +71,10 @@ class Plan:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[rb] = ra
+            # one name for several values: each is written where it is made, none folded,
+            # so later clobber checks read them there
+            self.could_fold.discard(a)
+            self.could_fold.discard(b)
 
     def group(self, v: Var) -> set[Var]:
         r = self.find(v)

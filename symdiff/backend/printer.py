@@ -18,15 +18,28 @@ import copy
 from typing import Any
 
 from ..ad.program import GradProgram
-from ..errors import Loc
+from ..errors import BackendError, Loc
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Block, Effect, Form, If, Loop, LoopKind, Pop, Push, Var
+from ..ir.nodes import (  # fmt: skip
+    Assign,
+    Block,
+    Const,
+    Effect,
+    Form,
+    If,
+    Loop,
+    LoopKind,
+    Pop,
+    Push,
+    Var,
+    used_by,
+)
 from ..naming import NameGen
 from .comments import Quotes, loc_key, statements
 from .exprs import Exprs
 from .facts import copier, is_update
 from .module_names import Globals
-from .plan import Plan
+from .plan import Plan, walk
 
 _INDENT = "    "
 
@@ -36,6 +49,7 @@ class Printer:
 
     def __init__(self, plan: Plan, g: Globals):
         self.plan = plan
+        self.depth = 0  # how many loops the statement being printed is inside
         self.facts = plan.facts
         self.names = plan.names
         self.g = g
@@ -86,6 +100,14 @@ class Printer:
         return out
 
     def assign(self, s: Assign, comment_all: bool, state: dict) -> list[ast.stmt]:
+        try:
+            return self._assign(s, comment_all, state)
+        except BackendError as exc:  # a spelling the backend refused: at the user's line
+            if exc.loc is not None or s.loc is None:
+                raise
+            raise exc.relocated(s.loc) from None
+
+    def _assign(self, s: Assign, comment_all: bool, state: dict) -> list[ast.stmt]:
         if s.prim.effect is Effect.OUTPUT:
             loc = self.quotes.source(s, state.get("last"))
             lines = self.quotes.comment(loc, comment_all, state)
@@ -127,10 +149,21 @@ class Printer:
         old, value, *idx = (self.x.atom(a) for a in s.args)
         target = self.names[s.target]
         out: list[ast.stmt] = []
+        if self.g.backend.functional and s.prim.form is not Form.APPEND:
+            # immutable arrays: y = x.at[i].set(v) (or .add(v)) makes the updated copy
+            method = "add" if s.prim is P.index_add else "set"
+            place = ast.Subscript(ast.Attribute(old, "at"), self.x.index(s.param("index"), idx))
+            return [_assign(_store(target), _call(ast.Attribute(place, method), value))]
         if s.target not in self.plan.inplace:
             out.append(_assign(_store(target), _call(self.g.dotted(copier(s.prim)), old)))
         if s.prim.form is Form.APPEND:
             out.append(ast.Expr(_call(_method(target, "append"), value)))
+            return out
+        if s.prim is P.index_add and self.basic_index(s):
+            # a basic index names every element once: += adds as np.add.at does, faster
+            index = self.x.index(s.param("index"), idx)
+            sub = ast.Subscript(ast.Name(target), index, ast.Store())
+            out.append(ast.AugAssign(sub, ast.Add(), value))
             return out
         if s.prim is P.index_add:
             at = self.g.dotted("np.add.at")
@@ -140,6 +173,25 @@ class Printer:
         index = self.x.index(s.param("index"), idx)
         out.append(_assign(ast.Subscript(ast.Name(target), index, ast.Store()), value))
         return out
+
+    def basic_index(self, s: Assign) -> bool:
+        """Whether ``s``'s index is a basic one (slices, ``None``, ``...`` and integers: a
+        constant or a loop's index, as the loop made it or as its tape gives it back), which
+        cannot name an element twice; an array of indices may, and needs ``np.add.at``."""
+        idx = s.args[2:]
+        for item in s.param("index"):
+            if item[0] != "at":
+                continue
+            a = idx[item[1]]
+            if isinstance(a, Const):
+                if type(a.value) is not int:
+                    return False
+                continue
+            a = self.plan.restored.get(a, a)
+            made = self.facts.defs.get(a)
+            if not (isinstance(made, Loop) and made.index == a):
+                return False
+        return True
 
     def if_(self, s: If, comment_all: bool) -> list[ast.stmt]:
         cond = self.x.atom(s.cond)
@@ -179,10 +231,20 @@ class Printer:
                 body += cond_stmts + [ast.If(ast.UnaryOp(ast.Not(), cond), [ast.Break()], [])]
                 cond = ast.Constant(True)
             head = ast.While(cond, body, [])
-        else:
+        stmts = s.body
+        walked = self.tape_walk(s)
+        if walked is not None:
+            # the backward loop walks its tape: no pop() call per iteration
+            pop, stmts = walked, s.body[1:]
+            tape = _call(self.g.dotted("reversed"), ast.Name(self.names[pop.tape]))
+            targets = _targets([self.names[t] for t in pop.targets])
+            head = ast.For(targets, tape, body, [])
+        elif s.kind is not LoopKind.WHILE:
             head = ast.For(_store(self._index_name(s)), self._range(s), body, [])
         # the header's comment covers the body's statements on its line (a comprehension's)
-        body += self.block(s.body, comment_all, {"last": loc_key(s.loc)})
+        self.depth += 1
+        body += self.block(stmts, comment_all, {"last": loc_key(s.loc)})
+        self.depth -= 1
         copies = [
             (self.names[c.var], self.x.atom(c.next))
             for c in s.carries
@@ -201,6 +263,23 @@ class Printer:
         for st in (*out, head):  # the set-up belongs to the loop too, for line_locations
             self.locs[id(st)] = s.loc
         return out + self.attach([head], lines)
+
+    def tape_walk(self, s: Loop) -> Pop | None:
+        """The pop a backward ``reversed`` loop starts with, when the loop can iterate over
+        its tape instead: a loop not inside another one (an inner loop's tape holds the entries of
+        every outer iteration), whose index nothing reads, and whose tape nothing else in the
+        body pops (a branch's pops share the loop's tape)."""
+        if self.depth or s.kind is not LoopKind.REVERSED or not s.body or s.exit is not None:
+            return None  # a counted loop (range(steps)) would leave its counter unread
+        first = s.body[0]
+        if not isinstance(first, Pop):
+            return None
+        if s.index is not None and any(s.index in used_by(st) for st in walk(s.body)):
+            return None  # (the forward loop may read the same index variable)
+        for st in walk(s.body[1:]):
+            if isinstance(st, (Pop, Push)) and st.tape == first.tape:
+                return None
+        return first
 
     def _index_name(self, s: Loop) -> str:
         # "_" only when no variable of the user's is called that (it would be overwritten)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Sequence, cast
 
-from ..errors import InternalError, SymdiffError, UnsupportedSyntaxError
+from ..errors import AliasUpdateError, InternalError, SymdiffError, UnsupportedSyntaxError
 from ..ir import primitives as P
 from ..ir.nodes import Const, Function, Var
 from .aliasing import Refusal
@@ -274,12 +274,13 @@ class StatementLowering(LoweringBase):
                     f"`{annotated}` or pass floats"
                 )
                 hint += f"; or, if {what}, which makes `{name} {op}=` a plain rebinding"
-            return UnsupportedSyntaxError(
+            message = (
                 f"`{name} {op}=` would change the array that `{others[0]}` also names "
-                "(an in-place update through an alias)",
-                loc,
-                hint,
+                "(an in-place update through an alias)"
             )
+            if unknown:  # numbers for these make it a rebinding: grad waits for the call
+                return AliasUpdateError(message, loc, hint, tuple(unknown))
+            return UnsupportedSyntaxError(message, loc, hint)
 
         return refuse
 

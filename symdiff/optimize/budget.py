@@ -36,6 +36,9 @@ class Report:
     regions: int = 0
     rewritten: int = 0
     outcomes: Counter = field(default_factory=Counter)
+    # (value, the region's statements before, the value's expression after, in SymPy's
+    # spelling over the region's inputs) for every output of a rewritten region
+    rewrites: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def count_ops(prog: GradProgram, with_value: bool = False) -> int:

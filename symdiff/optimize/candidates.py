@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Const, Primitive, Var
-from .context import NEG, SMOOTH, Context, control_reads, walk
+from .context import ADD, NEG, SMOOTH, Context, control_reads, walk
 from .sympy_ir import Lowering, Unconvertible
 from .sympy_tables import number
 
@@ -60,6 +60,9 @@ class Candidates:
             inv = self._invert(e0)
             if inv != e0:
                 bases.append((inv, False))
+            stepped = self._one_step(inv)  # 1 - p spelt out: cancels against p
+            if stepped != inv:
+                bases.append((stepped, False))
         expanded = self._expand(e0)
         if expanded != e0:
             bases.append((expanded, True))
@@ -127,6 +130,20 @@ class Candidates:
             if inv is not None:
                 rules[u] = (inv, s.target)
         return rules
+
+    def _one_step(self, e: sp.Expr) -> sp.Expr:
+        """``e`` with each forward value that is a constant plus or minus another value
+        (``t4 = 1 - p``) written as that sum, so that it can cancel against the
+        value it steps from."""
+        reps = {}
+        for s in e.free_symbols:
+            a = self.c.atoms[s]
+            d = self.c.fwd_defs.get(a) if isinstance(a, Var) else None
+            if d is None or not self.c.in_backward or len(d.args) not in (1, 2):
+                continue
+            if sum(1 for x in d.args if isinstance(x, Var)) == 1 and d.prim in ADD:
+                reps[s] = SMOOTH[d.prim](*map(self.c.sym, d.args))
+        return e.xreplace(reps) if reps else e
 
     def _expand(self, e: sp.Expr) -> sp.Expr:
         """``e`` with forward definitions inlined, as far as the size limit allows."""

@@ -117,7 +117,8 @@ class Context:
         self.report = report
         self.stop = start + budget.total_seconds
         self.pinned: set[Var] = {a for a in (prog.value, *prog.grads) if isinstance(a, Var)}
-        self.pinned |= {a for a, _ in prog.adjoint_of}
+        self.pinned |= {a for a, _ in prog.adjoint_of if a not in _chained_adjoints(prog)}
+        self.adjoint_names = {d: p.name for d, p in prog.adjoint_of if not is_internal(p.name)}
         for stmt in walk(prog.forward + prog.backward):
             if isinstance(stmt, Assign):
                 if not is_internal(stmt.target.name):
@@ -242,6 +243,11 @@ class Context:
                                 out |= {c.var, c.out}
         return out
 
+    def name_of(self, v: Var) -> str:
+        """How a report names ``v``: the user's name, ``d_<name>`` for an adjoint."""
+        primal = self.adjoint_names.get(v)
+        return f"d_{primal}" if primal is not None else v.name
+
     def fresh(self) -> Var:
         while True:
             self.counter += 1
@@ -305,3 +311,24 @@ class Context:
         own = {family(s.prim) for s in stmts} - {None}
         prefer = "np" if "np" in own or not own else "math"
         return {k: (v.pop() if len(v) == 1 else prefer) for k, v in seen.items()}
+
+
+def _chained_adjoints(prog: GradProgram) -> set[Var]:
+    """Adjoints of the backward sweep's top level read by exactly one statement, a smooth
+    one of the same block: links of a chain (``d_p`` between ``d_t4`` and ``d_t`` in a
+    cross-entropy of a sigmoid) that a person composes and cancels through on paper."""
+    reads: Counter = Counter()
+    smooth_reads: Counter = Counter()
+    for stmt in walk(prog.forward + prog.backward):
+        got = stmt.args if isinstance(stmt, Assign) else tuple(control_reads(stmt))
+        for a in got:
+            if isinstance(a, Var):
+                reads[a] += 1
+    for stmt in prog.backward:
+        if isinstance(stmt, Assign) and algebraic(stmt):
+            for a in stmt.args:
+                if isinstance(a, Var):
+                    smooth_reads[a] += 1
+    made = {s.target for s in prog.backward if isinstance(s, Assign) and algebraic(s)}
+    grads = {g for g in prog.grads if isinstance(g, Var)}
+    return {v for v in made if reads[v] == 1 and smooth_reads[v] == 1 and v not in grads}

@@ -34,6 +34,7 @@ from ..ad import analysis
 from ..ad.program import GradProgram
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Block, Const, If, Loop, Var
+from ..ir.printer import format_block
 from . import verify
 from .budget import Budget, Report, count_ops
 from .candidates import Candidates
@@ -205,6 +206,13 @@ class _Simplifier:
             return None, "unsafe"
         if not verify.verify(self.c, stmts, new, outputs):
             return None, "verification failed"
+        # what the report shows: the region's statements, and each output's new expression
+        # (SymPy cancels x / e * e as it builds the expression, so the "before" is the IR)
+        lines: list[str] = []
+        format_block(tuple(stmts), 0, lines)
+        before = "; ".join(line.strip() for line in lines)
+        for o in outputs:
+            self.c.report.rewrites.append((self.c.name_of(o), before, str(chosen[o])))
         return new, "rewritten"
 
     def _assemble(self, stmts, outputs, chosen, defs) -> list[Assign] | None:

@@ -23,16 +23,20 @@ one that runs (operands of a broadcasting operation are compatible), nothing els
 from __future__ import annotations
 
 import dataclasses
+from typing import Mapping
 
 from ..abstract.infer import Analysis
 from ..abstract.values import AbstractValue, show_shape
 from ..abstract.values import Kind as ValueKind
+from ..ad.analysis import prune
 from ..ad.program import GradProgram, Kind
 from ..errors import NonScalarOutputError
+from ..ir import primitives as P
 from ..ir.nodes import (
     Assign,
     Atom,
     Block,
+    Effect,
     If,
     Loop,
     Pop,
@@ -42,13 +46,20 @@ from ..ir.nodes import (
     iter_assigns,
     substitute,
 )
-from . import typed_broadcast, typed_linalg
-from .typed import Rewrite, Types
+from ..naming import is_internal
+from . import typed_broadcast, typed_elementwise, typed_linalg, typed_shapes, typed_where
+from .typed import FRESH_PREFIX, Rewrite, Types, combined, scopes
 
 MAX_ROUNDS = 8  # each round can only remove bookkeeping, so a few always suffice
 
 
-REWRITES: dict[Primitive, Rewrite] = {**typed_broadcast.REWRITES, **typed_linalg.REWRITES}
+REWRITES: dict[Primitive, Rewrite] = combined(
+    typed_broadcast.REWRITES,
+    typed_linalg.REWRITES,
+    typed_shapes.REWRITES,
+    typed_elementwise.REWRITES,
+    typed_where.REWRITES,
+)
 
 
 def program_types(prog: GradProgram, args: tuple[AbstractValue, ...]) -> Analysis:
@@ -69,20 +80,89 @@ def program_types(prog: GradProgram, args: tuple[AbstractValue, ...]) -> Analysi
     return analysis
 
 
-def specialise(prog: GradProgram, args: tuple[AbstractValue, ...]) -> GradProgram:
-    """``prog`` rewritten for calls whose arguments have the abstract values ``args``."""
+def specialise(
+    prog: GradProgram,
+    args: tuple[AbstractValue, ...],
+    extra: Mapping[Primitive, Rewrite] | None = None,
+) -> GradProgram:
+    """``prog`` rewritten for calls whose arguments have the abstract values ``args``;
+    ``extra`` rewrites (a backend's spellings: ``backend.targets``) are offered after
+    these and may be offered what these left."""
+    table = {**REWRITES, **(extra or {})} if extra else REWRITES
     for _ in range(MAX_ROUNDS):
         defs = {s.target: s for s in iter_assigns(prog.forward + prog.backward)}
-        types = Types(program_types(prog, args), defs)
+        types = Types(program_types(prog, args), defs, scope=scopes(prog.forward, prog.backward))
         prog = _value_checked(prog, types)
-        rewriter = _Rewriter(types)
+        rewriter = _Rewriter(types, table)
         forward = rewriter.block(prog.forward)
         types.backward = True
         backward = rewriter.block(prog.backward)
         if not rewriter.changed:
             break
         prog = _substituted(dataclasses.replace(prog, forward=forward, backward=backward), rewriter)
-    return drop_unread_tape_entries(prog)
+    prog = drop_unread_tape_entries(without_dead_statements(prog))
+    return fresh_gradients(prog, program_types(prog, args))
+
+
+def fresh_gradients(prog: GradProgram, analysis: Analysis) -> GradProgram:
+    """Every array gradient a new array the caller owns, as the rules make them: a rewrite
+    may find that one equals an argument (``d_x = y`` for ``np.sum(x * y)``), a view of one,
+    a read-only broadcast or another gradient, which is then copied once at the end."""
+    if prog.kind.forward_only:
+        return prog
+    params = set(prog.params)
+    defs = {s.target: s for s in iter_assigns(prog.forward + prog.backward)}
+    phis = {
+        p.target: (p.then, p.orelse)
+        for stmt in _walk(prog.forward + prog.backward)
+        if isinstance(stmt, If)
+        for p in stmt.phis
+    }
+    grads: list = []
+    copies: list[Assign] = []
+    adjoint_of = list(prog.adjoint_of)
+    for g, x in zip(prog.grads, prog.wrt):
+        if isinstance(g, Var) and analysis.value(g).kind is ValueKind.ARRAY:
+            if g in grads or _borrowed(g, params, defs, phis):
+                copied = Var(f"{FRESH_PREFIX}copy{len(copies)}")
+                copies.append(Assign(copied, P.np_copy, (g,), (), prog.loc))
+                adjoint_of.append((copied, x))
+                g = copied
+        grads.append(g)
+    if not copies:
+        return prog
+    backward = prog.backward + tuple(copies)
+    return dataclasses.replace(
+        prog, backward=backward, grads=tuple(grads), adjoint_of=tuple(adjoint_of)
+    )
+
+
+def _borrowed(
+    v: Atom, params: set[Var], defs: dict[Var, Assign], phis: dict, depth: int = 0
+) -> bool:
+    """``v`` is an argument, a broadcast, or a view of one of these, on some path (a value
+    chosen by a branch is borrowed when either choice is)."""
+    if not isinstance(v, Var) or depth > 32:
+        return False
+    if v in params:
+        return True
+    if v in phis:
+        return any(_borrowed(a, params, defs, phis, depth + 1) for a in phis[v])
+    made = defs.get(v)
+    if made is None or made.prim.effect is not Effect.VIEW:
+        return False
+    if made.prim is P.np_broadcast_to:
+        return True
+    return bool(made.args) and _borrowed(made.args[0], params, defs, phis, depth + 1)
+
+
+def without_dead_statements(prog: GradProgram) -> GradProgram:
+    """``prog`` without the statements neither the value nor a derivative needs: a rewrite
+    that stops reading a value (``np.shape(t)`` became ``np.shape(x)``) leaves its
+    definition behind, and a dead reader of a tape entry would keep the entry."""
+    live = {a for a in (prog.value, *prog.grads) if isinstance(a, Var)}
+    backward = prune(prog.backward, live)
+    return dataclasses.replace(prog, forward=prune(prog.forward, live), backward=backward)
 
 
 def _value_checked(prog: GradProgram, types: Types) -> GradProgram:
@@ -106,8 +186,9 @@ def _value_checked(prog: GradProgram, types: Types) -> GradProgram:
 class _Rewriter:
     """One round of rewrites over a program's blocks, collecting the aliases they made."""
 
-    def __init__(self, types: Types):
+    def __init__(self, types: Types, table: Mapping[Primitive, Rewrite] = REWRITES):
         self.types = types
+        self.table = table
         self.alias: dict[Var, Atom] = {}
         self.changed = False
 
@@ -127,7 +208,7 @@ class _Rewriter:
         return tuple(out)
 
     def assign(self, stmt: Assign) -> tuple:
-        rewrite = REWRITES.get(stmt.prim)
+        rewrite = self.table.get(stmt.prim)
         if rewrite is None:
             return (stmt,)
         stmt = Assign(
@@ -155,8 +236,14 @@ def _substituted(prog: GradProgram, rewriter: _Rewriter) -> GradProgram:
     if not mapping:
         return prog
     grads = tuple(None if g is None else rewriter.read(g) for g in prog.grads)
+    # an adjoint found equal to an unnamed temporary lends it its name (d_out = out - y)
+    named = dict(prog.adjoint_of)
+    for v, atom in mapping.items():
+        if v in named and isinstance(atom, Var) and is_internal(atom.name):
+            named.setdefault(atom, named[v])
     return dataclasses.replace(
         prog,
+        adjoint_of=tuple(named.items()),
         forward=substitute(prog.forward, mapping),
         backward=substitute(prog.backward, mapping),
         value=rewriter.read(prog.value),

@@ -11,12 +11,28 @@ from .broadcasting import unbroadcast
 
 
 def index_grad(g, x, index):
-    """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``. ``x`` may
-    be a tuple of numbers (``t = (a, b, c); t[i]``), which ``np.result_type`` would read as
-    a dtype description, hence ``np.asarray``."""
+    """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``. A basic
+    index (integers, slices, None, ...) names each element once, so plain assignment does
+    what ``np.add.at`` does, several times faster; an array of indices may repeat one.
+    ``x`` may be a tuple of numbers (``t = (a, b, c); t[i]``), which ``np.result_type``
+    would read as a dtype description, hence ``np.asarray``."""
     out = np.zeros(np.shape(x), dtype=np.result_type(g, np.asarray(x), 1.0))
-    np.add.at(out, index, g)
+    if _basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
     return out
+
+
+def _basic_index(index):
+    """Whether ``index`` is NumPy basic indexing: no arrays, lists or booleans in it."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, (bool, np.bool_)):
+            return False
+        if not (item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice))):
+            return False
+    return True
 
 
 def take_grad(g, x, indices, axis=None):

@@ -155,6 +155,11 @@ def _hand_cases() -> list[Case]:
         c(P.la_norm, x, ord=1)
         c(P.la_norm, x, ord=np.inf, axis=(0, 1))
 
+    # np.asarray of a tuple: a stack, like np.array of the items
+    for items in [(v3, a(3)), (0.5, 2, True), (m23, m23, m23), (a(1), v3), (f32, f32), (0.5, v3)]:
+        c(P.np_asarray, items, consts=())
+        c(P.np_asarray, items, dtype="float32", consts=())
+
     # shape manipulation
     for x in (0.5, np.float32(1), v3, m23, t234, a(1, 3, 1), ia(2, 3)):
         for prim in (P.np_transpose, P.T_attr, P.np_ravel, P.np_squeeze, P.np_atleast_1d,

@@ -82,9 +82,12 @@ def helper_cases() -> list[Case]:
         g = np.ones(np.shape(x @ y)) if np.ndim(x @ y) else 1.0
         c(P.matmul_grad_a, g, x, y)
         c(P.matmul_grad_b, g, x, y)
-    for b in (a(3), a(3, 2)):
-        c(P.solve_adjoint, np.ones_like(b), spd, b)
-        c(P.solve_grad_a, np.ones_like(b), np.ones_like(b), spd, b)
+    stack = np.stack([spd, spd + np.eye(3)])
+    for m, b in [(spd, a(3)), (spd, a(3, 2)), (stack, a(3)), (stack, a(3, 2)), (spd, a(2, 3, 2))]:
+        x = np.linalg.solve(m, b) if b.ndim > 1 else np.linalg.solve(m, b[:, None])[..., 0]
+        # the adjoint of x = solve(m, b) is shaped like x, which a stack of m broadcasts
+        c(P.solve_adjoint, np.ones_like(x), m, b)
+        c(P.solve_grad_a, np.ones_like(x), x, m, b)
     for x in (a(2, 3), a(4), a(2, 3, dtype=np.float32), 0.5, ia(2, 3)):
         for axis, keep in [(None, False), (0, False), (-1, True)]:
             if np.ndim(x) == 0 and axis is not None:

@@ -133,7 +133,11 @@ def test_a_gradient_that_fails_where_the_function_runs_is_still_internal():
     linecache.cache[name] = (len(text), None, text.splitlines(True), name)
     space: dict = {}
     exec(compile(text, name, "exec"), space)
-    g._t = dataclasses.replace(t, grad=space["broken"], value_and_grad=space["broken"])
+    g(np.ones(2))  # the program specialised to this signature, which the call below runs
+    broken = dataclasses.replace(t, grad=space["broken"], value_and_grad=space["broken"])
+    g._t = broken  # the generic one too
+    for entry in g._programs.values():
+        entry.t, entry.fast = broken, None
     with pytest.raises(InternalError) as info:
         g(np.ones(2))
     message = info.value.message

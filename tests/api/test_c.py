@@ -89,6 +89,16 @@ def test_integer_arguments_are_not_differentiated():
 
 
 @needs_cc
+def test_grad_with_the_c_backend_is_c_grad():
+    rng = np.random.default_rng(2)
+    W, x, b = rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=2)
+    g = symdiff.grad(loss, wrt=("W", "b"), backend="c")
+    assert isinstance(g, symdiff.api.c.CGradient)
+    for got, want in zip(g(W, x, b), symdiff.grad(loss, wrt=("W", "b"))(W, x, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@needs_cc
 def test_c_grad_returns_what_grad_returns():
     rng = np.random.default_rng(1)
     W, x, b = rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=2)

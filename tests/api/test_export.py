@@ -540,3 +540,42 @@ def test_cli_show_kinds(capsys):
     assert main(["show", "examples/softmax_jacobian.py:softmax", "--kind", "jacobian"]) == 0
     out = capsys.readouterr().out
     assert "# forward mode" in out and "def softmax_vjp(" in out
+
+
+def test_emit_with_args_writes_specialised_functions_that_run_standalone():
+    rng = np.random.default_rng(3)
+    W, x, b, y = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3), np.ones(3)
+    text = symdiff.emit(layer_loss, wrt=("W", "b"), args=(W, x, b, y))
+    header = text.split('"""')[1]
+    assert (
+        "layer_loss: with respect to W, b\n        specialised for W: ndarray[float64, (n, n)]"
+        in header
+    )
+    assert "n in a shape: any length other than 1" in " ".join(header.split())
+    assert "unbroadcast" not in text and "matmul_grad_a" not in text
+    namespace: dict = {}
+    exec(compile(text, "<module>", "exec"), namespace)
+    for got, want in zip(
+        namespace["layer_loss_grad"](W, x, b, y),
+        symdiff.grad(layer_loss, wrt=("W", "b"))(W, x, b, y),
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    assert "Specialised" not in symdiff.emit(layer_loss, wrt=("W", "b"))
+
+
+def test_emit_args_by_function_name_and_for_derivative_objects():
+    text = symdiff.emit(
+        layer_loss, scalar_fn, symdiff.hessian(scalar_fn), args={"scalar_fn": (0.3, 1.2)}
+    )
+    header = text.split('"""')[1]
+    assert header.count("specialised for u: float, v: float") == 2  # the gradient, the Hessian
+    assert "layer_loss: gradient with respect to W\n        layer_loss_grad" in header
+    namespace: dict = {}
+    exec(compile(text, "<module>", "exec"), namespace)
+    np.testing.assert_allclose(
+        namespace["scalar_fn_hessian"](0.3, 1.2), symdiff.hessian(scalar_fn)(0.3, 1.2), rtol=1e-12
+    )
+    with pytest.raises(WrtError, match="args names 'nothing'"):
+        symdiff.emit(layer_loss, args={"nothing": (1.0,)})
+    with pytest.raises(WrtError, match="args is a tuple of arguments or a dict"):
+        symdiff.emit(layer_loss, args=3.0)

@@ -13,6 +13,7 @@ from symdiff import (
     gradient_source,
     value_and_grad,
 )
+from symdiff.errors import BackendError
 
 
 def sigmoid(z):
@@ -90,9 +91,11 @@ def test_python_float_argument_gets_float_gradient():
     assert isinstance(g, float) and g == pytest.approx(7.0)
 
 
-def test_int_arguments_are_promoted_to_float():
+def test_integer_arrays_are_promoted_and_python_ints_are_refused():
     assert grad(square_sum)(np.array([1, 2, 3])).dtype == np.float64
-    assert grad(lambda_free_square)(3) == pytest.approx(6.0)
+    assert grad(lambda_free_square)(3.0) == pytest.approx(6.0)
+    with pytest.raises(WrtError, match="argument 'x' of lambda_free_square is an integer"):
+        grad(lambda_free_square)(3)
 
 
 def lambda_free_square(x):
@@ -195,3 +198,71 @@ def test_an_item_of_a_shape_is_a_scalar_and_negations_move_out_of_sums():
 
 def lambda_free_slice(x):
     return np.sum(x) / x.shape[0:1]
+
+
+# ----------------------------------------------------------------------------- backends
+
+
+def _mlp_loss(W, b, X):
+    return np.mean(np.tanh(X @ W + b) ** 2)
+
+
+def _mlp_args():
+    rng = np.random.default_rng(3)
+    return rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(5, 3))
+
+
+def test_grad_with_a_backend_takes_and_returns_that_librarys_arrays_under_jit():
+    jax = pytest.importorskip("jax", reason="JAX is not installed")
+    jax.config.update("jax_enable_x64", True)
+    args = _mlp_args()
+    reference = grad(_mlp_loss, wrt=(0, 1))(*args)
+    g = jax.jit(grad(_mlp_loss, wrt=(0, 1), backend="jax"))(*map(jax.numpy.asarray, args))
+    for got, want in zip(g, reference):
+        assert isinstance(got, jax.Array)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-10)
+    assert "jnp.tanh" in grad(_mlp_loss, backend="jax").source
+
+
+def test_grad_called_with_another_librarys_arrays_uses_its_backend():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    pytest.importorskip("array_api_compat", reason="array-api-compat is not installed")
+    args = _mlp_args()
+    value, g = value_and_grad(_mlp_loss, wrt=(0, 1))(*map(torch.from_numpy, args))
+    assert isinstance(value, torch.Tensor) and all(isinstance(x, torch.Tensor) for x in g)
+    reference = grad(_mlp_loss, wrt=(0, 1))(*args)
+    for got, want in zip(g, reference):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-10)
+
+
+def test_arrays_of_two_libraries_are_refused_not_converted():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    dask_array = pytest.importorskip("dask.array", reason="Dask is not installed")
+    W, b, X = _mlp_args()
+    with pytest.raises(BackendError, match="mix arrays of two libraries"):
+        grad(_mlp_loss)(torch.from_numpy(W), b, dask_array.from_array(X))
+
+
+def test_an_unknown_backend_is_refused_with_the_names():
+    with pytest.raises(BackendError, match="'jax', 'torch'"):
+        grad(_mlp_loss, backend="tensorflow")
+
+
+def affine_loss(W, x, b):
+    return np.sum(np.tanh(W @ x + b))
+
+
+def test_gradient_source_with_arguments_is_the_program_a_call_runs():
+    W, x, b = np.ones((3, 4)), np.ones(4), np.ones(3)
+    generic = symdiff.gradient_source(affine_loss, wrt=(0, 2))
+    special = symdiff.gradient_source(affine_loss, W, x, b, wrt=(0, 2))
+    assert "Specialised" not in generic and "matmul_grad_a" in generic
+    assert "Specialised for W: ndarray[float64, (n, n)], x: ndarray[float64, (n,)]," in special
+    assert "np.outer(" in special and "unbroadcast" not in special
+    g = grad(affine_loss, wrt=(0, 2))
+    g(W * 2, x, b)
+    assert g.source == special  # sizes and values do not matter, the signature does
+    scalar = symdiff.gradient_source(affine_loss, W, x, 0.5, wrt=(0, 2))
+    assert "b: float" in scalar and scalar != special
+    with pytest.raises(WrtError, match="'x' of affine_loss"):
+        symdiff.gradient_source(affine_loss, W, 1, b, wrt=1)

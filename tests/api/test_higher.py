@@ -158,8 +158,8 @@ def test_seed_activations_match_their_closed_forms():
 def test_loops_are_differentiated_again_in_forward_mode_with_readable_source():
     source = grad(grad(for_loop)).source
     assert "Computed in forward mode" in " ".join(source.split())  # however the docstring wraps
-    assert "tape.append((" in source and "tape.pop()" in source  # tangents travel with values
-    assert "for _ in reversed(range(3)):" in source
+    # tangents travel with values, and the backward loop walks the tape of both
+    assert "tape.append((" in source and "in reversed(tape):" in source
     assert format_source(source) == source
     assert "np.add.at" in grad(array_in_loop).source  # lowered again as index_add
 
@@ -187,7 +187,7 @@ def test_loop_gradients_need_one_scalar_input_and_say_so():
     assert "hessian" in info.value.hint
     d2 = grad(grad(f))
     assert d2(1.0, 2.0) == pytest.approx(fd(lambda x: grad(f)(x, 2.0), 1.0))
-    with pytest.raises(InputError, match="shape"):
+    with pytest.raises((InputError, symdiff.NonScalarOutputError), match=r"shape \(2,\)"):
         d2(np.ones(2), 2.0)
 
 
@@ -610,3 +610,30 @@ def test_second_derivatives_through_a_tuple_made_in_a_branch(c):
 
 def lambda_free_square(t):
     return np.sum((t, t)) ** 2 / 4.0 if t > 0 else t
+
+
+# ----------------------------------------------------------------------------- backends
+
+
+def _backend_loss(x, A):
+    return np.sum(np.tanh(A @ x) ** 2)
+
+
+def _backend_map(x, A):
+    return np.tanh(A @ x)
+
+
+def test_jvp_and_hvp_with_a_backend_run_under_jit_on_its_arrays():
+    jax = pytest.importorskip("jax", reason="JAX is not installed")
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(5)
+    x, A, v = rng.normal(size=3), rng.normal(size=(4, 3)), rng.normal(size=3)
+    jx, jA, jv = (jax.numpy.asarray(a) for a in (x, A, v))
+    hv = jax.jit(symdiff.hvp(_backend_loss, backend="jax"))(jx, jA, jv)
+    assert isinstance(hv, jax.Array)
+    np.testing.assert_allclose(np.asarray(hv), symdiff.hvp(_backend_loss)(x, A, v), rtol=1e-10)
+    value, tangent = jax.jit(symdiff.jvp(_backend_map, backend="jax"))(jx, jA, jv)
+    want_value, want_tangent = symdiff.jvp(_backend_map)(x, A, v)
+    assert isinstance(tangent, jax.Array)
+    np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(tangent), want_tangent, rtol=1e-10)

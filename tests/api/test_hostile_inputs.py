@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from symdiff import InputError, NonScalarOutputError, from_source, grad, value_and_grad
+from symdiff import InputError, NonScalarOutputError, WrtError, from_source, grad, value_and_grad
 
 from ..helpers import agrees
 
@@ -45,9 +45,10 @@ def test_numpy_scalars_keep_their_type():
     assert type(g64) is np.float64 and g64 == 3.0
 
 
-def test_python_numbers_get_python_floats():
-    g = grad(square)(3)
-    assert type(g) is float and g == 6.0
+def test_python_floats_get_python_floats_and_ints_are_refused():
+    with pytest.raises(WrtError, match="'x' of square is an integer here") as info:
+        grad(square)(3)  # an int is a count or an index: never differentiated
+    assert "pass x as a float (2.0, not 2)" in info.value.hint
     g = grad(square)(1.5)
     assert type(g) is float and g == 3.0
 
@@ -138,10 +139,12 @@ def test_complex_inputs_are_refused(x):
     assert "hint: split it into real and imaginary parts" in str(e.value)
 
 
-@pytest.mark.parametrize("x", [True, np.bool_(False), np.array([True, False])])
+@pytest.mark.parametrize("x", [np.bool_(False), np.array([True, False])])
 def test_bool_inputs_are_refused(x):
     with pytest.raises(InputError, match="argument x is a bool"):
         grad(square)(x)
+    with pytest.raises(WrtError, match="argument 'x' of square is a boolean"):
+        grad(square)(True)
 
 
 def scaled_by_complex(x, c):

@@ -96,7 +96,10 @@ def test_generated_code_failing_where_the_function_runs_is_an_internal_error():
     def broken(*args, **kwargs):
         raise TypeError("generated code is wrong")
 
-    g._t = dataclasses.replace(t, grad=broken, value_and_grad=broken)
+    g(np.ones(2))  # the program specialised to this signature, which the call below runs
+    (entry,) = g._programs.values()
+    entry.t = g._t = dataclasses.replace(t, grad=broken, value_and_grad=broken)
+    entry.fast = None
     with pytest.raises(InternalError, match="generated gradient raised TypeError") as e:
         g(np.ones(2))
     assert "but subject itself runs on the same inputs" in str(e.value)

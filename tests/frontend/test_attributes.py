@@ -196,3 +196,25 @@ def test_a_closure_read_by_a_method():
     s = make(3.0)
     dw = symdiff.grad(s.loss, wrt="self.w", check=True)(np.array([0.5, 4.0]))
     np.testing.assert_allclose(dw, [1.5, 12.0])
+
+
+def test_calls_specialise_to_the_attributes_read(rng):
+    # the program is specialised to the arguments the generated code takes: the attributes
+    # read in the object's place, whose abstract types are part of the call's key
+    layer = Dense(rng, 3, 2)
+    x, y = rng.normal(size=3), rng.normal(size=2)
+    g = symdiff.grad(layer.loss, wrt="self.b")
+    np.testing.assert_allclose(g(x, y), numeric(Dense.loss, layer, "self.b", x, y), rtol=1e-6)
+    assert g.latest.signature is not None
+    assert "Specialised for self_W: ndarray[float64, (n, n)], self_b:" in g.source
+    assert "def loss_grad(self_W, self_b, x, y):" in g.generic_source
+    layer.b = 0.5  # the same call with a number for b: another signature, another program
+    assert isinstance(g(x, y), float)
+    assert len(g._programs) == 2
+    assert "self_b: float" in g.source
+    H = symdiff.hessian(regularised, wrt="params.w")
+    p = Params(rng.normal(size=3), 0.2)
+    np.testing.assert_allclose(
+        H(p, x), np.diag(-(x**2) * np.sin(p.w * x)) + 2 * 0.2 * np.eye(3), atol=1e-12
+    )
+    assert H.latest.signature is not None

@@ -170,3 +170,23 @@ def test_an_item_of_a_tuple_picked_at_run_time():
 
     assert symdiff.grad(pick, wrt=(0, 1, 2))(0.5, 1.5, 2.0, 1) == (1.5, 0.5, 0.0)
     symdiff.check_grad(pick, 0.5, 1.5, 2.0, 2, wrt=(0, 1, 2))
+
+
+@pytest.mark.parametrize(
+    "index",
+    [np.s_[1], np.s_[:, 2], np.s_[1:3, None], np.s_[..., 0], np.s_[np.int64(1), ::2]],
+)
+def test_index_grad_of_a_basic_index_scatters_once(index):
+    x = np.arange(12.0).reshape(3, 4)
+    g = np.ones_like(x[index]) * 2.0
+    expected = np.zeros_like(x)
+    np.add.at(expected, index, g)
+    np.testing.assert_array_equal(runtime.index_grad(g, x, index), expected)
+
+
+def test_index_grad_of_repeated_indices_adds_them():
+    x = np.zeros(3)
+    out = runtime.index_grad(np.ones(4), x, np.array([0, 2, 2, 1]))
+    np.testing.assert_array_equal(out, [1.0, 1.0, 2.0])
+    mask = np.array([True, False, True])
+    np.testing.assert_array_equal(runtime.index_grad(np.ones(2), x, mask), [1.0, 0.0, 1.0])

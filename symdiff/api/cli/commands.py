@@ -14,11 +14,13 @@ from ...errors import GradientCheckError
 from ...pipeline import Transformed
 from ..cache import cached_transform
 from ..check import ArgReport, CheckReport, check_grad
+from ..gradient import grad
 from ..wrt import Wrt
 from .targets import (
     HAND_SUFFIX,
     CommandError,
     Target,
+    example_args,
     file_derivatives,
     parse_wrt,
     resolve,
@@ -36,12 +38,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     for i, (t, kind) in enumerate((t, k) for t in targets for k in kinds):
         if i:
             print()
+        example = None if args.generic else t.example_or_none()
         if kind != "grad":  # the derivative object's own generated program(s)
-            print(derivative(t.func, kind, t.wrt).source.rstrip("\n"))
+            if args.backend:
+                raise CommandError(
+                    f"--backend writes gradients only; --kind {kind} is written for NumPy",
+                    hint="leave out --kind, or --backend",
+                )
+            d = derivative(t.func, kind, t.wrt)
+            print((d.generic_source if example is None else d.specialise(*example).source).rstrip())
             continue
-        tr = cached_transform(t.func, t.wrt, args.simplify)
+        if args.backend:  # the shape-generic program, written for that library
+            tr = cached_transform(t.func, t.wrt, args.simplify, backend=args.backend)
+        else:
+            tr = gradient_for(t, args.simplify, example)
         print(tr.value_and_grad_source if args.value else tr.grad_source, end="")
     return 0
+
+
+def gradient_for(t: Target, simplify: bool, example: tuple | None) -> Transformed:
+    """The gradient program of a target: specialised to its example's types when given."""
+    if example is None:
+        return cached_transform(t.func, t.wrt, simplify)
+    return grad(t.func, wrt=t.wrt, simplify=simplify).specialise(*example).latest
 
 
 def parse_kinds(text: str) -> list[str]:
@@ -85,7 +104,9 @@ def cmd_emit(args: argparse.Namespace) -> int:
         plain = {t.name: t.wrt for t in targets} if "grad" in kinds else {}
     if len(set(names)) != len(names):  # one name in two files: one wrt for all
         plain = targets[0].wrt
-    text = emit(*objs, wrt=plain, simplify=args.simplify)
+    whole = [s for s in args.targets if whole_file(s)]
+    examples = example_args(targets, args.generic, whole)
+    text = emit(*objs, wrt=plain, simplify=args.simplify, args=examples)
     if args.output is None:
         print(text, end="")
         return 0
@@ -115,14 +136,23 @@ def write_text(path: str, text: str) -> None:
         fh.write(text)
 
 
-def run_check(t: Target, simplify: bool = False) -> tuple[CheckReport, Transformed, tuple]:
+def run_check(
+    t: Target, simplify: bool = False, generic: bool = False
+) -> tuple[CheckReport, Transformed, tuple]:
     """Check symdiff's gradient and, when the file has one, the hand-written gradient too,
     both against finite differences with ``check_grad``'s tolerances: the report holds one
     row per argument for each (the hand-written rows named ``<FUNC>_hand_grad: <arg>``), so
-    a wrong hand-written gradient fails the check exactly as a wrong generated one would."""
+    a wrong hand-written gradient fails the check exactly as a wrong generated one would.
+    The gradient checked is the one printed and timed: specialised to the example's types,
+    or with ``generic`` the shape-generic one."""
     args = t.example()
-    tr = cached_transform(t.func, t.wrt, simplify)
-    report = check_grad(t.func, *args, wrt=t.wrt, raise_on_failure=False)
+    g = grad(t.func, wrt=t.wrt, simplify=simplify)
+    if generic:
+        g.specialising = False
+    else:
+        g.specialise(*args)
+    tr = g.latest
+    report = check_grad(t.func, *args, wrt=t.wrt, grad_fn=g, raise_on_failure=False)
     hand = hand_report(t, args)
     if hand is not None:
         report = CheckReport(report.function, report.args + hand, report.rtol, report.atol)
@@ -151,7 +181,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     failed = 0
     targets = resolve_all(args.targets, parse_wrt(args.wrt))
     for i, t in enumerate(targets):
-        report, tr, inputs = run_check(t, args.simplify)
+        report, tr, inputs = run_check(t, args.simplify, args.generic)
         if i:
             print()
         print(f"{t.path}:{t.name}\n{report}")

@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_argument("--wrt", help="arguments to differentiate, e.g. W,b (default: the "
                          "file's WRT dict, else the first argument)")  # fmt: skip
     options.add_argument("--simplify", action="store_true", help="simplify the gradient")
+    generic = argparse.ArgumentParser(add_help=False)
+    generic.add_argument(
+        "--generic", action="store_true",
+        help=f"the shape-generic program, for arguments of any type and shape (default: "
+        f"specialised to the types of the file's {EXAMPLE_PREFIX}<FUNC>() arguments, "
+        "where it has one)",
+    )  # fmt: skip
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="symdiff",
@@ -66,14 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
             "symdiff show examples/activations.py:sigmoid_sum --simplify",
             "symdiff show examples/mlp.py:loss --wrt W1,b1 --value",
             "symdiff show examples/newton_step.py:loss --wrt w --kind hvp",
+            "symdiff show examples/dense_layer.py:loss --generic   # for any shapes",
+            "symdiff show examples/mlp.py:loss --backend jax",
         ),
-        cmd_show, options,
+        cmd_show, options, generic,
     )  # fmt: skip
     p.add_argument("target", metavar="FILE.py:FUNC", help=target)
     p.add_argument("--value", action="store_true", help="show <name>_value_and_grad instead")
     p.add_argument("--kind", metavar="KINDS",
                    help="grad (default), jvp, vjp, jacobian, hessian or hvp: the program(s) "
                    "that derivative runs, as its .source shows them")  # fmt: skip
+    p.add_argument("--backend", metavar="LIBRARY",
+                   help="the array library to write the gradient for: numpy (default), "
+                   "array-api, jax, torch, dask or cupy (docs/backends.md)")  # fmt: skip
 
     p = command(
         "emit", "write a standalone module (needs only NumPy) with the gradients",
@@ -85,8 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         + "\n\n-o FILE writes FILE (a name ending in .py, an existing file, or any name with an"
         "\nextension); -o DIR writes DIR/<first file>_grad.py (an existing folder, a name"
-        "\nending in /, or one without an extension); without -o the module is printed.",
-        cmd_emit, options,
+        "\nending in /, or one without an extension); without -o the module is printed."
+        f"\nFunctions with an {EXAMPLE_PREFIX}<FUNC>() are written for the types of its "
+        "arguments\n(--generic: for any).",
+        cmd_emit, options, generic,
     )  # fmt: skip
     p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC", help=target)
     p.add_argument("-o", "--output", metavar="DIR_OR_FILE", help="a .py file or a folder")
@@ -105,14 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
             "symdiff check examples/*.py",
         )
         + f"\n\nInputs come from {EXAMPLE_PREFIX}<FUNC>() in the same file; exit 1 on failure.",
-        cmd_check, options,
+        cmd_check, options, generic,
     )  # fmt: skip
     p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC", help=target)
 
     p = command(
         "demo", "differentiate, check and time every bundled example",
         _examples("symdiff demo", "symdiff demo path/to/my_examples"),
-        cmd_demo,
+        cmd_demo, generic,
     )  # fmt: skip
     p.add_argument("folder", nargs="?", default="examples",
                    help="a folder of example files (default: ./examples)")  # fmt: skip
@@ -135,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "regenerate", "rewrite generated/ from examples/ (or check it is current)",
         _examples("symdiff regenerate", "symdiff regenerate --check   # exit 1 if out of date"),
-        cmd_regenerate,
+        cmd_regenerate, generic,
     )  # fmt: skip
     p.add_argument("--examples", default="examples", help="folder of examples (./examples)")
     p.add_argument("--out", default="generated", help="folder of modules (./generated)")

@@ -8,16 +8,18 @@ import argparse
 import os
 
 from .commands import write_text
-from .targets import example_files, file_derivatives, file_wrt
+from .targets import example_args, example_files, file_derivatives, file_wrt, resolve
 
 
-def regenerate(examples: str) -> dict[str, str]:
-    """File name → text of the standalone module of every example that has targets."""
+def regenerate(examples: str, generic: bool = False) -> dict[str, str]:
+    """File name → text of the standalone module of every example that has targets, each
+    function specialised to its example's argument types (``generic``: for any)."""
     from ..export import emit
 
     texts = {}
     for path in example_files(examples):
-        text = emit(*file_derivatives(path), wrt=file_wrt(path))
+        args = example_args(resolve(path), generic, [path])
+        text = emit(*file_derivatives(path), wrt=file_wrt(path), args=args)
         texts[os.path.splitext(os.path.basename(path))[0] + "_grad.py"] = text
     return texts
 
@@ -26,7 +28,7 @@ REFRESH = "symdiff regenerate"
 
 
 def cmd_regenerate(args: argparse.Namespace) -> int:
-    texts = regenerate(args.examples)
+    texts = regenerate(args.examples, args.generic)
     stale = sorted(
         n
         for n in (os.listdir(args.out) if os.path.isdir(args.out) else [])

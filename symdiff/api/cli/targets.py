@@ -58,6 +58,12 @@ class Target:
             )
         return tuple(args)
 
+    def example_or_none(self) -> tuple | None:
+        """The example arguments when the file has ``example_<FUNC>()``, else None."""
+        if getattr(self.module, EXAMPLE_PREFIX + self.name, None) is None:
+            return None
+        return self.example()
+
     def hand_grad(self) -> Callable[..., Any] | None:
         return getattr(self.module, self.name + HAND_SUFFIX, None)
 
@@ -99,16 +105,36 @@ def load_module(path: str) -> Any:
 
 
 def module_targets(module: Any) -> list[str]:
-    """Functions of a module that have example inputs, in the order of the file."""
+    """Functions of a module that have example inputs, in the order of the file: those whose
+    gradient the commands take. A function the file's ``EMIT`` dict asks other derivatives
+    of (a vector-valued ``softmax``'s Jacobian) has example inputs to specialise them to,
+    and is no gradient target."""
     found = []
-    for name, obj in vars(module).items():
-        if name.startswith(EXAMPLE_PREFIX) or not inspect.isfunction(obj):
-            continue
-        if obj.__module__ == module.__name__ and callable(
-            getattr(module, EXAMPLE_PREFIX + name, None)
-        ):
+    for name in examples_of(module):
+        obj = getattr(module, name)
+        if inspect.isfunction(obj) and name not in not_gradients(module):
             found.append((obj.__code__.co_firstlineno, name))
     return [name for _, name in sorted(found)]
+
+
+def examples_of(module: Any) -> list[str]:
+    """The module's functions that have an ``example_<FUNC>()``."""
+    return [
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith(EXAMPLE_PREFIX)
+        and callable(obj)
+        and getattr(obj, "__module__", None) == module.__name__
+        and callable(getattr(module, EXAMPLE_PREFIX + name, None))
+    ]
+
+
+def not_gradients(module: Any) -> set[str]:
+    """Functions the ``EMIT`` dict names without ``grad`` among their kinds."""
+    wanted = getattr(module, EMIT_NAME, {})
+    if not isinstance(wanted, dict):
+        return set()
+    return {n for n, k in wanted.items() if "grad" not in ([k] if isinstance(k, str) else k)}
 
 
 def parse_wrt(text: str | None) -> Wrt | None:
@@ -212,6 +238,23 @@ def file_derivatives(path: str) -> list[Any]:
 
 def file_wrt(path: str) -> dict[str, Wrt]:
     return {t.name: t.wrt for t in resolve(path)}
+
+
+def example_args(
+    targets: Sequence[Target], generic: bool = False, whole: Sequence[str] = ()
+) -> dict[str, tuple] | None:
+    """``emit``'s ``args``: each function's example arguments by name, also those of the
+    functions the ``EMIT`` dicts of the ``whole`` files name (None with ``--generic``, or
+    when two files define functions of one name)."""
+    names = [t.name for t in targets]
+    if generic or len(set(names)) != len(names):
+        return None
+    found = {t.name: t.example_or_none() for t in targets}
+    for path in whole:
+        module = load_module(path)
+        for name in not_gradients(module) & set(examples_of(module)):
+            found.setdefault(name, Target(module, path, getattr(module, name), name, 0).example())
+    return {name: args for name, args in found.items() if args is not None}
 
 
 def example_files(folder: str) -> list[str]:

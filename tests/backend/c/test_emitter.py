@@ -183,10 +183,12 @@ def test_the_scalar_loop_reads_like_the_python_gradient():
     src = code.source
     assert "#include <math.h>" in src and src.count("#include") == 1
     assert "int scalar_loop_grad(double x, double *d_x)" in src
-    assert "struct { double t1; double y; } tape[50];" in src  # sized when generated
+    assert "struct { double t2; double y; } tape[50];" in src  # sized when generated
+    assert "double t1 = 0.1 * sin(x);" in src  # the loop-invariant term, once before the loop
     assert "// line 7: y = y * math.cos(y) + 0.1 * math.sin(x)" not in src or True
     assert re.search(r"// line \d+: y = y \* math\.cos\(y\) \+ 0\.1 \* math\.sin\(x\)", src)
-    assert "y = y_1;" in src and "d_y = d_y * t1_1 - d_t1 * sin(y_3);" in src
+    assert "y = y * t2 + t1;" in src and "d_y = d_y * t2_1 - d_t2 * sin(y_3);" in src
+    assert "d_t1 += d_y;" in src and "d_t1 * 0.1 * cos(x)" in src  # its adjoint: summed, then once
     for banned in ("malloc", "free(", "alloca"):
         assert banned not in src
     # one statement per line: no line holds two semicolons outside a for header

@@ -26,8 +26,8 @@ def everyday_grad(w, X):
     for i_1 in range(t4):
         v = h[i_1]
         t5 = v / scale
-        items_5.append(t5**2)
         tape.append(t5)
+        items_5.append(t5**2)
     everyday = sum(items_5)
     ensure_scalar(everyday, "everyday")
     # backward pass
@@ -41,7 +41,7 @@ def everyday_grad(w, X):
         t6 = d_items_5.pop()
         d_t5 = t6 * 2 * t5_1
         d_v = d_t5 / scale
-        np.add.at(d_h, np.s_[i_1], d_v)
+        d_h[i_1] += d_v
     # line 67: h = np.stack([np.tanh(row @ w) for row in X if np.sum(row) > 0.0])
     d_items = unstack(d_h)
     d_w = np.zeros_like(w)

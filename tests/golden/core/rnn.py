@@ -23,18 +23,17 @@ def rnn_grad(Wx, Wh, b, xs, h0):
     d_Wx = np.zeros_like(Wx)
     d_b = np.zeros_like(b)
     # line 47: for x_t in xs:
-    for i in reversed(range(t1)):
-        h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 = tape.pop()
+    for h_1_1, t4_1, t2_1, t3_1, h_3, x_t_1 in reversed(tape):
         # line 48: h = np.tanh(Wx @ x_t + Wh @ h + b)
         t5 = d_h * (1.0 - h_1_1**2)
         d_t4 = unbroadcast(t5, t4_1)
         d_b_1 = unbroadcast(t5, b)
+        d_b += d_b_1
         d_t2 = unbroadcast(d_t4, t2_1)
         d_t3 = unbroadcast(d_t4, t3_1)
         d_Wh_1 = matmul_grad_a(d_t3, Wh, h_3)
+        d_Wh += d_Wh_1
         d_h = matmul_grad_b(d_t3, Wh, h_3)
         d_Wx_1 = matmul_grad_a(d_t2, Wx, x_t_1)
-        d_Wh += d_Wh_1
         d_Wx += d_Wx_1
-        d_b += d_b_1
     return d_Wx, d_Wh, d_b
