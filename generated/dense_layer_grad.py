@@ -48,11 +48,11 @@ def loss_grad(W, x, b, y):
     d_a = a - y
     # backward pass
     # sigmoid, line 23: return 1.0 / (1.0 + np.exp(-z))
-    d_b = d_a / t2 * a * t1
+    d_z = d_a / t2 * a * t1
     # line 27: z = W @ x + b
-    d_W = np.outer(d_b, x)
-    d_x = W.T @ d_b
-    return d_W, d_x, d_b
+    d_W = np.outer(d_z, x)
+    d_x = W.T @ d_z
+    return d_W, d_x, d_z
 
 
 def loss_value_and_grad(W, x, b, y):
@@ -75,8 +75,8 @@ def loss_value_and_grad(W, x, b, y):
     loss = 0.5 * np.sum(d_a**2)
     # backward pass
     # sigmoid, line 23: return 1.0 / (1.0 + np.exp(-z))
-    d_b = d_a / t2 * a * t1
+    d_z = d_a / t2 * a * t1
     # line 27: z = W @ x + b
-    d_W = np.outer(d_b, x)
-    d_x = W.T @ d_b
-    return loss, (d_W, d_x, d_b)
+    d_W = np.outer(d_z, x)
+    d_x = W.T @ d_z
+    return loss, (d_W, d_x, d_z)

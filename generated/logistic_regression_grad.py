@@ -50,7 +50,7 @@ def loss_grad(w, b, X, y):
     d_p = t3 * y / p - t3 * (1.0 - y) / (1.0 - p)
     d_t = d_p / t2 * p * t1
     # line 24: p = sigmoid(X @ w + b)
-    d_b = np.sum(d_t)
+    d_b = float(np.sum(d_t))
     d_w = X.T @ d_t
     return d_w, d_b
 
@@ -81,6 +81,6 @@ def loss_value_and_grad(w, b, X, y):
     d_p = t5 * y / p - d_t4
     d_t = d_p / t2 * p * t1
     # line 24: p = sigmoid(X @ w + b)
-    d_b = np.sum(d_t)
+    d_b = float(np.sum(d_t))
     d_w = X.T @ d_t
     return loss, (d_w, d_b)

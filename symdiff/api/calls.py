@@ -110,8 +110,8 @@ def call_key(args: tuple) -> tuple:
     microsecond for the common arguments, without building any ``AbstractValue``.
 
     A scalar's type says everything (a NumPy scalar's type is its dtype); an array is its
-    dtype and rank, and the positions of its unit axes only when it has one (``1 in shape``
-    is cheap, building a tuple is not); a tuple or a list is its abstract value, the slow
+    dtype and rank, and the positions of its unit and empty axes only when it has one
+    (``1 in shape`` is cheap, building a tuple is not); a tuple or a list is its abstract value, the slow
     road. Any other object is its type: calls with equal keys have equal signatures, and
     whether that signature can be specialised to is decided once, when the key is new.
     """
@@ -120,7 +120,10 @@ def call_key(args: tuple) -> tuple:
         t = type(a)
         if t is np.ndarray:
             shape = a.shape
-            key.append((a.dtype, tuple([n == 1 for n in shape]) if 1 in shape else len(shape)))
+            unit_or_empty = 1 in shape or 0 in shape  # an empty array runs the generic program
+            key.append(
+                (a.dtype, tuple([min(n, 2) for n in shape]) if unit_or_empty else len(shape))
+            )
         elif t is tuple or t is list:
             key.append(signature((a,))[0])
         else:

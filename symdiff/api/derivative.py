@@ -260,6 +260,8 @@ class Derivative:
 
         if not all(map(described, signature(coerced))):
             return generic()
+        if concrete and any(type(a) is np.ndarray and a.size == 0 for a in coerced):
+            return generic()  # NumPy's nan and inf for empty reductions, as the generic gives
         try:
             target = self._differentiated(full) if concrete else self._target
             return cached_transform(target, self._wrt, simplify, self.mode, coerced)

@@ -19,7 +19,7 @@ from ..abstract.infer import analyse
 from ..abstract.values import AbstractValue, Kind
 from ..ad.program import GradProgram
 from ..ad.program import Kind as ProgramKind
-from ..ir.nodes import Atom, Const, Function, Var
+from ..ir.nodes import Atom, Const, Function, Var, iter_assigns
 from . import cse, masks, shift
 from .specialise import program_types
 
@@ -85,15 +85,18 @@ def named_for_inputs(prog: GradProgram) -> GradProgram:
     Once ``m`` is detached, ``d_z`` of ``s = z - m`` is ``d_s`` itself, and the program
     returns the variable the emitter calls ``d_s``; a person calls it ``d_z``. The
     variable is renamed (the adjoint is the same number under either name) unless it is
-    the gradient of two inputs.
+    the gradient of two inputs, or the sweep reads it again (``z = W @ x + b``: ``d_z``
+    feeds ``np.outer(d_z, x)`` and is returned as ``b``'s gradient under its own name).
     """
     if prog.kind not in (ProgramKind.GRAD, ProgramKind.VJP):
         return prog  # a tangent program's results are tangents of its result, not gradients
     grads = [g for g in prog.grads if isinstance(g, Var)]
     owners = {d: p for d, p in prog.adjoint_of}
+    read = {a for s in iter_assigns(prog.backward) for a in s.args}
     rename: dict[Var, Var] = {}
     for x, g in zip(prog.wrt, prog.grads):
-        if isinstance(g, Var) and grads.count(g) == 1 and owners.get(g, x) != x:
+        # an adjoint the sweep goes on reading keeps its own name (d_z in np.outer(d_z, x))
+        if isinstance(g, Var) and grads.count(g) == 1 and owners.get(g, x) != x and g not in read:
             rename[g] = x
     if not rename:
         return prog

@@ -33,7 +33,14 @@ def unbroadcast(stmt: Assign, types: Types) -> Replacement:
         if td.is_scalar:
             return d
         if td.kind is Kind.ARRAY and td.shape is not None:
-            return (Assign(stmt.target, P.np_sum, (d,), (), stmt.loc),)
+            if tx.kind is not Kind.FLOAT:
+                return (Assign(stmt.target, P.np_sum, (d,), (), stmt.loc),)
+            # a Python float's adjoint is a Python float, as the argument was
+            total = types.fresh()
+            return (
+                Assign(total, P.np_sum, (d,), (), stmt.loc),
+                Assign(stmt.target, P.b_float, (total,), (), stmt.loc),
+            )
         return None
     if tx.kind is not Kind.ARRAY or tx.shape is None or td.shape is None:
         return None

@@ -46,7 +46,7 @@ def test_a_comprehension_fed_to_stack_array_sum_and_mean(rows):
 def test_the_generated_code_is_the_loop_the_user_would_write():
     source = symdiff.gradient_source(filtered, wrt="x")
     forward = source.split("# backward pass")[0]
-    for line in ("ys = []", "for i in range(n):", "if t1:", "ys.append(t2 * w)", "items = []"):
+    for line in ("ys = []", "for i in range(n):", "if t2:", "ys.append(t1 * w)", "items = []"):
         assert line in forward, forward
     assert "# line 20: ys = [x[i] * w for i in range(n) if x[i] > 0]" in source
 

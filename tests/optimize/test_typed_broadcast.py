@@ -1,7 +1,10 @@
 """optimize.typed_broadcast: unbroadcast, repeated values and their copies, as a person
 writes them, checked against the generic gradient and finite differences."""
 
+import numpy as np
 import pytest
+
+from symdiff.pipeline import transform
 
 from .specialised import agree, body, function, helper_calls, kinds, shape_calls
 
@@ -51,3 +54,21 @@ def test_a_reduction_over_an_axis_broadcasts_back_without_helpers():
     for kind in ("matrix", "row", "column"):
         t = agree(f, (ARGS[kind],))
         assert not helper_calls(t.grad_source), t.grad_source
+
+
+def bias_loss(w, b, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    return np.mean((p - y) ** 2)
+
+
+def test_a_python_float_gets_a_python_float_gradient():
+    """A float bias broadcast over a batch: its adjoint is summed back to a float, not left a
+    NumPy scalar, in the generated function itself (not only through grad())."""
+    rng = np.random.default_rng(3)
+    args = (rng.normal(size=3), 0.5, rng.normal(size=(5, 3)), rng.normal(size=5))
+    t = transform(bias_loss, (0, 1), args=args)
+    d_w, d_b = t.grad(*args)
+    assert type(d_b) is float and "float(np.sum(" in t.grad_source
+    generic = transform(bias_loss, (0, 1)).grad(*args)
+    assert d_b == pytest.approx(float(generic[1]), rel=1e-12)
+    assert np.allclose(d_w, generic[0], rtol=1e-12)

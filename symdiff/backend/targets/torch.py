@@ -9,8 +9,20 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from ...ir import primitives as P
+from ...ir.nodes import Assign
+from ...optimize.typed import Replacement, Types
 from .base import Backend
 from .shared import AT, PORTABLE
+
+
+def size_call(stmt: Assign, types: Types) -> Replacement:
+    """``x.size`` is a method of a tensor: the number of elements is read with the
+    portable ``np.size`` helper instead (kept as it is, never turned into the attribute)."""
+    if stmt.prim is P.size_attr:
+        return (Assign(stmt.target, P.np_size, stmt.args, (), stmt.loc),)
+    return None
+
 
 _DIFFERENT = "torch's function of that name means something else"
 
@@ -59,6 +71,7 @@ BACKEND = Backend(
             )
         }
     ),
+    rewrites=MappingProxyType({P.size_attr: size_call, P.np_size: size_call}),
     array_modules=("torch",),
     install="symdiff[torch]",
     notes="torch functions with dim=/keepdim=; on the device of the arguments.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -39,7 +40,7 @@ def test_a_data_dependent_branch_becomes_where() -> None:
     t = compare("branchy", "jax", jnp.asarray, ARRAY, call=jax.jit)
     code = code_of(t.value_and_grad_source)
     assert "if " not in code
-    assert "jnp.where(t2, branchy, branchy_1)" in code
+    assert re.search(r"jnp\.where\(t\d+, branchy, branchy_1\)", code)
 
 
 def test_a_branch_on_a_shape_stays_an_if() -> None:

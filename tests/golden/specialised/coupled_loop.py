@@ -8,27 +8,27 @@ def coupled_loop_grad(x):
     """
     # forward pass
     tape = []
+    t1 = 0.1 * x
     y = x
     z = x
     for _ in range(50):
-        t1 = math.sin(y)
-        y_1 = t1 * z + 0.1 * x
-        z_1 = math.cos(z) + 0.3 * y_1
-        tape.append((z, t1, y))
-        y, z = y_1, z_1
+        t2 = math.sin(y)
+        tape.append((z, t2, y))
+        y_1 = t2 * z + t1
+        z = math.cos(z) + 0.3 * y_1
+        y = y_1
     # backward pass
+    d_t1 = 0.0
     d_y = 1.0
     d_z = 1.0
-    d_x = 0.0
     # line 109: for _ in range(50):
-    for _ in reversed(range(50)):
-        z_3, t1_1, y_3 = tape.pop()
+    for z_3, t2_1, y_3 in reversed(tape):
         # line 110: y = math.sin(y) * z + 0.1 * x
         d_y_1 = d_y + d_z * 0.3
-        d_x_1 = d_y_1 * 0.1
-        d_t1 = d_y_1 * z_3
-        d_y = d_t1 * math.cos(y_3)
-        d_z = d_y_1 * t1_1 - d_z * math.sin(z_3)
-        d_x = d_x + d_x_1
-    d_x_2 = d_y + d_z + d_x
-    return d_x_2
+        d_t1 = d_t1 + d_y_1
+        d_t2 = d_y_1 * z_3
+        d_y = d_t2 * math.cos(y_3)
+        d_z = d_y_1 * t2_1 - d_z * math.sin(z_3)
+    # line 110: y = math.sin(y) * z + 0.1 * x
+    d_x = d_y + d_z + d_t1 * 0.1
+    return d_x

@@ -20,6 +20,6 @@ def logistic_regression_grad(w, b, X, y):
     d_p = t3 * y / p - t3 * (1.0 - y) / (1.0 - p)
     d_z = d_p / t2 * p * t1
     # line 96: p = sigmoid(X @ w + b)
-    d_b = np.sum(d_z)
+    d_b = float(np.sum(d_z))
     d_w = X.T @ d_z
     return d_w, d_b

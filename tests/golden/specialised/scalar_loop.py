@@ -11,21 +11,19 @@ def scalar_loop_grad(x, n):
     y = x
     for _ in range(n):
         t1 = math.cos(y)
-        y_1 = y * t1 + 0.1 * math.sin(x)
         tape.append((t1, y))
-        y = y_1
+        y = y * t1 + 0.1 * math.sin(x)
     # backward pass
     # line 31: y = y * math.cos(y) + 0.1 * math.sin(x)
     t2 = math.cos(x)
-    d_y = 1.0
     d_x = 0.0
+    d_y = 1.0
     # line 30: for i in range(n):
-    for _ in reversed(range(n)):
-        t1_1, y_3 = tape.pop()
+    for t1_1, y_3 in reversed(tape):
         # line 31: y = y * math.cos(y) + 0.1 * math.sin(x)
         d_x_1 = d_y * 0.1 * t2
+        d_x = d_x + d_x_1
         d_t1 = d_y * y_3
         d_y = d_y * t1_1 - d_t1 * math.sin(y_3)
-        d_x = d_x + d_x_1
-    d_x_2 = d_y + d_x
+    d_x_2 = d_x + d_y
     return d_x_2

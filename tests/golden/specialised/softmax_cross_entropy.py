@@ -19,8 +19,5 @@ def softmax_cross_entropy_grad(z, y):
     t2 = d_p / t1
     # line 23: e = np.exp(z - m)
     d_e = t2 - np.sum(t2 * p)
-    t3 = d_e * e
-    # line 22: m = np.max(z)
-    t4 = z == m
-    d_z = t3 - np.sum(t3) / np.sum(t4) * t4
+    d_z = d_e * e
     return d_z
