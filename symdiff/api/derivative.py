@@ -33,6 +33,7 @@ from ..errors import (
     UndefinedNameError,
     WrtError,
 )
+from ..frontend.attributes import flattened
 from ..frontend.source import display_path, origin, unwrap
 from ..optimize.specialise import program_types
 from ..pipeline import Transformed
@@ -50,7 +51,7 @@ from .calls import (
     verify_decorated,
 )
 from .display import Summary, docstring, summary_html, summary_markdown, summary_repr
-from .wrt import Wrt, param_names, resolve_wrt, signature_defaults
+from .wrt import Wrt, dotted_wrt, param_names, resolve_wrt, signature_defaults
 
 
 class Program:
@@ -132,14 +133,21 @@ class Derivative:
         self._self = bound_self(f) if bound is None else bound
         self._names = param_names(unwrap(f))
         shift = 0 if self._self is UNBOUND else 1
+        # an object read through attributes (self.w): f is differentiated as the function
+        # of those reads (frontend.attributes), which calls pass in the object's place
+        self._flat = flattened(f)
+        self._target = f if self._flat is None else self._flat.function
         try:
+            if self._flat is not None:
+                wrt = dotted_wrt(wrt, self._names[shift:], self._flat.objects, self._flat.names)
+                self._names, shift = self._flat.flat_names(), 0
             positions, self._single = resolve_wrt(self._names[shift:], wrt, f)
         except WrtError as exc:
             raise blame.explain_build(exc, f) from None
         self._positions = tuple(p + shift for p in positions)
         chosen = tuple(self._names[p] for p in self._positions)
         self._wrt: Wrt = wrt if not shift else chosen[0] if self._single else chosen
-        self._defaults = signature_defaults(unwrap(f))
+        self._defaults = signature_defaults(unwrap(self._target))
         self._verify = decorated(f)  # compare the decorated value once (_check_decorated)
         self.__symdiff_grad__ = True  # never differentiated through f by mistake
         self._t: Transformed | None = None  # the shape-generic program
@@ -163,7 +171,9 @@ class Derivative:
         self.__qualname__ = self.__name__
 
     def _transformed(self, mode: Kind, args: tuple | None = None) -> Transformed:
-        return cached_transform(self._f, self._wrt, self.simplify, mode, args, backend=self.backend)
+        return cached_transform(
+            self._target, self._wrt, self.simplify, mode, args, backend=self.backend
+        )
 
     def transformed_with(self, simplify: bool, args: tuple | None = None) -> Transformed:
         """This object's transformation, simplified when it or the caller asks (``emit``'s
@@ -171,9 +181,9 @@ class Derivative:
         ``args`` (as a call passes them) when given."""
         if args is None:
             return cached_transform(
-                self._f, self._wrt, self.simplify or simplify, self.mode, backend=self.backend
+                self._target, self._wrt, self.simplify or simplify, self.mode, backend=self.backend
             )
-        full = self._positional(self._with_self(tuple(args)), {})
+        full = self._positional(*self._flat_call(tuple(args), {}))
         if full is None:
             raise TypeError(
                 f"{self.__name__} takes {len(self._names)} arguments; {len(args)} were given"
@@ -183,7 +193,9 @@ class Derivative:
     def _program(self, given: tuple, kwargs: dict) -> Transformed:
         """The transformation a call runs: the program specialised to the abstract signature
         of its arguments (``given`` as generated code takes them, a bound method's object
-        first; keywords and defaults bound to the positional parameter list), built on the
+        first and an object read through attributes replaced by those reads, see
+        ``_flat_call``, so that the key has the attributes' abstract types; keywords and
+        defaults bound to the positional parameter list), built on the
         first call with that signature; the shape-generic one when the arguments do not
         bind (the call then raises what Python raises)."""
         full = given if not kwargs and len(given) == len(self._names) else None
@@ -211,7 +223,7 @@ class Derivative:
         """Build (or find) the program a call with these arguments runs, without running it:
         ``.source`` shows it next, and ``emit`` writes it. Returns ``self``. The arguments
         are ``f``'s own (no tangents or vectors); only their abstract values matter."""
-        self._program(self._with_self(args), kwargs)
+        self._program(*self._flat_call(args, kwargs))
         return self
 
     def _positional(self, given: tuple, kwargs: dict) -> tuple | None:
@@ -224,8 +236,8 @@ class Derivative:
         return tuple(bound[n] for n in self._names)
 
     def _specialised(self, full: tuple, simplify: bool) -> Transformed:
-        """The program for arguments ``full`` (every parameter, in order, concrete or
-        abstract).
+        """The program for arguments ``full`` (every parameter of the function the generated
+        code computes, in order, concrete or abstract; see ``_flat_call``).
 
         A Python int or bool being differentiated is refused by the pipeline's type check
         (a ``WrtError`` naming the argument). Otherwise the arguments are coerced as the
@@ -237,7 +249,7 @@ class Derivative:
         which the shape-generic program words better at the call) give the shape-generic
         program: slower, never wrong, and never a bug shown for the user's call."""
         if any(type(full[p]) in (int, bool) for p in self._positions):
-            return cached_transform(self._f, self._wrt, simplify, self.mode, full)
+            return cached_transform(self._target, self._wrt, simplify, self.mode, full)
         coerced = full
         concrete = not all(isinstance(a, AbstractValue) for a in full)
         if concrete:
@@ -251,12 +263,15 @@ class Derivative:
         if concrete and any(type(a) is np.ndarray and a.size == 0 for a in coerced):
             return generic()  # NumPy's nan and inf for empty reductions, as the generic gives
         try:
-            target = self._differentiated(full) if concrete else self._f
+            target = self._differentiated(full) if concrete else self._target
             return cached_transform(target, self._wrt, simplify, self.mode, coerced)
         except ShapeError:
             if concrete:
-                shift = 0 if self._self is UNBOUND else 1
-                own = blame.users_own_error(self._f, full[shift:], {}, generic())
+                if self._flat is not None:  # f as a function of the attributes it reads
+                    f, own_args = self._target, full
+                else:
+                    f, own_args = self._f, full[0 if self._self is UNBOUND else 1 :]
+                own = blame.users_own_error(f, own_args, {}, generic())
                 if own is not None:
                     raise own from own.__cause__
             return generic()
@@ -264,9 +279,10 @@ class Derivative:
             return generic()
 
     def _differentiated(self, full: tuple) -> Callable[..., Any]:
-        """What the program for arguments ``full`` differentiates: ``f`` itself here; a
-        derivative of generated code may differentiate the code specialised to them."""
-        return self._f
+        """What the program for arguments ``full`` differentiates: ``f`` itself here (as a
+        function of the attributes it reads, if it reads any); a derivative of generated
+        code may differentiate the code specialised to them."""
+        return self._target
 
     def _eager(self) -> None:
         """Transform now, so that refusals happen at construction; a name defined later in
@@ -318,10 +334,16 @@ class Derivative:
     def _with_self(self, args: tuple) -> tuple:
         return args if self._self is UNBOUND else (self._self, *args)
 
+    def _flat_call(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """The arguments of the function the generated code computes: a bound method's
+        object first, and each object read through attributes replaced by those reads."""
+        args = self._with_self(args)
+        return (args, kwargs) if self._flat is None else self._flat.expand(args, kwargs)
+
     def _bind(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, dict[str, Any]]:
         """The arguments as generated code takes them (a bound method's object first,
         coerced as ``grad`` does), and every argument by name."""
-        args, kwargs = prepare(self._with_self(args), kwargs, self._names, self._positions)
+        args, kwargs = prepare(*self._flat_call(args, kwargs), self._names, self._positions)
         bound = {**self._defaults, **arguments(self._names, args, kwargs)}
         missing = [self._names[p] for p in self._positions if self._names[p] not in bound]
         if missing:
@@ -387,7 +409,8 @@ class Derivative:
 
     def summary(self) -> Summary:
         """What this object is, for ``repr``, notebooks and ``__doc__`` (see ``api.display``)."""
-        shift = 0 if self._self is UNBOUND else 1
+        shift = 0 if self._self is UNBOUND or self._flat is not None else 1
+        shown = {} if self._flat is None else {n: d for d, n in self._flat.names.items()}
         fname = getattr(self._f, "__name__", "f")
         where = ""
         if self.built:
@@ -400,7 +423,7 @@ class Derivative:
             name=self.__name__,
             what=self.what,
             function=f"{fname}({', '.join(self._names[shift:])})",
-            wrt=tuple(self._names[p] for p in self._positions),
+            wrt=tuple(shown.get(self._names[p], self._names[p]) for p in self._positions),
             modes=self.how,
             built=self.built,
             origin=where,

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..ad.program import Kind
 from ..backend import targets
+from ..frontend.attributes import FLAT_ATTR
 from ..pipeline import Transformed
 from . import blame
 from .cache import CACHE_ATTR, cached_transform
@@ -56,6 +57,7 @@ class GradientFunction(Derivative):
         # gradient's own fields (wrt, _f, ...); the assignments below must win
         functools.update_wrapper(self, f)
         self.__dict__.pop(CACHE_ATTR, None)  # update_wrapper copied f's cache table
+        self.__dict__.pop(FLAT_ATTR, None)  # and its attribute-reading version
         self.__wrapped__ = f
         super().__init__(f, wrt, simplify, backend=backend)
         self.check = check
@@ -100,7 +102,7 @@ class GradientFunction(Derivative):
         return t.value_and_grad_source if self._with_value else t.grad_source
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs:
+        if not kwargs and self._flat is None:
             # a repeated call with a known signature: the key (for scalars, their types), a
             # dict lookup, the staleness check, the generated code, and each gradient typed
             # like its argument where the types do not already say it is
@@ -125,13 +127,20 @@ class GradientFunction(Derivative):
                     return out
         if self.backend is not None:
             return self._on_backend(args, kwargs)
-        if kwargs or not _PLAIN.issuperset(map(type, args)):
-            other = targets.detect((*args, *kwargs.values()))
-            if other is not None:  # another library's arrays: its backend, never NumPy's
-                return self._on_backend(args, kwargs, other.name)
-        given = args if self._self is UNBOUND else (self._self, *args)
-        last: Transformed | None = self._t  # for blame, should the lookup itself fail
         user_args, user_kwargs = args, kwargs
+        # the arguments as generated code takes them: with an object read through
+        # attributes, those reads (whose types the program is specialised to)
+        if self._flat is None:
+            given, seen = (args if self._self is UNBOUND else (self._self, *args)), args
+        else:
+            given, kwargs = self._flat_call(args, kwargs)
+            seen = given
+        given_kwargs = kwargs
+        if kwargs or not _PLAIN.issuperset(map(type, seen)):
+            other = targets.detect((*seen, *kwargs.values()))
+            if other is not None:  # another library's arrays: its backend, never NumPy's
+                return self._on_backend(user_args, user_kwargs, other.name)
+        last: Transformed | None = self._t  # for blame, should the lookup itself fail
         want_value = self._with_value or self._verify
         try:
             t = last = self._program(given, kwargs)
@@ -147,7 +156,11 @@ class GradientFunction(Derivative):
             if entry is not None and entry.t is t and entry.fast is None and entry.ready:
                 if t.signature is not None and not self._first_results(entry, grads, args, kwargs):
                     return self(*user_args, **user_kwargs)  # now with the generic program
-                if self._self is UNBOUND and not (self._verify or self.check):
+                if (
+                    self._self is UNBOUND
+                    and self._flat is None
+                    and not (self._verify or self.check)
+                ):
                     entry.fast = t.value_and_grad if self._with_value else t.grad
         except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
             err = blame.explain_call(exc, self._f, user_args, user_kwargs, last or self.transformed)
@@ -158,14 +171,22 @@ class GradientFunction(Derivative):
             self._check_decorated(user_args, user_kwargs, value)
         if self.check:
             self.check = False  # once, on the first call's inputs
-            compare(
-                self._f,
-                user_args,
-                user_kwargs,
-                wrt=self.wrt,
-                grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
-            )
-        return self._results(value, grads, given, user_kwargs, kwargs)
+            if self._flat is None:
+                compare(
+                    self._f,
+                    user_args,
+                    user_kwargs,
+                    wrt=self.wrt,
+                    grad_fn=lambda *a, **k: self._bare_grad(t, a, k),
+                )
+            else:  # differences over the attributes read: f as a function of them
+                compare(
+                    self._flat.function,
+                    *self._flat_call(user_args, user_kwargs),
+                    wrt=self._wrt,
+                    grad_fn=lambda *a, **k: t.grad(*prepare(a, k, self._names, self._positions)[0]),
+                )
+        return self._results(value, grads, given, given_kwargs, kwargs)
 
     def _on_backend(self, args: tuple, kwargs: dict, backend: str | None = None) -> Any:
         """The generated code of another array library (this object's, or ``backend``) on
@@ -175,12 +196,12 @@ class GradientFunction(Derivative):
         if backend is None:
             t = self.transformed
         else:
-            t = cached_transform(self._f, self._wrt, self.simplify, self.mode, backend=backend)
-        given = self._with_self(args)
+            t = cached_transform(self._target, self._wrt, self.simplify, self.mode, backend=backend)
+        given, flat_kwargs = self._flat_call(args, kwargs)
         try:
             if self._with_value:
-                return t.value_and_grad(*given, **kwargs)
-            return t.grad(*given, **kwargs)
+                return t.value_and_grad(*given, **flat_kwargs)
+            return t.grad(*given, **flat_kwargs)
         except Exception as exc:  # whose fault: the one rule of symdiff.api.blame
             err = blame.explain_call(exc, self._f, args, kwargs, t)
             raise err from err.__cause__
@@ -212,6 +233,23 @@ class GradientFunction(Derivative):
         self(*args, **kwargs)
         return self
 
+    def _specialised_at(self, given: tuple) -> Transformed:
+        """The program for a call whose arguments reach the generated code as ``given``
+        (every parameter, in order: with an object read through attributes, those reads;
+        see ``_flat_call``), its first results checked as a call checks them. For the
+        tangent program of this gradient, which never sees the caller's own arguments."""
+        t = self._program(given, {})
+        entry = self._latest
+        if entry is not None and entry.t is t and entry.ready and t.signature is not None:
+            args, kwargs = prepare(given, {}, self._names, self._positions)
+            try:
+                grads = t.value_and_grad(*args)[1] if self._with_value else t.grad(*args)
+            except Exception:  # the call runs the generic program, and blame explains
+                return self.transformed
+            if not self._first_results(entry, grads, args, kwargs):
+                return self.transformed
+        return t
+
     def _first_results(self, entry: Program, grads: Any, args: tuple, kwargs: dict) -> bool:
         """The first results of a specialised gradient, checked: each must have its
         argument's shape, which ``finish`` cannot give it without hiding an error. A program
@@ -236,7 +274,7 @@ class GradientFunction(Derivative):
 
     def _bare_grad(self, t: Transformed, args: tuple, kwargs: dict) -> Any:
         """The generated gradient on the caller's arguments (for ``check=True``)."""
-        args, kwargs = prepare(self._with_self(args), kwargs, self._names, self._positions)
+        args, kwargs = prepare(*self._flat_call(args, kwargs), self._names, self._positions)
         return t.grad(*args, **kwargs)
 
 

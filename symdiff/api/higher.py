@@ -30,7 +30,7 @@ from . import blame
 from .calls import UNBOUND, finish
 from .derivative import Derivative
 from .display import SourceText
-from .gradient import grad
+from .gradient import GradientFunction, grad
 from .progress import Progress
 from .wrt import Wrt
 
@@ -86,7 +86,8 @@ class JVPFunction(Derivative):
         if self.backend is not None:  # the library's arrays as they are (see grad)
             t = self.transformed
             with self._blamed(primal, kwargs, t):
-                return t.value_and_grad(*self._with_self(primal), *given, **kwargs)
+                flat, flat_kwargs = self._flat_call(primal, kwargs)
+                return t.value_and_grad(*flat, *given, **flat_kwargs)
         with self._blamed(primal, kwargs, self.transformed):
             call = self.prepare(primal, kwargs)
             tangents = self._directions(given, call.inputs, "tangent")
@@ -97,7 +98,7 @@ class JVPFunction(Derivative):
     def prepare(self, args: tuple, kwargs: dict) -> "_TangentCall":
         """The tangent program bound to these arguments (specialised to their signature), to
         push several directions through."""
-        t = self._program(self._with_self(args), kwargs)
+        t = self._program(*self._flat_call(args, kwargs))
         args, kwargs, bound = self._bind(args, kwargs)
         names = _tangent_names(t, len(self._positions))
         return _TangentCall(t, args, kwargs, names, self._wrt_values(bound))
@@ -173,7 +174,7 @@ class VJPFunction(Derivative):
         t = self.transformed
         with self._blamed(args, kwargs, t):
             value = self._f(*args, **kwargs)
-            t = self._program(self._with_self(args), kwargs)
+            t = self._program(*self._flat_call(args, kwargs))
             coerced, ckwargs, bound = self._bind(args, kwargs)
         xs = self._wrt_values(bound)
         name = t.program.params[-1].name
@@ -374,8 +375,14 @@ class _OverGradient(Derivative):
                 "symdiff.jacobian on symdiff.grad(f, wrt=...) for blocks",
             )
         self.gradient = grad(f, wrt=wrt, backend=backend)
-        # the gradient's generated code takes a bound method's object first, as f does
-        self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self, backend=backend)
+        # the gradient's generated code takes a bound method's object first, as f does;
+        # an object read through attributes, those reads (api.derivative, _flat_call)
+        if self._flat is None:
+            self._tangents = _GradientTangent(self.gradient, wrt, bound=self._self, backend=backend)
+        else:
+            self._tangents = _GradientTangent(
+                self.gradient, self._wrt, bound=UNBOUND, backend=backend
+            )
 
     @property
     def built(self) -> bool:
@@ -392,7 +399,8 @@ class _OverGradient(Derivative):
     def specialise(self, *args: Any, **kwargs: Any) -> "_OverGradient":
         """The gradient's and its tangent program's programs for these arguments."""
         self.gradient.specialise(*args, **kwargs)
-        self._tangents.specialise(*args, **kwargs)
+        over, over_kwargs = self._over(args, kwargs)
+        self._tangents.specialise(*over, **over_kwargs)
         return self
 
     @property
@@ -401,13 +409,19 @@ class _OverGradient(Derivative):
 
     def _hvp(self, args: tuple, kwargs: dict, v: Any) -> tuple[Any, Any]:
         self._check_gradient(args, kwargs)
+        args, kwargs = self._over(args, kwargs)
         return self._tangents(*args, v, **kwargs)
+
+    def _over(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """``f``'s arguments as the gradient's generated code takes them: with an object
+        read through attributes, those reads in its place (``_flat_call``)."""
+        return (args, kwargs) if self._flat is None else self._flat_call(args, kwargs)
 
     def _check_gradient(self, args: tuple, kwargs: dict) -> None:
         """Once: the gradient the tangent program computes is the gradient object's (which
         itself compares a decorated ``f``'s value once, see ``grad``)."""
         if self._verify or self._tangents._verify:
-            call = self._tangents.prepare(args, kwargs)
+            call = self._tangents.prepare(*self._over(args, kwargs))
             value, _ = call([np.zeros_like(x) for x in call.inputs])
             self._tangents._check_decorated(args, kwargs, value)
             self._verify = False
@@ -422,9 +436,12 @@ class _GradientTangent(JVPFunction):
         """The gradient specialised to the same arguments, when it is: its program has no
         shape bookkeeping left for the tangent program to carry along."""
         gradient = self._f
-        assert isinstance(gradient, Derivative)  # built on a GradientFunction (_OverGradient)
-        shift = 0 if self._self is UNBOUND else 1
-        t = gradient.specialise(*full[shift:]).latest
+        assert isinstance(gradient, GradientFunction)  # built on one (_OverGradient)
+        if gradient._flat is not None:  # full: the attributes read, as its code takes them
+            t = gradient._specialised_at(full)
+        else:
+            shift = 0 if self._self is UNBOUND else 1
+            t = gradient.specialise(*full[shift:]).latest
         return t.readable_grad if t.signature is not None else self._f
 
 
@@ -441,7 +458,7 @@ class HessianFunction(_OverGradient):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with self._blamed(args, kwargs, self.transformed):
             self._check_gradient(args, kwargs)
-            call = self._tangents.prepare(args, kwargs)
+            call = self._tangents.prepare(*self._over(args, kwargs))
             (x,) = call.inputs
             with Progress("Hessian", int(np.size(x))) as progress:
                 tangent = progress.counted(lambda v: call.tangent([v]))
@@ -473,10 +490,11 @@ class HVPFunction(_OverGradient):
         if self.backend is not None:  # the library's arrays as they are (see grad)
             t = self.transformed
             with self._blamed(args[:-1], kwargs, t):
-                return t.grad(*self._with_self(args[:-1]), args[-1], **kwargs)
+                flat, flat_kwargs = self._flat_call(args[:-1], kwargs)
+                return t.grad(*flat, args[-1], **flat_kwargs)
         with self._blamed(args[:-1], kwargs, self.transformed):  # f's arguments, without v
             self._check_gradient(args[:-1], kwargs)
-            call = self._tangents.prepare(args[:-1], kwargs)
+            call = self._tangents.prepare(*self._over(args[:-1], kwargs))
             (v,) = self._directions(args[-1:], call.inputs, "vector")
             d = call.tangent([v])
         return _finish_tangent(d, call.inputs[0], [v])

@@ -86,3 +86,41 @@ def resolve_wrt(names: list[str], wrt: Wrt, f: Any) -> tuple[tuple[int, ...], bo
 def wrt_key(wrt: Wrt) -> int | str | tuple[int | str, ...]:
     """``wrt`` as a hashable value (a list becomes a tuple), for cache keys."""
     return wrt if isinstance(wrt, (int, str)) else tuple(wrt)
+
+
+def dotted_wrt(
+    wrt: Wrt, names: list[str], objects: dict[str, tuple[str, ...]], flat: dict[str, str]
+) -> Wrt:
+    """``wrt`` over a function whose object parameters are read through attributes
+    (``frontend.attributes``), as the parameters of its flattened version.
+
+    ``names`` are the arguments the caller passes, ``objects`` the dotted reads of each
+    object among them (``"self.w"``, ``"params.w"``) and ``flat`` the parameter standing for
+    each read. A dotted entry picks that read; an object itself has no gradient (it is not
+    a number), so naming it is refused with its reads as the hint."""
+    single = isinstance(wrt, (int, str))
+    try:
+        items = (wrt,) if single else tuple(wrt)  # type: ignore[arg-type]
+    except TypeError:
+        return wrt  # resolve_wrt says what is wrong
+    reads = [d for ds in objects.values() for d in ds]
+    out: list[int | str] = []
+    for w in items:
+        if isinstance(w, int) and not isinstance(w, bool) and -len(names) <= w < len(names):
+            w = names[w]
+        if isinstance(w, str) and w in objects:
+            raise WrtError(
+                f"wrt names {w!r}, an object symdiff reads attributes of: differentiate "
+                "with respect to the attributes",
+                hint="wrt=" + ", ".join(repr(d) for d in objects[w]),
+            )
+        if isinstance(w, str) and "." in w and w not in flat:
+            listing = ", ".join([n for n in names if n not in objects] + reads)
+            raise WrtError(
+                f"wrt names {w!r}, which the function does not read",
+                hint=f"arguments and attributes read: {listing}",
+            )
+        if isinstance(w, str):
+            w = flat.get(w, w)
+        out.append(w)  # type: ignore[arg-type]  # resolve_wrt refuses what is not a name
+    return out[0] if single else tuple(out)

@@ -141,16 +141,18 @@ class Memory:
                 todo.extend(self.alias_src.get(a, ()))
         return out
 
-    def bound(self, frames: Sequence[Frame], name: str) -> tuple[tuple[str, Var], ...]:
+    def bound(
+        self, frames: Sequence[Frame], name: str, dead: Callable[[str], bool] = lambda k: False
+    ) -> tuple[tuple[str, Var], ...]:
         """The variables bound to names in ``frames`` (the current one first, then the
-        callers'), but for ``name`` in the current frame: those an update of ``name``
-        must not change."""
+        callers'), but for ``name`` and the names ``dead`` says are never read again in the
+        current frame: those an update of ``name`` must not change."""
         frame = frames[0]
         return tuple(
             (k, v)
             for f in frames
             for k, v in f.env.items()
-            if (k != name or f is not frame) and isinstance(v, Var)
+            if (f is not frame or (k != name and not dead(k))) and isinstance(v, Var)
         )
 
     def sharing(self, bound: Sequence[tuple[str, Var]], value: Value) -> list[str]:
@@ -169,11 +171,19 @@ class Memory:
             return sorted(str(u) for u in unknowns)
         return []
 
-    def allowed(self, frames: Sequence[Frame], name: str, value: Atom, refuse: Refusal) -> None:
+    def allowed(
+        self,
+        frames: Sequence[Frame],
+        name: str,
+        value: Atom,
+        refuse: Refusal,
+        dead: Callable[[str], bool] = lambda k: False,
+    ) -> None:
         """Refuse an in-place update of ``value`` (bound to ``name``) that another name
-        would see; inside a loop, allow it for now and check again once the loop is closed
-        (the loop's state may turn out to alias more, or not to be a scalar)."""
-        update = Update(value, self.bound(frames, name), refuse)
+        would see (one ``dead`` says is never read again sees nothing); inside a loop, allow
+        it for now and check again once the loop is closed (the loop's state may turn out
+        to alias more, or not to be a scalar)."""
+        update = Update(value, self.bound(frames, name, dead), refuse)
         self.check(update)
         if self.kinds.open:
             self.pending.append(update)

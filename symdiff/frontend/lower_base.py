@@ -23,6 +23,7 @@ from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Carry, Const, Effect, Phi, Primitive, Var
 from .aliasing import LIST_OPS, Memory, Refusal
 from .building import Builder
+from .liveness import read_later
 from .source import Source
 from .values import Frame, ListV, TupleV, Value
 
@@ -217,10 +218,18 @@ class LoweringBase(ABC):
         items = tuple(self.atom(v, node, frame) for v in value.items)
         return self.apply(P.make_list, items, (), None, frame, node)
 
-    def allowed(self, frame: Frame, name: str, value: Atom, refuse: Refusal) -> None:
-        """Refuse an in-place update of ``value`` that another name, here or in a caller,
-        would see, as it does in Python (generated code never aliases, so it would not)."""
-        self.memory.allowed((frame, *self.inlining.callers), name, value, refuse)
+    def allowed(self, frame: Frame, name: str, value: Atom, refuse: Refusal, stmt: ast.AST) -> None:
+        """Refuse an in-place update of ``value`` by ``stmt`` that another name, here or in
+        a caller, would see, as it does in Python (generated code never aliases, so it
+        would not); a name of this function never read after ``stmt`` sees nothing."""
+        tree = frame.src.tree
+        self.memory.allowed(
+            (frame, *self.inlining.callers),
+            name,
+            value,
+            refuse,
+            lambda k: not read_later(tree, stmt, k),
+        )
 
     def rename_temp(self, value: Value, name: str) -> Value:
         """Give a just-computed temporary the name of the parameter it is bound to."""

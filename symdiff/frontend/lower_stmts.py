@@ -172,7 +172,11 @@ class StatementLowering(LoweringBase):
         """``y[i] = v`` as a new array: ``y_1 = setitem(y, v, i)`` (the old ``y`` is unchanged).
 
         Single assignment makes the overwritten values' gradients come out right: the old
-        array's adjoint is zero where it was overwritten.
+        array's adjoint is zero where it was overwritten. ``y`` may be an argument: the
+        gradient is then with respect to its value on entry, and the generated code writes
+        into a copy (the emitter never writes into an argument), so it leaves the caller's
+        array as it was, where ``f`` itself changes it. Only another name seeing the change
+        (an alias, here or in a caller) is refused: its value would silently differ.
         """
         if not isinstance(target.value, ast.Name):
             raise UnsupportedSyntaxError(
@@ -189,16 +193,14 @@ class StatementLowering(LoweringBase):
         loc = frame.src.loc(target)
 
         def refuse(others: list[str], unknown: list[str]) -> SymdiffError:
-            what = f"`{others[0]}` also names it" if others else "it is an argument"
             return UnsupportedSyntaxError(
-                f"assigning into `{name}` would change an array that {what} (an in-place update)",
+                f"assigning into `{name}` would change an array that `{others[0]}` also "
+                "names (an in-place update)",
                 loc,
                 f"make a copy first: {name} = np.copy({name})",
             )
 
-        self.allowed(frame, name, base, refuse)
-        if base in self.memory.params:
-            raise refuse([], [])
+        self.allowed(frame, name, base, refuse, node)
         v = self.atom(value, node, frame)
         layout, idx = self.index_layout(frame, target.slice)
         frame.env[name] = self.apply(
@@ -236,7 +238,7 @@ class StatementLowering(LoweringBase):
         if isinstance(target, ast.Name):
             current = self.lookup(frame, target.id, target)
             if isinstance(current, Var):
-                self.allowed(frame, target.id, current, self.alias_refusal(frame, node))
+                self.allowed(frame, target.id, current, self.alias_refusal(frame, node), node)
         elif not isinstance(target, ast.Subscript):
             raise UnsupportedSyntaxError(
                 "augmented assignment to this target is not supported", frame.src.loc(node)

@@ -122,6 +122,9 @@ def refuse_gradients(f: Any) -> None:
 def get_source(f: Any) -> Source:
     refuse_gradients(f)
     f = unwrap(f)
+    given = getattr(f, "__symdiff_source__", None)
+    if isinstance(given, Source):  # built from a tree symdiff rewrote (frontend.attributes)
+        return given
     if isinstance(f, functools.partial):
         raise SourceUnavailableError(
             "functools.partial objects have no source of their own",

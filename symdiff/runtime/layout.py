@@ -13,8 +13,10 @@ from .broadcasting import unbroadcast
 def index_grad(g, x, index):
     """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``. A basic
     index (integers, slices, None, ...) names each element once, so plain assignment does
-    what ``np.add.at`` does, several times faster; an array of indices may repeat one."""
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, x, 1.0))
+    what ``np.add.at`` does, several times faster; an array of indices may repeat one.
+    ``x`` may be a tuple of numbers (``t = (a, b, c); t[i]``), which ``np.result_type``
+    would read as a dtype description, hence ``np.asarray``."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, np.asarray(x), 1.0))
     if _basic_index(index):
         out[index] = g
     else:

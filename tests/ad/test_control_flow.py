@@ -461,8 +461,10 @@ def aliased_loop_state(x, n):
 
 
 def test_in_place_update_of_loop_state_that_aliases_an_argument_is_refused():
+    g = grad(aliased_loop_state)  # refused at the call that passes an array (a float rebinds)
+    assert g(1.0, 2) == pytest.approx(2.0)
     with pytest.raises(UnsupportedSyntaxError, match="in-place update through an alias"):
-        grad(aliased_loop_state)(np.array([1.0, 2.0, 3.0]))  # a float would be rebound
+        g(np.ones(3), 2)
 
 
 def view_then_update(x):
@@ -473,8 +475,9 @@ def view_then_update(x):
 
 
 def test_in_place_update_of_an_array_a_view_shares_is_refused():
+    g = grad(view_then_update)  # x's kind is unknown until the call (AliasUpdateError)
     with pytest.raises(UnsupportedSyntaxError, match="`v` also names"):
-        grad(view_then_update)(np.array([1.0, 2.0, 3.0]))
+        g(np.ones(3))
 
 
 def test_in_place_update_through_alias_is_refused():
@@ -486,14 +489,9 @@ def test_in_place_update_through_alias_is_refused():
         "    z += 1.0\n"
         "    return np.sum(y * z)\n"
     )
+    g = grad(src)  # x's kind is unknown until the call (AliasUpdateError)
     with pytest.raises(UnsupportedSyntaxError, match="in-place update through an alias"):
-        grad(src)(np.array([1.0, 2.0]))
-
-
-def test_assignment_into_an_argument_is_refused():
-    f = symdiff.from_source("def f(x):\n    x[0] = 1.0\n    return x[0] + x[1]\n")
-    with pytest.raises(UnsupportedSyntaxError, match="it is an argument"):
-        grad(f)
+        g(np.ones(3))
 
 
 # ---------------------------------------------------------------- loops whose trip count varies

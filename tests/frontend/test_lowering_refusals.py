@@ -220,9 +220,10 @@ def alias_update(x):
     return np.sum(z)
 
 
-def write_into_argument(x):
-    x[0] = 1.0  # <-
-    return np.sum(x)
+def write_seen_by_an_alias(x):
+    y = x[1:]
+    x[1] = 1.0  # <-
+    return np.sum(y)
 
 
 def undefined(x):
@@ -323,7 +324,7 @@ CASES = [
     (walrus, UnsupportedSyntaxError, r"assignment expressions \(:=\) are not supported$", "y", 0),
     (chained_comparison, UnsupportedSyntaxError, r"chained comparisons are not supported", "0", 0),
     (alias_update, UnsupportedSyntaxError, r"`y \+=` would change the array that `z`", "y +=", 0),
-    (write_into_argument, UnsupportedSyntaxError, r"assigning into `x` would change", "x[0]", 0),
+    (write_seen_by_an_alias, UnsupportedSyntaxError, r"array that `y` also names", "x[1]", 0),
     (undefined, UndefinedNameError, r"the name `not_defined_anywhere` is not defined", "not_", 0),
     (bad_attribute, UnsupportedSyntaxError, r"the attribute `.foo` is not supported", "y.foo", 0),
     (append_to_array, UnsupportedSyntaxError, r"append is supported on lists created", "x.", 0),

@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import symdiff
 from symdiff import runtime
 from symdiff.api import copied
 from symdiff.ir import primitives as P
+from symdiff.runtime.layout import index_grad
 
 PACKAGE = Path(runtime.__file__).parent
 FILES = sorted(PACKAGE.glob("*.py"))
@@ -154,6 +156,20 @@ def test_a_copied_helper_that_calls_another_topic_gives_the_gradient(name, fn, s
         got = [copy(g, a, b, part=0), getattr(runtime, name)(g, a, b, part=0)]
     for value in got:
         np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-8)
+
+
+def test_index_grad_of_a_tuple_of_numbers():
+    # t = (a, b, c); t[i]: np.result_type reads a bare tuple as a dtype description
+    np.testing.assert_array_equal(index_grad(1.0, (0.5, 1.0, 2.0), 1), [0.0, 1.0, 0.0])
+
+
+def test_an_item_of_a_tuple_picked_at_run_time():
+    def pick(a, b, c, i):
+        x = a, b, c
+        return x[i] * a
+
+    assert symdiff.grad(pick, wrt=(0, 1, 2))(0.5, 1.5, 2.0, 1) == (1.5, 0.5, 0.0)
+    symdiff.check_grad(pick, 0.5, 1.5, 2.0, 2, wrt=(0, 1, 2))
 
 
 @pytest.mark.parametrize(
