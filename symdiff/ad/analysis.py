@@ -20,7 +20,7 @@ def varied(fn: Function, wrt: tuple[Var, ...]) -> set[Var]:
     changed = True
     while changed:  # loops feed values back, so iterate to a fixed point
         changed = False
-        for stmt in _walk(fn.body):
+        for stmt in walk(fn.body):
             for target, sources in _flows(stmt):
                 if target not in active and any(s in active for s in sources):
                     active.add(target)
@@ -42,15 +42,16 @@ def _flows(stmt):
             yield c.out, [c.var]
 
 
-def _walk(block: Block):
+def walk(block: Block):
+    """Every statement of ``block``, nested blocks included, in program order."""
     for stmt in block:
         yield stmt
         if isinstance(stmt, If):
-            yield from _walk(stmt.then)
-            yield from _walk(stmt.orelse)
+            yield from walk(stmt.then)
+            yield from walk(stmt.orelse)
         elif isinstance(stmt, Loop):
-            yield from _walk(stmt.body)
-            yield from _walk(stmt.cond_block)
+            yield from walk(stmt.body)
+            yield from walk(stmt.cond_block)
 
 
 def scalars(fn: Function, known: Set[Var] = frozenset(), anywhere: bool = False) -> set[Var]:
@@ -63,7 +64,7 @@ def scalars(fn: Function, known: Set[Var] = frozenset(), anywhere: bool = False)
     assumed scalar when it starts scalar, and the assumption is dropped unless every
     iteration keeps it scalar (a greatest fixed point).
     """
-    loops = [s for s in _walk(fn.body) if isinstance(s, Loop)]
+    loops = [s for s in walk(fn.body) if isinstance(s, Loop)]
     assumed = {c for lp in loops for c in lp.carries}
     while True:
         out = _scalar_facts(fn, set(known), assumed, anywhere)
@@ -78,7 +79,7 @@ def _scalar_facts(fn: Function, out: set[Var], assumed: set, anywhere: bool = Fa
         out.update((c.var, c.out))
     shapes = {  # tuples of ints: an item of one (``X.shape[0]``) is a Python int
         s.target
-        for s in _walk(fn.body)
+        for s in walk(fn.body)
         if isinstance(s, Assign) and s.prim in (P.shape_attr, P.np_shape)
     }
     changed = True
@@ -141,7 +142,7 @@ def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
     changed = True
     while changed:
         changed = False
-        for stmt in _walk(fn.body):
+        for stmt in walk(fn.body):
             new: list[Var] = []
             if isinstance(stmt, Assign) and stmt.prim in makers:
                 new.append(stmt.target)
@@ -197,7 +198,7 @@ def use_counts(blocks: list[Block], extra: tuple[Atom, ...] = ()) -> Counter:
     """How often each variable is read, nested blocks included."""
     counts: Counter = Counter()
     for block in blocks:
-        for stmt in _walk(block):
+        for stmt in walk(block):
             for a in _reads(stmt):
                 if isinstance(a, Var):
                     counts[a] += 1
@@ -293,7 +294,7 @@ def _prune_loop(stmt: Loop, live: set[Var]) -> Loop | None:
 
 
 def _has_effects(block: Block) -> bool:
-    for stmt in _walk(block):
+    for stmt in walk(block):
         if isinstance(stmt, (Push, Pop)):
             return True
         if isinstance(stmt, Assign) and stmt.prim.effect is Effect.OUTPUT:

@@ -28,7 +28,7 @@ from typing import Mapping
 from ..abstract.infer import Analysis
 from ..abstract.values import AbstractValue, show_shape
 from ..abstract.values import Kind as ValueKind
-from ..ad.analysis import prune
+from ..ad.analysis import prune, use_counts, walk
 from ..ad.program import GradProgram, Kind
 from ..errors import NonScalarOutputError
 from ..ir import primitives as P
@@ -114,7 +114,7 @@ def fresh_gradients(prog: GradProgram, analysis: Analysis) -> GradProgram:
     defs = {s.target: s for s in iter_assigns(prog.forward + prog.backward)}
     phis = {
         p.target: (p.then, p.orelse)
-        for stmt in _walk(prog.forward + prog.backward)
+        for stmt in walk(prog.forward + prog.backward)
         if isinstance(stmt, If)
         for p in stmt.phis
     }
@@ -261,9 +261,10 @@ def drop_unread_tape_entries(prog: GradProgram) -> GradProgram:
     reads one (``unbroadcast(d, t)`` became ``d``) leaves a push of a value nobody pops into
     use. A tape with no entry left is not kept at all (the emitter drops what is unread).
     """
-    reads = _reads(prog.forward + prog.backward) | {prog.value, *prog.grads}
+    outputs = (prog.value, *(g for g in prog.grads if g is not None))
+    reads = set(use_counts([prog.forward + prog.backward], outputs))
     pops: dict[Var, list[Pop]] = {}
-    for stmt in _walk(prog.forward + prog.backward):
+    for stmt in walk(prog.forward + prog.backward):
         if isinstance(stmt, Pop):
             pops.setdefault(stmt.tape, []).append(stmt)
     drop: dict[Var, set[int]] = {}
@@ -305,35 +306,3 @@ def _drop(block: Block, drop: dict[Var, set[int]]) -> Block:
         else:
             out.append(stmt)
     return tuple(out)
-
-
-def _walk(block: Block):
-    for stmt in block:
-        yield stmt
-        if isinstance(stmt, If):
-            yield from _walk(stmt.then)
-            yield from _walk(stmt.orelse)
-        elif isinstance(stmt, Loop):
-            yield from _walk(stmt.cond_block)
-            yield from _walk(stmt.body)
-
-
-def _reads(block: Block) -> set:
-    """Every atom some statement of ``block`` reads (a pop reads nothing but its tape)."""
-    out: set = set()
-    for stmt in _walk(block):
-        if isinstance(stmt, Assign):
-            out.update(stmt.args)
-        elif isinstance(stmt, Push):
-            out.add(stmt.tape)
-            out.update(stmt.values)
-        elif isinstance(stmt, Pop):
-            out.add(stmt.tape)
-        elif isinstance(stmt, If):
-            out.add(stmt.cond)
-            out.update(a for p in stmt.phis for a in (p.then, p.orelse))
-        elif isinstance(stmt, Loop):
-            out.update(stmt.header)
-            out.update(a for c in stmt.carries for a in (c.init, c.next))
-            out.update(a for a in (stmt.cond, stmt.exit) if a is not None)
-    return out

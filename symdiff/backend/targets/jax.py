@@ -19,7 +19,7 @@ from ...ir.nodes import Assign
 from ...optimize import typed_linalg
 from ...optimize.typed import Replacement, Types
 from .base import Backend
-from .shared import PORTABLE
+from .shared import NAMESPACE_HELPERS
 
 
 def matmul_adjoint_b(stmt: Assign, types: Types) -> Replacement:
@@ -36,22 +36,11 @@ def _rank(v: AbstractValue) -> int | None:
     return len(v.shape) if v.kind is Kind.ARRAY and v.shape is not None else None
 
 
-# the library has every other NumPy name it needs; np.prod also multiplies out shapes
-_SHARED = (
-    "unbroadcast",
-    "sum_to",
-    "ensure_scalar",
-    "matmul_grad_a",
-    "matmul_grad_b",
-    "index_grad",
-    "np.prod",
-)
-
 BACKEND = Backend(
     name="jax",
     library="jax.numpy",
     alias="jnp",
-    helpers=MappingProxyType({k: v for k, v in PORTABLE.items() if k in _SHARED}),
+    helpers=MappingProxyType(NAMESPACE_HELPERS),
     rewrites=MappingProxyType({P.matmul_grad_b: matmul_adjoint_b}),
     functional=True,
     traced=True,

@@ -19,3 +19,20 @@ PORTABLE = {
     "np.prod": AT + "array_prod",
     "np.s_": "numpy:s_",  # builds index tuples of slices: the same for every library
 }
+
+# what a library with NumPy's namespace (JAX, CuPy) still takes from ``portable``: the
+# runtime helpers, and np.prod, which also multiplies out shapes
+NAMESPACE_HELPERS = {
+    k: v
+    for k, v in PORTABLE.items()
+    if k
+    in (
+        "unbroadcast",
+        "sum_to",
+        "ensure_scalar",
+        "matmul_grad_a",
+        "matmul_grad_b",
+        "index_grad",
+        "np.prod",
+    )
+}
