@@ -96,6 +96,11 @@ def finish(g: Any, x: Any) -> Any:
             refuse_complex(g)
             return np.asarray(np.broadcast_to(g, x.shape), dtype=dtype)
         return g
+    if isinstance(x, (tuple, list)) and len(x) and np.ndim(g) and np.shape(g)[0] == len(x):
+        # a tuple or list the function used whole (as an array): its gradient is a tuple or
+        # list again, an item's gradient for each item, never the stacked array
+        items = [finish(gi, xi) for gi, xi in zip(g, x)]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
     refuse_complex(g)
     if isinstance(x, np.generic) and np.ndim(g) == 0:
         return (x.dtype.type if x.dtype.kind == "f" else np.float64)(g)

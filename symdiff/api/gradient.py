@@ -10,15 +10,20 @@ staleness check and the generated code, with the results' types already known.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable
 
 import numpy as np
 
 from ..ad.program import Kind
 from ..backend import targets
-from ..frontend.attributes import FLAT_ATTR
+from ..errors import InputError, WrtError
+from ..frontend.attributes import FLAT_ATTR, flattened
+from ..frontend.source import unwrap
+from ..frontend.structures import structure_reads
 from ..pipeline import Transformed
 from . import blame
+from .aux import with_aux
 from .cache import CACHE_ATTR, cached_transform
 from .calls import (
     UNBOUND,
@@ -31,7 +36,9 @@ from .calls import (
 )
 from .derivative import Derivative, Program
 from .differences import compare
-from .wrt import Wrt
+from .pytrees import NOT_A_TREE, Variant, assemble, base_wrt, cut, is_node, parse_wrt, value_at
+from .pytrees import variant as tree_variant
+from .wrt import Wrt, param_names
 
 # argument types NumPy's handling takes as they are; any other is checked for its library
 _PLAIN = frozenset({float, int, bool, np.ndarray})
@@ -59,6 +66,10 @@ class GradientFunction(Derivative):
         self.__dict__.pop(CACHE_ATTR, None)  # update_wrapper copied f's cache table
         self.__dict__.pop(FLAT_ATTR, None)  # and its attribute-reading version
         self.__wrapped__ = f
+        self._trees = structure_reads(f)
+        self._tree_latest: Variant | None = None
+        if self._trees is not None:
+            wrt = self._tree_wrt(f, wrt)
         super().__init__(f, wrt, simplify, backend=backend)
         self.check = check
         self._with_value = with_value
@@ -92,6 +103,8 @@ class GradientFunction(Derivative):
     def source(self) -> str:
         """The generated code of the latest call's program: specialised to the signature of
         its arguments, which its docstring names; the shape-generic one before any call."""
+        if self._tree_latest is not None:  # structured arguments: the function of the leaves
+            return self._tree_latest.inner.source
         t = self.latest
         return t.value_and_grad_source if self._with_value else t.grad_source
 
@@ -101,7 +114,81 @@ class GradientFunction(Derivative):
         t = self.transformed
         return t.value_and_grad_source if self._with_value else t.grad_source
 
+    def _tree_wrt(self, f: Callable[..., Any], wrt: Wrt) -> Wrt:
+        """Structured arguments (see ``api.pytrees``): ``wrt`` as (parameter, read) pairs
+        for calls with structures, and what the shape-generic program differentiates."""
+        names = param_names(f)
+        items = (wrt,) if isinstance(wrt, (int, str)) else wrt
+        try:
+            if any(isinstance(w, int) and not -len(names) <= w < len(names) for w in items):
+                self._trees = None  # resolve_wrt says what is wrong
+                return wrt
+            self._wanted, self._wanted_single = parse_wrt(wrt, names)
+        except (WrtError, TypeError):
+            self._trees = None  # resolve_wrt says what is wrong
+            return wrt
+        # a read with a subscript has no meaning for arguments that are not structures
+        self._needs_tree = next(
+            (w for w, (_, path) in zip(items, self._wanted) if any(k == "item" for k, _ in path)),
+            None,
+        )
+        self._variants: dict[tuple, Variant] = {}
+        flat = flattened(f)
+        return base_wrt(self._wanted, self._wanted_single, {} if flat is None else flat.objects)
+
+    def _tree_call(self, args: tuple, kwargs: dict) -> Any:
+        """A call with structured arguments: the gradient of the function of the leaves
+        it reads, for this call's cut, rebuilt into the arguments' structures; or
+        ``NOT_A_TREE`` when no argument is a structure the function reads into."""
+        reads = self._trees
+        assert reads is not None
+        if any(map(is_node, args)) or any(map(is_node, kwargs.values())):
+            try:
+                bound = inspect.signature(unwrap(self._f)).bind(*self._with_self(args), **kwargs)
+            except TypeError:
+                bound = None  # the call raises what Python raises
+            if bound is not None:
+                bound.apply_defaults()
+                values = bound.arguments
+                the_cut = cut(reads, values)
+                if the_cut:
+                    return self._tree_run(values, the_cut)
+        if self._needs_tree is not None:
+            raise InputError(
+                f"wrt names {self._needs_tree!r}, a read of a structure, but the call "
+                "passes no structure (dict, list, tuple or dataclass) there",
+                blame.function_loc(self._f),
+            )
+        self._tree_latest = None
+        return NOT_A_TREE
+
+    def _tree_run(self, values: dict[str, Any], the_cut: dict) -> Any:
+        key = tuple((p, the_cut[p]) for p in sorted(the_cut))
+        v = self._variants.get(key)
+        if v is None:
+            reads = self._trees
+            assert reads is not None
+
+            def make(function: Callable[..., Any], wrt: Wrt) -> GradientFunction:
+                return GradientFunction(
+                    function, wrt, self.simplify, self.check, self._with_value, self.backend
+                )
+
+            v = self._variants[key] = tree_variant(reads, the_cut, self._wanted, make)
+        flat = [value_at(values[p], path) for p, path in v.order]
+        positional = {p for p, _ in v.order}
+        kw = {k: x for k, x in values.items() if k not in positional}
+        out = v.inner(*flat, **kw)
+        self._tree_latest = v
+        if self._with_value:
+            return out[0], assemble(v, out[1], values, self._wanted_single)
+        return assemble(v, out, values, self._wanted_single)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._trees is not None:
+            out = self._tree_call(args, kwargs)
+            if out is not NOT_A_TREE:
+                return out
         if not kwargs and self._flat is None:
             # a repeated call with a known signature: the key (for scalars, their types), a
             # dict lookup, the staleness check, the generated code, and each gradient typed
@@ -285,20 +372,33 @@ def grad(
     simplify: bool = False,
     check: bool = False,
     backend: str | None = None,
+    has_aux: bool = False,
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
     Usable as ``@grad``, ``@grad(wrt=...)`` and ``grad(f, wrt=...)``. ``wrt`` is a position
     or name (one gradient, shaped like that argument) or a tuple of them (a tuple of
-    gradients). ``check=True`` compares the first call against finite differences (slow:
-    for debugging). Refusals happen here, when the gradient is built, not when it is called.
-    ``backend`` writes the code for another array library ("array-api", "jax", "torch",
-    "dask", "cupy": docs/backends.md), which then takes and returns that library's arrays;
-    without it, a call with another library's arrays uses that library's backend.
-    ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``: compiled C (docs/c.md).
+    gradients); an argument that is a structure (dict, list, tuple, named tuple, dataclass)
+    gets a gradient of the same structure, and ``wrt`` may name a read of one as the
+    function writes it (``"params['W1']"``: docs/pytrees.md). ``check=True`` compares the
+    first call against finite differences (slow: for debugging). Refusals happen here, when
+    the gradient is built, not when it is called. ``backend`` writes the code for another
+    array library ("array-api", "jax", "torch", "dask", "cupy": docs/backends.md), which
+    then takes and returns that library's arrays; without it, a call with another library's
+    arrays uses that library's backend. ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``:
+    compiled C (docs/c.md). ``has_aux=True``: ``f`` returns ``(loss, aux)``, and calls
+    return ``(gradients, aux)``, ``aux`` not differentiated (as in JAX).
     """
     if f is None:
-        return lambda fn: grad(fn, wrt=wrt, simplify=simplify, check=check, backend=backend)
+        return lambda fn: grad(
+            fn, wrt=wrt, simplify=simplify, check=check, backend=backend, has_aux=has_aux
+        )
+    if has_aux:
+        return with_aux(
+            f,
+            lambda loss: grad(loss, wrt=wrt, simplify=simplify, check=check, backend=backend),
+            False,
+        )
     if backend == "c":
         from .c import c_grad  # compiled through ctypes; loaded only when asked for
 
@@ -312,10 +412,18 @@ def value_and_grad(
     wrt: Wrt = 0,
     simplify: bool = False,
     backend: str | None = None,
+    has_aux: bool = False,
 ) -> Any:
-    """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass."""
+    """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass
+    (``((value, aux), gradients)`` with ``has_aux=True``, which runs ``f`` once more)."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, False, True, backend)
+        return lambda fn: value_and_grad(
+            fn, wrt=wrt, simplify=simplify, backend=backend, has_aux=has_aux
+        )
+    if has_aux:
+        return with_aux(
+            f, lambda loss: GradientFunction(loss, wrt, simplify, False, True, backend), True
+        )
     return GradientFunction(f, wrt, simplify, False, True, backend)
 
 

@@ -138,9 +138,7 @@ def _flatten(src: Source) -> Flattened | None:
         defaults=[],
     )
     ast.fix_missing_locations(new)
-    function = _compile(src, new)
-    flat_src = dataclasses.replace(src, func=function, tree=new)
-    function.__symdiff_source__ = flat_src  # type: ignore[attr-defined]
+    function = compile_tree(src, new)
     return Flattened(function, params, {p: tuple(chains[p]) for p in params if p in chains}, names)
 
 
@@ -210,9 +208,11 @@ def _dotted(node: ast.expr) -> str | None:
     return ".".join([node.id, *reversed(parts)])
 
 
-def _compile(src: Source, tree: ast.FunctionDef | ast.AsyncFunctionDef) -> types.FunctionType:
-    """The flattened function as Python runs it, with ``f``'s globals and defaults; the
-    closure's values are read through the source (``Source.closure``), as for ``f``."""
+def compile_tree(src: Source, tree: ast.FunctionDef | ast.AsyncFunctionDef) -> types.FunctionType:
+    """A function rewritten from ``src``'s tree (flattened here, or by
+    ``frontend.structures``) as Python runs it, with ``f``'s globals and defaults; the
+    closure's values are read through the source (``Source.closure``), as for ``f``. Its
+    ``__symdiff_source__`` is the rewritten tree, with ``f``'s file, lines and columns."""
     module = ast.Module(body=[tree], type_ignores=[])
     code = compile(module, src.file, "exec")
     ns: dict[str, Any] = dict(src.closure)
@@ -226,6 +226,9 @@ def _compile(src: Source, tree: ast.FunctionDef | ast.AsyncFunctionDef) -> types
     function.__defaults__ = _defaults(original, [a.arg for a in tree.args.args])
     function.__qualname__ = getattr(original, "__qualname__", tree.name)
     function.__doc__ = original.__doc__
+    function.__symdiff_source__ = dataclasses.replace(  # type: ignore[attr-defined]
+        src, func=function, tree=tree
+    )
     return function
 
 
