@@ -120,11 +120,17 @@ class GradientFunction(Derivative):
         names = param_names(f)
         items = (wrt,) if isinstance(wrt, (int, str)) else wrt
         try:
-            if any(isinstance(w, int) and not -len(names) <= w < len(names) for w in items):
+            if any(
+                (isinstance(w, int) and not -len(names) <= w < len(names))
+                or (isinstance(w, str) and w.isidentifier() and w not in names)
+                for w in items
+            ):
                 self._trees = None  # resolve_wrt says what is wrong
                 return wrt
             self._wanted, self._wanted_single = parse_wrt(wrt, names)
-        except (WrtError, TypeError):
+        except WrtError as exc:
+            raise blame.explain_build(exc, f) from None
+        except TypeError:
             self._trees = None  # resolve_wrt says what is wrong
             return wrt
         # a read with a subscript has no meaning for arguments that are not structures
@@ -150,9 +156,9 @@ class GradientFunction(Derivative):
             if bound is not None:
                 bound.apply_defaults()
                 values = bound.arguments
-                the_cut = cut(reads, values)
+                the_cut, aliases = cut(reads, values)
                 if the_cut:
-                    return self._tree_run(values, the_cut)
+                    return self._tree_run(values, the_cut, aliases)
         if self._needs_tree is not None:
             raise InputError(
                 f"wrt names {self._needs_tree!r}, a read of a structure, but the call "
@@ -162,8 +168,8 @@ class GradientFunction(Derivative):
         self._tree_latest = None
         return NOT_A_TREE
 
-    def _tree_run(self, values: dict[str, Any], the_cut: dict) -> Any:
-        key = tuple((p, the_cut[p]) for p in sorted(the_cut))
+    def _tree_run(self, values: dict[str, Any], the_cut: dict, aliases: dict) -> Any:
+        key = (tuple((p, the_cut[p]) for p in sorted(the_cut)), tuple(aliases.items()))
         v = self._variants.get(key)
         if v is None:
             reads = self._trees
@@ -174,7 +180,7 @@ class GradientFunction(Derivative):
                     function, wrt, self.simplify, self.check, self._with_value, self.backend
                 )
 
-            v = self._variants[key] = tree_variant(reads, the_cut, self._wanted, make)
+            v = self._variants[key] = tree_variant(reads, the_cut, aliases, self._wanted, make)
         flat = [value_at(values[p], path) for p, path in v.order]
         positional = {p for p, _ in v.order}
         kw = {k: x for k, x in values.items() if k not in positional}

@@ -60,16 +60,21 @@ def value_at(v: Any, path: Path) -> Any:
     return v
 
 
-def cut(reads: StructureReads, values: dict[str, Any]) -> dict[str, tuple[Path, ...]]:
+def cut(
+    reads: StructureReads, values: dict[str, Any]
+) -> tuple[dict[str, tuple[Path, ...]], dict[tuple[str, Path], Path]]:
     """Each parameter whose value is a structure, and its reads cut where the value stops
     being one (a read whose start is read whole is cut there too); {} when no parameter
-    read through constant reads is given a structure. An index counted from the end is
-    counted from the start, so that ``t[-1]`` and ``t[1]`` of a pair are one leaf."""
+    read through constant reads is given a structure. Paths are canonical: an index
+    counted from the end is counted from the start, and a named tuple's index is its field
+    (``t[-1]`` and ``t[1]`` of a pair are one leaf, ``p[0]`` and ``p.W`` too); the second
+    result maps each read as written, cut, to its canonical path."""
     out: dict[str, tuple[Path, ...]] = {}
+    aliases: dict[tuple[str, Path], Path] = {}
     for p, chains in reads.chains.items():
         if p not in values or not is_node(values[p]):
             continue
-        paths: list[Path] = []
+        paths: list[tuple[Path, Path]] = []  # (as written, canonical), cut
         for path in chains:
             v, done = values[p], []
             for kind, key in path:
@@ -84,27 +89,37 @@ def cut(reads: StructureReads, values: dict[str, Any]) -> dict[str, tuple[Path, 
             if not done:
                 paths = []
                 break
-            paths.append(tuple(done))
+            paths.append((path[: len(done)], tuple(done)))
         if not paths:
             continue
-        kept = []
-        for path in sorted(set(paths), key=len):  # a read whole wins over reads inside it
-            if not any(path[: len(k)] == k for k in kept):
-                kept.append(path)
-        out[p] = tuple(k for k in dict.fromkeys(paths) if k in kept) + tuple(
-            k for k in kept if k not in paths
-        )
-        for u in reads.unpackings:
-            if u.param == p and all(path in out[p] for path, _ in u.targets):
-                for where, n in u.lengths:
-                    got = len(value_at(values[p], where))
-                    if got != n:
-                        what = "too many" if got > n else "not enough"
-                        raise ValueError(
-                            f"{what} values to unpack (expected {n}, got {got}): "
-                            f"{show_path(p, where)} has {got} items"
-                        )
-    return out
+        kept: list[Path] = []
+        for canonical in sorted({c for _, c in paths}, key=len):  # read whole wins
+            if not any(canonical[: len(k)] == k for k in kept):
+                kept.append(canonical)
+        ordered: list[Path] = []
+        for written, canonical in paths:  # first use first
+            k = next(k for k in kept if canonical[: len(k)] == k)
+            aliases[(p, written[: len(k)])] = k
+            if k not in ordered:
+                ordered.append(k)
+        out[p] = tuple(ordered)
+        _check_lengths(reads, p, values[p], out[p])
+    return out, aliases
+
+
+def _check_lengths(reads: StructureReads, p: str, value: Any, paths: tuple[Path, ...]) -> None:
+    """An unpacking the rewritten function drops must have had as many items as targets."""
+    for u in reads.unpackings:
+        if u.param == p:
+            for where, n in u.lengths:
+                inner = value_at(value, where)
+                got = len(inner) if isinstance(inner, (list, tuple)) else None
+                if got is not None and got != n:
+                    what = "too many" if got > n else "not enough"
+                    raise ValueError(
+                        f"{what} values to unpack (expected {n}, got {got}): "
+                        f"{show_path(p, where)} has {got} items"
+                    )
 
 
 def parse_wrt(wrt: Wrt, names: list[str]) -> tuple[list[tuple[str, Path]], bool]:
@@ -169,11 +184,12 @@ class Variant:
 def variant(
     reads: StructureReads,
     the_cut: dict[str, tuple[Path, ...]],
+    aliases: dict[tuple[str, Path], Path],
     wanted: list[tuple[str, Path]],
     make: Callable[[Callable[..., Any], Wrt], Any],
 ) -> Variant:
     """The gradient for calls with this cut (built once per cut by the caller)."""
-    function, order = reads.function(the_cut)
+    function, order = reads.function(the_cut, aliases)
     flat_names = list(inspect.signature(function).parameters)
     inner_wrt: list[str] = []
     groups: list[Any] = []

@@ -101,13 +101,20 @@ class StructureReads:
     chains: dict[str, tuple[Path, ...]]  # a parameter's reads in order of first use
     unpackings: tuple[Unpacking, ...]
 
-    def function(self, cut: dict[str, tuple[Path, ...]]) -> tuple[Callable[..., Any], list]:
+    def function(
+        self, cut: dict[str, tuple[Path, ...]], aliases: dict[tuple[str, Path], Path]
+    ) -> tuple[Callable[..., Any], list]:
         """``f`` rewritten to take, for each parameter in ``cut``, the values at its cut
-        paths instead of the parameter; and, for each parameter of the rewritten function,
+        paths instead of the parameter (``aliases``: the cut path each read, as written and
+        cut, stands for); and, for each parameter of the rewritten function,
         ``(param, path)`` (an empty path for a parameter kept as it is)."""
         tree = self.source.tree
         taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | set(self.params)
-        unpacked = {(u.param, path): name for u in self.unpackings for path, name in u.targets}
+        unpacked = {
+            (u.param, aliases.get((u.param, path), path)): name
+            for u in self.unpackings
+            for path, name in u.targets
+        }
         names: dict[tuple[str, Path], str] = {}
         wanted = [(p, path) for p in self.params for path in cut.get(p, ())]
         for p, path in wanted:  # the unpacking targets first: they are the user's own names
@@ -133,10 +140,12 @@ class StructureReads:
         done = {
             u.index
             for u in self.unpackings
-            if u.param in cut and all(path in cut[u.param] for path, _ in u.targets)
+            if u.param in cut
+            and all(aliases.get((u.param, path)) in cut[u.param] for path, _ in u.targets)
         }
         new.body = [s for i, s in enumerate(new.body) if i not in done] or [ast.Pass()]
-        _Replace({k: v for k, v in names.items()}).visit(new)
+        written = {w: names[(w[0], c)] for w, c in aliases.items() if (w[0], c) in names}
+        _Replace(written).visit(new)
         args = tree.args
         new_args: list[ast.arg] = []
         order: list[tuple[str, Path]] = []
