@@ -22,9 +22,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import GradientCheckError, NonFiniteError
+from ..frontend.structures import Path, show_path
 from .blame import call_user, function_loc
 from .display import table_html
 from .progress import Progress
+from .pytrees import is_node, leaves, replace_at, value_at
 from .wrt import param_names, resolve_wrt
 
 MAX_COORDS = 64  # coordinates checked one by one per argument; the rest by a random direction
@@ -146,9 +148,20 @@ def compare(
         )
     rng = np.random.default_rng(seed)
     reports = []
+    # a structure (dict, list, tuple, dataclass) is checked leaf by leaf, each named as read
+    checked: list[tuple[str, str, Path, Any, Any]] = []
     for pos, g in zip(positions, grads):
-        name = names[pos]
-        x = base[name]
+        x = base[names[pos]]
+        if not is_node(x):
+            checked.append((names[pos], names[pos], (), x, g))
+            continue
+        for path, leaf in leaves(x):
+            try:
+                g_leaf = value_at(g, path)
+            except (KeyError, IndexError, AttributeError, TypeError):
+                g_leaf = None  # no such leaf in the gradient: the wrong shape, said below
+            checked.append((show_path(names[pos], path), names[pos], path, leaf, g_leaf))
+    for name, arg, path, x, g in checked:
         dtype = np.asarray(x).dtype if np.asarray(x).dtype.kind == "f" else np.dtype(np.float64)
         step, rt, at = tolerances(dtype)
         rt = rtol if rtol is not None else rt
@@ -175,7 +188,7 @@ def compare(
                 else type(x)(xnew) if isinstance(x, float) else xnew
             )
             call = {k: _float64(val) for k, val in base.items()}
-            call[name] = v
+            call[arg] = replace_at(base[arg], path, v) if path else v
             return float(np.asarray(call_user(f, fname, **call)))
 
         coords = np.arange(xf.size)

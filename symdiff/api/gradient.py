@@ -17,7 +17,7 @@ import numpy as np
 
 from ..ad.program import Kind
 from ..backend import targets
-from ..errors import InputError, WrtError
+from ..errors import InputError, SymdiffError, WrtError
 from ..frontend.attributes import FLAT_ATTR, flattened
 from ..frontend.source import unwrap
 from ..frontend.structures import structure_reads
@@ -77,7 +77,14 @@ class GradientFunction(Derivative):
         self.__name__ = (
             f"{getattr(f, '__name__', 'f')}_{'value_and_grad' if with_value else 'grad'}"
         )
-        self._eager()
+        try:
+            self._eager()
+        except SymdiffError:
+            if self._trees is None:
+                raise
+            # the function as a whole may make sense only for structures (``last.W`` of an
+            # unpacked ``last``): the shape-generic program waits for a call without one
+            self._t = None
         self._document()
 
     @property

@@ -301,3 +301,43 @@ def zero_like(value: Any, at: Path) -> Any:
 
 def _shown(at: Path) -> str:
     return show_path("", at) or "the top"
+
+
+def leaves(tree: Any, at: Path = ()) -> list[tuple[Path, Any]]:
+    """Every leaf of ``tree`` with its path, in the documented order (docs/pytrees.md): a
+    dict's keys sorted where they sort (as JAX orders them), else in the dict's order; a
+    list's or tuple's items in order; a named tuple's or dataclass's fields in order."""
+    if isinstance(tree, dict):
+        try:
+            keys = sorted(tree)
+        except TypeError:
+            keys = list(tree)
+        return [x for k in keys for x in leaves(tree[k], (*at, ("item", k)))]
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return [x for f in tree._fields for x in leaves(getattr(tree, f), (*at, ("attr", f)))]
+    if isinstance(tree, (list, tuple)):
+        return [x for i, v in enumerate(tree) for x in leaves(v, (*at, ("item", i)))]
+    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
+        fields = [f.name for f in dataclasses.fields(tree)]
+        return [x for f in fields for x in leaves(getattr(tree, f), (*at, ("attr", f)))]
+    return [(at, tree)]
+
+
+def replace_at(tree: Any, at: Path, value: Any) -> Any:
+    """A copy of ``tree`` with the leaf at ``at`` replaced (the rest shared)."""
+    if not at:
+        return value
+    (_, key), rest = at[0], at[1:]
+    if isinstance(tree, dict):
+        out = dict(tree)
+        out[key] = replace_at(tree[key], rest, value)
+        return out if type(tree) is dict else type(tree)(out)
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return tree._replace(**{key: replace_at(getattr(tree, key), rest, value)})
+    if isinstance(tree, (list, tuple)):
+        items = list(tree)
+        items[key] = replace_at(items[key], rest, value)
+        return type(tree)(items)
+    fields = {f.name: getattr(tree, f.name) for f in dataclasses.fields(tree)}
+    fields[key] = replace_at(fields[key], rest, value)
+    return _dataclass_like(tree, fields)

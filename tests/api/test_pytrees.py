@@ -44,7 +44,7 @@ def _set(tree: Any, at: tuple, value: Any) -> Any:
     """A copy of ``tree`` with the leaf at ``at`` replaced."""
     if not at:
         return value
-    (kind, key), rest = at[0], at[1:]
+    (_, key), rest = at[0], at[1:]
     if isinstance(tree, dict):
         return {**tree, key: _set(tree[key], rest, value)}
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):
