@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -129,12 +130,12 @@ class GradientFunction(Derivative):
         try:
             if any(
                 (isinstance(w, int) and not -len(names) <= w < len(names))
-                or (isinstance(w, str) and w.isidentifier() and w not in names)
+                or (isinstance(w, str) and w.isidentifier() and w not in self._trees.params)
                 for w in items
             ):
                 self._trees = None  # resolve_wrt says what is wrong
                 return wrt
-            self._wanted, self._wanted_single = parse_wrt(wrt, names)
+            self._wanted, self._wanted_single = parse_wrt(wrt, names, self._trees.params)
         except WrtError as exc:
             raise blame.explain_build(exc, f) from None
         except TypeError:
@@ -147,7 +148,18 @@ class GradientFunction(Derivative):
         )
         self._variants: dict[tuple, Variant] = {}
         flat = flattened(f)
-        return base_wrt(self._wanted, self._wanted_single, {} if flat is None else flat.objects)
+        objects = {} if flat is None else dict(flat.objects)
+        # an object named whole has a gradient only when it is a structure (a dataclass, a
+        # named tuple): a bound method's object is known now, a parameter's at the call
+        self._whole: dict[str, tuple[str, ...]] = {}
+        for p, path in self._wanted:
+            if not path and p in objects:
+                if isinstance(f, types.MethodType) and p == self._trees.params[0]:
+                    if not is_node(f.__self__):
+                        objects.pop(p)  # refused now by the attributes' own wrt
+                        continue
+                self._whole[p] = objects[p]
+        return base_wrt(self._wanted, self._wanted_single, objects)
 
     def _tree_call(self, args: tuple, kwargs: dict) -> Any:
         """A call with structured arguments: the gradient of the function of the leaves
@@ -155,9 +167,10 @@ class GradientFunction(Derivative):
         ``NOT_A_TREE`` when no argument is a structure the function reads into."""
         reads = self._trees
         assert reads is not None
-        if any(map(is_node, args)) or any(map(is_node, kwargs.values())):
+        given = self._with_self(args)
+        if any(map(is_node, given)) or any(map(is_node, kwargs.values())):
             try:
-                bound = inspect.signature(unwrap(self._f)).bind(*self._with_self(args), **kwargs)
+                bound = inspect.signature(unwrap(self._f)).bind(*given, **kwargs)
             except TypeError:
                 bound = None  # the call raises what Python raises
             if bound is not None:
@@ -171,6 +184,16 @@ class GradientFunction(Derivative):
                 f"wrt names {self._needs_tree!r}, a read of a structure, but the call "
                 "passes no structure (dict, list, tuple or dataclass) there",
                 blame.function_loc(self._f),
+            )
+        for p, reads in self._whole.items():
+            raise blame.explain_build(
+                WrtError(
+                    f"wrt names {p!r}, an object symdiff reads attributes of but not a "
+                    "structure (a dataclass or named tuple): differentiate with respect to "
+                    "the attributes",
+                    hint="wrt=" + ", ".join(repr(d) for d in reads),
+                ),
+                self._f,
             )
         self._tree_latest = None
         return NOT_A_TREE

@@ -122,9 +122,12 @@ def _check_lengths(reads: StructureReads, p: str, value: Any, paths: tuple[Path,
                     )
 
 
-def parse_wrt(wrt: Wrt, names: list[str]) -> tuple[list[tuple[str, Path]], bool]:
+def parse_wrt(
+    wrt: Wrt, names: list[str], params: tuple[str, ...]
+) -> tuple[list[tuple[str, Path]], bool]:
     """``wrt`` as (parameter, path) pairs, and whether it was a single entry. ``names`` are
-    the parameters a caller passes."""
+    the parameters a caller passes, which positions count; ``params`` every parameter (a
+    bound method's ``self`` too, which a read such as ``"self.W"`` names)."""
     single = isinstance(wrt, (int, str))
     items = (wrt,) if single else tuple(wrt)  # type: ignore[arg-type]
     out: list[tuple[str, Path]] = []
@@ -136,7 +139,7 @@ def parse_wrt(wrt: Wrt, names: list[str]) -> tuple[list[tuple[str, Path]], bool]
             read = chain(ast.parse(str(w).strip(), mode="eval").body)
         except SyntaxError:
             read = None
-        if read is None or read[0] not in names:
+        if read is None or read[0] not in params:
             raise WrtError(
                 f"wrt names {w!r}, which is neither an argument nor a constant read of one",
                 hint="arguments: " + ", ".join(names) + "; reads are written as in the "
@@ -158,7 +161,7 @@ def base_wrt(
         while lead < len(path) and path[lead][0] == "attr":
             lead += 1
         dotted = show_path(p, path[:lead])
-        if lead and any(dotted == d for d in objects.get(p, ())):
+        if (lead and lead == len(path)) or any(dotted == d for d in objects.get(p, ())):
             out.append(dotted)
         elif p in objects:
             out.extend(objects[p])
@@ -333,7 +336,7 @@ def replace_at(tree: Any, at: Path, value: Any) -> Any:
         out[key] = replace_at(tree[key], rest, value)
         return out if type(tree) is dict else type(tree)(out)
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return tree._replace(**{key: replace_at(getattr(tree, key), rest, value)})
+        return tree._replace(**{key: replace_at(getattr(tree, key), rest, value)})  # type: ignore[attr-defined]
     if isinstance(tree, (list, tuple)):
         items = list(tree)
         items[key] = replace_at(items[key], rest, value)
