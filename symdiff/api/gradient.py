@@ -147,6 +147,7 @@ class GradientFunction(Derivative):
             None,
         )
         self._variants: dict[tuple, Variant] = {}
+        self._tree_signature: inspect.Signature | None = None
         flat = flattened(f)
         objects = {} if flat is None else dict(flat.objects)
         # an object named whole has a gradient only when it is a structure (a dataclass, a
@@ -170,7 +171,9 @@ class GradientFunction(Derivative):
         given = self._with_self(args)
         if any(map(is_node, given)) or any(map(is_node, kwargs.values())):
             try:
-                bound = inspect.signature(unwrap(self._f)).bind(*given, **kwargs)
+                if self._tree_signature is None:
+                    self._tree_signature = inspect.signature(unwrap(self._f))
+                bound = self._tree_signature.bind(*given, **kwargs)
             except TypeError:
                 bound = None  # the call raises what Python raises
             if bound is not None:
