@@ -37,7 +37,17 @@ from .calls import (
 )
 from .derivative import Derivative, Program
 from .differences import compare
-from .pytrees import NOT_A_TREE, Variant, assemble, base_wrt, cut, is_node, parse_wrt, value_at
+from .pytrees import (
+    NOT_A_TREE,
+    Variant,
+    assemble,
+    base_wrt,
+    cut,
+    is_node,
+    parse_wrt,
+    shape_key,
+    value_at,
+)
 from .pytrees import variant as tree_variant
 from .wrt import Wrt, param_names
 
@@ -148,6 +158,11 @@ class GradientFunction(Derivative):
         )
         self._variants: dict[tuple, Variant] = {}
         self._tree_signature: inspect.Signature | None = None
+        self._cuts: dict[tuple, Variant] = {}  # pytrees.shape_key -> the variant it runs
+        plain = unwrap(f)
+        code = getattr(plain, "__code__", None)
+        kwonly = code is None or code.co_kwonlyargcount or getattr(plain, "__defaults__", None)
+        self._tree_arity = -1 if kwonly else len(self._trees.params)
         flat = flattened(f)
         objects = {} if flat is None else dict(flat.objects)
         # an object named whole has a gradient only when it is a structure (a dataclass, a
@@ -170,18 +185,33 @@ class GradientFunction(Derivative):
         assert reads is not None
         given = self._with_self(args)
         if any(map(is_node, given)) or any(map(is_node, kwargs.values())):
-            try:
-                if self._tree_signature is None:
-                    self._tree_signature = inspect.signature(unwrap(self._f))
-                bound = self._tree_signature.bind(*given, **kwargs)
-            except TypeError:
-                bound = None  # the call raises what Python raises
-            if bound is not None:
-                bound.apply_defaults()
-                values = bound.arguments
-                the_cut, aliases = cut(reads, values)
-                if the_cut:
-                    return self._tree_run(values, the_cut, aliases)
+            values: dict[str, Any] | None = None
+            if not kwargs and len(given) == self._tree_arity:
+                values = dict(zip(reads.params, given))  # every parameter by position
+            else:
+                try:
+                    if self._tree_signature is None:
+                        self._tree_signature = inspect.signature(unwrap(self._f))
+                    bound = self._tree_signature.bind(*given, **kwargs)
+                except TypeError:
+                    pass  # the call raises what Python raises
+                else:
+                    bound.apply_defaults()
+                    values = bound.arguments
+            if values is not None:
+                try:
+                    key = shape_key(reads, values)
+                except Exception:
+                    key = None  # a missing key or attribute: cut raises what Python raises
+                v = self._cuts.get(key) if key is not None else None
+                if v is None:
+                    the_cut, aliases = cut(reads, values)
+                    if the_cut:
+                        v = self._variant(the_cut, aliases)
+                        if key is not None:
+                            self._cuts[key] = v
+                if v is not None:
+                    return self._tree_run(v, values)
         if self._needs_tree is not None:
             raise InputError(
                 f"wrt names {self._needs_tree!r}, a read of a structure, but the call "
@@ -201,7 +231,8 @@ class GradientFunction(Derivative):
         self._tree_latest = None
         return NOT_A_TREE
 
-    def _tree_run(self, values: dict[str, Any], the_cut: dict, aliases: dict) -> Any:
+    def _variant(self, the_cut: dict, aliases: dict) -> Variant:
+        """The gradient for calls with this cut, built on the first."""
         key = (tuple((p, the_cut[p]) for p in sorted(the_cut)), tuple(aliases.items()))
         v = self._variants.get(key)
         if v is None:
@@ -214,6 +245,9 @@ class GradientFunction(Derivative):
                 )
 
             v = self._variants[key] = tree_variant(reads, the_cut, aliases, self._wanted, make)
+        return v
+
+    def _tree_run(self, v: Variant, values: dict[str, Any]) -> Any:
         flat = [value_at(values[p], path) for p, path in v.order]
         positional = {p for p, _ in v.order}
         kw = {k: x for k, x in values.items() if k not in positional}

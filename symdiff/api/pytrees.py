@@ -60,6 +60,38 @@ def value_at(v: Any, path: Path) -> Any:
     return v
 
 
+def shape_key(reads: StructureReads, values: dict[str, Any]) -> tuple:
+    """What ``cut`` depends on in a call's values, cheaply: along each read, the type of
+    each value met and the length of each list or tuple indexed. Calls with equal keys have
+    equal cuts (and so run one program), which a repeated call finds by this key alone."""
+    out: list[Any] = []
+    for p, chains in reads.chains.items():
+        v0 = values.get(p)
+        if not is_node(v0):
+            out.append(None)
+            continue
+        for path in chains:
+            v = v0
+            seen: list[Any] = [type(v)]
+            for kind, key in path:
+                if not _steppable(v, kind):
+                    break
+                if kind == "item" and type(key) is int and isinstance(v, (list, tuple)):
+                    seen.append(len(v))
+                v = getattr(v, key) if kind == "attr" else v[key]
+                seen.append(type(v))
+            out.append(tuple(seen))
+    for u in reads.unpackings:  # the lengths the dropped unpackings take for granted
+        v0 = values.get(u.param)
+        for where, _ in u.lengths:
+            try:
+                inner = value_at(v0, where)
+            except Exception:
+                inner = None
+            out.append(len(inner) if isinstance(inner, (list, tuple)) else None)
+    return tuple(out)
+
+
 def cut(
     reads: StructureReads, values: dict[str, Any]
 ) -> tuple[dict[str, tuple[Path, ...]], dict[tuple[str, Path], Path]]:
