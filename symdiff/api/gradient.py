@@ -127,6 +127,12 @@ class GradientFunction(Derivative):
         return t.value_and_grad_source if self._with_value else t.grad_source
 
     @property
+    def structured(self) -> bool:
+        """The latest call passed structures (``api.pytrees``): ``.source`` is the gradient
+        of the function of the leaves it read."""
+        return self._tree_latest is not None
+
+    @property
     def generic_source(self) -> str:
         """The shape-generic program's code, correct for arguments of any type and shape."""
         t = self.transformed
@@ -135,17 +141,19 @@ class GradientFunction(Derivative):
     def _tree_wrt(self, f: Callable[..., Any], wrt: Wrt) -> Wrt:
         """Structured arguments (see ``api.pytrees``): ``wrt`` as (parameter, read) pairs
         for calls with structures, and what the shape-generic program differentiates."""
+        assert self._trees is not None
+        params = self._trees.params
         names = param_names(f)
         items = (wrt,) if isinstance(wrt, (int, str)) else wrt
         try:
             if any(
                 (isinstance(w, int) and not -len(names) <= w < len(names))
-                or (isinstance(w, str) and w.isidentifier() and w not in self._trees.params)
+                or (isinstance(w, str) and w.isidentifier() and w not in params)
                 for w in items
             ):
                 self._trees = None  # resolve_wrt says what is wrong
                 return wrt
-            self._wanted, self._wanted_single = parse_wrt(wrt, names, self._trees.params)
+            self._wanted, self._wanted_single = parse_wrt(wrt, names, params)
         except WrtError as exc:
             raise blame.explain_build(exc, f) from None
         except TypeError:
@@ -162,7 +170,7 @@ class GradientFunction(Derivative):
         plain = unwrap(f)
         code = getattr(plain, "__code__", None)
         kwonly = code is None or code.co_kwonlyargcount or getattr(plain, "__defaults__", None)
-        self._tree_arity = -1 if kwonly else len(self._trees.params)
+        self._tree_arity = -1 if kwonly else len(params)
         flat = flattened(f)
         objects = {} if flat is None else dict(flat.objects)
         # an object named whole has a gradient only when it is a structure (a dataclass, a
@@ -170,7 +178,7 @@ class GradientFunction(Derivative):
         self._whole: dict[str, tuple[str, ...]] = {}
         for p, path in self._wanted:
             if not path and p in objects:
-                if isinstance(f, types.MethodType) and p == self._trees.params[0]:
+                if isinstance(f, types.MethodType) and p == params[0]:
                     if not is_node(f.__self__):
                         objects.pop(p)  # refused now by the attributes' own wrt
                         continue
@@ -218,13 +226,13 @@ class GradientFunction(Derivative):
                 "passes no structure (dict, list, tuple or dataclass) there",
                 blame.function_loc(self._f),
             )
-        for p, reads in self._whole.items():
+        for p, attrs in self._whole.items():
             raise blame.explain_build(
                 WrtError(
                     f"wrt names {p!r}, an object symdiff reads attributes of but not a "
                     "structure (a dataclass or named tuple): differentiate with respect to "
                     "the attributes",
-                    hint="wrt=" + ", ".join(repr(d) for d in reads),
+                    hint="wrt=" + ", ".join(repr(d) for d in attrs),
                 ),
                 self._f,
             )
@@ -510,4 +518,4 @@ def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: b
     """
     if not args:
         return cached_transform(f, wrt, simplify).grad_source
-    return grad(f, wrt=wrt, simplify=simplify).specialise(*args).latest.grad_source
+    return str(grad(f, wrt=wrt, simplify=simplify).specialise(*args).source)

@@ -71,7 +71,7 @@ def shape_key(reads: StructureReads, values: dict[str, Any]) -> tuple:
             out.append(None)
             continue
         for path in chains:
-            v = v0
+            v: Any = v0
             seen: list[Any] = [type(v)]
             for kind, key in path:
                 if not _steppable(v, kind):

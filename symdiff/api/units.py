@@ -81,7 +81,16 @@ def make_unit(
         g = obj if isinstance(obj, GradientFunction) else grad(obj, wrt=spec, simplify=simplify)
         if simplify and not g.simplify:
             g = grad(g.function, wrt=g.wrt, simplify=True)
-        t = g.specialise(*args).latest
+        g.specialise(*args)
+        if g.structured:
+            raise WrtError(
+                f"emit writes functions of numbers and arrays, and these arguments of "
+                f"{getattr(g.function, '__name__', 'f')} are structures (a dict, list, tuple "
+                "or dataclass)",
+                hint="call symdiff.grad(f) with them (its .source is the function of the "
+                "leaves), or emit a function taking the leaves as arguments",
+            )
+        t = g.latest
     elif isinstance(obj, GradientFunction):
         t = obj.transformed_with(simplify)
     else:

@@ -297,3 +297,26 @@ def test_has_aux_refuses_a_return_that_is_not_a_pair():
     with pytest.raises(UnsupportedSyntaxError, match="not a pair") as err:
         symdiff.grad(single, has_aux=True)
     assert err.value.loc is not None and "return np.sum(x)" in err.value.loc.text
+
+
+def test_gradient_source_and_emit_with_structures():
+    params = mlp_params()
+    src = symdiff.gradient_source(mlp_loss, params, X, Y)
+    assert src.startswith("def mlp_loss_grad(W1, b1, W2, b2, x, y):")
+    with pytest.raises(WrtError, match="structures"):
+        symdiff.emit(mlp_loss, args=(params, X, Y))
+
+
+def test_check_true_and_a_bound_method_with_has_aux():
+    class Model:
+        def __init__(self):
+            self.W = RNG.normal(size=(2, 2))
+
+        def loss(self, p, x):
+            return np.sum(np.sin(self.W @ x) * p["s"]), "aux"
+
+    m, x = Model(), RNG.normal(size=2)
+    (dW, dp), aux = symdiff.grad(m.loss, has_aux=True, wrt=("self.W", "p"))({"s": 2.0}, x)
+    assert aux == "aux" and dp["s"] == pytest.approx(np.sum(np.sin(m.W @ x)))
+    g = symdiff.grad(mlp_loss, check=True)(mlp_params(), X, Y)  # differences over the leaves
+    assert set(g) == {"W1", "b1", "W2", "b2"}
