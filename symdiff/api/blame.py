@@ -38,6 +38,7 @@ from ..errors import (
     WrtError,
 )
 from ..frontend.source import Source, display_path, get_source, unwrap
+from ..frontend.structures import whole_use
 from ..ir.printer import pformat
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -306,6 +307,10 @@ def _place(exc: SymdiffError, f: Any, args: tuple, kwargs: dict, t: Any) -> Symd
         fname = getattr(f, "__name__", "the function")
         if described is None:  # complex, bool: the message already says it in our words
             return exc.relocated(param_loc(f, name))
+        if isinstance(value, dict) or _ragged(value):  # a structure, not an array
+            placed = _structure_use(f, name, described)
+            if placed is not None:
+                return exc.relocated(*placed)
         return exc.relocated(
             param_loc(f, name),
             f"argument {name} of {fname} is {described}, so it cannot be differentiated",
@@ -313,6 +318,33 @@ def _place(exc: SymdiffError, f: Any, args: tuple, kwargs: dict, t: Any) -> Symd
             f"can be anything, so leave {name} out of wrt if it is not a number",
         )
     return exc.relocated(function_loc(f))
+
+
+def _ragged(value: Any) -> bool:
+    """A list or tuple of items of different shapes: a structure, never an array."""
+    if not isinstance(value, (list, tuple)):
+        return False
+    try:
+        return len({np.shape(item) for item in value}) > 1
+    except Exception:
+        return False
+
+
+def _structure_use(f: Any, name: str, described: str) -> tuple[Loc, str, str] | None:
+    """A structure argument refused because the function uses it otherwise than through
+    constant reads: the place of that use, the message and the hint."""
+    src = _source(f)
+    node = None if src is None else whole_use(src.tree, name)
+    if src is None or node is None:
+        return None
+    how = "with a key computed at run time" if isinstance(node, ast.Subscript) else "whole"
+    return (
+        src.loc(node),
+        f"argument {name} is {described}, used here {how}: symdiff differentiates a "
+        "structure through the constant reads of it in the function itself",
+        f'read its leaves with constant keys, attributes or unpacking ({name}["W"], '
+        f"{name}.W, W, b = {name}) and pass those on (docs/pytrees.md)",
+    )
 
 
 def _bad_argument(f: Any, args: tuple, kwargs: dict, t: Any) -> tuple[str | None, Any]:

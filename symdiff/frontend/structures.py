@@ -298,3 +298,30 @@ class _Replace(ast.NodeTransformer):
 
     visit_Attribute = _visit_read
     visit_Subscript = _visit_read
+
+
+def whole_use(tree: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> ast.expr | None:
+    """The first use of ``param`` that is not a constant read (a computed key ``p[k]``, the
+    structure passed whole or iterated): where a refusal of a structure points."""
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    uses = sorted(
+        (n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == param),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    for node in uses:
+        up = parents.get(node)
+        if isinstance(up, (ast.Attribute, ast.Subscript)) and up.value is node:
+            if chain(up) is not None:
+                continue
+            return up  # params[k]: the whole subscript
+        if (
+            isinstance(up, ast.Assign)
+            and up.value is node
+            and isinstance(up.targets[0], (ast.Tuple, ast.List))
+        ):
+            continue  # W, b = params
+        return node
+    return None

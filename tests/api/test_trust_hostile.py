@@ -164,18 +164,20 @@ CASES = [
         "dict-argument",
         lambda: symdiff.grad(S.total)({"a": 1.0, "b": 2.0}),
         (InputError,),
-        "def-total",
-        "argument x of total is a dict (keys 'a', 'b'), so it cannot be differentiated",
-        HINT_ARRAY,
+        "use-total",  # a structure: refused where the function uses it whole
+        "argument x is a dict (keys 'a', 'b'), used here whole: symdiff differentiates a "
+        "structure through the constant reads of it in the function itself",
+        "read its leaves with constant keys",
     ),
     (
         "ragged-tuple-argument",
         lambda: symdiff.grad(S.total)((1.0, (2.0, 3.0))),
         (InputError,),
-        "def-total",
-        "argument x of total is a tuple of items of different shapes ((), (2,)), not a "
-        "rectangular array, so it cannot be differentiated",
-        HINT_ARRAY,
+        "use-total",
+        "argument x is a tuple of items of different shapes ((), (2,)), not a rectangular "
+        "array, used here whole: symdiff differentiates a structure through the constant "
+        "reads of it in the function itself",
+        "read its leaves with constant keys",
     ),
     (
         "list-holding-a-str",

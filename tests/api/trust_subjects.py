@@ -81,7 +81,7 @@ def star_args(*xs):  # @def-star
 
 
 def total(x):  # @def-total
-    return np.sum(x * x)
+    return np.sum(x * x)  # @use-total
 
 
 def weighted(x, w):  # @def-weighted
