@@ -251,9 +251,10 @@ def test_refusals():
     def dynamic(params, k):
         return np.sum(params[k])
 
-    with pytest.raises(SymdiffError, match="dict") as err:
+    with pytest.raises(SymdiffError, match="key computed at run time") as err:
         symdiff.grad(dynamic)({"W": np.ones(2)}, "W")
-    assert err.value.loc is not None  # placed at the parameter
+    assert err.value.loc is not None and "params[k]" in err.value.loc.text  # at the use
+    assert "constant keys" in err.value.hint
     with pytest.raises(WrtError, match="neither an argument"):
         symdiff.grad(mlp_loss, wrt="params[k]")
     with pytest.raises(SymdiffError, match="passes no structure"):
