@@ -46,7 +46,8 @@ from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
 from .optimize.algebra import after_derivative, before_derivative, finish
-from .optimize.batch_rules import BATCH_RULES
+from .optimize.batch_rules import per_direction
+from .optimize.batch_rules import rule_for as batch_rule
 from .optimize.batching import BatchingError, batch
 from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
@@ -227,7 +228,7 @@ def _stages(
         state["stage"] = "batching the directions"
         if sig is None or not kind.forward_only:
             raise BatchingError("only a specialised tangent program", fn.loc)
-        prog = batch(prog, sig, BATCH_RULES)
+        prog = batch(prog, sig, batch_rule, per_direction)
     if backend.traced:
         state["stage"] = "branches for a tracing backend"
         prog = traceable(prog, backend)

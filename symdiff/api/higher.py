@@ -68,6 +68,8 @@ class JVPFunction(Derivative):
         super().__init__(f, wrt, bound=bound, backend=backend)
         self.batched = batched  # tangents given as batches (d, *x.shape): see api.batched
         self._plain: Derivative | None = None
+        # whether the last batched call ran one pass (False: a step could not batch)
+        self.last_batched: bool | None = None
         self._named("jvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
@@ -112,6 +114,7 @@ class JVPFunction(Derivative):
             pusher = batched.Pusher(self._plain, self, primal, kwargs)
             blocks = self._direction_batches(given, pusher.inputs)
             value, tangents = pusher.value_and_tangents(blocks)
+        self.last_batched = pusher.batched
         self._check_decorated(primal, kwargs, value)
         return value, tangents
 
@@ -273,6 +276,9 @@ class JacobianFunction(Derivative):
         self._jvp = self._build(JVPFunction, mode in ("auto", "fwd"))
         self._vjp = self._build(VJPFunction, mode in ("auto", "rev"))
         self._batched: Derivative | None = None
+        # forward mode: whether the last call pushed its directions in batches (False: one
+        # at a time, a step of the program could not batch; None: reverse mode)
+        self.last_batched: bool | None = None
         if self._jvp is None and self._vjp is None:
             JVPFunction(f, wrt)  # neither mode applies: raise forward mode's refusal
         self._document()
@@ -352,6 +358,7 @@ class JacobianFunction(Derivative):
             n_in = sum(int(np.size(x)) for x in xs)
             mode = "fwd" if self._jvp is not None and n_in < np.size(value) else "rev"
         self.last_mode = mode
+        self.last_batched = None
         if mode == "fwd":
             with self._blamed(args, kwargs, self._jvp.transformed):
                 return self._forward(args, kwargs, xs)
@@ -362,6 +369,7 @@ class JacobianFunction(Derivative):
         if self._batched is None:  # the same program with a direction axis (api.batched)
             self._batched = self._jvp.twin()
         pusher = batched.Pusher(self._jvp, self._batched, args, kwargs)
+        self.last_batched = pusher.batched
         value = batched.zero_value(pusher)
         self._check_decorated(args, kwargs, value)
         blocks = batched.unit_columns(pusher, np.shape(value), "Jacobian (forward mode)")
@@ -485,6 +493,8 @@ class HessianFunction(_OverGradient):
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
         super().__init__(f, wrt, "hessian")
         self._batched: Derivative | None = None
+        # whether the last call pushed its directions in batches (False: one at a time)
+        self.last_batched: bool | None = None
         self._document()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -494,6 +504,7 @@ class HessianFunction(_OverGradient):
                 self._batched = self._tangents.twin()
             over, over_kwargs = self._over(args, kwargs)
             pusher = batched.Pusher(self._tangents, self._batched, over, over_kwargs)
+            self.last_batched = pusher.batched
             (x,) = pusher.inputs
             (block,) = batched.unit_columns(pusher, np.shape(x), "Hessian")
         return float(block) if not np.shape(x) else block

@@ -25,8 +25,10 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from ..abstract.table import evaluate
+from ..abstract.values import Kind as ValueKind
 from ..ir import primitives as P
-from ..ir.nodes import Assign, Atom, Const, Primitive
+from ..ir.nodes import Assign, Atom, Carry, Const, Form, Loop, LoopKind, Primitive
 from .batching import BatchRule, Writer
 
 
@@ -36,8 +38,8 @@ def _pointwise(prim: Primitive) -> bool:
 
 def broadcasting(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
     """Elementwise: a batched operand of lower rank than the result gets unit axes."""
-    if s.prim.family == "math":
-        w.refuse(f"`{s.prim.name}` (a function of Python floats)")
+    if s.prim.family == "math":  # a function of Python floats: one number at a time
+        return per_direction(w, s, flags)
     out = w.rank(s.target)
     args = [w.leading(a, out - w.rank(a)) if b else a for a, b in zip(s.args, flags)]
     w.apply(s.prim, *args, target=s.target, **dict(s.params))
@@ -98,7 +100,7 @@ def _matmul(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
     elif flags[1] and rb >= 2 and (ra <= 2 or rb >= ra):  # a @ (d, ..., n, k)
         w.apply(P.matmul, a, b, target=s.target)
     elif flags[1] and rb == 1 and ra <= 2:  # a @ v for each row v of b: b @ a.T
-        w.apply(P.matmul, b, a if ra == 1 else w.apply(P.T_attr, a), target=s.target)
+        w.apply(P.matmul, b, a if ra == 1 else w.transposed(a), target=s.target)
     else:
         w.refuse(f"`{s.prim.name}` of a rank-{ra} and a rank-{rb} operand")
     return None
@@ -181,9 +183,7 @@ def _getitem(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
     would move their axes in front of the direction axis."""
     if any(flags[1:]):
         w.refuse("an index computed from a tangent")
-    from ..abstract.values import Kind
-
-    if w.value(s.args[0]).kind in (Kind.TUPLE, Kind.LIST):
+    if w.value(s.args[0]).kind in (ValueKind.TUPLE, ValueKind.LIST):
         w.apply(s.prim, *s.args, target=s.target, **dict(s.params))  # an item: batched itself
         return None
     layout = tuple(s.param("index", ()))
@@ -197,6 +197,28 @@ def _getitem(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
         w.refuse("indexing with array indices apart")
     layout = (("tuple",), ("slice", None, None, None), *items)
     w.apply(P.getitem, *s.args, target=s.target, index=layout)
+    return None
+
+
+def _index_grad(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
+    """``index_grad(g_dot, x, index)`` (``g_dot`` scattered into zeros like ``x``): zeros
+    with the direction axis, ``g_dot`` added at ``[:, index]``."""
+    _first_only(w, s, flags)
+    g, x, *idx = s.args
+    if w.value(x).kind is not ValueKind.ARRAY:
+        w.refuse("the adjoint of an index into a tuple")
+    layout = tuple(s.param("index", ()))
+    region = evaluate(
+        Assign(s.target, P.getitem, (x, *idx), (("index", layout),), s.loc),
+        (w.value(x), *(w.value(i) for i in idx)),
+    )
+    if region.rank is None or region.rank != w.rank(g):  # g broadcast over the region
+        w.refuse("an adjoint broadcast over its index")
+    items = [item for item in layout if item[0] != "tuple"]
+    shape = w.apply(P.add, w.directions(g), w.apply(P.np_shape, x))
+    zeros = w.apply(P.np_zeros, shape)
+    batched = (("tuple",), ("slice", None, None, None), *items)
+    w.apply(P.index_add, zeros, g, *idx, target=s.target, index=batched)
     return None
 
 
@@ -241,6 +263,82 @@ def _zeros_like(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
     return None
 
 
+def per_direction(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
+    """Any operation, one direction at a time inside the one pass, the results stacked:
+
+        results = []
+        for k in range(len(x_dot)):
+            results.append(np.tile(x_dot[k], 2))
+        y_dot = np.stack(results)
+
+    Correct for every primitive whose result is an array or a number (each direction gets
+    exactly the unbatched operation); a tuple or list result is refused (its items would be
+    stacked into one array). The rows above write the common operations without the loop.
+    """
+    kind = w.value(s.target).kind
+    numeric = kind in _NUMBERS or _pointwise(s.prim)
+    if not numeric and (
+        kind is not ValueKind.UNKNOWN or s.prim in _PIECES or s.prim.form in _PACKS
+    ):
+        w.refuse(f"`{s.prim.name}`, whose result is a {kind.value},")
+    for a, f in zip(s.args, flags):
+        held = w.value(a).kind
+        if f and held not in _NUMBERS and not (held is ValueKind.UNKNOWN and _pointwise(s.prim)):
+            w.refuse(f"`{s.prim.name}` of a {held.value}")  # a tuple's len is not d
+    first = next(a for a, f in zip(s.args, flags) if f)
+    count = w.apply(P.b_len, first)
+    start = w.apply(P.make_list)
+    k, acc, grown, out = w.fresh(), w.fresh(), w.fresh(), w.fresh()
+    body: list[Any] = []
+    inner = Writer(w.types, w.loc, w.fresh, body)
+    args = [
+        inner.apply(P.getitem, a, k, index=(("at", 0),)) if f else a for a, f in zip(s.args, flags)
+    ]
+    item = inner.apply(s.prim, *args, **dict(s.params))
+    inner.apply(P.list_append, acc, item, target=grown)
+    loop = Loop(
+        LoopKind.RANGE, (Const(0), count), k, (Carry(acc, start, grown, out),), tuple(body),
+        loc=w.loc,
+    )  # fmt: skip
+    w.stmts.append(loop)
+    w.apply(P.np_stack_list, out, target=s.target)
+    return None
+
+
+# results that are tuples or lists of arrays (the analysis may not say so): never stacked
+_PIECES = frozenset(
+    {P.np_split, P.np_array_split, P.np_hsplit, P.np_vsplit, P.np_dsplit, P.la_eigh,
+     P.la_slogdet, P.la_svd, P.unstack, P.zeros_like_list, P.add_lists}
+)  # fmt: skip
+_PACKS = (Form.TUPLE, Form.LIST, Form.LISTCALL)
+_NUMBERS = (ValueKind.ARRAY, ValueKind.NP_SCALAR, ValueKind.FLOAT)
+
+
+def _split(axis: int | None) -> BatchRule:
+    """``np.split`` and kin: the pieces of the batched value, split one axis further on
+    (``np.hsplit`` splits a vector's only axis, a matrix's second)."""
+
+    def rule(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
+        _first_only(w, s, flags)
+        rank = w.rank(s.args[0])
+        where = s.param("axis", 0) if axis is None else (axis if rank > 1 or axis != 1 else 0)
+        sections = s.param("indices_or_sections")
+        w.apply(
+            s.prim if axis is None else P.np_split, s.args[0], target=s.target, indices_or_sections=sections,
+            axis=_shift(where, rank),
+        )  # fmt: skip
+        return None
+
+    return rule
+
+
+def _stack_list(w: Writer, s: Assign, flags: tuple[bool, ...]) -> Atom | None:
+    """``np.stack(xs)`` of a list of batched items (``np.array(xs)`` is ``axis=0``)."""
+    axis = s.param("axis", 0) if s.prim is P.np_stack_list else 0
+    w.apply(P.np_stack_list, s.args[0], target=s.target, axis=axis + 1 if axis >= 0 else axis)
+    return None
+
+
 def _table() -> Mapping[Primitive, BatchRule]:
     rows: dict[Primitive, BatchRule] = {
         prim: broadcasting for prim in P.ALL.values() if _pointwise(prim)
@@ -266,6 +364,7 @@ def _table() -> Mapping[Primitive, BatchRule]:
             P.np_ravel: _ravel,
             P.np_broadcast_to: _broadcast_to,
             P.getitem: _getitem,
+            P.index_grad: _index_grad,
             P.b_float: _same,
             P.np_copy: _same,
             P.make_tuple: _container,
@@ -273,9 +372,24 @@ def _table() -> Mapping[Primitive, BatchRule]:
             P.np_concatenate: _joined,
             P.np_stack: _joined,
             P.np_zeros_like: _zeros_like,
+            P.np_split: _split(None),
+            P.np_array_split: _split(None),
+            P.np_vsplit: _split(0),
+            P.np_hsplit: _split(1),
+            P.np_dsplit: _split(2),
+            P.make_list: _container,
+            P.list_append: _container,
+            P.sum_list: _container,
+            P.np_stack_list: _stack_list,
+            P.np_array_list: _stack_list,
         }
     )
     return MappingProxyType(rows)
 
 
 BATCH_RULES: Mapping[Primitive, BatchRule] = _table()
+
+
+def rule_for(prim: Primitive) -> BatchRule:
+    """The row of ``prim``, or the loop over directions (``per_direction``)."""
+    return BATCH_RULES.get(prim, per_direction)

@@ -20,9 +20,12 @@ A value that is not batched stands for the same value in every direction; a batc
 may also have a direction axis of length 1 (a zero tangent on one branch), which NumPy's
 broadcasting stretches. The caller broadcasts the result to ``(d, *shape)``.
 
-What a row cannot write (a primitive without a row, a rank the analysis does not know,
-tapes) is refused with ``BatchingError``; the API then pushes the directions one by one, as
-before, so a refusal costs speed, never a wrong derivative.
+A primitive without a row, or a case its row does not write (a rank the analysis does not
+know, ``np.dot`` of a 3-d array), runs one direction at a time inside the one pass (a loop
+over the direction axis, ``batch_rules.per_direction``). What even that cannot write (a
+tuple-valued step, tapes) is refused with ``BatchingError``; the API then pushes the
+directions through the unbatched program one by one, so a refusal costs speed, never a
+wrong derivative.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, Callable
 
 from ..abstract.infer import Analysis
 from ..abstract.values import AbstractValue
+from ..abstract.values import Kind as ValueKind
 from ..ad.analysis import walk
 from ..ad.program import GradProgram
 from ..errors import Loc, SymdiffError
@@ -54,7 +58,15 @@ class Writer:
     types: Analysis
     loc: Loc | None
     fresh: Callable[[], Var]
-    stmts: list[Assign] = dataclasses.field(default_factory=list)
+    stmts: list[Any] = dataclasses.field(default_factory=list)
+    defs: dict[Var, Assign] = dataclasses.field(default_factory=dict)  # earlier statements
+
+    def transposed(self, a: Atom) -> Atom:
+        """``a.T``, reading ``W`` back for an ``a`` that is ``W.T`` (never ``W.T.T``)."""
+        made = self.defs.get(a) if isinstance(a, Var) else None
+        if made is not None and made.prim is P.T_attr and self.rank(a) == 2:
+            return made.args[0]
+        return self.apply(P.T_attr, a)
 
     def rank(self, a: Atom) -> int:
         """The rank of ``a`` in one direction (a batched value has one axis more)."""
@@ -110,17 +122,20 @@ BatchRule = Callable[[Writer, Assign, tuple[bool, ...]], Atom | None]
 def batch(
     prog: GradProgram,
     args: tuple[AbstractValue, ...],
-    rules: "dict[Any, BatchRule] | Any",
+    rules: Callable[[Any], BatchRule],
+    fallback: BatchRule,
 ) -> GradProgram:
     """``prog`` (a specialised tangent program) with a leading direction axis on its
-    tangent parameters and on every value computed from them."""
+    tangent parameters and on every value computed from them; ``rules`` gives a
+    primitive's row (``batch_rules.rule_for``), ``fallback`` what writes a statement
+    its row refuses (``batch_rules.per_direction``)."""
     types = program_types(prog, args)
     tangents = prog.params[len(args) :]
     if not tangents:
         raise BatchingError("a program without tangent parameters", prog.loc)
     batched = batched_values(prog.forward, set(tangents))
     counter = Counter("bd")
-    rewriter = _Rewriter(types, batched, rules, lambda: Var(counter()))
+    rewriter = _Rewriter(types, batched, rules, fallback, lambda: Var(counter()))
     forward = rewriter.block(prog.forward)
     grads = tuple(rewriter.read(g) if g is not None else None for g in prog.grads)
     return dataclasses.replace(prog, forward=forward, grads=grads, batched=True)
@@ -151,9 +166,18 @@ def batched_values(block: Block, seeds: set[Var]) -> set[Var]:
 
 
 class _Rewriter:
-    def __init__(self, types: Analysis, batched: set[Var], rules: Any, fresh: Callable[[], Var]):
+    def __init__(
+        self,
+        types: Analysis,
+        batched: set[Var],
+        rules: Callable[[Any], BatchRule],
+        fallback: BatchRule,
+        fresh: Callable[[], Var],
+    ):
         self.types, self.batched, self.rules, self.fresh = types, batched, rules, fresh
+        self.fallback = fallback
         self.alias: dict[Var, Atom] = {}
+        self.defs: dict[Var, Assign] = {}
 
     def read(self, a: Atom) -> Atom:
         return self.alias.get(a, a) if isinstance(a, Var) else a
@@ -173,16 +197,18 @@ class _Rewriter:
                 out.append(s)
         return tuple(out)
 
-    def assign(self, s: Assign) -> list[Assign]:
+    def assign(self, s: Assign) -> list[Any]:
         s = Assign(s.target, s.prim, tuple(map(self.read, s.args)), s.params, s.loc)
         flags = tuple(isinstance(a, Var) and a in self.batched for a in s.args)
         if not any(flags):
+            self.defs[s.target] = s
             return [s]
-        rule = self.rules.get(s.prim)
-        w = Writer(self.types, s.loc, self.fresh)
-        if rule is None:
-            w.refuse(f"`{s.prim.name}`")
-        stands = rule(w, s, flags)
+        w = Writer(self.types, s.loc, self.fresh, defs=self.defs)
+        try:
+            stands = self.rules(s.prim)(w, s, flags)
+        except BatchingError:  # a case the row does not write: one direction at a time
+            w = Writer(self.types, s.loc, self.fresh, defs=self.defs)
+            stands = self.fallback(w, s, flags)
         if stands is not None:
             self.alias[s.target] = stands
             if isinstance(stands, Var):
@@ -194,6 +220,8 @@ class _Rewriter:
         a = self.read(a)
         if isinstance(a, Var) and a in self.batched:
             return a, []
+        if self.types.value(a).kind in (ValueKind.LIST, ValueKind.TUPLE):
+            return a, []  # a container's items carry the axis (an empty list has none)
         w = Writer(self.types, loc, self.fresh)
         out = w.apply(P.np_expand_dims, a, Const(0))
         self.batched.add(out)
