@@ -46,6 +46,9 @@ from .ir import primitives as P
 from .ir.check import check
 from .ir.printer import pformat
 from .optimize.algebra import after_derivative, before_derivative, finish
+from .optimize.batch_rules import per_direction
+from .optimize.batch_rules import rule_for as batch_rule
+from .optimize.batching import BatchingError, batch
 from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
 from .optimize.stacked import stack_adjoints
@@ -137,6 +140,7 @@ def transform(
     stacked: bool = True,
     backend: str | Backend | None = None,
     algebra: bool = True,
+    batched: bool = False,
 ) -> Transformed:
     """Run the whole pipeline once, bypassing the cache.
 
@@ -151,7 +155,9 @@ def transform(
     the default, "array-api", "jax", "torch", "dask", "cupy"); what it cannot express is
     refused here, as a ``BackendError``. ``algebra=False`` leaves out the exact algebra
     stage (``optimize.algebra``: repeats merged, shift-invariant values detached, masks
-    decided), to compare against. A ``SymdiffError``
+    decided), to compare against. ``batched=True`` (a tangent program specialised to
+    ``args``) gives every tangent a leading axis of directions (``optimize.batching``). A
+    ``SymdiffError``
     says the user's code is outside the subset. Any other exception out of a stage is a bug
     in symdiff and leaves as ``InternalError`` with the IR and the generated source attached,
     so that the two are never confused.
@@ -160,7 +166,9 @@ def transform(
     state: dict[str, Any] = {"stage": "lowering"}
     try:
         chosen = targets.get(backend)
-        return _stages(f, src, wrt, simplify, Kind(mode), state, args, chosen, stacked, algebra)
+        return _stages(
+            f, src, wrt, simplify, Kind(mode), state, args, chosen, stacked, algebra, batched
+        )
     except SymdiffError:
         raise
     except Exception as exc:
@@ -181,6 +189,7 @@ def _stages(
     backend: Backend = NUMPY,
     stacked: bool = True,
     exact_algebra: bool = True,
+    batched: bool = False,
 ) -> Transformed:
     """The stages in order; ``state`` records how far they got, for ``InternalError``."""
     fn, helpers = lower_source(src, scalar_names(src, args))
@@ -215,6 +224,11 @@ def _stages(
         from .optimize.simplify import simplify as simplify_program  # loads SymPy: on demand
 
         prog = simplify_program(prog)
+    if batched:
+        state["stage"] = "batching the directions"
+        if sig is None or not kind.forward_only:
+            raise BatchingError("only a specialised tangent program", fn.loc)
+        prog = batch(prog, sig, batch_rule, per_direction)
     if backend.traced:
         state["stage"] = "branches for a tracing backend"
         prog = traceable(prog, backend)

@@ -61,3 +61,5 @@ class GradProgram:
     defaults: tuple[tuple[str, Any], ...] = ()
     tuple_result: bool = False  # wrt was given as a tuple: return a tuple even of one
     kind: Kind = Kind.GRAD
+    # tangents carry a leading direction axis (optimize.batching): many directions, one pass
+    batched: bool = False

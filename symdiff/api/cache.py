@@ -103,9 +103,10 @@ def cached_transform(
     args: tuple[Any, ...] | None = None,
     *,
     backend: str | None = None,
+    batched: bool = False,
 ) -> Transformed:
     """``transform``, once per (function code, wrt, options, kind, abstract signature,
-    backend); a
+    backend, direction axis or not); a
     redefined function or helper, or a global that now names another object, starts over.
 
     ``args`` (every positional argument, concrete or abstract) asks for the program
@@ -117,7 +118,7 @@ def cached_transform(
     target = unwrap(f)
     code = getattr(target, "__code__", None)
     sig = None if args is None else signature(args)
-    key = (code, wrt_key(wrt), simplify, str(mode), sig, backend or "numpy")
+    key = (code, wrt_key(wrt), simplify, str(mode), sig, backend or "numpy", batched)
     hit = None
     if code is not None:
         with _lock:
@@ -129,7 +130,7 @@ def cached_transform(
         return hit
     with _lock:
         generation = _generation[0]
-    result = transform(f, wrt, simplify, mode, args, backend=backend)
+    result = transform(f, wrt, simplify, mode, args, backend=backend, batched=batched)
     if code is not None:
         with _lock:
             table = _table(target)

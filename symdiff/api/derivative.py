@@ -17,6 +17,7 @@ dictionary lookup. What cannot be described or specialised runs the generic prog
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 from typing import Any, Callable, Iterator
 
@@ -113,6 +114,7 @@ class Derivative:
     """
 
     mode: Kind = Kind.JVP  # the program this object's transformation builds
+    batched = False  # specialised tangent programs with a direction axis (api.batched)
     what = "derivative"  # what it computes, as its displays and docstring name it
     how = "forward mode"  # the mode or modes it runs
     usage = ""  # how to call it (api.display.Summary)
@@ -264,7 +266,9 @@ class Derivative:
             return generic()  # NumPy's nan and inf for empty reductions, as the generic gives
         try:
             target = self._differentiated(full) if concrete else self._target
-            return cached_transform(target, self._wrt, simplify, self.mode, coerced)
+            return cached_transform(
+                target, self._wrt, simplify, self.mode, coerced, batched=self.batched
+            )
         except ShapeError:
             if concrete:
                 if self._flat is not None:  # f as a function of the attributes it reads
@@ -375,6 +379,39 @@ class Derivative:
 
     def _wrt_values(self, bound: dict[str, Any]) -> list[Any]:
         return [bound[self._names[p]] for p in self._positions]
+
+    def twin(self, batched: bool = True) -> "Derivative":
+        """This object writing its specialised programs with a direction axis on every
+        tangent (``optimize.batching``), or without: its own table of programs, the same
+        shape-generic one."""
+        out = copy.copy(self)
+        out.batched = batched
+        out._programs = {}
+        out._latest = None
+        return out
+
+    def _direction_batches(self, given: tuple, xs: list[Any]) -> list[Any]:
+        """Batches of tangents, ``(d, *x.shape)`` per input, as float arrays; refused like
+        ``_directions``, naming the argument."""
+        out: list[Any] = []
+        for v, x, p in zip(given, xs, self._positions):
+            name = self._names[p]
+            dtype = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float64)
+            arr = np.asarray(v)
+            if arr.dtype.kind not in "biuf":
+                raise InputError(
+                    f"the tangents for {name} must be real numbers, not {arr.dtype}",
+                    blame.param_loc(self._f, name),
+                )
+            if arr.shape[1:] != np.shape(x) or not arr.ndim or (out and len(arr) != len(out[0])):
+                count = f"{len(out[0])}, " if out else ""
+                raise InputError(
+                    f"the batch of tangents for {name} has shape {arr.shape}, but {name} has "
+                    f"shape {np.shape(x)}: a batch is shaped ({count}directions, *{np.shape(x)})",
+                    blame.param_loc(self._f, name),
+                )
+            out.append(np.asarray(arr, dtype=dtype if dtype.kind == "f" else np.float64))
+        return out
 
     def _directions(self, given: tuple, xs: list[Any], what: str) -> list[Any]:
         """Direction arguments as float arrays shaped like the inputs they go with.

@@ -26,7 +26,7 @@ from .. import runtime
 from ..ad.program import Kind
 from ..errors import InputError, SymdiffError, WrtError
 from ..pipeline import Transformed
-from . import blame
+from . import batched, blame
 from .calls import UNBOUND, finish
 from .derivative import Derivative
 from .display import SourceText
@@ -58,9 +58,18 @@ class JVPFunction(Derivative):
     )
 
     def __init__(
-        self, f: Callable[..., Any], wrt: Wrt, bound: Any = None, backend: str | None = None
+        self,
+        f: Callable[..., Any],
+        wrt: Wrt,
+        bound: Any = None,
+        backend: str | None = None,
+        batched: bool = False,
     ):
         super().__init__(f, wrt, bound=bound, backend=backend)
+        self.batched = batched  # tangents given as batches (d, *x.shape): see api.batched
+        self._plain: Derivative | None = None
+        # whether the last batched call ran one pass (False: a step could not batch)
+        self.last_batched: bool | None = None
         self._named("jvp")
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{getattr(f, '__name__', 'f')}_jvp"
@@ -83,6 +92,8 @@ class JVPFunction(Derivative):
                 f"followed by {k} tangent(s), one per wrt argument"
             )
         primal, given = args[: len(args) - k], args[len(args) - k :]
+        if self.batched and self.backend is None:
+            return self._batch(primal, kwargs, given)
         if self.backend is not None:  # the library's arrays as they are (see grad)
             t = self.transformed
             with self._blamed(primal, kwargs, t):
@@ -94,6 +105,18 @@ class JVPFunction(Derivative):
             value, d = call(tangents)
         self._check_decorated(primal, kwargs, value)
         return value, _finish_tangent(d, value, tangents)
+
+    def _batch(self, primal: tuple, kwargs: dict, given: tuple) -> tuple[Any, Any]:
+        """``jvp(f, batched=True)``: every direction of the batch in one pass."""
+        if self._plain is None:
+            self._plain = self.twin(batched=False)
+        with self._blamed(primal, kwargs, self.transformed):
+            pusher = batched.Pusher(self._plain, self, primal, kwargs)
+            blocks = self._direction_batches(given, pusher.inputs)
+            value, tangents = pusher.value_and_tangents(blocks)
+        self.last_batched = pusher.batched
+        self._check_decorated(primal, kwargs, value)
+        return value, tangents
 
     def prepare(self, args: tuple, kwargs: dict) -> "_TangentCall":
         """The tangent program bound to these arguments (specialised to their signature), to
@@ -124,17 +147,28 @@ def _tangent_names(t: Transformed, k: int) -> tuple[str, ...]:
     return tuple(p.name for p in params[len(params) - k :])
 
 
-def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, backend: str | None = None) -> Any:
+def jvp(
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = 0,
+    backend: str | None = None,
+    batched: bool = False,
+) -> Any:
     """Forward mode: ``jvp(f, wrt=...)(*args, *tangents)`` returns ``(f(args), J·tangents)``.
 
     The tangents follow ``f``'s own arguments, one per ``wrt`` argument, each shaped like
     its argument. One pass of a generated tangent program computes both (``.source``);
     ``f`` may return an array of any shape. Also usable as ``@jvp`` / ``@jvp(wrt=...)``.
     ``backend`` writes it for another array library, as for ``grad``.
+
+    ``batched=True`` takes a batch of tangents per ``wrt`` argument, shaped
+    ``(d, *x.shape)``, and returns ``(f(args), T)`` with ``T[k]`` the tangent along
+    direction ``k`` (shape ``(d, *f(args).shape)``): one pass of a program whose tangents
+    carry that leading axis (``.source`` after a call), or d passes where a step cannot.
     """
     if f is None:
-        return lambda fn: JVPFunction(fn, wrt, backend=backend)
-    return JVPFunction(f, wrt, backend=backend)
+        return lambda fn: JVPFunction(fn, wrt, backend=backend, batched=batched)
+    return JVPFunction(f, wrt, backend=backend, batched=batched)
 
 
 # ----------------------------------------------------------------------------- vjp
@@ -241,6 +275,10 @@ class JacobianFunction(Derivative):
         self.last_mode: str | None = None  # "fwd" or "rev": what the last call used
         self._jvp = self._build(JVPFunction, mode in ("auto", "fwd"))
         self._vjp = self._build(VJPFunction, mode in ("auto", "rev"))
+        self._batched: Derivative | None = None
+        # forward mode: whether the last call pushed its directions in batches (False: one
+        # at a time, a step of the program could not batch; None: reverse mode)
+        self.last_batched: bool | None = None
         if self._jvp is None and self._vjp is None:
             JVPFunction(f, wrt)  # neither mode applies: raise forward mode's refusal
         self._document()
@@ -320,6 +358,7 @@ class JacobianFunction(Derivative):
             n_in = sum(int(np.size(x)) for x in xs)
             mode = "fwd" if self._jvp is not None and n_in < np.size(value) else "rev"
         self.last_mode = mode
+        self.last_batched = None
         if mode == "fwd":
             with self._blamed(args, kwargs, self._jvp.transformed):
                 return self._forward(args, kwargs, xs)
@@ -327,13 +366,13 @@ class JacobianFunction(Derivative):
 
     def _forward(self, args: tuple, kwargs: dict, xs: list[Any]) -> Any:
         """Column by column: one tangent pass per input element."""
-        call = self._jvp.prepare(args, kwargs)
-        value, _ = call(runtime.zero_directions(xs))
+        if self._batched is None:  # the same program with a direction axis (api.batched)
+            self._batched = self._jvp.twin()
+        pusher = batched.Pusher(self._jvp, self._batched, args, kwargs)
+        self.last_batched = pusher.batched
+        value = batched.zero_value(pusher)
         self._check_decorated(args, kwargs, value)
-        n = sum(int(np.size(x)) for x in xs)
-        with Progress("Jacobian (forward mode)", n) as progress:
-            tangent = progress.counted(lambda *t: call.tangent(list(t)))
-            blocks = runtime.jacobian_columns(tangent, xs, np.shape(value))
+        blocks = batched.unit_columns(pusher, np.shape(value), "Jacobian (forward mode)")
         return blocks[0] if self._single else blocks
 
     def _reverse(self, value: Any, pullback: Callable[[Any], Any], xs: list[Any]) -> Any:
@@ -453,16 +492,21 @@ class HessianFunction(_OverGradient):
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt):
         super().__init__(f, wrt, "hessian")
+        self._batched: Derivative | None = None
+        # whether the last call pushed its directions in batches (False: one at a time)
+        self.last_batched: bool | None = None
         self._document()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with self._blamed(args, kwargs, self.transformed):
             self._check_gradient(args, kwargs)
-            call = self._tangents.prepare(*self._over(args, kwargs))
-            (x,) = call.inputs
-            with Progress("Hessian", int(np.size(x))) as progress:
-                tangent = progress.counted(lambda v: call.tangent([v]))
-                (block,) = runtime.jacobian_columns(tangent, [x], np.shape(x))
+            if self._batched is None:  # every direction in one pass (api.batched)
+                self._batched = self._tangents.twin()
+            over, over_kwargs = self._over(args, kwargs)
+            pusher = batched.Pusher(self._tangents, self._batched, over, over_kwargs)
+            self.last_batched = pusher.batched
+            (x,) = pusher.inputs
+            (block,) = batched.unit_columns(pusher, np.shape(x), "Hessian")
         return float(block) if not np.shape(x) else block
 
 

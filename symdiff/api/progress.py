@@ -64,8 +64,9 @@ class Progress:
 
         return call
 
-    def advance(self) -> None:
-        self.done += 1
+    def advance(self, passes: int = 1) -> None:
+        """``passes`` more done (a batch of directions counts each of them)."""
+        self.done += passes
         if not self.enabled:
             return
         now = self.clock()

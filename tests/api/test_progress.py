@@ -5,6 +5,7 @@ import io
 import numpy as np
 
 import symdiff
+from symdiff.api import batched
 from symdiff.api import progress as progress_module
 from symdiff.api.progress import Progress
 
@@ -55,23 +56,27 @@ def loss(w):
     return np.sum(np.log1p(np.exp(w * np.arange(1.0, 6.0))))
 
 
-def test_a_hessian_counts_one_pass_per_direction(monkeypatch):
+def test_a_hessian_counts_every_direction_as_its_chunk_finishes(monkeypatch):
     seen = []
     real = Progress.advance
 
-    def advance(self):
-        seen.append((self.what, self.total))
-        real(self)
+    def advance(self, passes=1):
+        seen.append((self.what, self.total, passes))
+        real(self, passes)
 
     monkeypatch.setattr(progress_module.Progress, "advance", advance)
     w = np.linspace(-0.3, 0.4, 5)
     H = symdiff.hessian(loss)(w)
-    assert seen == [("Hessian", 5)] * 5
+    assert seen == [("Hessian", 5, 5)]  # one batched pass pushes all five directions
     s = 1.0 / (1.0 + np.exp(-w * np.arange(1.0, 6.0)))
     np.testing.assert_allclose(H, np.diag(s * (1 - s) * np.arange(1.0, 6.0) ** 2), rtol=1e-12)
     seen.clear()
+    monkeypatch.setattr(batched, "BUDGET", 10)  # two directions of five elements per chunk
+    np.testing.assert_allclose(symdiff.hessian(loss)(w), H, rtol=1e-12)
+    assert seen == [("Hessian", 5, 2), ("Hessian", 5, 2), ("Hessian", 5, 1)]
+    seen.clear()
     symdiff.jacobian(lambda_free, mode="rev")(w)
-    assert seen == [("Jacobian (reverse mode)", 5)] * 5
+    assert seen == [("Jacobian (reverse mode)", 5, 1)] * 5
 
 
 def lambda_free(w):
