@@ -40,7 +40,8 @@ def prove(c: Context, old: dict[Var, sp.Expr], new: list[Assign], outputs: list[
     """``new`` computes ``old[o]`` for every output ``o``, as real functions of the leaves."""
     made: dict[Var, sp.Expr] = {}
     for s in new:
-        made[s.target] = SMOOTH[s.prim](*(made.get(a, c.sym(a)) for a in s.args))
+        args = (made[a] if isinstance(a, Var) and a in made else c.sym(a) for a in s.args)
+        made[s.target] = SMOOTH[s.prim](*args)
     expand = _Expander(c)
     diffs = []
     for o in outputs:
