@@ -8,7 +8,8 @@ For every case in ``cases.py`` this checks that each gradient agrees with the ha
 (a loud FAIL and exit status 1 if not), then times in one process: the forward pass, the
 hand-written gradient, the callable symdiff's ``grad`` returns, the generated ``<name>_grad``
 function alone both shape-generic and specialised to the abstract signature of the case's
-arguments (what ``.source`` shows and a standalone module ships), ``simplify=True``, and
+arguments (what ``.source`` shows and a standalone module ships), ``simplify=True`` (through
+``grad`` and on the specialised function alone: what the simplified program itself costs), and
 autograd, JAX and PyTorch when they are installed. Each measurement is the per-call mean of a
 block of calls lasting about ``budget`` seconds; blocks of all cases and tools take turns,
 round after round, so a busy spell on a shared machine hits them alike and spoils few rounds
@@ -182,6 +183,7 @@ def symdiff_builders(case: cases.Case, args: tuple) -> dict[str, Callable[[], An
         "generic": lambda: transform(case.fn, wrt).grad,
         "typed": lambda: transform(case.fn, wrt, args=args).grad,
         "simplified": lambda: symdiff.grad(case.fn, wrt=wrt, simplify=True),
+        "typed_simplified": lambda: transform(case.fn, wrt, args=args, simplify=True).grad,
     }
 
 

@@ -28,6 +28,7 @@ SYMDIFF_COLUMNS = {
     "generic": "`_grad` generic",
     "typed": "`_grad` typed",
     "simplified": "simplify=True",
+    "typed_simplified": "`_grad` typed, simplify=True",
 }
 
 

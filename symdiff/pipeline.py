@@ -49,6 +49,7 @@ from .optimize.algebra import after_derivative, before_derivative, finish
 from .optimize.batch_rules import per_direction
 from .optimize.batch_rules import rule_for as batch_rule
 from .optimize.batching import BatchingError, batch
+from .optimize.logs import LogRewrite, logs_of_softmax
 from .optimize.loops import hoist_invariants
 from .optimize.specialise import specialise
 from .optimize.stacked import stack_adjoints
@@ -77,6 +78,8 @@ class Transformed:
     # the abstract signature the program is specialised to (None: the shape-generic one)
     signature: tuple[AbstractValue, ...] | None = None
     backend: Backend = NUMPY  # the array library the code is written for
+    # simplify=True's rewrites of the function itself, before its derivative (optimize.logs)
+    function_rewrites: tuple[LogRewrite, ...] = ()
 
     @property
     def specialised_for(self) -> tuple[str, ...]:
@@ -205,6 +208,10 @@ def _stages(
         sig = signature(exact)
     state["stage"] = "loop-invariant code motion"
     moved = hoist_invariants(fn)
+    rewritten: tuple[LogRewrite, ...] = ()
+    if simplify:
+        state["stage"] = "simplification"
+        moved, rewritten = logs_of_softmax(moved)
     state["stage"] = "the exact algebra"
     prepared = before_derivative(moved, sig, enabled=exact_algebra)
     state["stage"] = "the forward pass" if kind.forward_only else "the reverse pass"
@@ -251,6 +258,7 @@ def _stages(
         reads(src, helpers),
         sig,
         backend,
+        rewritten,
     )
     for fun in (g, vg):
         fun.__symdiff_from__ = t  # type: ignore[attr-defined]  # stale when t is

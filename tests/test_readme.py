@@ -38,3 +38,20 @@ def test_the_readme_shows_the_gradient_symdiff_writes_today(tmp_path):
     )  # fmt: skip
     listing = re.findall(r"```python\n(def loss_grad.*?)```", README, re.S)[0]
     assert done.stdout.strip() == listing.strip()
+
+
+def test_the_readme_shows_the_softmax_cross_entropy_gradient_symdiff_writes_today(tmp_path):
+    """The listing under 'The algebra a person does' is the first function the example
+    above it prints: a few statements, ``p - y`` up to the labels' row sums."""
+    (block,) = [b for b in BLOCKS if "def softmax_xent(Z, Y)" in b]
+    path = tmp_path / "readme_example.py"
+    path.write_text(block)
+    done = subprocess.run(
+        [sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )  # fmt: skip
+    listing = re.findall(r"```python\n(def softmax_xent_grad.*?)```", README, re.S)[0]
+    printed = done.stdout.split("\ndef leaky_relu_grad")[0]
+    assert printed.strip() == listing.strip()
+    body = [line for line in listing.splitlines() if re.match(r"    [\w(][^=]* = ", line)]
+    assert len(body) <= 5  # m, S, exp, -Y, d_Z (black's wrapped line counts once)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..ad import analysis
 from ..ad.program import GradProgram
@@ -22,8 +23,19 @@ class Budget:
     max_ops: int = 40  # statements per region; longer runs are cut into pieces this long
     max_size: int = 120  # nodes of one expression; bigger values stay variables
     small: int = 40  # size up to which cancel/together/factor are tried
+    proof_size: int = 400  # nodes of an expanded difference SymPy must reduce to zero
+    proof_seconds: float = 0.2  # for the proof of one region, after its search
     region_seconds: float = 0.2
     total_seconds: float = 5.0
+
+
+class Rewrite(NamedTuple):
+    """One output of a rewritten region, as the report shows it."""
+
+    value: str  # the value's name (``d_z`` for an adjoint)
+    before: str  # the region's statements before, as IR text
+    after: str  # the value's new expression, in SymPy's spelling over the region's inputs
+    proof: str  # how SymPy proved before == after (the normal form that reduced it to 0)
 
 
 @dataclass
@@ -36,9 +48,8 @@ class Report:
     regions: int = 0
     rewritten: int = 0
     outcomes: Counter = field(default_factory=Counter)
-    # (value, the region's statements before, the value's expression after, in SymPy's
-    # spelling over the region's inputs) for every output of a rewritten region
-    rewrites: list[tuple[str, str, str]] = field(default_factory=list)
+    # every output of a rewritten region, with its proof
+    rewrites: list[Rewrite] = field(default_factory=list)
 
 
 def count_ops(prog: GradProgram, with_value: bool = False) -> int:

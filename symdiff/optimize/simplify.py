@@ -35,13 +35,13 @@ from ..ad.program import GradProgram
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Block, Const, If, Loop, Var
 from ..ir.printer import format_block
-from . import verify
-from .budget import Budget, Report, count_ops
+from . import proof, verify
+from .budget import Budget, Report, Rewrite, count_ops
 from .candidates import Candidates
 from .context import ADD, NEG, SMOOTH, Context, algebraic
 from .sympy_ir import Lowering, Unconvertible
 
-__all__ = ["Budget", "Report", "count_ops", "simplify", "simplify_with_report"]
+__all__ = ["Budget", "Report", "Rewrite", "count_ops", "simplify", "simplify_with_report"]
 
 
 def simplify(prog: GradProgram, budget: Budget | None = None) -> GradProgram:
@@ -206,13 +206,17 @@ class _Simplifier:
             return None, "unsafe"
         if not verify.verify(self.c, stmts, new, outputs):
             return None, "verification failed"
+        proved = proof.prove(self.c, exprs, new, outputs)
+        if not proved.proved:
+            return None, f"not proved: {proved.method}"
         # what the report shows: the region's statements, and each output's new expression
         # (SymPy cancels x / e * e as it builds the expression, so the "before" is the IR)
         lines: list[str] = []
         format_block(tuple(stmts), 0, lines)
         before = "; ".join(line.strip() for line in lines)
         for o in outputs:
-            self.c.report.rewrites.append((self.c.name_of(o), before, str(chosen[o])))
+            rewrite = Rewrite(self.c.name_of(o), before, str(chosen[o]), proved.method)
+            self.c.report.rewrites.append(rewrite)
         return new, "rewritten"
 
     def _assemble(self, stmts, outputs, chosen, defs) -> list[Assign] | None:

@@ -59,7 +59,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         row = {"example": t.label, "check": "error", "rel": "-", "gen": None, "hand": None}
         rows.append(row)
         try:
-            demo_one(t, row, getattr(args, "generic", False))
+            demo_one(t, row, getattr(args, "generic", False), getattr(args, "simplify", False))
         except SymdiffError as exc:
             print(textwrap.indent(f"error: {exc}", "    ") + "\n")
         except Exception as exc:  # a bug: report it, and go on with the other examples
@@ -75,9 +75,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_one(t: Target, row: dict, generic: bool = False) -> None:
+def demo_one(t: Target, row: dict, generic: bool = False, simplify: bool = False) -> None:
     """Source, generated gradient, check table and timing of one example; fills ``row``."""
-    report, tr, inputs = run_check(t, generic=generic)
+    report, tr, inputs = run_check(t, simplify=simplify, generic=generic)
     helpers = "".join(h.text + "\n" for h in tr.helpers)
     print(_section(f"source ({tr.source.file}):", helpers + tr.source.text))
     print(_section("generated gradient:", tr.grad_source))

@@ -125,11 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command(
         "demo", "differentiate, check and time every bundled example",
-        _examples("symdiff demo", "symdiff demo path/to/my_examples"),
+        _examples("symdiff demo", "symdiff demo --simplify", "symdiff demo path/to/my_examples"),
         cmd_demo, generic,
     )  # fmt: skip
     p.add_argument("folder", nargs="?", default="examples",
                    help="a folder of example files (default: ./examples)")  # fmt: skip
+    p.add_argument("--simplify", action="store_true",
+                   help="simplify each gradient with SymPy (simplify=True) before timing it")  # fmt: skip
 
     p = command(
         "graph", "draw the computational graph and its backward flow (Graphviz)",
