@@ -67,3 +67,29 @@ def test_the_same_gradient_runs_on_a_local_cluster_over_chunked_data() -> None:
         assert isinstance(lazy, da.Array)
         got = client.compute(lazy).result()
     np.testing.assert_allclose(got, reference, rtol=1e-10)
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["typed", "generic"])
+def test_an_unknown_length_is_refused_rather_than_a_nan_gradient(typed: bool) -> None:
+    """After boolean indexing dask knows no lengths (nan): the mean's 1/n would be nan."""
+    import symdiff
+    from symdiff import pipeline
+    from symdiff.errors import BackendError
+
+    from .cases import arguments
+
+    f, wrt, (w, X, y) = arguments()["logistic_regression"]
+    keep = da.from_array(X[:, 0], chunks=2) > -np.inf
+    Xu, yu = da.from_array(X, chunks=2)[keep], da.from_array(y, chunks=2)[keep]
+    if typed:
+        g = pipeline.transform(f, wrt, args=(w, X, y), backend="dask").grad
+    else:
+        g = symdiff.grad(f, wrt=wrt, backend="dask")
+    with pytest.raises(BackendError, match="not known before computing") as info:
+        g(da.from_array(w), Xu, yu)
+    assert "compute_chunk_sizes()" in info.value.hint
+    # once the lengths are known, the same arrays give NumPy's gradient
+    reference = pipeline.transform(f, wrt, args=(w, X, y)).grad(w, X, y)
+    Xu.compute_chunk_sizes(), yu.compute_chunk_sizes()
+    got = g(da.from_array(w), Xu, yu).compute()
+    np.testing.assert_allclose(got, reference, rtol=1e-10)
