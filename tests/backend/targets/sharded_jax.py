@@ -58,7 +58,7 @@ def main() -> None:
         reference = symdiff.grad(f, wrt=wrt)(*args)
         typed = pipeline.transform(f, wrt, args=args, backend="jax").grad
         for kind, g in (("typed", typed), ("generic", symdiff.grad(f, wrt=wrt, backend="jax"))):
-            compiled = jax.jit(g)
+            compiled = jax.jit(g).lower(*sharded).compile()  # once, for the call and its HLO
             got = compiled(*sharded)
             for mine, want in zip(_tuple(got), _tuple(reference)):
                 assert isinstance(mine, jax.Array)
@@ -66,8 +66,7 @@ def main() -> None:
                 # the weight gradient sums over rows held by both devices: one copy on each
                 assert mine.sharding.is_fully_replicated, mine.sharding
                 assert len(mine.addressable_shards) == 2
-            hlo = compiled.lower(*sharded).compile().as_text()
-            assert "all-reduce" in hlo, "the partial sums are not combined across devices"
+            assert "all-reduce" in compiled.as_text(), "partial sums not combined across devices"
             print(f"{label}, {kind}: equal to NumPy, replicated, by all-reduce")
     assert Xs.sharding.spec == PartitionSpec("rows"), "the data moved"
 
@@ -81,13 +80,11 @@ def main() -> None:
     assert {s.data.shape for s in dX.addressable_shards} == {(n // 2, d)}
     print("logistic, X: equal to NumPy, row-sharded like X")
 
-    # value and gradient together, and the eager (unjitted) call
+    # value and gradient together: the loss is replicated too
     value, dw = jax.jit(symdiff.value_and_grad(logistic, backend="jax"))(on(w), Xs, ys)
     assert abs(float(value) - logistic(w, X, y)) < 1e-12 and value.sharding.is_fully_replicated
-    eager = symdiff.grad(logistic)(on(w), Xs, ys)  # the backend chosen from the arrays
-    np.testing.assert_allclose(np.asarray(eager), np.asarray(dw), rtol=1e-12)
-    assert isinstance(eager, jax.Array) and eager.sharding.is_fully_replicated
-    print("value_and_grad and the eager call: the same")
+    np.testing.assert_allclose(np.asarray(dw), symdiff.grad(logistic)(w, X, y), rtol=1e-10)
+    print("value_and_grad: equal to NumPy, replicated")
 
 
 def _tuple(x):
