@@ -38,3 +38,14 @@ def test_sharded_gradients_match_numpy_and_are_reduced_across_devices() -> None:
     lines = done.stdout.splitlines()
     assert sum("by all-reduce" in line for line in lines) == 4, done.stdout
     assert "logistic, X: equal to NumPy, row-sharded like X" in lines
+
+
+def test_the_multi_device_recipe_of_the_docs_runs(tmp_path: Path) -> None:
+    """docs/backends.md, "Past one machine": the JAX recipe as written."""
+    from tests.helpers import doc_blocks
+
+    (recipe,) = [b for b in doc_blocks("backends.md", "Past one machine") if "jax" in b]
+    (tmp_path / "recipe.py").write_text(recipe)
+    done = run_on_two_devices(tmp_path / "recipe.py")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
