@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import resource
 import statistics
@@ -133,39 +134,49 @@ def _graphs_received(dask_scheduler: Any = None) -> int:
     return dask_scheduler.plugins["symdiff-graph-count"].count
 
 
-def time_gradient(
-    client: Any, gradient: Callable[..., Any], w: Any, X: Any, y: Any, repeat: int
-) -> tuple[list[float], list[float], Computes, Any]:
-    """Call and compute times of ``gradient`` over ``repeat`` runs after a warm-up."""
+def time_gradients(
+    client: Any, gradients: dict[str, Callable[..., Any]], w: Any, X: Any, y: Any, repeat: int
+) -> dict[str, tuple[list[float], list[float], Any]]:
+    """Call and compute times of each gradient over ``repeat`` runs after a warm-up, taken
+    in turn (one of each per round), so that a change of load on a shared machine falls
+    on all of them alike. Refuses a compute during a call."""
     counter = Computes(client)
-    calls, computes = [], []
-    result = None
+    out: dict[str, tuple[list[float], list[float], Any]] = {k: ([], [], None) for k in gradients}
     for i in range(repeat + 1):
-        start = time.perf_counter()
-        with counter:
-            g = gradient(w, X, y)
-        built = time.perf_counter()
-        result = client.compute(g).result()
-        done = time.perf_counter()
-        if i:
-            calls.append(built - start)
-            computes.append(done - built)
-    return calls, computes, counter, result
+        for label, gradient in gradients.items():
+            start = time.perf_counter()
+            with counter:
+                g = gradient(w, X, y)
+            built = time.perf_counter()
+            result = client.compute(g).result()
+            done = time.perf_counter()
+            calls, computes, _ = out[label]
+            if i:
+                calls.append(built - start)
+                computes.append(done - built)
+            out[label] = (calls, computes, result)
+    assert counter.local == 0 and counter.cluster == 0, (counter.local, counter.cluster)
+    return out
 
 
-def on_cluster(args: argparse.Namespace, workers: int, symdiff_grad: Callable[..., Any]) -> dict:
+def on_cluster(args: argparse.Namespace, symdiff_grad: Callable[..., Any]) -> dict[int, Any]:
+    """Generate and persist ``X`` once on the largest cluster, then time the gradients on
+    it, and again after retiring workers down to each smaller count (their chunks move to
+    the workers that stay)."""
     import dask.array as da
     from dask.distributed import Client, LocalCluster, wait
 
+    counts = sorted({int(k) for k in args.workers.split(",")}, reverse=True)
     nbytes = args.rows * args.cols * 8
-    out: dict[str, Any] = {}
+    out: dict[int, Any] = {}
     with (
         LocalCluster(
-            n_workers=workers,
+            n_workers=counts[0],
             threads_per_worker=1,
             processes=True,
             memory_limit=0,  # no spilling to disk: the data fits in memory, and must
             dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # workers' heartbeats as the cluster closes
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -176,28 +187,37 @@ def on_cluster(args: argparse.Namespace, workers: int, symdiff_grad: Callable[..
         X, y = client.persist([X, y])
         wait([X, y])
         print(
-            f"  {workers} worker(s): X generated and persisted in {time.perf_counter() - start:.1f} s"
+            f"X generated and persisted on {counts[0]} worker(s) in "
+            f"{time.perf_counter() - start:.1f} s"
         )
         tasks = [len(f(w, X, y).__dask_graph__()) for f in (symdiff_grad, by_hand)]
         print(
-            f"  graphs over {X.npartitions} chunks: {tasks[0]} tasks (symdiff), {tasks[1]} (by hand)"
+            f"graphs over {X.npartitions} chunks: {tasks[0]} tasks (symdiff), {tasks[1]} (by hand)"
         )
-        for label, f in (("symdiff", symdiff_grad), ("by hand", by_hand)):
-            calls, computes, counter, result = time_gradient(client, f, w, X, y, args.repeat)
-            assert counter.local == 0 and counter.cluster == 0, (counter.local, counter.cluster)
-            out[label] = result
-            print(
-                f"  {label:8s} compute {summary(computes)}   "
-                f"({nbytes / GB / statistics.median(computes):.2f} GB/s)   "
-                f"call {summary(calls)}   computes during calls: 0 local, 0 on the cluster"
+        for workers in counts:
+            running = list(client.scheduler_info()["workers"])
+            if len(running) > workers:
+                client.retire_workers(running[workers:])
+                while len(client.scheduler_info()["workers"]) > workers:
+                    time.sleep(0.1)
+            print(f"  {workers} worker process(es), 1 thread each:")
+            timed = time_gradients(
+                client, {"symdiff": symdiff_grad, "by hand": by_hand}, w, X, y, args.repeat
             )
-        np.testing.assert_allclose(out["symdiff"], out["by hand"], rtol=1e-8, atol=1e-14)
+            for label, (calls, computes, _) in timed.items():
+                print(
+                    f"  {label:8s} compute {summary(computes)}   "
+                    f"({nbytes / GB / statistics.median(computes):.2f} GB/s)   call {summary(calls)}"
+                )
+            print("  computes during the calls: 0 local, 0 on the cluster")
+            mine, theirs = timed["symdiff"][2], timed["by hand"][2]
+            np.testing.assert_allclose(mine, theirs, rtol=1e-8, atol=1e-14)
+            out[workers] = mine
         if args.stream:
             X, y = data(args.rows, args.cols, args.chunk_rows, seed=1)  # not persisted
-            calls, computes, counter, _ = time_gradient(
-                client, symdiff_grad, w, X, y, max(1, args.repeat // 2)
-            )
-            assert counter.local == 0 and counter.cluster == 0
+            calls, computes, _ = time_gradients(
+                client, {"symdiff": symdiff_grad}, w, X, y, max(1, args.repeat // 2)
+            )["symdiff"]
             print(f"  streamed (X regenerated per gradient) compute {summary(computes)}")
     return out
 
@@ -258,10 +278,8 @@ def main() -> None:
     small = (np.zeros(args.cols), np.zeros((4, args.cols)), np.zeros(4))
     symdiff_grad = pipeline.transform(loss, 0, args=small, backend="dask").grad
 
-    results = {}
-    for workers in [int(k) for k in args.workers.split(",")]:
-        results[workers] = on_cluster(args, workers, symdiff_grad)["symdiff"]
-        gc.collect()
+    results = on_cluster(args, symdiff_grad)
+    gc.collect()
     first, *rest = results.values()
     for other in rest:
         np.testing.assert_allclose(other, first, rtol=1e-10, atol=1e-14)
