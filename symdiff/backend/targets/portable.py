@@ -11,11 +11,14 @@ importing this module needs array-api-compat, which only non-NumPy backends requ
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NoReturn
 
 import array_api_compat
 import numpy as np
 from array_api_compat import is_torch_array
+
+from ...errors import BackendError
 
 
 def array_namespace(*args: Any) -> Any:
@@ -28,8 +31,28 @@ def array_namespace(*args: Any) -> Any:
 
 
 def shape(x: Any) -> tuple[int, ...]:
-    """``np.shape``: a tuple for an array, ``()`` for a Python number."""
-    return tuple(x.shape) if hasattr(x, "shape") else ()
+    """``np.shape``: a tuple for an array, ``()`` for a Python number.
+
+    A dask array whose chunk lengths are unknown (after boolean indexing, or made from a
+    dataframe) has ``nan`` for a length. Every count and broadcast computed from it would
+    be ``nan`` too, a silently useless gradient, so such a shape is refused here, where
+    every shape read of a non-NumPy gradient passes."""
+    if not hasattr(x, "shape"):
+        return ()
+    found = tuple(x.shape)
+    if any(isinstance(d, float) and math.isnan(d) for d in found):
+        _unknown_length(found)
+    return found
+
+
+def _unknown_length(found: tuple[Any, ...]) -> NoReturn:
+    """The refusal of an array whose shape has a length not known before computing."""
+    raise BackendError(
+        f"an argument has a length that is not known before computing (shape {found}): "
+        "its gradient would divide by or broadcast to an unknown length",
+        hint="make the lengths known first: x.compute_chunk_sizes() for a dask array "
+        "(or lengths=True when it comes from a dataframe's to_dask_array)",
+    )
 
 
 def size(x: Any) -> int:
