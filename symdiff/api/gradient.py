@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..abstract.values import AbstractValue
+from ..ad.modes import cheaper_gradient
 from ..ad.program import Kind
 from ..backend import targets
 from ..frontend.attributes import FLAT_ATTR
@@ -36,13 +38,13 @@ from .wrt import Wrt
 # argument types NumPy's handling takes as they are; any other is checked for its library
 _PLAIN = frozenset({float, int, bool, np.ndarray})
 _COMPOSITE = frozenset({np.ndarray, tuple, list})  # arguments whose type is not their key
+MODES = ("auto", "rev", "fwd")  # grad's mode=: see grad
 
 
 class GradientFunction(Derivative):
     """The callable ``grad`` returns: computes gradients; ``.source`` shows how."""
 
     mode = Kind.GRAD
-    how = "reverse mode"
 
     def __init__(
         self,
@@ -52,6 +54,7 @@ class GradientFunction(Derivative):
         check: bool,
         with_value: bool,
         backend: str | None = None,
+        mode: str = "auto",
     ):
         # first: update_wrapper copies f's __dict__, which for grad(grad(f)) holds the inner
         # gradient's own fields (wrt, _f, ...); the assignments below must win
@@ -59,6 +62,10 @@ class GradientFunction(Derivative):
         self.__dict__.pop(CACHE_ATTR, None)  # update_wrapper copied f's cache table
         self.__dict__.pop(FLAT_ATTR, None)  # and its attribute-reading version
         self.__wrapped__ = f
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}, not {mode!r}")
+        self._choice = mode  # grad's mode=: "auto" decides per call (_kind_for)
+        self.mode = Kind.GRAD_FWD if mode == "fwd" else Kind.GRAD
         super().__init__(f, wrt, simplify, backend=backend)
         self.check = check
         self._with_value = with_value
@@ -68,6 +75,22 @@ class GradientFunction(Derivative):
         )
         self._eager()
         self._document()
+
+    @property
+    def how(self) -> str:  # type: ignore[override]
+        """The mode of the latest call's program (before any call, the one asked for)."""
+        entry = self._latest
+        kind = self.mode if entry is None else entry.t.program.kind
+        return "forward mode" if kind is Kind.GRAD_FWD else "reverse mode"
+
+    def _kind_for(self, sig: tuple[AbstractValue, ...]) -> Kind:
+        """With ``mode="auto"``, forward mode where ``ad.modes.cheaper_gradient`` finds it
+        cheaper for arguments of these types; else the mode asked for."""
+        t = self._t
+        if self._choice != "auto" or t is None:
+            return self.mode
+        scalar = tuple(sig[p].is_numeric and sig[p].shape == () for p in self._positions)
+        return cheaper_gradient(t.function, scalar)
 
     @property
     def what(self) -> str:  # type: ignore[override]
@@ -285,6 +308,7 @@ def grad(
     simplify: bool = False,
     check: bool = False,
     backend: str | None = None,
+    mode: str = "auto",
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
@@ -296,14 +320,19 @@ def grad(
     "dask", "cupy": docs/backends.md), which then takes and returns that library's arrays;
     without it, a call with another library's arrays uses that library's backend.
     ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``: compiled C (docs/c.md).
+    ``mode`` is ``"auto"`` (reverse mode, except that a call with one scalar ``wrt``
+    argument of a function with a loop runs forward mode, which keeps no tape), ``"rev"``
+    or ``"fwd"`` (forward mode, one scalar argument); ``.source`` says which ran.
     """
     if f is None:
-        return lambda fn: grad(fn, wrt=wrt, simplify=simplify, check=check, backend=backend)
+        return lambda fn: grad(
+            fn, wrt=wrt, simplify=simplify, check=check, backend=backend, mode=mode
+        )
     if backend == "c":
         from .c import c_grad  # compiled through ctypes; loaded only when asked for
 
         return c_grad(f, wrt=wrt)
-    return GradientFunction(f, wrt, simplify, check, False, backend)
+    return GradientFunction(f, wrt, simplify, check, False, backend, mode)
 
 
 def value_and_grad(
@@ -312,11 +341,12 @@ def value_and_grad(
     wrt: Wrt = 0,
     simplify: bool = False,
     backend: str | None = None,
+    mode: str = "auto",
 ) -> Any:
     """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, False, True, backend)
-    return GradientFunction(f, wrt, simplify, False, True, backend)
+        return lambda fn: GradientFunction(fn, wrt, simplify, False, True, backend, mode)
+    return GradientFunction(f, wrt, simplify, False, True, backend, mode)
 
 
 def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:
