@@ -73,6 +73,20 @@ def rnn(Wx, Wh, b, xs, h0):
     return np.sum(h**2)
 
 
+def gru(Wz, Uz, Wr, Ur, Wc, Uc, xs, h0):
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        z = 1.0 / (1.0 + np.exp(-(Wz @ x + Uz @ h)))
+        r = 1.0 / (1.0 + np.exp(-(Wr @ x + Ur @ h)))
+        c = np.tanh(Wc @ x + Uc @ (r * h))
+        h = (1.0 - z) * h + z * c
+        hs.append(h)
+    H = np.stack(hs)
+    return np.sum(H[:, :16] ** 2) + np.mean(H[:, 16:])
+
+
 def scalar_loop(x):
     y = x
     for _ in range(50):
@@ -172,6 +186,14 @@ def _rnn(rng):
     return Wx, Wh, b, xs, np.zeros(hidden)
 
 
+def _gru(rng):
+    hidden, inputs, steps = 64, 32, 50
+    Ws = [rng.standard_normal((hidden, inputs)) / math.sqrt(inputs) for _ in range(3)]
+    Us = [rng.standard_normal((hidden, hidden)) / math.sqrt(hidden) for _ in range(3)]
+    xs = rng.standard_normal((steps, inputs))
+    return Ws[0], Us[0], Ws[1], Us[1], Ws[2], Us[2], xs, np.zeros(hidden)
+
+
 def _scalar(rng):
     return (0.7,)
 
@@ -231,6 +253,15 @@ CASES = (
     ),
     Case("logreg", logreg, ("w",), _logreg, hw.logreg, 1.15, "X 10000x100"),
     Case("rnn", rnn, ("Wx", "Wh", "b"), _rnn, hw.rnn, 1.2, "h128, in64, T=50"),
+    Case(
+        "gru",
+        gru,
+        ("Wz", "Uz", "Wr", "Ur", "Wc", "Uc"),
+        _gru,
+        hw.gru,
+        2.5,
+        "h64, in32, T=50, stacked",
+    ),
     Case("scalar_loop", scalar_loop, ("x",), _scalar, hw.scalar_loop, 1.15, "50 steps, float"),
     Case(
         "coupled_loop", coupled_loop, ("x",), _scalar, hw.coupled_loop, 1.15, "50 steps, 2 floats"

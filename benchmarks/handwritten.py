@@ -87,6 +87,41 @@ def rnn(Wx, Wh, b, xs, h0):
     return DA.T @ xs, DA.T @ H, np.sum(DA, axis=0)
 
 
+def gru(Wz, Uz, Wr, Ur, Wc, Uc, xs, h0):
+    # Forward step by step keeping the gates; backward through time with the per-step
+    # pre-activation adjoints stacked, so each of the six weight gradients is one matmul.
+    T, n = xs.shape[0], h0.shape[0]
+    hs, zs, rs, cs = [h0], [], [], []
+    h = h0
+    for t in range(T):
+        x = xs[t]
+        z = 1.0 / (1.0 + np.exp(-(Wz @ x + Uz @ h)))
+        r = 1.0 / (1.0 + np.exp(-(Wr @ x + Ur @ h)))
+        c = np.tanh(Wc @ x + Uc @ (r * h))
+        h = (1.0 - z) * h + z * c
+        hs.append(h)
+        zs.append(z)
+        rs.append(r)
+        cs.append(c)
+    H = np.stack(hs[1:])
+    dH = np.empty_like(H)
+    dH[:, :16] = 2.0 * H[:, :16]
+    dH[:, 16:] = 1.0 / H[:, 16:].size
+    DZ, DR, DC, RH = (np.empty((T, n)) for _ in range(4))
+    dh = np.zeros(n)
+    for t in range(T - 1, -1, -1):
+        dh = dh + dH[t]
+        hp, z, r, c = hs[t], zs[t], rs[t], cs[t]
+        dc = dh * z * (1.0 - c * c)
+        dz = dh * (c - hp) * z * (1.0 - z)
+        drh = dc @ Uc
+        dr = drh * hp * r * (1.0 - r)
+        DZ[t], DR[t], DC[t], RH[t] = dz, dr, dc, r * hp
+        dh = dh * (1.0 - z) + drh * r + dz @ Uz + dr @ Ur
+    Hp = np.stack(hs[:-1])
+    return DZ.T @ xs, DZ.T @ Hp, DR.T @ xs, DR.T @ Hp, DC.T @ xs, DC.T @ RH
+
+
 def scalar_loop(x):
     # 0.1·sin(x) does not change inside the loop: computed once, its adjoint summed once.
     s = 0.1 * math.sin(x)

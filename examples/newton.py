@@ -3,8 +3,11 @@
     x_{k+1} = x_k - (x_k^3 - a) / (3 x_k^2),  repeated while |x^3 - a| > tol
 
 `cube_root` runs a while loop whose number of steps depends on the data. symdiff
-differentiates the iteration itself: the generated gradient counts the steps, stores what
-each step needs, and runs the steps backwards. At convergence the derivative of the iterate
+differentiates the iteration itself. Called with a float, the gradient is computed in forward
+mode (one scalar input and a loop: see README, "Forward or reverse mode"): every step updates
+the derivative of the iterate next to the iterate, and nothing is stored. In reverse mode
+(``symdiff.grad(cube_root, mode="rev")``, or the shape-generic program) the generated gradient
+counts the steps, stores what each step needs, and runs the steps backwards. At convergence the derivative of the iterate
 approaches the true derivative d(a^(1/3))/da = 1 / (3 a^(2/3)), which the example prints next
 to it. `loss` shows the solver used inside a larger computation.
 

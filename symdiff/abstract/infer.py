@@ -109,6 +109,11 @@ class Analysis:
     def pop(self, stmt: Pop) -> None:
         tape = self.value(stmt.tape)
         item = tape.item if tape.kind is Kind.LIST else None
+        if item is not None and item.kind is not Kind.TUPLE and len(stmt.targets) == 1:
+            # a list value, not a tape (an adjoint list read back item by item, as
+            # ``ir.interpret`` runs it): the target is one of its items
+            self.values[stmt.targets[0]] = item
+            return
         items = item.items if item is not None and item.kind is Kind.TUPLE else None
         for k, target in enumerate(stmt.targets):
             ok = items is not None and len(items) == len(stmt.targets)

@@ -493,17 +493,25 @@ def jvp_program(
 def gradient_program(fn: Function, wrt: tuple[Var, ...], seed: Atom | None) -> GradProgram:
     """The gradient of a scalar function of one scalar, in one forward pass (seed 1.0).
 
-    ``modes`` calls this for programs with tapes, which reverse mode cannot run backwards; the
+    ``modes`` calls this for programs with tapes, which reverse mode cannot run backwards, and
+    for ``grad(..., mode="fwd")`` or the cheaper mode (``modes.cheaper_gradient``); the
     derivative is exact, and an array argument is refused when the gradient is called.
     """
     if seed is not None or len(wrt) != 1:
         what = "a vector-Jacobian product" if seed is not None else "several arguments at once"
+        if has_tapes(fn):
+            why = (
+                f"{fn.name} is a generated gradient with loops (tapes), which symdiff "
+                "differentiates again in forward mode only"
+            )
+        else:
+            why = f"grad(..., mode='fwd') computes the gradient of {fn.name} in forward mode"
         raise NonDifferentiableError(
-            f"{fn.name} is a generated gradient with loops (tapes), which symdiff "
-            f"differentiates again in forward mode only; {what} would need reverse mode",
+            f"{why}, one scalar argument per pass; {what} would need reverse mode",
             fn.loc,
             "differentiate with respect to one scalar argument, or use symdiff.hessian, "
-            "symdiff.hvp or symdiff.jacobian(..., mode='fwd')",
+            "symdiff.hvp or symdiff.jacobian(..., mode='fwd')"
+            + ("" if has_tapes(fn) else ", or grad's mode='auto' or 'rev'"),
         )
     (x,) = wrt
     counter = Counter("s")

@@ -266,6 +266,12 @@ class Derivative:
             return generic()  # NumPy's nan and inf for empty reductions, as the generic gives
         try:
             target = self._differentiated(full) if concrete else self._target
+            kind = self._kind_for(signature(coerced))
+            if kind is not self.mode:
+                try:
+                    return cached_transform(target, self._wrt, simplify, kind, coerced)
+                except (InternalError, SymdiffError):
+                    pass  # the cheaper mode cannot do this function: the object's own
             return cached_transform(
                 target, self._wrt, simplify, self.mode, coerced, batched=self.batched
             )
@@ -281,6 +287,11 @@ class Derivative:
             return generic()
         except (InternalError, SymdiffError):
             return generic()
+
+    def _kind_for(self, sig: tuple[AbstractValue, ...]) -> Kind:
+        """The kind of program a call with abstract signature ``sig`` runs: this object's
+        own here; a gradient may choose the cheaper mode (``GradientFunction``)."""
+        return self.mode
 
     def _differentiated(self, full: tuple) -> Callable[..., Any]:
         """What the program for arguments ``full`` differentiates: ``f`` itself here (as a

@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..abstract.values import AbstractValue
+from ..ad.modes import cheaper_gradient
 from ..ad.program import Kind
 from ..backend import targets
 from ..errors import InputError, SymdiffError, WrtError
@@ -54,13 +56,13 @@ from .wrt import Wrt, param_names
 # argument types NumPy's handling takes as they are; any other is checked for its library
 _PLAIN = frozenset({float, int, bool, np.ndarray})
 _COMPOSITE = frozenset({np.ndarray, tuple, list})  # arguments whose type is not their key
+MODES = ("auto", "rev", "fwd")  # grad's mode=: see grad
 
 
 class GradientFunction(Derivative):
     """The callable ``grad`` returns: computes gradients; ``.source`` shows how."""
 
     mode = Kind.GRAD
-    how = "reverse mode"
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class GradientFunction(Derivative):
         check: bool,
         with_value: bool,
         backend: str | None = None,
+        mode: str = "auto",
     ):
         # first: update_wrapper copies f's __dict__, which for grad(grad(f)) holds the inner
         # gradient's own fields (wrt, _f, ...); the assignments below must win
@@ -81,6 +84,10 @@ class GradientFunction(Derivative):
         self._tree_latest: Variant | None = None
         if self._trees is not None:
             wrt = self._tree_wrt(f, wrt)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}, not {mode!r}")
+        self._choice = mode  # grad's mode=: "auto" decides per call (_kind_for)
+        self.mode = Kind.GRAD_FWD if mode == "fwd" else Kind.GRAD
         super().__init__(f, wrt, simplify, backend=backend)
         self.check = check
         self._with_value = with_value
@@ -97,6 +104,22 @@ class GradientFunction(Derivative):
             # unpacked ``last``): the shape-generic program waits for a call without one
             self._t = None
         self._document()
+
+    @property
+    def how(self) -> str:  # type: ignore[override]
+        """The mode of the latest call's program (before any call, the one asked for)."""
+        entry = self._latest
+        kind = self.mode if entry is None else entry.t.program.kind
+        return "forward mode" if kind is Kind.GRAD_FWD else "reverse mode"
+
+    def _kind_for(self, sig: tuple[AbstractValue, ...]) -> Kind:
+        """With ``mode="auto"``, forward mode where ``ad.modes.cheaper_gradient`` finds it
+        cheaper for arguments of these types; else the mode asked for."""
+        t = self._t
+        if self._choice != "auto" or t is None:
+            return self.mode
+        scalar = tuple(sig[p].is_numeric and sig[p].shape == () for p in self._positions)
+        return cheaper_gradient(t.function, scalar)
 
     @property
     def what(self) -> str:  # type: ignore[override]
@@ -454,6 +477,7 @@ def grad(
     check: bool = False,
     backend: str | None = None,
     has_aux: bool = False,
+    mode: str = "auto",
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
@@ -468,23 +492,34 @@ def grad(
     then takes and returns that library's arrays; without it, a call with another library's
     arrays uses that library's backend. ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``:
     compiled C (docs/c.md). ``has_aux=True``: ``f`` returns ``(loss, aux)``, and calls
-    return ``(gradients, aux)``, ``aux`` not differentiated (as in JAX).
+    return ``(gradients, aux)``, ``aux`` not differentiated (as in JAX). ``mode`` is
+    ``"auto"`` (reverse mode, except that a call with one scalar ``wrt`` argument of a
+    function with a loop runs forward mode, which keeps no tape), ``"rev"`` or ``"fwd"``;
+    ``.source`` says which ran.
     """
     if f is None:
         return lambda fn: grad(
-            fn, wrt=wrt, simplify=simplify, check=check, backend=backend, has_aux=has_aux
+            fn,
+            wrt=wrt,
+            simplify=simplify,
+            check=check,
+            backend=backend,
+            has_aux=has_aux,
+            mode=mode,
         )
     if has_aux:
         return with_aux(
             f,
-            lambda loss: grad(loss, wrt=wrt, simplify=simplify, check=check, backend=backend),
+            lambda loss: grad(
+                loss, wrt=wrt, simplify=simplify, check=check, backend=backend, mode=mode
+            ),
             False,
         )
     if backend == "c":
         from .c import c_grad  # compiled through ctypes; loaded only when asked for
 
         return c_grad(f, wrt=wrt)
-    return GradientFunction(f, wrt, simplify, check, False, backend)
+    return GradientFunction(f, wrt, simplify, check, False, backend, mode)
 
 
 def value_and_grad(
@@ -494,18 +529,19 @@ def value_and_grad(
     simplify: bool = False,
     backend: str | None = None,
     has_aux: bool = False,
+    mode: str = "auto",
 ) -> Any:
     """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass
     (``((value, aux), gradients)`` with ``has_aux=True``, which runs ``f`` once more)."""
     if f is None:
         return lambda fn: value_and_grad(
-            fn, wrt=wrt, simplify=simplify, backend=backend, has_aux=has_aux
+            fn, wrt=wrt, simplify=simplify, backend=backend, has_aux=has_aux, mode=mode
         )
     if has_aux:
         return with_aux(
-            f, lambda loss: GradientFunction(loss, wrt, simplify, False, True, backend), True
+            f, lambda loss: GradientFunction(loss, wrt, simplify, False, True, backend, mode), True
         )
-    return GradientFunction(f, wrt, simplify, False, True, backend)
+    return GradientFunction(f, wrt, simplify, False, True, backend, mode)
 
 
 def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:

@@ -1,5 +1,5 @@
 """Typed rewrites of shape reads: ``np.shape``, ``np.size``, ``np.ndim``, ``len`` and
-``np.broadcast_shapes`` answered from the types where they fix the answer.
+``np.broadcast_shapes`` (and forward mode's rank check, ``scalar_seed``) answered from the types where they fix the answer.
 
 The rules ask for shapes at run time because, written for every argument at once, they
 cannot know them: the mean's adjoint divides by ``np.size(x)``, a lazy adjoint is broadcast
@@ -133,6 +133,15 @@ def ndim_read(stmt: Assign, types: Types) -> Replacement:
     return Const(len(v.shape))
 
 
+def seed_read(stmt: Assign, types: Types) -> Replacement:
+    """``scalar_seed(x)``: the tangent ``1.0`` of a scalar, whose rank the types know, so
+    the check it makes at run time (``x`` has rank 0) is already answered."""
+    v = types.of(stmt.args[0])
+    if not v.is_numeric or v.shape != ():
+        return None
+    return Const(1.0)
+
+
 def len_read(stmt: Assign, types: Types) -> Replacement:
     """``len(x)``: a tuple's length, or an array's first axis when it is a unit axis."""
     if len(stmt.args) != 1 or stmt.params:
@@ -198,5 +207,6 @@ REWRITES: dict[Primitive, Rewrite] = {
     P.np_ndim: ndim_read,
     P.ndim_attr: ndim_read,
     P.b_len: len_read,
+    P.scalar_seed: seed_read,
     P.np_broadcast_shapes: broadcast_shapes_read,
 }
