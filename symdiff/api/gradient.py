@@ -16,6 +16,7 @@ import numpy as np
 
 from ..ad.program import Kind
 from ..backend import targets
+from ..errors import InputError
 from ..frontend.attributes import FLAT_ATTR
 from ..pipeline import Transformed
 from . import blame
@@ -29,6 +30,7 @@ from .calls import (
     prepare,
     refuse_complex,
 )
+from .checkpointed import Checkpoint, CheckpointedGradient
 from .derivative import Derivative, Program
 from .differences import compare
 from .wrt import Wrt
@@ -285,6 +287,7 @@ def grad(
     simplify: bool = False,
     check: bool = False,
     backend: str | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
@@ -296,9 +299,16 @@ def grad(
     "dask", "cupy": docs/backends.md), which then takes and returns that library's arrays;
     without it, a call with another library's arrays uses that library's backend.
     ``backend="c"`` is ``symdiff.c_grad(f, wrt=wrt)``: compiled C (docs/c.md).
+    ``checkpoint`` reverses ``f``'s ``for ... in range(...)`` loop by binomial checkpointing
+    in bounded memory: a number of snapshots, a budget (``"200MB"``) or ``"auto"``
+    (docs/checkpointing.md).
     """
     if f is None:
-        return lambda fn: grad(fn, wrt=wrt, simplify=simplify, check=check, backend=backend)
+        return lambda fn: grad(
+            fn, wrt=wrt, simplify=simplify, check=check, backend=backend, checkpoint=checkpoint
+        )
+    if checkpoint is not None:
+        return _checkpointed(f, wrt, simplify, checkpoint, False, backend)
     if backend == "c":
         from .c import c_grad  # compiled through ctypes; loaded only when asked for
 
@@ -312,11 +322,38 @@ def value_and_grad(
     wrt: Wrt = 0,
     simplify: bool = False,
     backend: str | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Any:
     """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, simplify, False, True, backend)
+        return lambda fn: value_and_grad(
+            fn, wrt=wrt, simplify=simplify, backend=backend, checkpoint=checkpoint
+        )
+    if checkpoint is not None:
+        return _checkpointed(f, wrt, simplify, checkpoint, True, backend)
     return GradientFunction(f, wrt, simplify, False, True, backend)
+
+
+def _checkpointed(
+    f: Callable[..., Any],
+    wrt: Wrt,
+    simplify: bool,
+    checkpoint: Checkpoint,
+    with_value: bool,
+    backend: str | None,
+) -> CheckpointedGradient:
+    """``grad(f, checkpoint=...)``: the pieces around the loop, each a GradientFunction."""
+    if backend is not None:
+        raise InputError(
+            "checkpoint= runs NumPy gradients only",
+            hint="drop backend=, or checkpoint= (the other libraries have their own: "
+            "jax.checkpoint, torch.utils.checkpoint)",
+        )
+
+    def differentiate(fn: Callable[..., Any], fn_wrt: Wrt, value: bool) -> GradientFunction:
+        return GradientFunction(fn, fn_wrt, simplify, False, value)
+
+    return CheckpointedGradient(f, wrt, checkpoint, with_value, differentiate)
 
 
 def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:

@@ -16,9 +16,7 @@ def fewest(steps: int, snapshots: int) -> int:
         return 0
     if snapshots == 1:
         return steps * (steps - 1) // 2
-    return min(
-        m + fewest(steps - m, snapshots - 1) + fewest(m, snapshots) for m in range(1, steps)
-    )
+    return min(m + fewest(steps - m, snapshots - 1) + fewest(m, snapshots) for m in range(1, steps))
 
 
 def run(steps: int, snapshots: int) -> tuple[Revolve, list[int]]:
