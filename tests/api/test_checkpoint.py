@@ -3,6 +3,11 @@
 count; what it cannot reverse is refused at grad(), naming the line."""
 
 import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,3 +252,18 @@ def test_refusals_name_the_line_and_a_way_out(f, words, hint):
 def test_other_backends_are_refused():
     with pytest.raises(InputError, match="NumPy"):
         grad(euler, checkpoint=2, backend="jax")
+
+
+def test_the_docs_page_runs(tmp_path):
+    root = Path(__file__).resolve().parent.parent.parent
+    page = (root / "docs" / "checkpointing.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert blocks
+    path = tmp_path / "checkpointing_example.py"
+    path.write_text("\n".join(blocks))
+    done = subprocess.run(
+        [sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "snapshots;" in done.stdout
