@@ -217,7 +217,7 @@ class CheckpointedGradient:
         state = tuple(before[c] for c in p.carried)
         n = len(steps)
         self.snapshots = min(snapshots_for(self.how, n, state), max(n, 1))
-        schedule = Revolve(n, self.snapshots)
+        schedule = Revolve(n, self.snapshots, in_place=p.in_place)
         step = self.step
 
         def advance(j: int, s: tuple) -> tuple:

@@ -53,6 +53,7 @@ class LoopPieces:
     head_start: int  # the line of the first statement before the loop (or of the def)
     body_start: int
     loop_line: int
+    in_place: bool  # the body updates a carried array in place (x[i] = ..., x += ...)
 
 
 def split_at_loop(src: Source) -> LoopPieces:
@@ -195,6 +196,7 @@ def split_at_loop(src: Source) -> LoopPieces:
         head_start=head_start,
         body_start=body_start,
         loop_line=loop.lineno,
+        in_place=bool(_updated(loop.body) & set(carried)),
     )
 
 
@@ -308,6 +310,25 @@ def _assigned(stmts: list[ast.stmt]) -> set[str]:
                         t = t.value
                     if isinstance(t, ast.Name):
                         out.add(t.id)
+    return out
+
+
+def _updated(stmts: list[ast.stmt]) -> set[str]:
+    """Names whose value ``stmts`` may change in place: ``x[i] = ...``, ``x.a = ...``,
+    ``x += ...`` (in place for an array)."""
+    out: set[str] = set()
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = [t for t in node.targets if isinstance(t, (ast.Subscript, ast.Attribute))]
+            elif isinstance(node, ast.AugAssign):
+                targets = [node.target]
+            for t in targets:
+                while isinstance(t, (ast.Subscript, ast.Attribute)):
+                    t = t.value
+                if isinstance(t, ast.Name):
+                    out.add(t.id)
     return out
 
 

@@ -10,42 +10,45 @@ no step is recomputed more than ``t`` times, and the total is ``t * n - C(s + t,
 ``Revolve`` runs that schedule on callables: ``advance(j, state)`` is step ``j`` of the loop,
 ``reverse(j, state, adjoint)`` the adjoint of step ``j`` (it recomputes the step from the
 state it starts from, then goes back). Snapshots are the only states kept between steps, so
-memory is ``s`` states plus the one being advanced. This module imports nothing but the
-standard library and NumPy, like every helper generated code calls.
+memory is ``s`` states plus the one being advanced. A state is a tuple of the loop's values.
+Like every runtime module this one imports nothing but NumPy: it is plain code to read.
 """
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-from math import comb
-from typing import Any, Callable
 
 import numpy as np
 
-State = tuple[Any, ...]
+
+def binomial(n, k):
+    """The binomial coefficient C(n, k) (0 outside 0 <= k <= n), in exact integers."""
+    if k < 0 or k > n:
+        return 0
+    k = min(k, n - k)
+    out = 1
+    for i in range(1, k + 1):
+        out = out * (n - k + i) // i
+    return out
 
 
-def repetitions(steps: int, snapshots: int) -> int:
+def repetitions(steps, snapshots):
     """The smallest ``t`` with ``C(snapshots + t, snapshots) >= steps``: how many times, at
     most, the optimal schedule runs any one step forward (the sweep to the end included)."""
     if snapshots < 1:
         raise ValueError("binomial checkpointing needs at least one snapshot")
     t = 0
-    while comb(snapshots + t, snapshots) < steps:
+    while binomial(snapshots + t, snapshots) < steps:
         t += 1
     return t
 
 
-def optimal_advances(steps: int, snapshots: int) -> int:
+def optimal_advances(steps, snapshots):
     """The fewest forward steps (without taping) that reversing ``steps`` steps takes with
     ``snapshots`` snapshots, the state before the first step counted as one of them."""
     if steps <= 1:
         return 0
     t = repetitions(steps, snapshots)
-    return t * steps - comb(snapshots + t, t - 1)
+    return t * steps - binomial(snapshots + t, t - 1)
 
 
-def split(steps: int, snapshots: int) -> int:
+def split_point(steps, snapshots):
     """Where, counted from the segment's first step, the next snapshot of a segment of
     ``steps`` steps goes when ``snapshots`` (two or more) are free for it.
 
@@ -55,20 +58,26 @@ def split(steps: int, snapshots: int) -> int:
     already, is long enough to use its ``t - 1`` in full, ``m >= b(s, t - 2)``. The smallest
     such ``m`` is taken (the tests compare its cost with an exhaustive search)."""
     t = repetitions(steps, snapshots)
-    head = comb(snapshots + t - 2, snapshots) if t >= 2 else 0
-    return max(1, head, steps - comb(snapshots - 1 + t, snapshots - 1))
+    head = binomial(snapshots + t - 2, snapshots) if t >= 2 else 0
+    return max(1, head, steps - binomial(snapshots - 1 + t, snapshots - 1))
 
 
-@dataclass
 class Counts:
     """What a run of the schedule did, for tests and benchmarks."""
 
-    advances: int = 0  # forward steps without their adjoint (sweep and recomputation)
-    reversed: int = 0  # steps reversed (each one once)
-    most_snapshots: int = 0  # the largest number of snapshots held at once
+    def __init__(self):
+        self.advances = 0  # forward steps without their adjoint (sweep and recomputation)
+        self.reversed = 0  # steps reversed (each one once)
+        self.most_snapshots = 0  # the largest number of snapshots held at once
+
+    def __repr__(self):
+        return (
+            f"Counts(advances={self.advances}, reversed={self.reversed}, "
+            f"most_snapshots={self.most_snapshots})"
+        )
 
 
-def copy_state(state: State) -> State:
+def snapshot_copy(state):
     """A snapshot owns its arrays: a step that updated its state in place cannot spoil it."""
     return tuple(np.copy(v) if isinstance(v, np.ndarray) else v for v in state)
 
@@ -80,32 +89,35 @@ class Revolve:
     descent of the schedule as it passes them and returns the final state. ``backward``
     then reverses every step once, last first, from the adjoint of that final state."""
 
-    def __init__(self, steps: int, snapshots: int):
+    def __init__(self, steps, snapshots, in_place=False):
         if snapshots < 1:
             raise ValueError("binomial checkpointing needs at least one snapshot")
         self.steps = steps
         self.snapshots = snapshots
+        # a step that may update its state in place gets copies: of a snapshot it restarts
+        # from (used again later) and of the state before the last step (kept for its reverse)
+        self.in_place = in_place
         self.counts = Counts()
-        self.stored: dict[int, State] = {}
-        self.pending: list[tuple[int, int, int]] = []  # segments left: (first, end, snapshots)
-        self.last: tuple[int, int] = (0, 0)  # the descent's last segment: (first, snapshots)
-        self.before_end: State | None = None  # the state before the last step
+        self.stored = {}  # step -> the state before it
+        self.pending = []  # segments left to reverse: (first, end, snapshots)
+        self.last = (0, 0)  # the descent's last segment: (first, snapshots)
+        self.before_end = None  # the state before the last step
 
-    def keep(self, j: int, state: State) -> None:
-        self.stored[j] = copy_state(state)
+    def keep(self, j, state):
+        self.stored[j] = snapshot_copy(state)
         self.counts.most_snapshots = max(self.counts.most_snapshots, len(self.stored))
 
-    def forward(self, state: State, advance: Callable[[int, State], State]) -> State:
+    def forward(self, state, advance):
         n = self.steps
         if n == 0:
             return state
         # the first descent: snapshot at 0, then at each split of the segment left
-        marks: dict[int, None] = {}
+        marks = set()
         first, free = 0, self.snapshots
         while n - first > 1 and free > 1:
-            m = first + split(n - first, free)
+            m = first + split_point(n - first, free)
             self.pending.append((first, m, free))
-            marks[m] = None
+            marks.add(m)
             first, free = m, free - 1
         self.last = (first, free)
         self.keep(0, state)
@@ -113,24 +125,18 @@ class Revolve:
             if j in marks:
                 self.keep(j, state)
             if j == n - 1:
-                self.before_end = state
+                self.before_end = snapshot_copy(state) if self.in_place else state
             state = advance(j, state)
             if j < n - 1:
                 self.counts.advances += 1
         return state
 
-    def backward(
-        self,
-        adjoint: State,
-        advance: Callable[[int, State], State],
-        reverse: Callable[[int, State, State], State],
-    ) -> State:
+    def backward(self, adjoint, advance, reverse):
         n = self.steps
         if n == 0:
             return adjoint
         # the last step from the state the sweep holds; then its segment, one snapshot
         # (or none left to split with): re-advanced from its first state for every step
-        assert self.before_end is not None
         adjoint = self.reverse_one(n - 1, self.before_end, adjoint, reverse)
         self.before_end = None
         first, free = self.last
@@ -139,15 +145,15 @@ class Revolve:
             first, end, free = segments.pop()
             while end > first:
                 if end - first == 1 or free == 1:
-                    state = self.stored[first]
+                    state = self.restore(first)
                     for j in range(first, end - 1):
                         state = advance(j, state)
                         self.counts.advances += 1
                     adjoint = self.reverse_one(end - 1, state, adjoint, reverse)
                     end -= 1
                     continue
-                m = first + split(end - first, free)
-                state = self.stored[first]
+                m = first + split_point(end - first, free)
+                state = self.restore(first)
                 for j in range(first, m):
                     state = advance(j, state)
                     self.counts.advances += 1
@@ -157,8 +163,10 @@ class Revolve:
             self.stored.pop(first, None)  # every step after this snapshot is reversed
         return adjoint
 
-    def reverse_one(
-        self, j: int, state: State, adjoint: State, reverse: Callable[[int, State, State], State]
-    ) -> State:
+    def restore(self, j):
+        state = self.stored[j]
+        return snapshot_copy(state) if self.in_place else state
+
+    def reverse_one(self, j, state, adjoint, reverse):
         self.counts.reversed += 1
         return reverse(j, state, adjoint)

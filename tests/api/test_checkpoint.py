@@ -267,3 +267,19 @@ def test_the_docs_page_runs(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "snapshots;" in done.stdout
+
+
+def in_place(u0, k, n):
+    u = np.copy(u0)
+    for i in range(n):
+        u[0] = u[0] * 0.5 + np.sum(k * u)
+        u += 0.1 * np.sin(u)
+    return np.sum(u**2)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7])
+def test_a_body_updating_its_state_in_place_leaves_the_snapshots_alone(n):
+    g = grad(in_place, wrt=("u0", "k"), checkpoint=2)
+    assert g.pieces.in_place
+    assert_same(g(U0, K, n), grad(in_place, wrt=("u0", "k"))(U0, K, n))
+    check_grad(in_place, U0, K, n, wrt=("u0", "k"), grad_fn=g)

@@ -6,12 +6,12 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from symdiff.runtime.revolve import Revolve, optimal_advances, repetitions, split
+from symdiff.runtime.revolve import Revolve, optimal_advances, repetitions, split_point
 
 
 @lru_cache(maxsize=None)
 def fewest(steps: int, snapshots: int) -> int:
-    """Exhaustive search: the cheapest first split, then both parts optimally."""
+    """Exhaustive search: the cheapest first split_point, then both parts optimally."""
     if steps <= 1:
         return 0
     if snapshots == 1:
@@ -71,7 +71,7 @@ def test_one_snapshot_recomputes_from_the_start():
 def test_split_leaves_room_on_both_sides():
     for steps in range(2, 200):
         for snapshots in range(2, 6):
-            m = split(steps, snapshots)
+            m = split_point(steps, snapshots)
             assert 1 <= m < steps
 
 
