@@ -28,6 +28,7 @@ from ..errors import InputError, UnsupportedSyntaxError
 from ..frontend.loop_split import LoopPieces, fresh, function, split_at_loop
 from ..frontend.source import from_source, get_source
 from ..runtime.revolve import Counts, Revolve, repetitions
+from .differences import compare
 from .wrt import Wrt, resolve_wrt
 
 Checkpoint = int | str
@@ -118,8 +119,10 @@ class CheckpointedGradient:
         checkpoint: Checkpoint,
         with_value: bool,
         differentiate: Differentiate,
+        check: bool = False,
     ):
         self.how = parse_checkpoint(checkpoint)
+        self.check = check
         self.checkpoint = checkpoint
         self.wrt = wrt
         self._with_value = with_value
@@ -195,6 +198,17 @@ class CheckpointedGradient:
     # ------------------------------------------------------------------ a call
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self._run(args, kwargs)
+        if self.check:
+            self.check = False  # once, on the first call's inputs, as grad(check=True) does
+            compare(self._f, args, kwargs, wrt=self.wrt, grad_fn=self._grads)
+        return out
+
+    def _grads(self, *args: Any, **kwargs: Any) -> Any:
+        out = self._run(args, kwargs)
+        return out[1] if self._with_value else out
+
+    def _run(self, args: tuple, kwargs: dict) -> Any:
         p = self.pieces
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()

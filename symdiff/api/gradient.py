@@ -308,7 +308,7 @@ def grad(
             fn, wrt=wrt, simplify=simplify, check=check, backend=backend, checkpoint=checkpoint
         )
     if checkpoint is not None:
-        return _checkpointed(f, wrt, simplify, checkpoint, False, backend)
+        return _checkpointed(f, wrt, simplify, checkpoint, False, backend, check)
     if backend == "c":
         from .c import c_grad  # compiled through ctypes; loaded only when asked for
 
@@ -330,7 +330,7 @@ def value_and_grad(
             fn, wrt=wrt, simplify=simplify, backend=backend, checkpoint=checkpoint
         )
     if checkpoint is not None:
-        return _checkpointed(f, wrt, simplify, checkpoint, True, backend)
+        return _checkpointed(f, wrt, simplify, checkpoint, True, backend, False)
     return GradientFunction(f, wrt, simplify, False, True, backend)
 
 
@@ -341,6 +341,7 @@ def _checkpointed(
     checkpoint: Checkpoint,
     with_value: bool,
     backend: str | None,
+    check: bool,
 ) -> CheckpointedGradient:
     """``grad(f, checkpoint=...)``: the pieces around the loop, each a GradientFunction."""
     if backend is not None:
@@ -353,7 +354,7 @@ def _checkpointed(
     def differentiate(fn: Callable[..., Any], fn_wrt: Wrt, value: bool) -> GradientFunction:
         return GradientFunction(fn, fn_wrt, simplify, False, value)
 
-    return CheckpointedGradient(f, wrt, checkpoint, with_value, differentiate)
+    return CheckpointedGradient(f, wrt, checkpoint, with_value, differentiate, check)
 
 
 def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:

@@ -283,3 +283,9 @@ def test_a_body_updating_its_state_in_place_leaves_the_snapshots_alone(n):
     assert g.pieces.in_place
     assert_same(g(U0, K, n), grad(in_place, wrt=("u0", "k"))(U0, K, n))
     check_grad(in_place, U0, K, n, wrt=("u0", "k"), grad_fn=g)
+
+
+def test_check_compares_the_first_call_with_finite_differences():
+    g = grad(euler, wrt="u0", checkpoint=2, check=True)
+    assert_same(g(U0, K, 4, 0.1), grad(euler, wrt="u0")(U0, K, 4, 0.1))
+    assert g.check is False  # done once
