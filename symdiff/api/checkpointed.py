@@ -218,9 +218,11 @@ class CheckpointedGradient:
         before = dict(zip(p.before, out[1:]))
         if not isinstance(steps, range):
             raise UnsupportedSyntaxError(f"the loop's range is {type(steps).__name__}")
-        # a parameter outside wrt has no adjoint; a value the head computes may have one
+        # a parameter outside wrt has no adjoint, unless the loop carries it: after one step
+        # it may depend on wrt (u = u * x); a value the head computes may have one
         active = tuple(
-            differentiable(before[v]) and (v in self._wrt_names or v not in p.params)
+            differentiable(before[v])
+            and (v in self._wrt_names or v not in p.params or v in p.carried)
             for v in p.before
         )
         self._latest = active
@@ -238,6 +240,15 @@ class CheckpointedGradient:
             return step(steps[j], *s, *invariants)
 
         final = schedule.forward(state, advance)
+        for c, start, end in zip(p.carried, state, final):
+            if differentiable(end) and not is_active[c]:
+                raise InputError(
+                    f"`{c}` enters the checkpointed loop as {type(start).__name__} and "
+                    f"leaves it as {type(end).__name__}: the snapshots' adjoints are decided "
+                    "by the values before the loop",
+                    hint=f"give `{c}` a float value before the loop (`{c} = 0.0`, "
+                    f"`{c} = np.zeros(...)`)",
+                )
         tail_wrt = [v for v in p.carried + p.epilogue if is_active[v]]
         if tail is None:
             value, tail_grads = self.tail(*final, *epilogue), ()
@@ -275,7 +286,9 @@ class CheckpointedGradient:
         """The pieces and their generated gradients: the step's is one iteration's reverse,
         which ``runtime.revolve`` calls once per step, from the state a snapshot gives."""
         p = self.pieces
-        active = self._latest or tuple(v in self._wrt_names or v not in p.params for v in p.before)
+        active = self._latest or tuple(
+            v in self._wrt_names or v not in p.params or v in p.carried for v in p.before
+        )
         tail, step, head = self._programs(active)
         parts = [
             f"# {self.__doc__}",

@@ -289,3 +289,31 @@ def test_check_compares_the_first_call_with_finite_differences():
     g = grad(euler, wrt="u0", checkpoint=2, check=True)
     assert_same(g(U0, K, 4, 0.1), grad(euler, wrt="u0")(U0, K, 4, 0.1))
     assert g.check is False  # done once
+
+
+def carries_a_parameter(x, n, u):
+    for i in range(n):
+        u = np.sin(u * x) + u
+    return np.sum(u)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_a_carried_parameter_outside_wrt_still_carries_the_adjoint(n):
+    # u is not differentiated, but after one step it depends on x
+    g = grad(carries_a_parameter, wrt="x", checkpoint=2)
+    assert_same(g(K, n, U0), grad(carries_a_parameter, wrt="x")(K, n, U0))
+    check_grad(carries_a_parameter, K, n, U0, wrt="x", grad_fn=g)
+
+
+def int_start(x, n):
+    s = 0
+    for i in range(n):
+        s = s + np.sum(np.sin(x * i))
+    return s
+
+
+def test_a_state_that_starts_as_an_int_and_becomes_a_float_is_refused():
+    g = grad(int_start, checkpoint=2)
+    with pytest.raises(InputError, match="`s` enters the checkpointed loop as int") as info:
+        g(U0, 3)
+    assert "s = 0.0" in info.value.hint
