@@ -56,6 +56,28 @@ def inputs(state: int, seed: int = 0):
 DT = 1e-3
 
 
+def jax_gradient(checkpointed: bool):
+    """The same integration in JAX: ``lax.scan`` over the step, the step wrapped in
+    ``jax.checkpoint`` (its values recomputed in the backward pass, not stored) or not."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+
+    def step(u, k):
+        lap = jnp.roll(u, 1) - 2.0 * u + jnp.roll(u, -1)
+        return u + DT * (lap + jnp.sin(k * u) - u**3)
+
+    body = jax.checkpoint(step) if checkpointed else step
+
+    def loss(u0, k, n):
+        u, _ = jax.lax.scan(lambda u, _: (body(u, k), None), u0, None, length=n)
+        return jnp.sum(u**2)
+
+    fn = jax.jit(jax.grad(loss, argnums=(0, 1)), static_argnums=2)
+    return lambda u0, k, n, dt: tuple(np.asarray(g) for g in fn(u0, k, n))
+
+
 def one(kind: str, steps: int, state: int, checkpoint: str, rounds: int, trace: bool) -> dict:
     """One measurement (run in its own process by ``main``)."""
     import resource
@@ -64,6 +86,9 @@ def one(kind: str, steps: int, state: int, checkpoint: str, rounds: int, trace: 
     u0, k = inputs(state)
     if kind == "forward":
         fn = integrate
+    elif kind.startswith("jax"):
+        fn = jax_gradient(kind == "jax-checkpoint")
+        fn(u0, k, steps, DT)  # jit compiles for this length
     else:
         how = None if kind == "taped" else (int(checkpoint) if checkpoint.isdigit() else checkpoint)
         fn = symdiff.grad(integrate, wrt=("u0", "k"), checkpoint=how)
@@ -122,6 +147,9 @@ def main() -> int:
     parser.add_argument("--taped-steps", type=int, default=10_000)
     parser.add_argument("--checkpoint", default="auto")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--jax", action="store_true", help="also JAX, with and without jax.checkpoint"
+    )
     parser.add_argument("--quick", action="store_true", help="10⁴ steps, 10³ taped, 1 round")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
@@ -167,6 +195,17 @@ def main() -> int:
     print(f"time: forward {base:.2f} s; checkpointed gradient / forward = "
           f"{ratio(timed['times'], base)} (median, min over {args.rounds})")  # fmt: skip
     print(f"      taped gradient / forward at {m:,} steps = {ratio(taped_timed['times'], base_m)}")
+    if args.jax:
+        for kind in ("jax", "jax-checkpoint"):
+            mem_j = run(kind, n, args, trace=True)
+            timed_j = run(kind, n, args, trace=False)
+            diff = max(
+                float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(np.asarray(b))))
+                for a, b in zip(mem_j["grad"], timed["grad"])
+            )
+            print(f"{kind} (lax.scan, jit, float64): process peak RSS {mb(mem_j['rss_peak'])}; "
+                  f"time / symdiff's forward = {ratio(timed_j['times'], base)}; "
+                  f"vs symdiff's checkpointed gradient {diff:.1e}")  # fmt: skip
     return 0 if worst < 1e-12 else 1
 
 
