@@ -37,6 +37,7 @@ from .calls import (
     prepare,
     refuse_complex,
 )
+from .checkpointed import Checkpoint, CheckpointedGradient
 from .derivative import Derivative, Program
 from .differences import compare
 from .pytrees import (
@@ -478,6 +479,7 @@ def grad(
     backend: str | None = None,
     has_aux: bool = False,
     mode: str = "auto",
+    checkpoint: Checkpoint | None = None,
 ) -> Any:
     """The gradient of a scalar function ``f`` with respect to the ``wrt`` arguments.
 
@@ -496,6 +498,9 @@ def grad(
     ``"auto"`` (reverse mode, except that a call with one scalar ``wrt`` argument of a
     function with a loop runs forward mode, which keeps no tape), ``"rev"`` or ``"fwd"``;
     ``.source`` says which ran.
+    ``checkpoint`` reverses ``f``'s ``for ... in range(...)`` loop by binomial checkpointing
+    in bounded memory: a number of snapshots, a budget (``"200MB"``) or ``"auto"``
+    (docs/checkpointing.md).
     """
     if f is None:
         return lambda fn: grad(
@@ -506,6 +511,7 @@ def grad(
             backend=backend,
             has_aux=has_aux,
             mode=mode,
+            checkpoint=checkpoint,
         )
     if has_aux:
         return with_aux(
@@ -515,6 +521,8 @@ def grad(
             ),
             False,
         )
+    if checkpoint is not None:
+        return _checkpointed(f, wrt, simplify, checkpoint, False, backend, check)
     if backend == "c":
         from .c import c_grad  # compiled through ctypes; loaded only when asked for
 
@@ -530,18 +538,50 @@ def value_and_grad(
     backend: str | None = None,
     has_aux: bool = False,
     mode: str = "auto",
+    checkpoint: Checkpoint | None = None,
 ) -> Any:
     """Like ``grad``, but calls return ``(value, gradients)`` from one forward pass
     (``((value, aux), gradients)`` with ``has_aux=True``, which runs ``f`` once more)."""
     if f is None:
         return lambda fn: value_and_grad(
-            fn, wrt=wrt, simplify=simplify, backend=backend, has_aux=has_aux, mode=mode
+            fn,
+            wrt=wrt,
+            simplify=simplify,
+            backend=backend,
+            has_aux=has_aux,
+            mode=mode,
+            checkpoint=checkpoint,
         )
+    if checkpoint is not None:
+        return _checkpointed(f, wrt, simplify, checkpoint, True, backend, False)
     if has_aux:
         return with_aux(
             f, lambda loss: GradientFunction(loss, wrt, simplify, False, True, backend, mode), True
         )
     return GradientFunction(f, wrt, simplify, False, True, backend, mode)
+
+
+def _checkpointed(
+    f: Callable[..., Any],
+    wrt: Wrt,
+    simplify: bool,
+    checkpoint: Checkpoint,
+    with_value: bool,
+    backend: str | None,
+    check: bool,
+) -> CheckpointedGradient:
+    """``grad(f, checkpoint=...)``: the pieces around the loop, each a GradientFunction."""
+    if backend is not None:
+        raise InputError(
+            "checkpoint= runs NumPy gradients only",
+            hint="drop backend=, or checkpoint= (the other libraries have their own: "
+            "jax.checkpoint, torch.utils.checkpoint)",
+        )
+
+    def differentiate(fn: Callable[..., Any], fn_wrt: Wrt, value: bool) -> GradientFunction:
+        return GradientFunction(fn, fn_wrt, simplify, False, value)
+
+    return CheckpointedGradient(f, wrt, checkpoint, with_value, differentiate, check)
 
 
 def gradient_source(f: Callable[..., Any], *args: Any, wrt: Wrt = 0, simplify: bool = False) -> str:

@@ -23,6 +23,7 @@ from . import (
     orderings,
     products,
     reductions,
+    revolve,
 )
 from .broadcasting import sum_to, unbroadcast
 from .checks import ensure_scalar, scalar_checked, scalar_seed
@@ -65,15 +66,21 @@ from .products import (
     tensordot_grad,
 )
 from .reductions import average_grad, median_grad, norm_grad, prod_grad
+from .revolve import binomial, optimal_advances, repetitions, snapshot_copy, split_point
 
 # the topic modules, in the order their helpers are read when looking for a helper's source
 TOPICS = (
     broadcasting, reductions, products, linalg, orderings, layout, lists, jacobians, checks,
-    markers,
+    markers, revolve,
 )  # fmt: skip
 
 __all__ = [
     "add_lists",
+    "binomial",
+    "optimal_advances",
+    "repetitions",
+    "snapshot_copy",
+    "split_point",
     "average_grad",
     "cholesky_grad",
     "cholesky_tangent",
