@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InternalError
 from .derivative import Derivative
 from .progress import Progress
 
@@ -34,19 +35,41 @@ class Pusher:
     """One set of arguments, the batched tangent program when there is one for them (else
     the plain one, a direction at a time)."""
 
-    def __init__(self, plain: Derivative, batched: Derivative, args: tuple, kwargs: dict):
-        call = batched.prepare(args, kwargs)  # type: ignore[attr-defined]
-        self.batched: bool = call.t.program.batched
+    def __init__(
+        self,
+        plain: Derivative,
+        batched: Derivative,
+        args: tuple,
+        kwargs: dict,
+        enabled: bool = True,
+    ):
+        self._plain = (plain, args, kwargs)
+        self.batched = False
+        if enabled:
+            call = batched.prepare(args, kwargs)  # type: ignore[attr-defined]
+            self.batched = call.t.program.batched
         self.call = call if self.batched else plain.prepare(args, kwargs)  # type: ignore
         self.inputs: list[Any] = self.call.inputs
+
+    def unbatch(self) -> None:
+        """Fall back to a direction at a time: a batched program that fails when it runs is
+        symdiff's fault (known: lists built in loops under the per-direction rows), and the
+        plain program gives the same numbers, so the call still answers rightly."""
+        plain, args, kwargs = self._plain
+        self.batched = False
+        self.call = plain.prepare(args, kwargs)  # type: ignore[attr-defined]
+        self.inputs = self.call.inputs
 
     def tangents(self, blocks: list[Any], shape: tuple[int, ...]) -> Any:
         """``(m, *shape)``: the tangents along m directions, given per input as
         ``(m, *x.shape)`` blocks."""
         m = len(blocks[0])
         if self.batched:
-            out = self.call.tangent(blocks)
-            return np.broadcast_to(np.asarray(out, dtype=float), (m, *shape))
+            try:
+                out = self.call.tangent(blocks)
+                return np.broadcast_to(np.asarray(out, dtype=float), (m, *shape))
+            except InternalError:
+                self.unbatch()
         rows = [self.call.tangent([_item(b[k], x) for b, x in zip(blocks, self.inputs)])
                 for k in range(m)]  # fmt: skip
         return np.asarray(rows, dtype=float).reshape((m, *shape))
@@ -55,8 +78,11 @@ class Pusher:
         """``(f(args), T)`` with ``T[k]`` the tangent along direction ``k`` of the blocks."""
         m = len(blocks[0])
         if self.batched:
-            value, out = self.call(blocks)
-            return value, np.array(np.broadcast_to(out, (m, *np.shape(value))))
+            try:
+                value, out = self.call(blocks)
+                return value, np.array(np.broadcast_to(out, (m, *np.shape(value))))
+            except InternalError:
+                self.unbatch()
         value = zero_value(self)
         return value, np.array(self.tangents(blocks, np.shape(value)))
 
@@ -108,4 +134,8 @@ def zero_value(pusher: Pusher) -> Any:
     blocks = [np.zeros((1, *np.shape(x)), _dtype(x)) for x in pusher.inputs]
     if not pusher.batched:
         blocks = [_item(b[0], x) for b, x in zip(blocks, pusher.inputs)]
-    return pusher.call(blocks)[0]
+    try:
+        return pusher.call(blocks)[0]
+    except InternalError:
+        pusher.unbatch()
+        return zero_value(pusher)

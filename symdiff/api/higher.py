@@ -34,6 +34,11 @@ from .gradient import GradientFunction, grad
 from .progress import Progress
 from .wrt import Wrt
 
+# Jacobians and Hessians push their directions one at a time: the one-pass programs
+# (api.batched) fail on some random programs (lists built in loops) and are not yet faster
+# than JAX, so they are reached only through jvp(f, batched=True) until that is fixed.
+ONE_PASS = False
+
 MODES = ("auto", "fwd", "rev")
 
 
@@ -368,7 +373,7 @@ class JacobianFunction(Derivative):
         """Column by column: one tangent pass per input element."""
         if self._batched is None:  # the same program with a direction axis (api.batched)
             self._batched = self._jvp.twin()
-        pusher = batched.Pusher(self._jvp, self._batched, args, kwargs)
+        pusher = batched.Pusher(self._jvp, self._batched, args, kwargs, ONE_PASS)
         self.last_batched = pusher.batched
         value = batched.zero_value(pusher)
         self._check_decorated(args, kwargs, value)
@@ -503,7 +508,7 @@ class HessianFunction(_OverGradient):
             if self._batched is None:  # every direction in one pass (api.batched)
                 self._batched = self._tangents.twin()
             over, over_kwargs = self._over(args, kwargs)
-            pusher = batched.Pusher(self._tangents, self._batched, over, over_kwargs)
+            pusher = batched.Pusher(self._tangents, self._batched, over, over_kwargs, ONE_PASS)
             self.last_batched = pusher.batched
             (x,) = pusher.inputs
             (block,) = batched.unit_columns(pusher, np.shape(x), "Hessian")
