@@ -378,7 +378,7 @@ def test_bad_wrt_is_refused_when_the_gradient_is_built(wrt, words):
         (None, "argument n of two is None"),
         (
             [[1.0], [2.0, 3.0]],
-            "argument n of two is a list of items of different shapes ((1,), (2,))",
+            "argument n is a list of items of different shapes ((1,), (2,))",
         ),
         (np.array([1.0, None]), "argument n of two is an array of dtype object, not of numbers"),
     ],
