@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Set
+from collections.abc import Callable, Set
 
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Atom, Block, Const, Effect, Function, If, Loop, Pop, Push, Var
@@ -135,16 +135,23 @@ def _defines(stmt) -> tuple[Var, ...]:
     return ()
 
 
-def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
-    """Values that are runtime Python lists (built by ``append`` in a loop, or by ``makers``)."""
-    makers = P.LIST_MAKERS if makers is None else makers
-    out: set[Var] = set()
+def flows_from(
+    block: Block, seeds: Set[Var], starts: Callable[[Assign, set[Var]], bool]
+) -> set[Var]:
+    """``seeds``, the targets of the assignments ``starts`` accepts (given the set so far),
+    and everything a branch's phi or a loop's carry passes them on to, to a fixed point.
+
+    One mechanism for "which values are of this sort" questions (runtime lists, values that
+    carry a direction axis): they differ only in which assignments begin the sort, and must
+    agree on how branches and loops carry it.
+    """
+    out = set(seeds)
     changed = True
     while changed:
         changed = False
-        for stmt in walk(fn.body):
+        for stmt in walk(block):
             new: list[Var] = []
-            if isinstance(stmt, Assign) and stmt.prim in makers:
+            if isinstance(stmt, Assign) and starts(stmt, out):
                 new.append(stmt.target)
             elif isinstance(stmt, If):
                 new += [p.target for p in stmt.phis if p.then in out or p.orelse in out]
@@ -157,6 +164,12 @@ def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
                     out.add(v)
                     changed = True
     return out
+
+
+def lists(fn: Function, makers: frozenset | None = None) -> set[Var]:
+    """Values that are runtime Python lists (built by ``append`` in a loop, or by ``makers``)."""
+    makers = P.LIST_MAKERS if makers is None else makers
+    return flows_from(fn.body, set(), lambda stmt, _out: stmt.prim in makers)
 
 
 def is_scalar(a: Atom, known: set[Var]) -> bool:

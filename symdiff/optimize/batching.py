@@ -36,7 +36,7 @@ from typing import Any, Callable
 from ..abstract.infer import Analysis
 from ..abstract.values import AbstractValue
 from ..abstract.values import Kind as ValueKind
-from ..ad.analysis import walk
+from ..ad.analysis import flows_from
 from ..ad.program import GradProgram
 from ..errors import Loc, SymdiffError
 from ..ir import primitives as P
@@ -143,26 +143,9 @@ def batch(
 
 def batched_values(block: Block, seeds: set[Var]) -> set[Var]:
     """Every value computed from ``seeds``, through branches and loop carries."""
-    out = set(seeds)
-    changed = True
-    while changed:
-        changed = False
-        for s in walk(block):
-            new: list[Var] = []
-            if isinstance(s, Assign):
-                if any(a in out for a in s.args if isinstance(a, Var)):
-                    new.append(s.target)
-            elif isinstance(s, If):
-                new += [p.target for p in s.phis if p.then in out or p.orelse in out]
-            elif isinstance(s, Loop):
-                for c in s.carries:
-                    if c.init in out or c.next in out:
-                        new += [c.var, c.out]
-            for v in new:
-                if v not in out:
-                    out.add(v)
-                    changed = True
-    return out
+    return flows_from(
+        block, seeds, lambda s, out: any(a in out for a in s.args if isinstance(a, Var))
+    )
 
 
 class _Rewriter:
