@@ -128,7 +128,17 @@ def _flatten(src: Source) -> Flattened | None:
             )
         else:
             new_args.append(copy.deepcopy(a))
-    new.args = ast.arguments(
+    new.args = leaf_arguments(args, new_args)
+    ast.fix_missing_locations(new)
+    function = compile_tree(src, new)
+    return Flattened(function, params, {p: tuple(chains[p]) for p in params if p in chains}, names)
+
+
+def leaf_arguments(args: ast.arguments, new_args: list[ast.arg]) -> ast.arguments:
+    """The signature of a rewritten function whose positional parameters are ``new_args``
+    (leaves read from objects or structures) and whose keyword-only ones stay as written:
+    no defaults, since a leaf has none of its own."""
+    return ast.arguments(
         posonlyargs=[],
         args=new_args,
         vararg=None,
@@ -137,9 +147,6 @@ def _flatten(src: Source) -> Flattened | None:
         kwarg=None,
         defaults=[],
     )
-    ast.fix_missing_locations(new)
-    function = compile_tree(src, new)
-    return Flattened(function, params, {p: tuple(chains[p]) for p in params if p in chains}, names)
 
 
 def _attribute_chains(

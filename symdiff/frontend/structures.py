@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..ir.rows.methods import ATTRIBUTES
-from .attributes import compile_tree
+from .attributes import compile_tree, leaf_arguments
 from .source import Source, get_source, unwrap
 
 Step = tuple[str, Any]  # ("attr", name) or ("item", key): one constant read
@@ -159,15 +159,7 @@ class StructureReads:
             else:
                 new_args.append(copy.deepcopy(a))
                 order.append((a.arg, ()))
-        new.args = ast.arguments(
-            posonlyargs=[],
-            args=new_args,
-            vararg=None,
-            kwonlyargs=[copy.deepcopy(a) for a in args.kwonlyargs],
-            kw_defaults=[copy.deepcopy(d) for d in args.kw_defaults],
-            kwarg=None,
-            defaults=[],
-        )
+        new.args = leaf_arguments(args, new_args)
         ast.fix_missing_locations(new)
         return compile_tree(self.source, new), order
 
