@@ -20,7 +20,7 @@ import sympy as sp
 from ..ir import primitives as P
 from ..ir.nodes import Assign, Const, Primitive, Var
 from .context import ADD, NEG, SMOOTH, Context, control_reads, walk
-from .sympy_ir import Lowering, Unconvertible
+from .sympy_ir import Lowering, Unconvertible, tree_size
 from .sympy_tables import number
 
 
@@ -45,7 +45,7 @@ class Candidates:
             if e in seen or time.perf_counter() > self.c.deadline:
                 return
             seen.add(e)
-            if _size(e, self.c.budget.max_size) > self.c.budget.max_size:
+            if tree_size(e, self.c.budget.max_size) > self.c.budget.max_size:
                 return
             if frozenset().union(*(self.c.base(self.c.atoms[s]) for s in e.free_symbols)) != want:
                 return  # a variable cancelled: the broadcast shape could change
@@ -78,7 +78,7 @@ class Candidates:
         rational normal form, factoring and a common denominator."""
         yield e
         yield from self._attempt(sp.factor_terms, e)
-        if _size(e, self.c.budget.small) <= self.c.budget.small:
+        if tree_size(e, self.c.budget.small) <= self.c.budget.small:
             for c in self._attempt(sp.cancel, e):
                 yield c
                 yield from self._attempt(sp.factor_terms, c)
@@ -207,16 +207,6 @@ class Candidates:
         reads -= {s.target for s in low.stmts}
         pows = sum(1 for s in low.stmts if s.prim is P.pow)
         return (len(low.stmts), len(reads), pows)
-
-
-def _size(e: sp.Expr, limit: int) -> int:
-    """Nodes of ``e`` as a tree, counting stops past ``limit``."""
-    n = 0
-    for _ in sp.preorder_traversal(e):
-        n += 1
-        if n > limit:
-            break
-    return n
 
 
 def _substitute(e: sp.Expr, p: sp.Expr, s: sp.Symbol) -> sp.Expr:

@@ -26,6 +26,7 @@ import sympy as sp
 
 from ..ir.nodes import Assign, Var
 from .context import SMOOTH, Context
+from .sympy_ir import tree_size
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def prove(c: Context, old: dict[Var, sp.Expr], new: list[Assign], outputs: list[
     diffs = []
     for o in outputs:
         d = expand(old[o]) - expand(made[o])
-        if _size(d, c.budget.proof_size) > c.budget.proof_size:
+        if tree_size(d, c.budget.proof_size) > c.budget.proof_size:
             return Proof(False, "too large to prove within the budget")
         diffs.append(d)
     method = "cancel"
@@ -87,7 +88,7 @@ class _Expander:
                 got = sp.Dummy(s.name, real=True)
             else:
                 got = SMOOTH[d.prim](*(self.leaf(self.c.sym(x)) for x in d.args))
-                if _size(got, self.c.budget.proof_size) > self.c.budget.proof_size:
+                if tree_size(got, self.c.budget.proof_size) > self.c.budget.proof_size:
                     got = sp.Dummy(s.name, real=True)  # an independent value: still sound
             self.memo[s] = got
         return got
@@ -95,12 +96,3 @@ class _Expander:
 
 def _zero(e: sp.Expr) -> bool:
     return e == 0
-
-
-def _size(e: sp.Expr, limit: int) -> int:
-    n = 0
-    for _ in sp.preorder_traversal(e):
-        n += 1
-        if n > limit:
-            break
-    return n

@@ -201,3 +201,14 @@ class Lowering:
         if x.is_Rational:
             return self.apply(P.pow, self.build(b), self.const(x, True), target=target)
         return self.apply(P.pow, self.build(b), self.build(x), target=target)
+
+
+def tree_size(e: sp.Expr, limit: int) -> int:
+    """Nodes of ``e`` as a tree, counting stops past ``limit``: budgets compare against it,
+    and a huge expression must not cost a full traversal to be found too big."""
+    n = 0
+    for _ in sp.preorder_traversal(e):
+        n += 1
+        if n > limit:
+            break
+    return n
